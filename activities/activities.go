@@ -1,0 +1,83 @@
+// Package activities holds LabelFlow's I/O: reading manifests, writing chunk files, results and
+// the ledger to the platform store, delivering to client buckets, and payroll. Every activity is
+// idempotent: it writes deterministic keys with identical bytes, so a retry never duplicates.
+package activities
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/rs/zerolog"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/labelflow/labelflow/internal/clientbucket"
+	"github.com/labelflow/labelflow/internal/label"
+	"github.com/labelflow/labelflow/internal/payout"
+	"github.com/labelflow/labelflow/internal/spec"
+	"github.com/labelflow/labelflow/internal/store"
+)
+
+// Activities holds the dependencies of every activity; workers register its methods.
+type Activities struct {
+	Store        *store.Store
+	Targets      *clientbucket.Profiles
+	Payouts      payout.Provider
+	MaxLineBytes int
+	Months       *time.Location // decides which month work falls in
+	Log          zerolog.Logger
+}
+
+// Contribution is one person's answer to one item.
+type Contribution struct {
+	Worker      string       `json:"worker"`
+	Answer      label.Answer `json:"answer"`
+	SubmittedAt time.Time    `json:"submitted_at"`
+	Seconds     int          `json:"seconds"` // time from claim to submit, per task of the suite
+}
+
+// Platform store layout. Keys are derived from project, chunk and month only, never from time or
+// randomness, which is what makes retries idempotent.
+func specKey(project string) string    { return fmt.Sprintf("projects/%s/spec.json", project) }
+func rejectsKey(project string) string { return fmt.Sprintf("projects/%s/rejects.jsonl", project) }
+
+// ChunkKey is the chunk file of a project.
+func ChunkKey(project string, chunk int) string {
+	return fmt.Sprintf("projects/%s/chunks/chunk-%06d.jsonl", project, chunk)
+}
+
+// ResultsKey is the platform's copy of a chunk's final labels, kept for re-delivery.
+func ResultsKey(project string, chunk int) string {
+	return fmt.Sprintf("projects/%s/results/chunk-%06d.jsonl", project, chunk)
+}
+
+// ReceiptKey records what was delivered for a chunk.
+func ReceiptKey(project string, chunk int) string {
+	return fmt.Sprintf("projects/%s/deliveries/chunk-%06d.json", project, chunk)
+}
+
+// LedgerKey holds a chunk's ledger entries for one month.
+func LedgerKey(month, project string, chunk int) string {
+	return fmt.Sprintf("ledger/%s/%s/chunk-%06d.jsonl", month, project, chunk)
+}
+
+// LedgerPrefix lists a month's ledger.
+func LedgerPrefix(month string) string { return "ledger/" + month + "/" }
+
+// SpecKey is where a launched project's spec is kept.
+func SpecKey(project string) string { return specKey(project) }
+
+// RejectsKey is the quarantine file of a project's bad manifest lines.
+func RejectsKey(project string) string { return rejectsKey(project) }
+
+// LoadSpec reads a launched project's spec from the store.
+func LoadSpec(ctx context.Context, s *store.Store, project string) (spec.Project, error) {
+	var p spec.Project
+	err := s.GetJSON(ctx, specKey(project), &p)
+	return p, err
+}
+
+// invalidInput marks an error that retrying cannot fix.
+func invalidInput(format string, args ...any) error {
+	return temporal.NewNonRetryableApplicationError(fmt.Sprintf(format, args...), "InvalidInput", nil)
+}

@@ -1,0 +1,201 @@
+package activities
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/labelflow/labelflow/internal/manifest"
+	"github.com/labelflow/labelflow/internal/quality"
+	"github.com/labelflow/labelflow/internal/spec"
+)
+
+// ItemResult is the outcome of one item, as the chunk workflow hands it over.
+type ItemResult struct {
+	Item        int             `json:"item"`
+	Final       json.RawMessage `json:"final"`
+	Method      string          `json:"method"`
+	Annotations []Contribution  `json:"annotations"`
+	Arbitration *Contribution   `json:"arbitration,omitempty"`
+}
+
+// RecordChunkInput carries a finished chunk's outcomes.
+type RecordChunkInput struct {
+	ProjectID      string
+	Chunk          int
+	AnnotationType string
+	Taxonomy       []string
+	Results        []ItemResult
+}
+
+// RecordChunkResult says what was written.
+type RecordChunkResult struct {
+	ResultsKey    string
+	Items         int
+	LedgerEntries int
+	LedgerKeys    []string
+}
+
+// LabelMetadata is added to each delivered line beside the label.
+type LabelMetadata struct {
+	Method      string    `json:"method"`
+	Annotators  []string  `json:"annotators"`
+	Reviewer    string    `json:"reviewer,omitempty"`
+	Answers     []any     `json:"answers"`
+	Confidence  float64   `json:"confidence"`
+	Type        string    `json:"type"`
+	Project     string    `json:"project"`
+	CompletedAt time.Time `json:"completed_at"`
+}
+
+// LedgerEntry is one payable piece of work. Its ID is unique per (project, chunk, item, role,
+// worker): the same work can only ever produce the same entry.
+type LedgerEntry struct {
+	ID         string    `json:"id"`
+	Worker     string    `json:"worker"`
+	Project    string    `json:"project"`
+	Chunk      int       `json:"chunk"`
+	Item       string    `json:"item"`
+	Role       string    `json:"role"` // annotation | arbitration
+	Amount     int64     `json:"amount"`
+	Currency   string    `json:"currency"`
+	Month      string    `json:"month"`
+	AcceptedAt time.Time `json:"accepted_at"`
+	Seconds    int       `json:"seconds"`
+}
+
+// Ledger roles.
+const (
+	LedgerAnnotation  = "annotation"
+	LedgerArbitration = "arbitration"
+)
+
+// RecordChunk writes a chunk's final labels (the platform's copy, from which deliveries are made)
+// and its ledger entries: one per annotation and one per arbitration of the chunk. Every answer
+// given in good faith within its lease is paid, whether or not it matched the final label.
+func (a *Activities) RecordChunk(ctx context.Context, in RecordChunkInput) (RecordChunkResult, error) {
+	sp, err := LoadSpec(ctx, a.Store, in.ProjectID)
+	if err != nil {
+		return RecordChunkResult{}, err
+	}
+	data, err := a.Store.Get(ctx, ChunkKey(in.ProjectID, in.Chunk))
+	if err != nil {
+		return RecordChunkResult{}, err
+	}
+	items, err := manifest.ReadChunk(data)
+	if err != nil {
+		return RecordChunkResult{}, invalidInput("chunk %d: %v", in.Chunk, err)
+	}
+	if len(items) != len(in.Results) {
+		return RecordChunkResult{}, invalidInput("chunk %d holds %d items but %d results were given", in.Chunk, len(items), len(in.Results))
+	}
+	perAnnotation, perArbitration := sp.Rates()
+	var out bytes.Buffer
+	ledger := map[string][]LedgerEntry{}
+	for i, r := range in.Results {
+		it := items[r.Item]
+		if r.Item != i {
+			return RecordChunkResult{}, invalidInput("result %d is for item %d", i, r.Item)
+		}
+		meta, completed := metadataFor(sp, r)
+		line, err := labelledLine(it.Data, r.Final, meta)
+		if err != nil {
+			return RecordChunkResult{}, invalidInput("chunk %d line %d: %v", in.Chunk, it.Line, err)
+		}
+		out.Write(line)
+		out.WriteByte('\n')
+		month := completed.In(a.Months).Format("2006-01")
+		add := func(c Contribution, role string, amount int64) {
+			ledger[month] = append(ledger[month], LedgerEntry{
+				ID:     fmt.Sprintf("%s/%06d/%s/%s/%s", sp.ID, in.Chunk, it.ID, role, c.Worker),
+				Worker: c.Worker, Project: sp.ID, Chunk: in.Chunk, Item: it.ID, Role: role,
+				Amount: amount, Currency: sp.Pay.Currency, Month: month, AcceptedAt: completed, Seconds: c.Seconds,
+			})
+		}
+		for _, c := range r.Annotations {
+			add(c, LedgerAnnotation, perAnnotation)
+		}
+		if r.Arbitration != nil {
+			add(*r.Arbitration, LedgerArbitration, perArbitration)
+		}
+	}
+	res := RecordChunkResult{ResultsKey: ResultsKey(in.ProjectID, in.Chunk), Items: len(items)}
+	if err := a.Store.Put(ctx, res.ResultsKey, out.Bytes()); err != nil {
+		return res, err
+	}
+	months := make([]string, 0, len(ledger))
+	for m := range ledger {
+		months = append(months, m)
+	}
+	sort.Strings(months)
+	for _, m := range months {
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		for _, e := range ledger[m] {
+			if err := enc.Encode(e); err != nil {
+				return res, err
+			}
+		}
+		key := LedgerKey(m, in.ProjectID, in.Chunk)
+		if err := a.Store.Put(ctx, key, buf.Bytes()); err != nil {
+			return res, err
+		}
+		res.LedgerKeys = append(res.LedgerKeys, key)
+		res.LedgerEntries += len(ledger[m])
+	}
+	return res, nil
+}
+
+// metadataFor builds the label metadata and the time the item was settled.
+func metadataFor(sp spec.Project, r ItemResult) (LabelMetadata, time.Time) {
+	meta := LabelMetadata{Method: r.Method, Type: sp.Annotation.Type, Project: sp.ID}
+	var votes []quality.Vote
+	var completed time.Time
+	for _, c := range r.Annotations {
+		meta.Annotators = append(meta.Annotators, c.Worker)
+		meta.Answers = append(meta.Answers, c.Answer)
+		votes = append(votes, quality.Vote{Class: string(c.Answer), Accuracy: quality.DefaultAnnotatorAccuracy})
+		if c.SubmittedAt.After(completed) {
+			completed = c.SubmittedAt
+		}
+	}
+	if r.Arbitration != nil {
+		meta.Reviewer = r.Arbitration.Worker
+		votes = append(votes, quality.Vote{Class: string(r.Arbitration.Answer), Accuracy: quality.DefaultReviewerAccuracy})
+		if r.Arbitration.SubmittedAt.After(completed) {
+			completed = r.Arbitration.SubmittedAt
+		}
+	}
+	meta.Confidence = round4(quality.Posterior(string(r.Final), votes, len(sp.Annotation.Taxonomy)))
+	meta.CompletedAt = completed.UTC()
+	return meta, completed
+}
+
+func round4(f float64) float64 { return float64(int64(f*10000+0.5)) / 10000 }
+
+// labelledLine appends "label" and "label-metadata" to the client's original JSON object, keeping
+// its fields and their order untouched.
+func labelledLine(original, final json.RawMessage, meta LabelMetadata) ([]byte, error) {
+	trimmed := bytes.TrimSpace(original)
+	if len(trimmed) < 2 || trimmed[0] != '{' || trimmed[len(trimmed)-1] != '}' {
+		return nil, fmt.Errorf("input line is not a JSON object")
+	}
+	m, err := json.Marshal(meta)
+	if err != nil {
+		return nil, err
+	}
+	var b bytes.Buffer
+	b.Write(trimmed[:len(trimmed)-1])
+	if len(bytes.TrimSpace(trimmed[1:len(trimmed)-1])) > 0 {
+		b.WriteByte(',')
+	}
+	b.WriteString(`"label":`)
+	b.Write(final)
+	b.WriteString(`,"label-metadata":`)
+	b.Write(m)
+	b.WriteByte('}')
+	return b.Bytes(), nil
+}

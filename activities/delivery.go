@@ -1,0 +1,157 @@
+package activities
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/labelflow/labelflow/internal/store"
+)
+
+// DeliveryLayoutVersion is the version of the client-side layout written below; it changes only
+// with a documented migration.
+const DeliveryLayoutVersion = 1
+
+// DeliveryPrefix is the folder of a project in the client's bucket: <prefix><project>/.
+func DeliveryPrefix(prefix, project string) string {
+	if prefix != "" && !strings.HasSuffix(prefix, "/") {
+		prefix += "/"
+	}
+	return prefix + project + "/"
+}
+
+// DeliveredChunkKey is a chunk's labels in the client's bucket.
+func DeliveredChunkKey(prefix, project string, chunk int) string {
+	return fmt.Sprintf("%slabels/chunk-%06d.jsonl", DeliveryPrefix(prefix, project), chunk)
+}
+
+// DeliverChunkInput names the chunk to deliver.
+type DeliverChunkInput struct {
+	ProjectID string
+	Chunk     int
+}
+
+// DeliveryReceipt records one delivered object.
+type DeliveryReceipt struct {
+	Chunk  int    `json:"chunk"`
+	Key    string `json:"key"`
+	SHA256 string `json:"sha256"`
+	Size   int64  `json:"size"`
+	Items  int    `json:"items"`
+}
+
+// DeliverChunk copies a chunk's recorded results to the client's bucket as soon as the chunk is
+// done, so partial results are readable while the project runs, and keeps a receipt.
+func (a *Activities) DeliverChunk(ctx context.Context, in DeliverChunkInput) (DeliveryReceipt, error) {
+	sp, err := LoadSpec(ctx, a.Store, in.ProjectID)
+	if err != nil {
+		return DeliveryReceipt{}, err
+	}
+	data, err := a.Store.Get(ctx, ResultsKey(in.ProjectID, in.Chunk))
+	if err != nil {
+		return DeliveryReceipt{}, err
+	}
+	b, err := a.Targets.Open(ctx, sp.Delivery)
+	if err != nil {
+		return DeliveryReceipt{}, invalidInput("delivery target: %v", err)
+	}
+	key := DeliveredChunkKey(sp.Delivery.Prefix, sp.ID, in.Chunk)
+	sum, err := b.Put(ctx, key, data, "application/x-ndjson")
+	if err != nil {
+		return DeliveryReceipt{}, err
+	}
+	r := DeliveryReceipt{Chunk: in.Chunk, Key: key, SHA256: sum, Size: int64(len(data)), Items: bytes.Count(data, []byte{'\n'})}
+	if err := a.Store.PutJSON(ctx, ReceiptKey(in.ProjectID, in.Chunk), r); err != nil {
+		return DeliveryReceipt{}, err
+	}
+	return r, nil
+}
+
+// DeliveryManifestInput closes a project's delivery.
+type DeliveryManifestInput struct {
+	ProjectID   string
+	Chunks      int
+	CompletedAt time.Time
+}
+
+// DeliveryManifest is the last object of a delivery: once it exists, every object it names
+// exists with the given checksum.
+type DeliveryManifest struct {
+	LayoutVersion int              `json:"layout_version"`
+	Project       string           `json:"project"`
+	Client        string           `json:"client"`
+	CompletedAt   time.Time        `json:"completed_at"`
+	Items         int              `json:"items"`
+	Rejects       int              `json:"rejects"`
+	Objects       []ManifestObject `json:"objects"`
+}
+
+// ManifestObject is one delivered object.
+type ManifestObject struct {
+	Key    string `json:"key"`
+	Kind   string `json:"kind"` // labels | rejects
+	SHA256 string `json:"sha256"`
+	Size   int64  `json:"size"`
+	Items  int    `json:"items"`
+}
+
+// DeliveryManifestResult is what history keeps of the final delivery.
+type DeliveryManifestResult struct {
+	ManifestKey string
+	Objects     int
+	Items       int
+}
+
+// ManifestKey is where the manifest lands in the client's bucket.
+func ManifestKey(prefix, project string) string {
+	return DeliveryPrefix(prefix, project) + "manifest.json"
+}
+
+// WriteDeliveryManifest delivers the rejects report and then the manifest, built from the chunk
+// receipts. A missing receipt is an error: a manifest never names what was not delivered.
+func (a *Activities) WriteDeliveryManifest(ctx context.Context, in DeliveryManifestInput) (DeliveryManifestResult, error) {
+	sp, err := LoadSpec(ctx, a.Store, in.ProjectID)
+	if err != nil {
+		return DeliveryManifestResult{}, err
+	}
+	b, err := a.Targets.Open(ctx, sp.Delivery)
+	if err != nil {
+		return DeliveryManifestResult{}, invalidInput("delivery target: %v", err)
+	}
+	m := DeliveryManifest{LayoutVersion: DeliveryLayoutVersion, Project: sp.ID, Client: sp.Client, CompletedAt: in.CompletedAt.UTC()}
+	for c := 0; c < in.Chunks; c++ {
+		var r DeliveryReceipt
+		if err := a.Store.GetJSON(ctx, ReceiptKey(in.ProjectID, c), &r); err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				return DeliveryManifestResult{}, fmt.Errorf("chunk %d has no delivery receipt; the manifest waits for it", c)
+			}
+			return DeliveryManifestResult{}, err
+		}
+		m.Objects = append(m.Objects, ManifestObject{Key: r.Key, Kind: "labels", SHA256: r.SHA256, Size: r.Size, Items: r.Items})
+		m.Items += r.Items
+	}
+	rejects, err := a.Store.Get(ctx, rejectsKey(in.ProjectID))
+	if err != nil {
+		return DeliveryManifestResult{}, err
+	}
+	rkey := DeliveryPrefix(sp.Delivery.Prefix, sp.ID) + "rejects.jsonl"
+	rsum, err := b.Put(ctx, rkey, rejects, "application/x-ndjson")
+	if err != nil {
+		return DeliveryManifestResult{}, err
+	}
+	m.Rejects = bytes.Count(rejects, []byte{'\n'})
+	m.Objects = append(m.Objects, ManifestObject{Key: rkey, Kind: "rejects", SHA256: rsum, Size: int64(len(rejects)), Items: m.Rejects})
+	data, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return DeliveryManifestResult{}, err
+	}
+	key := ManifestKey(sp.Delivery.Prefix, sp.ID)
+	if _, err := b.Put(ctx, key, append(data, '\n'), "application/json"); err != nil {
+		return DeliveryManifestResult{}, err
+	}
+	return DeliveryManifestResult{ManifestKey: key, Objects: len(m.Objects), Items: m.Items}, nil
+}

@@ -1,0 +1,221 @@
+package activities
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/labelflow/labelflow/internal/payout"
+	"github.com/labelflow/labelflow/internal/store"
+	"github.com/labelflow/labelflow/internal/workforce"
+)
+
+// Statement is what one person earned in a month.
+type Statement struct {
+	Worker  string           `json:"worker"`
+	Month   string           `json:"month"`
+	Lines   []StatementLine  `json:"lines"`
+	Totals  map[string]int64 `json:"totals"` // currency → minor units
+	Entries int              `json:"entries"`
+	Seconds int              `json:"seconds"`
+}
+
+// StatementLine sums one kind of work on one project.
+type StatementLine struct {
+	Project  string `json:"project"`
+	Role     string `json:"role"`
+	Currency string `json:"currency"`
+	Count    int    `json:"count"`
+	Amount   int64  `json:"amount"`
+	Seconds  int    `json:"seconds"`
+}
+
+// PayrollSummary is the finance summary of a month; it is small enough for history.
+type PayrollSummary struct {
+	Month      string           `json:"month"`
+	People     int              `json:"people"`
+	Entries    int              `json:"entries"`
+	Totals     map[string]int64 `json:"totals"`
+	SummaryKey string           `json:"summary_key"`
+}
+
+// PayrollPrefix is the finance area of a month.
+func PayrollPrefix(month string) string { return "finance/payroll/" + month + "/" }
+
+// StatementKey is one person's statement for a month.
+func StatementKey(month, worker string) string {
+	return PayrollPrefix(month) + "statements/" + worker + ".json"
+}
+
+func paidKey(month, worker string) string { return PayrollPrefix(month) + "paid/" + worker + ".json" }
+
+// AggregatePayroll streams the month's ledger, one file at a time, and writes a statement per
+// person and the finance summary. Memory grows with people and projects, not with ledger lines.
+func (a *Activities) AggregatePayroll(ctx context.Context, month string) (PayrollSummary, error) {
+	stmts := map[string]*Statement{}
+	lines := map[string]*StatementLine{}
+	sum := PayrollSummary{Month: month, Totals: map[string]int64{}, SummaryKey: PayrollPrefix(month) + "summary.json"}
+	err := a.Store.List(ctx, LedgerPrefix(month), func(key string, _ int64) error {
+		r, err := a.Store.OpenIn(ctx, a.Store.Bucket, key)
+		if err != nil {
+			return err
+		}
+		defer r.Close()
+		sc := bufio.NewScanner(r)
+		sc.Buffer(make([]byte, 64*1024), 1024*1024)
+		n := 0
+		for sc.Scan() {
+			n++
+			var e LedgerEntry
+			if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
+				return invalidInput("%s line %d: %v", key, n, err)
+			}
+			st := stmts[e.Worker]
+			if st == nil {
+				st = &Statement{Worker: e.Worker, Month: month, Totals: map[string]int64{}}
+				stmts[e.Worker] = st
+			}
+			lk := e.Worker + "\x00" + e.Project + "\x00" + e.Role + "\x00" + e.Currency
+			l := lines[lk]
+			if l == nil {
+				l = &StatementLine{Project: e.Project, Role: e.Role, Currency: e.Currency}
+				lines[lk] = l
+			}
+			l.Count++
+			l.Amount += e.Amount
+			l.Seconds += e.Seconds
+			st.Totals[e.Currency] += e.Amount
+			st.Entries++
+			st.Seconds += e.Seconds
+			sum.Totals[e.Currency] += e.Amount
+			sum.Entries++
+		}
+		if err := sc.Err(); err != nil {
+			return fmt.Errorf("%s: %w", key, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return sum, err
+	}
+	lineKeys := make([]string, 0, len(lines))
+	for k := range lines {
+		lineKeys = append(lineKeys, k)
+	}
+	sort.Strings(lineKeys)
+	for _, k := range lineKeys {
+		worker, _, _ := strings.Cut(k, "\x00")
+		stmts[worker].Lines = append(stmts[worker].Lines, *lines[k])
+	}
+	workers := make([]string, 0, len(stmts))
+	for w := range stmts {
+		workers = append(workers, w)
+	}
+	sort.Strings(workers)
+	for _, w := range workers {
+		if err := a.Store.PutJSON(ctx, StatementKey(month, w), stmts[w]); err != nil {
+			return sum, err
+		}
+	}
+	sum.People = len(workers)
+	if err := a.Store.PutJSON(ctx, sum.SummaryKey, struct {
+		PayrollSummary
+		Workers []string `json:"workers"`
+	}{sum, workers}); err != nil {
+		return sum, err
+	}
+	return sum, nil
+}
+
+// PayPayrollInput names the month to pay.
+type PayPayrollInput struct {
+	Month    string
+	Approver string
+}
+
+// PayPayrollResult reports the payouts of one run.
+type PayPayrollResult struct {
+	Payouts     int              `json:"payouts"`
+	Paid        map[string]int64 `json:"paid"`         // paid by this run, per currency
+	AlreadyPaid int              `json:"already_paid"` // people with nothing left to pay
+}
+
+// PaidRecord is what a person has been paid for a month, per currency.
+type PaidRecord struct {
+	Worker string           `json:"worker"`
+	Month  string           `json:"month"`
+	Paid   map[string]int64 `json:"paid"`
+}
+
+// PayPayroll pays each person what their statement shows beyond what they were already paid for
+// the month. The idempotency key names the person, month, currency and amount already paid, so a
+// retry asks for the same payout (which the provider pays once) and a later run of the month pays
+// only work accepted since.
+func (a *Activities) PayPayroll(ctx context.Context, in PayPayrollInput) (PayPayrollResult, error) {
+	res := PayPayrollResult{Paid: map[string]int64{}}
+	var summary struct{ Workers []string }
+	if err := a.Store.GetJSON(ctx, PayrollPrefix(in.Month)+"summary.json", &summary); err != nil {
+		return res, err
+	}
+	roster := workforce.Roster{Store: a.Store}
+	var payouts []payout.Payout
+	paid := map[string]*PaidRecord{}
+	for _, w := range summary.Workers {
+		var st Statement
+		if err := a.Store.GetJSON(ctx, StatementKey(in.Month, w), &st); err != nil {
+			return res, err
+		}
+		rec := &PaidRecord{Worker: w, Month: in.Month, Paid: map[string]int64{}}
+		if err := a.Store.GetJSON(ctx, paidKey(in.Month, w), rec); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return res, err
+		}
+		paid[w] = rec
+		method := "bank-transfer"
+		if p, err := roster.Get(ctx, w); err == nil {
+			method = p.PayoutMethod
+		}
+		due := false
+		for _, cur := range sortedKeys(st.Totals) {
+			if owed := st.Totals[cur] - rec.Paid[cur]; owed > 0 {
+				due = true
+				payouts = append(payouts, payout.Payout{
+					IdempotencyKey: fmt.Sprintf("%s/%s/%s/after-%d", in.Month, w, cur, rec.Paid[cur]),
+					Worker:         w, Month: in.Month, Currency: cur, Amount: owed, Method: method,
+				})
+			}
+		}
+		if !due {
+			res.AlreadyPaid++
+		}
+	}
+	outcomes, err := a.Payouts.Pay(ctx, in.Month, payouts)
+	if err != nil {
+		return res, fmt.Errorf("payout provider: %w", err)
+	}
+	for _, o := range outcomes {
+		paid[o.Worker].Paid[o.Currency] += o.Amount
+		if !o.AlreadyPaid {
+			res.Payouts++
+			res.Paid[o.Currency] += o.Amount
+		}
+	}
+	for _, w := range summary.Workers {
+		if err := a.Store.PutJSON(ctx, paidKey(in.Month, w), paid[w]); err != nil {
+			return res, err
+		}
+	}
+	return res, nil
+}
+
+func sortedKeys(m map[string]int64) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,85 @@
+// Command labelflow is LabelFlow's single binary: the production processes (worker, gateway), the
+// operations and finance commands, the crowd simulator and the embedded development stack.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/labelflow/labelflow/config"
+	"github.com/labelflow/labelflow/internal/logging"
+)
+
+const usage = `labelflow — durable data-labeling workflows
+
+Production processes:
+  labelflow worker                          run workflow and activity workers (LABELFLOW_WORKER_ROLE)
+  labelflow gateway                         serve the annotator API on LABELFLOW_GATEWAY_LISTEN
+
+Operations:
+  labelflow workforce import roster.csv     import annotators and reviewers
+  labelflow project launch -f project.yaml  validate and start a project; prints its id
+  labelflow project status ID [--watch] [--json]
+  labelflow project list [--json]
+  labelflow simulate --project ID [--annotators 20] [--reviewers 3] [--accuracy 0.85]
+
+Finance:
+  labelflow payroll run --month YYYY-MM
+  labelflow payroll approve --month YYYY-MM [--approver NAME]
+  labelflow payroll status --month YYYY-MM [--json]
+
+Embedded stack:
+  labelflow dev                             real Temporal + S3 servers, worker and gateway, in the foreground
+  labelflow demo                            the whole pipeline end to end on the embedded stack
+  labelflow config                          list every LABELFLOW_* variable with its default
+`
+
+func main() {
+	if len(os.Args) < 2 || os.Args[1] == "-h" || os.Args[1] == "--help" || os.Args[1] == "help" {
+		fmt.Print(usage)
+		return
+	}
+	cfg, err := config.Load()
+	if err != nil {
+		fatal(err)
+	}
+	log := logging.New(cfg.LogLevel, os.Stderr)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	cmds := map[string]func(context.Context, config.Config, []string) error{
+		"worker":    func(ctx context.Context, c config.Config, a []string) error { return runWorker(ctx, c, log) },
+		"gateway":   func(ctx context.Context, c config.Config, a []string) error { return runGateway(ctx, c, log) },
+		"workforce": func(ctx context.Context, c config.Config, a []string) error { return workforceCmd(ctx, c, log, a) },
+		"project":   func(ctx context.Context, c config.Config, a []string) error { return projectCmd(ctx, c, log, a) },
+		"simulate":  func(ctx context.Context, c config.Config, a []string) error { return simulateCmd(ctx, c, log, a) },
+		"payroll":   func(ctx context.Context, c config.Config, a []string) error { return payrollCmd(ctx, c, log, a) },
+		"dev":       func(ctx context.Context, c config.Config, a []string) error { return devCmd(ctx, c, log, a) },
+		"demo":      func(ctx context.Context, c config.Config, a []string) error { return demoCmd(ctx, c, log, a) },
+		"config": func(context.Context, config.Config, []string) error {
+			fmt.Print(config.Usage())
+			return nil
+		},
+	}
+	cmd, ok := cmds[os.Args[1]]
+	if !ok {
+		fmt.Fprintf(os.Stderr, "labelflow: unknown command %q\n\n%s", os.Args[1], usage)
+		os.Exit(2)
+	}
+	if err := cmd(ctx, cfg, os.Args[2:]); err != nil {
+		if errors.Is(err, errUsage) {
+			os.Exit(2)
+		}
+		fatal(err)
+	}
+}
+
+var errUsage = errors.New("usage")
+
+func fatal(err error) {
+	fmt.Fprintf(os.Stderr, "labelflow: %v\n", err)
+	os.Exit(1)
+}

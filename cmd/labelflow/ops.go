@@ -1,0 +1,370 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/user"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/labelflow/labelflow/config"
+	"github.com/labelflow/labelflow/internal/app"
+	"github.com/labelflow/labelflow/internal/demo"
+	"github.com/labelflow/labelflow/internal/simulate"
+	"github.com/labelflow/labelflow/internal/spec"
+	"github.com/labelflow/labelflow/internal/workforce"
+)
+
+func newFlags(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet("labelflow "+name, flag.ContinueOnError)
+	fs.SetOutput(os.Stderr)
+	return fs
+}
+
+func workforceCmd(ctx context.Context, cfg config.Config, log zerolog.Logger, args []string) error {
+	if len(args) != 2 || args[0] != "import" {
+		fmt.Fprintln(os.Stderr, "usage: labelflow workforce import roster.csv\n  columns: id,name,country,role,token[,skills,languages,payout_method] (skills and languages separated by ';')")
+		return errUsage
+	}
+	f, err := os.Open(args[1])
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	people, err := workforce.ParseCSV(args[1], f)
+	if err != nil {
+		return err
+	}
+	a, err := app.Open(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if err := a.Store.EnsureBucket(ctx, cfg.StoreBucket); err != nil {
+		return err
+	}
+	if err := a.Roster.Save(ctx, people); err != nil {
+		return err
+	}
+	roles := map[string]int{}
+	for _, p := range people {
+		roles[p.Role]++
+	}
+	fmt.Printf("imported %d people (%d annotators, %d reviewers)\n", len(people), roles["annotator"], roles["reviewer"])
+	return nil
+}
+
+func projectCmd(ctx context.Context, cfg config.Config, log zerolog.Logger, args []string) error {
+	if len(args) == 0 {
+		fmt.Fprintln(os.Stderr, "usage: labelflow project launch -f project.yaml | status ID [--watch] [--json] | list [--json]")
+		return errUsage
+	}
+	switch args[0] {
+	case "launch":
+		fs := newFlags("project launch")
+		file := fs.String("f", "", "project spec (YAML or JSON)")
+		if err := fs.Parse(args[1:]); err != nil || *file == "" {
+			fmt.Fprintln(os.Stderr, "usage: labelflow project launch -f project.yaml")
+			return errUsage
+		}
+		p, err := app.LoadSpecFile(*file)
+		if err != nil {
+			return err
+		}
+		a, err := app.Open(ctx, cfg, log)
+		if err != nil {
+			return err
+		}
+		defer a.Close()
+		id, err := a.Launch(ctx, p)
+		if err != nil {
+			return err
+		}
+		fmt.Println(id)
+		return nil
+	case "status":
+		fs := newFlags("project status")
+		watch := fs.Bool("watch", false, "redraw until the project completes")
+		asJSON := fs.Bool("json", false, "print JSON")
+		id, rest := firstArg(args[1:])
+		if err := fs.Parse(rest); err != nil || id == "" {
+			fmt.Fprintln(os.Stderr, "usage: labelflow project status ID [--watch] [--json]")
+			return errUsage
+		}
+		a, err := app.Open(ctx, cfg, log)
+		if err != nil {
+			return err
+		}
+		defer a.Close()
+		if *watch && !*asJSON {
+			v, err := demo.WaitProject(ctx, a, id, progressPrinter(os.Stdout))
+			fmt.Println()
+			if err != nil {
+				return err
+			}
+			printStatus(os.Stdout, v)
+			return nil
+		}
+		v, err := a.ProjectStatus(ctx, id)
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			return printJSON(v)
+		}
+		printStatus(os.Stdout, v)
+		return nil
+	case "list":
+		fs := newFlags("project list")
+		asJSON := fs.Bool("json", false, "print JSON")
+		if err := fs.Parse(args[1:]); err != nil {
+			return errUsage
+		}
+		a, err := app.Open(ctx, cfg, log)
+		if err != nil {
+			return err
+		}
+		defer a.Close()
+		list, err := a.ListProjects(ctx)
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			return printJSON(list)
+		}
+		fmt.Printf("%-32s %-16s %-12s %s\n", "PROJECT", "CLIENT", "STAGE", "WORKFLOW")
+		for _, p := range list {
+			fmt.Printf("%-32s %-16s %-12s %s\n", p.ID, p.Client, p.Stage, strings.TrimPrefix(p.Status, "WORKFLOW_EXECUTION_STATUS_"))
+		}
+		return nil
+	}
+	fmt.Fprintf(os.Stderr, "labelflow project: unknown subcommand %q\n", args[0])
+	return errUsage
+}
+
+func simulateCmd(ctx context.Context, cfg config.Config, log zerolog.Logger, args []string) error {
+	fs := newFlags("simulate")
+	o := simulate.Options{GatewayURL: cfg.GatewayURL}
+	fs.StringVar(&o.Project, "project", "", "project id")
+	fs.IntVar(&o.Annotators, "annotators", 20, "simulated annotators")
+	fs.IntVar(&o.Reviewers, "reviewers", 3, "simulated reviewers")
+	fs.Float64Var(&o.Accuracy, "accuracy", 0.85, "probability an annotator answers correctly")
+	fs.Float64Var(&o.ReviewerAccuracy, "reviewer-accuracy", 0.95, "probability a reviewer answers correctly")
+	fs.Float64Var(&o.Abandon, "abandon", 0, "probability a person walks away from a claimed suite")
+	fs.DurationVar(&o.Think, "think", 0, "time spent on each suite before submitting")
+	fs.Uint64Var(&o.Seed, "seed", 1, "random seed")
+	skills := fs.String("skills", "", "skills of the simulated people, ';'-separated")
+	langs := fs.String("languages", "en", "languages of the simulated people, ';'-separated")
+	if err := fs.Parse(args); err != nil || o.Project == "" {
+		fmt.Fprintln(os.Stderr, "usage: labelflow simulate --project ID [--annotators 20] [--reviewers 3] [--accuracy 0.85]")
+		return errUsage
+	}
+	o.Skills, o.Languages = splitList(*skills), splitList(*langs)
+	a, err := app.Open(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	crowd := simulate.Crowd(o)
+	if err := simulate.Register(ctx, a.Roster, crowd); err != nil {
+		return err
+	}
+	fmt.Printf("%d simulated people working on %s through %s\n", len(crowd), o.Project, o.GatewayURL)
+	st, err := simulate.Run(ctx, o, a.Store, crowd)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("done: %d suites, %d answers (%d arbitrations), %d abandoned, %d rejected, %d empty claims\n",
+		st.Suites, st.Answers, st.Arbitrated, st.Abandoned, st.Rejected, st.EmptyClaims)
+	return nil
+}
+
+func payrollCmd(ctx context.Context, cfg config.Config, log zerolog.Logger, args []string) error {
+	if len(args) == 0 {
+		fmt.Fprintln(os.Stderr, "usage: labelflow payroll run|approve|status --month YYYY-MM")
+		return errUsage
+	}
+	fs := newFlags("payroll " + args[0])
+	month := fs.String("month", "", "payroll month, YYYY-MM")
+	asJSON := fs.Bool("json", false, "print JSON")
+	approver := fs.String("approver", currentUser(), "who approves (finance)")
+	if err := fs.Parse(args[1:]); err != nil || *month == "" {
+		fmt.Fprintln(os.Stderr, "usage: labelflow payroll run|approve|status --month YYYY-MM")
+		return errUsage
+	}
+	a, err := app.Open(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	switch args[0] {
+	case "run":
+		if err := a.RunPayroll(ctx, *month); err != nil {
+			return err
+		}
+		st, err := demo.AwaitPayrollStage(ctx, a, *month, "awaiting-approval")
+		if err != nil {
+			return err
+		}
+		fmt.Printf("payroll %s: %d people, %d ledger entries, totals %s; statements ready, awaiting approval\n",
+			*month, st.Summary.People, st.Summary.Entries, money(st.Summary.Totals))
+		return nil
+	case "approve":
+		if _, err := demo.AwaitPayrollStage(ctx, a, *month, "awaiting-approval"); err != nil {
+			return err
+		}
+		if _, err := a.ApprovePayroll(ctx, *month, *approver); err != nil {
+			return err
+		}
+		st, err := a.WaitPayroll(ctx, *month)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("payroll %s approved by %s: %d payouts, paid %s\n", *month, st.Approver, st.Payout.Payouts, money(st.Payout.Paid))
+		return nil
+	case "status":
+		st, err := a.PayrollStatus(ctx, *month)
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			return printJSON(st)
+		}
+		fmt.Printf("payroll %s: %s\n  people %d, ledger entries %d, totals %s\n", st.Month, st.Stage, st.Summary.People, st.Summary.Entries, money(st.Summary.Totals))
+		if st.Approver != "" {
+			fmt.Printf("  approved by %s; %d payouts, paid %s; %d people had nothing new to pay\n", st.Approver, st.Payout.Payouts, money(st.Payout.Paid), st.Payout.AlreadyPaid)
+		}
+		return nil
+	}
+	fmt.Fprintf(os.Stderr, "labelflow payroll: unknown subcommand %q\n", args[0])
+	return errUsage
+}
+
+func money(m map[string]int64) string {
+	if len(m) == 0 {
+		return "0"
+	}
+	var parts []string
+	for cur, v := range m {
+		exp, _ := spec.CurrencyExponent(cur)
+		parts = append(parts, spec.FormatMinor(v, exp)+" "+cur)
+	}
+	sort.Strings(parts)
+	return strings.Join(parts, ", ")
+}
+
+func currentUser() string {
+	if u, err := user.Current(); err == nil {
+		return u.Username
+	}
+	return ""
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, f := range strings.Split(s, ";") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// firstArg takes a leading positional argument so flags may follow it.
+func firstArg(args []string) (string, []string) {
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		return args[0], args[1:]
+	}
+	return "", args
+}
+
+func printJSON(v any) error {
+	enc := json.NewEncoder(os.Stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func printStatus(w io.Writer, v app.ProjectView) {
+	fmt.Fprintf(w, "project %s (client %s): %s\n", v.ID, v.Client, v.Stage)
+	fmt.Fprintf(w, "  manifest lines %d: %d items chunked into %d chunks, %d rejected", v.Lines, v.Items, v.Chunks, v.Rejects)
+	if v.Rejects > 0 {
+		fmt.Fprintf(w, " (see s3 platform key %s)", v.RejectsKey)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "  items annotated twice %d, agreed %d, arbitrated %d, final %d, delivered %d\n", v.Annotated, v.Agreed, v.Arbitrated, v.Final, v.Done.Delivered)
+	fmt.Fprintf(w, "  agreement %.1f%%, active leases %d, expired leases %d\n", 100*v.Agreement, v.Leases, v.Done.LeasesExpired)
+	fmt.Fprintf(w, "  chunks done %d of %d, running %v\n", v.Done.Chunks, v.Chunks, v.Running)
+	for _, c := range v.Live {
+		fmt.Fprintf(w, "    chunk %d: %d/%d final, agreement %.1f%%, %d awaiting arbitration, %d leases\n", c.Chunk, c.Final, c.Items, 100*c.Agreement, c.AwaitingArbitation, c.ActiveLeases)
+	}
+	fmt.Fprintf(w, "  delivery %s", v.DeliveryURI)
+	if v.ManifestKey != "" {
+		fmt.Fprintf(w, " (complete: %s)", v.ManifestKey)
+	}
+	fmt.Fprintln(w)
+	if v.Error != "" {
+		fmt.Fprintf(w, "  error: %s\n", v.Error)
+	}
+}
+
+// progressPrinter redraws one line with a progress bar of final items.
+// On a terminal the line is redrawn in place; otherwise a new line is written every few seconds.
+func progressPrinter(w *os.File) func(app.ProjectView) {
+	last := time.Time{}
+	tty := isTerminal(w)
+	every, lead, tail := 400*time.Millisecond, "\r", ""
+	if !tty {
+		every, lead, tail = 5*time.Second, "", "\n"
+	}
+	return func(v app.ProjectView) {
+		if time.Since(last) < every && !v.Closed {
+			return
+		}
+		last = time.Now()
+		const width = 30
+		frac := 0.0
+		if v.Items > 0 {
+			frac = float64(v.Final) / float64(v.Items)
+		}
+		if v.Closed {
+			frac = 1
+		}
+		n := int(frac * width)
+		fmt.Fprintf(w, "%s  %-10s [%s%s] %3.0f%%  %d/%d final  agreement %4.1f%%  arbitrated %d  leases %d %s",
+			lead, v.Stage, strings.Repeat("#", n), strings.Repeat(".", width-n), 100*frac, v.Final, v.Items, 100*v.Agreement, v.Arbitrated, v.Leases, tail)
+	}
+}
+
+func isTerminal(f *os.File) bool {
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+func printSummary(w io.Writer, e *demo.Env, s demo.Summary) {
+	fmt.Fprintf(w, `
+LabelFlow demo: project %s complete in %s
+  manifest lines     %d (%d valid items, %d rejected with line and reason)
+  delivered items    %d, in %d objects, every SHA-256 verified against the manifest
+  annotations        %d (two distinct annotators per item)
+  agreement          %.1f%%
+  arbitrations       %d (a third, distinct reviewer)
+  leases expired     %d
+  payroll %s    %d people, total %s, paid now %s
+  crowd              %d suites, %d answers, %d empty claims
+
+Where to look:
+  delivery           %s   manifest: %s
+  aws CLI            AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s aws --endpoint-url %s s3 ls %s --recursive
+  Temporal UI        %s (the stack stops when the demo ends; run 'labelflow dev' to keep one up)
+`, s.Project, s.Elapsed.Round(time.Second), s.LinesIn, s.ValidItems, s.Rejected, s.Delivered, s.Verified, s.Annotations,
+		100*s.Agreement, s.Arbitrated, s.LeasesExpired, s.Month, s.People, money(s.PayrollTotal), money(s.PaidThisRun),
+		s.Crowd.Suites, s.Crowd.Answers, s.Crowd.EmptyClaims,
+		s.DeliveryURI, s.ManifestKey, e.Cfg.StoreAccessKey, e.Cfg.StoreSecretKey, e.Cfg.StoreEndpoint, s.DeliveryURI, e.Cfg.TemporalUIURL)
+}

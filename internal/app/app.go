@@ -1,0 +1,93 @@
+// Package app connects LabelFlow's parts from configuration: the Temporal client, the platform
+// store, delivery profiles, the activity dependencies. Every subcommand starts here.
+package app
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/rs/zerolog"
+	"go.temporal.io/sdk/client"
+
+	"github.com/labelflow/labelflow/activities"
+	"github.com/labelflow/labelflow/config"
+	"github.com/labelflow/labelflow/internal/clientbucket"
+	"github.com/labelflow/labelflow/internal/logging"
+	"github.com/labelflow/labelflow/internal/payout"
+	"github.com/labelflow/labelflow/internal/store"
+	"github.com/labelflow/labelflow/internal/workforce"
+	"github.com/labelflow/labelflow/workers"
+)
+
+// App holds connected dependencies.
+type App struct {
+	Cfg      config.Config
+	Log      zerolog.Logger
+	Temporal client.Client
+	Store    *store.Store
+	Targets  *clientbucket.Profiles
+	Roster   workforce.Roster
+}
+
+// Open connects to the store and (unless noTemporal) to Temporal.
+func Open(ctx context.Context, cfg config.Config, log zerolog.Logger) (*App, error) {
+	st, err := store.New(store.Options{Endpoint: cfg.StoreEndpoint, AccessKey: cfg.StoreAccessKey, SecretKey: cfg.StoreSecretKey, Region: cfg.StoreRegion, Bucket: cfg.StoreBucket})
+	if err != nil {
+		return nil, err
+	}
+	targets, err := clientbucket.LoadProfiles(cfg.DeliveryProfiles, cfg.StoreAccessKey, cfg.StoreSecretKey)
+	if err != nil {
+		return nil, err
+	}
+	a := &App{Cfg: cfg, Log: log, Store: st, Targets: targets, Roster: workforce.Roster{Store: st}}
+	dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	a.Temporal, err = client.DialContext(dctx, client.Options{
+		HostPort:  cfg.TemporalAddress,
+		Namespace: cfg.TemporalNamespace,
+		Logger:    logging.NewTemporal(log),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("connect to Temporal at %s: %w", cfg.TemporalAddress, err)
+	}
+	return a, nil
+}
+
+// Close releases connections.
+func (a *App) Close() {
+	if a.Temporal != nil {
+		a.Temporal.Close()
+	}
+}
+
+// Activities builds the activity dependencies.
+func (a *App) Activities() *activities.Activities {
+	loc, _ := time.LoadLocation(a.Cfg.MonthTimeZone)
+	return &activities.Activities{
+		Store: a.Store, Targets: a.Targets, Payouts: &payout.FileProvider{Store: a.Store},
+		MaxLineBytes: a.Cfg.MaxLineBytes, Months: loc, Log: a.Log,
+	}
+}
+
+// RunWorker polls until ctx ends.
+func (a *App) RunWorker(ctx context.Context) error {
+	if err := a.Store.EnsureBucket(ctx, a.Cfg.StoreBucket); err != nil {
+		return err
+	}
+	ws, err := workers.New(a.Temporal, a.Cfg, a.Activities())
+	if err != nil {
+		return err
+	}
+	for _, w := range ws {
+		if err := w.Start(); err != nil {
+			return fmt.Errorf("start worker: %w", err)
+		}
+	}
+	a.Log.Info().Str("role", a.Cfg.WorkerRole).Str("workflow_queue", a.Cfg.WorkflowTaskQueue).Str("activity_queue", a.Cfg.ActivityTaskQueue).Msg("worker running")
+	<-ctx.Done()
+	for _, w := range ws {
+		w.Stop()
+	}
+	return nil
+}

@@ -1,0 +1,201 @@
+package demo
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/labelflow/labelflow/activities"
+	"github.com/labelflow/labelflow/internal/app"
+	"github.com/labelflow/labelflow/internal/simulate"
+	"github.com/labelflow/labelflow/internal/spec"
+	"github.com/labelflow/labelflow/workflows"
+)
+
+// RunOptions shape a scripted run.
+type RunOptions struct {
+	ProjectID  string
+	Items      int
+	Annotators int
+	Reviewers  int
+	Accuracy   float64
+	Abandon    float64
+	Seed       uint64
+	Progress   func(app.ProjectView)
+}
+
+// Summary is what a scripted run reports.
+type Summary struct {
+	Project       string                      `json:"project"`
+	LinesIn       int                         `json:"lines_in"`
+	ValidItems    int                         `json:"valid_items"`
+	Delivered     int                         `json:"delivered"`
+	Rejected      int                         `json:"rejected"`
+	Agreement     float64                     `json:"agreement"`
+	Arbitrated    int                         `json:"arbitrated"`
+	Annotations   int                         `json:"annotations"`
+	LeasesExpired int                         `json:"leases_expired"`
+	Month         string                      `json:"month"`
+	PayrollTotal  map[string]int64            `json:"payroll_total"`
+	PaidThisRun   map[string]int64            `json:"paid"`
+	People        int                         `json:"people_paid"`
+	DeliveryURI   string                      `json:"delivery_uri"`
+	ManifestKey   string                      `json:"manifest_key"`
+	Verified      int                         `json:"objects_verified"`
+	Crowd         simulate.Stats              `json:"crowd"`
+	Elapsed       time.Duration               `json:"elapsed"`
+	Status        app.ProjectView             `json:"-"`
+	Manifest      activities.DeliveryManifest `json:"-"`
+}
+
+// Run uploads the demo dataset, launches the project, lets the simulated crowd work through the
+// gateway, waits for the delivery, verifies it, then runs and approves payroll for the month.
+func Run(ctx context.Context, e *Env, o RunOptions) (Summary, error) {
+	start := time.Now()
+	sum := Summary{Project: o.ProjectID}
+	a := e.App
+	data, _ := Dataset(o.Items, o.Seed)
+	if err := a.Store.PutIn(ctx, IntakeBucket, "acme/reviews.manifest", data); err != nil {
+		return sum, err
+	}
+	p, err := spec.Parse("demo-project.yaml", []byte(SpecYAML(o.ProjectID, e.Cfg.StoreEndpoint)))
+	if err != nil {
+		return sum, err
+	}
+	if _, err := a.Launch(ctx, p); err != nil {
+		return sum, err
+	}
+	simOpts := simulate.Options{GatewayURL: e.GatewayURL, Project: p.ID, Annotators: o.Annotators, Reviewers: o.Reviewers,
+		Accuracy: o.Accuracy, ReviewerAccuracy: 0.95, Abandon: o.Abandon, Seed: o.Seed, Languages: []string{"en"}, Idle: 50 * time.Millisecond}
+	crowd := simulate.Crowd(simOpts)
+	if err := simulate.Register(ctx, a.Roster, crowd); err != nil {
+		return sum, err
+	}
+	// A crowd that fails ends the wait at once rather than leaving the project waiting for people.
+	runCtx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	simDone := make(chan error, 1)
+	go func() {
+		st, err := simulate.Run(runCtx, simOpts, a.Store, crowd)
+		sum.Crowd = st
+		if err != nil {
+			err = fmt.Errorf("simulator: %w", err)
+			cancel(err)
+		}
+		simDone <- err
+	}()
+	status, err := WaitProject(runCtx, a, p.ID, o.Progress)
+	if err != nil {
+		if cause := context.Cause(runCtx); cause != nil && cause != err {
+			return sum, cause
+		}
+		return sum, err
+	}
+	if err := <-simDone; err != nil {
+		return sum, err
+	}
+	sum.Status = status
+	sum.LinesIn, sum.ValidItems, sum.Rejected = status.Lines, status.Items, status.Rejects
+	sum.Delivered, sum.Arbitrated, sum.Annotations = status.Done.Delivered, status.Done.Arbitrated, status.Done.Annotations
+	sum.LeasesExpired = status.Done.LeasesExpired
+	sum.Agreement = status.Agreement
+	sum.DeliveryURI, sum.ManifestKey = status.DeliveryURI, status.ManifestKey
+
+	if sum.Manifest, sum.Verified, err = VerifyDelivery(ctx, a, p); err != nil {
+		return sum, err
+	}
+
+	loc, _ := time.LoadLocation(a.Cfg.MonthTimeZone)
+	sum.Month = time.Now().In(loc).Format("2006-01")
+	pay, err := RunAndApprovePayroll(ctx, a, sum.Month, "finance-demo")
+	if err != nil {
+		return sum, err
+	}
+	sum.PayrollTotal, sum.PaidThisRun, sum.People = pay.Summary.Totals, pay.Payout.Paid, pay.Summary.People
+	sum.Elapsed = time.Since(start)
+	return sum, nil
+}
+
+// WaitProject polls a project until its workflow closes.
+func WaitProject(ctx context.Context, a *app.App, project string, progress func(app.ProjectView)) (app.ProjectView, error) {
+	for {
+		v, err := a.ProjectStatus(ctx, project)
+		if err == nil {
+			if progress != nil {
+				progress(v)
+			}
+			if v.Closed {
+				if v.Error != "" {
+					return v, fmt.Errorf("project %s: %s", project, v.Error)
+				}
+				return v, nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return v, ctx.Err()
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}
+
+// VerifyDelivery reads the manifest from the client's bucket the way a client would and checks
+// every object it names against its size and SHA-256.
+func VerifyDelivery(ctx context.Context, a *app.App, p spec.Project) (activities.DeliveryManifest, int, error) {
+	var m activities.DeliveryManifest
+	b, err := a.Targets.Open(ctx, p.Delivery)
+	if err != nil {
+		return m, 0, err
+	}
+	data, err := b.Get(ctx, activities.ManifestKey(p.Delivery.Prefix, p.ID))
+	if err != nil {
+		return m, 0, err
+	}
+	if err := json.Unmarshal(data, &m); err != nil {
+		return m, 0, fmt.Errorf("manifest: %w", err)
+	}
+	for _, o := range m.Objects {
+		obj, err := b.Get(ctx, o.Key)
+		if err != nil {
+			return m, 0, err
+		}
+		sum := sha256.Sum256(obj)
+		if hex.EncodeToString(sum[:]) != o.SHA256 || int64(len(obj)) != o.Size {
+			return m, 0, fmt.Errorf("delivered object %s does not match the manifest", o.Key)
+		}
+	}
+	return m, len(m.Objects), nil
+}
+
+// RunAndApprovePayroll runs a month's payroll, approves it once statements are ready, and waits
+// for the payouts.
+func RunAndApprovePayroll(ctx context.Context, a *app.App, month, approver string) (workflows.PayrollStatus, error) {
+	if err := a.RunPayroll(ctx, month); err != nil {
+		return workflows.PayrollStatus{}, err
+	}
+	if _, err := AwaitPayrollStage(ctx, a, month, workflows.PayrollAwaitingApproval); err != nil {
+		return workflows.PayrollStatus{}, err
+	}
+	if _, err := a.ApprovePayroll(ctx, month, approver); err != nil {
+		return workflows.PayrollStatus{}, err
+	}
+	return a.WaitPayroll(ctx, month)
+}
+
+// AwaitPayrollStage polls until the month's payroll reaches stage.
+func AwaitPayrollStage(ctx context.Context, a *app.App, month, stage string) (workflows.PayrollStatus, error) {
+	for {
+		st, err := a.PayrollStatus(ctx, month)
+		if err == nil && st.Stage == stage {
+			return st, nil
+		}
+		select {
+		case <-ctx.Done():
+			return st, fmt.Errorf("payroll %s never reached %s: %w", month, stage, ctx.Err())
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}

@@ -1,0 +1,117 @@
+// Package demo runs LabelFlow on the embedded stack: a real Temporal dev server and a real S3
+// server as child processes, with the worker and the gateway in this process. `labelflow dev`,
+// `labelflow demo` and the integration tests all start it the same way.
+package demo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/labelflow/labelflow/config"
+	"github.com/labelflow/labelflow/internal/app"
+	"github.com/labelflow/labelflow/internal/devstack"
+	"github.com/labelflow/labelflow/internal/gateway"
+)
+
+// IntakeBucket holds client datasets in the platform store; ClientBucket stands in for a
+// client's own bucket.
+const (
+	IntakeBucket = "labelflow-intake"
+	ClientBucket = "client-acme"
+)
+
+// Env is a running embedded stack.
+type Env struct {
+	Cfg        config.Config
+	Stack      *devstack.Stack
+	App        *app.App
+	GatewayURL string
+
+	cancel context.CancelFunc
+	done   chan error
+	server *http.Server
+}
+
+// StackOptions choose ports; zero picks free ones.
+type StackOptions struct {
+	DataDir      string
+	TemporalPort int
+	UIPort       int
+	S3Port       int
+	GatewayAddr  string // host:port; "" picks a free port
+	Headless     bool
+}
+
+// Start launches the servers, the worker and the gateway, and rewrites cfg to point at them.
+func Start(ctx context.Context, cfg config.Config, o StackOptions, log zerolog.Logger) (*Env, error) {
+	st, err := devstack.Start(ctx, devstack.Options{
+		BinDir: cfg.BinDir, DataDir: o.DataDir, TemporalPort: o.TemporalPort, TemporalUIPort: o.UIPort,
+		Headless: o.Headless, S3Port: o.S3Port, AccessKey: cfg.StoreAccessKey, SecretKey: cfg.StoreSecretKey,
+		Buckets: []string{cfg.StoreBucket, IntakeBucket, ClientBucket}, Logger: log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	cfg.TemporalAddress = st.TemporalAddress
+	cfg.TemporalUIURL = st.TemporalUIURL
+	cfg.StoreEndpoint = st.S3Endpoint
+	if o.GatewayAddr == "" {
+		port, err := devstack.FreePort()
+		if err != nil {
+			st.Stop()
+			return nil, err
+		}
+		o.GatewayAddr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	}
+	cfg.GatewayListen = o.GatewayAddr
+	cfg.GatewayURL = "http://" + o.GatewayAddr
+	a, err := app.Open(ctx, cfg, log)
+	if err != nil {
+		st.Stop()
+		return nil, err
+	}
+	rctx, cancel := context.WithCancel(context.Background())
+	e := &Env{Cfg: cfg, Stack: st, App: a, GatewayURL: cfg.GatewayURL, cancel: cancel, done: make(chan error, 1)}
+	go func() { e.done <- a.RunWorker(rctx) }()
+	ln, err := net.Listen("tcp", o.GatewayAddr)
+	if err != nil {
+		e.Stop()
+		return nil, fmt.Errorf("gateway: %w", err)
+	}
+	e.server = &http.Server{Handler: gateway.New(a).Handler(), ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := e.server.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error().Err(err).Msg("gateway stopped")
+		}
+	}()
+	return e, nil
+}
+
+// Stop shuts down gateway, worker and servers.
+func (e *Env) Stop() {
+	if e.server != nil {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_ = e.server.Shutdown(sctx)
+		cancel()
+	}
+	e.cancel()
+	select {
+	case <-e.done:
+	case <-time.After(15 * time.Second):
+	}
+	e.App.Close()
+	_ = e.Stack.Stop()
+}
+
+// DataDir returns a per-run state directory below base.
+func DataDir(base, name string) string {
+	return filepath.Join(base, name)
+}

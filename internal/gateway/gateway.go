@@ -1,0 +1,397 @@
+// Package gateway is the HTTP API annotators and reviewers work through. It keeps no state of its
+// own: it authenticates a bearer token against the roster, turns claims and submissions into
+// Temporal Updates on the chunk workflow that owns the work, and fills suites with item content
+// read from the platform store.
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"hash/fnv"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+
+	"github.com/labelflow/labelflow/activities"
+	"github.com/labelflow/labelflow/internal/app"
+	"github.com/labelflow/labelflow/internal/label"
+	"github.com/labelflow/labelflow/internal/manifest"
+	"github.com/labelflow/labelflow/internal/spec"
+	"github.com/labelflow/labelflow/internal/workforce"
+	"github.com/labelflow/labelflow/workflows"
+)
+
+// Gateway serves the work API.
+type Gateway struct {
+	app *app.App
+	log zerolog.Logger
+
+	mu      sync.Mutex
+	specs   map[string]spec.Project
+	chunks  map[string][]manifest.Item
+	running map[string]runningCache
+}
+
+type runningCache struct {
+	chunks []int
+	stage  string
+	at     time.Time
+}
+
+// New builds a gateway.
+func New(a *app.App) *Gateway {
+	return &Gateway{app: a, log: a.Log.With().Str("component", "gateway").Logger(),
+		specs: map[string]spec.Project{}, chunks: map[string][]manifest.Item{}, running: map[string]runningCache{}}
+}
+
+// Handler routes the API.
+func (g *Gateway) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, map[string]string{"status": "ok"}) })
+	mux.HandleFunc("GET /v1/me", g.auth(g.me))
+	mux.HandleFunc("GET /v1/projects/{project}", g.auth(g.project))
+	mux.HandleFunc("POST /v1/projects/{project}/claim", g.auth(g.claim))
+	mux.HandleFunc("POST /v1/projects/{project}/suites/{suite}/submit", g.auth(g.submit))
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "not_found", "no such endpoint: "+r.Method+" "+r.URL.Path)
+	})
+	return mux
+}
+
+type handler func(w http.ResponseWriter, r *http.Request, p workforce.Person)
+
+func (g *Gateway) auth(h handler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok || token == "" {
+			writeError(w, http.StatusUnauthorized, "unauthorized", "send your token as: Authorization: Bearer <token>")
+			return
+		}
+		p, err := g.app.Roster.ByToken(r.Context(), token)
+		if errors.Is(err, workforce.ErrUnknownToken) {
+			writeError(w, http.StatusUnauthorized, "unauthorized", "unknown token")
+			return
+		}
+		if err != nil {
+			g.fail(w, err)
+			return
+		}
+		h(w, r, p)
+	}
+}
+
+func (g *Gateway) me(w http.ResponseWriter, _ *http.Request, p workforce.Person) {
+	p.TokenSHA256 = ""
+	writeJSON(w, http.StatusOK, p)
+}
+
+// ProjectBrief is what a worker sees of a project.
+type ProjectBrief struct {
+	ID             string   `json:"id"`
+	Stage          string   `json:"stage"`
+	AnnotationType string   `json:"annotation_type"`
+	Taxonomy       []string `json:"taxonomy"`
+	Instructions   string   `json:"instructions"`
+	Open           bool     `json:"open"` // work may still be offered
+}
+
+func (g *Gateway) project(w http.ResponseWriter, r *http.Request, _ workforce.Person) {
+	id := r.PathValue("project")
+	sp, err := g.spec(r.Context(), id)
+	if err != nil {
+		g.fail(w, err)
+		return
+	}
+	_, stage, err := g.runningChunks(r.Context(), id)
+	if err != nil {
+		g.fail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, ProjectBrief{ID: id, Stage: stage, AnnotationType: sp.Annotation.Type, Taxonomy: sp.Annotation.Taxonomy,
+		Instructions: sp.Annotation.Instructions, Open: open(stage)})
+}
+
+func open(stage string) bool { return stage == workflows.StageChunking || stage == workflows.StageAnnotating }
+
+// TaskView is one task as a worker sees it.
+type TaskView struct {
+	Item      int            `json:"item"`
+	ItemID    string         `json:"item_id"`
+	Source    string         `json:"source,omitempty"`
+	SourceRef string         `json:"source_ref,omitempty"`
+	Answers   []label.Answer `json:"answers,omitempty"` // arbitration only: the two answers, unattributed
+}
+
+// SuiteView is a leased suite as a worker sees it.
+type SuiteView struct {
+	ID             string     `json:"id"`
+	Kind           string     `json:"kind"`
+	ExpiresAt      time.Time  `json:"expires_at"`
+	AnnotationType string     `json:"annotation_type"`
+	Taxonomy       []string   `json:"taxonomy"`
+	Instructions   string     `json:"instructions"`
+	Tasks          []TaskView `json:"tasks"`
+}
+
+// ClaimResponse carries a suite, or none with the reason.
+type ClaimResponse struct {
+	Suite        *SuiteView `json:"suite"`
+	ProjectStage string     `json:"project_stage"`
+	ProjectOpen  bool       `json:"project_open"`
+	RetryAfter   int        `json:"retry_after_seconds,omitempty"`
+}
+
+func (g *Gateway) claim(w http.ResponseWriter, r *http.Request, p workforce.Person) {
+	ctx := r.Context()
+	project := r.PathValue("project")
+	running, stage, err := g.runningChunks(ctx, project)
+	if err != nil {
+		g.fail(w, err)
+		return
+	}
+	if len(running) == 0 {
+		writeJSON(w, http.StatusOK, ClaimResponse{ProjectStage: stage, ProjectOpen: open(stage), RetryAfter: 5})
+		return
+	}
+	sp, err := g.spec(ctx, project)
+	if err != nil {
+		g.fail(w, err)
+		return
+	}
+	req := workflows.ClaimRequest{Worker: workflows.Worker{ID: p.ID, Role: p.Role, Skills: p.Skills, Languages: p.Languages}}
+	// Start at a chunk chosen by the person, so that people spread over the open chunks.
+	h := fnv.New32a()
+	h.Write([]byte(p.ID))
+	for n := range running {
+		chunk := running[(int(h.Sum32())+n)%len(running)]
+		var suite workflows.Suite
+		err := g.update(ctx, workflows.ChunkWorkflowID(project, chunk), workflows.UpdateClaim, req, &suite)
+		switch kind := workflows.ErrorKind(err); {
+		case err == nil:
+			view, err := g.view(ctx, sp, suite)
+			if err != nil {
+				g.fail(w, err)
+				return
+			}
+			writeJSON(w, http.StatusOK, ClaimResponse{Suite: &view, ProjectStage: stage, ProjectOpen: true})
+			return
+		case kind == workflows.ErrNoWork || isGone(err):
+			continue
+		default:
+			g.fail(w, err)
+			return
+		}
+	}
+	writeJSON(w, http.StatusOK, ClaimResponse{ProjectStage: stage, ProjectOpen: open(stage), RetryAfter: 5})
+}
+
+// SubmitBody is the body of a submission.
+type SubmitBody struct {
+	Answers []workflows.TaskAnswer `json:"answers"`
+}
+
+func (g *Gateway) submit(w http.ResponseWriter, r *http.Request, p workforce.Person) {
+	ctx := r.Context()
+	project, suiteID := r.PathValue("project"), r.PathValue("suite")
+	chunk, err := workflows.ParseSuiteID(suiteID)
+	if err != nil {
+		writeError(w, http.StatusNotFound, "unknown_suite", err.Error())
+		return
+	}
+	var body SubmitBody
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&body); err != nil {
+		writeError(w, http.StatusBadRequest, "invalid_request", "body: "+err.Error())
+		return
+	}
+	req := workflows.SubmitRequest{
+		Worker:  workflows.Worker{ID: p.ID, Role: p.Role, Skills: p.Skills, Languages: p.Languages},
+		SuiteID: suiteID, Answers: body.Answers,
+	}
+	var res workflows.SubmitResult
+	if err := g.update(ctx, workflows.ChunkWorkflowID(project, chunk), workflows.UpdateSubmit, req, &res); err != nil {
+		if isGone(err) {
+			writeError(w, http.StatusNotFound, "unknown_suite", "suite "+suiteID+" belongs to no open chunk of project "+project)
+			return
+		}
+		g.fail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, res)
+}
+
+func (g *Gateway) update(ctx context.Context, workflowID, name string, arg, result any) error {
+	h, err := g.app.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID: workflowID, UpdateName: name, Args: []any{arg}, WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err != nil {
+		return err
+	}
+	return h.Get(ctx, result)
+}
+
+func (g *Gateway) view(ctx context.Context, sp spec.Project, s workflows.Suite) (SuiteView, error) {
+	items, err := g.chunkItems(ctx, sp.ID, s.Chunk)
+	if err != nil {
+		return SuiteView{}, err
+	}
+	v := SuiteView{ID: s.ID, Kind: s.Kind, ExpiresAt: s.ExpiresAt, AnnotationType: sp.Annotation.Type,
+		Taxonomy: sp.Annotation.Taxonomy, Instructions: sp.Annotation.Instructions}
+	for _, t := range s.Tasks {
+		if t.Item < 0 || t.Item >= len(items) {
+			return v, errors.New("suite names an item outside its chunk")
+		}
+		it := items[t.Item]
+		v.Tasks = append(v.Tasks, TaskView{Item: t.Item, ItemID: it.ID, Source: it.Source, SourceRef: it.SourceRef, Answers: t.Answers})
+	}
+	return v, nil
+}
+
+func (g *Gateway) spec(ctx context.Context, project string) (spec.Project, error) {
+	g.mu.Lock()
+	sp, ok := g.specs[project]
+	g.mu.Unlock()
+	if ok {
+		return sp, nil
+	}
+	sp, err := activities.LoadSpec(ctx, g.app.Store, project)
+	if err != nil {
+		return sp, err
+	}
+	g.mu.Lock()
+	g.specs[project] = sp
+	g.mu.Unlock()
+	return sp, nil
+}
+
+// chunkItems caches chunk files: they never change once written.
+func (g *Gateway) chunkItems(ctx context.Context, project string, chunk int) ([]manifest.Item, error) {
+	key := activities.ChunkKey(project, chunk)
+	g.mu.Lock()
+	items, ok := g.chunks[key]
+	g.mu.Unlock()
+	if ok {
+		return items, nil
+	}
+	data, err := g.app.Store.Get(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	if items, err = manifest.ReadChunk(data); err != nil {
+		return nil, err
+	}
+	g.mu.Lock()
+	if len(g.chunks) >= 256 {
+		clear(g.chunks)
+	}
+	g.chunks[key] = items
+	g.mu.Unlock()
+	return items, nil
+}
+
+func (g *Gateway) runningChunks(ctx context.Context, project string) ([]int, string, error) {
+	g.mu.Lock()
+	c, ok := g.running[project]
+	g.mu.Unlock()
+	if ok && time.Since(c.at) < g.app.Cfg.StatusCacheTTL {
+		return c.chunks, c.stage, nil
+	}
+	chunks, stage, err := g.app.RunningChunks(ctx, project)
+	if err != nil {
+		return nil, "", err
+	}
+	g.mu.Lock()
+	g.running[project] = runningCache{chunks: chunks, stage: stage, at: time.Now()}
+	g.mu.Unlock()
+	return chunks, stage, nil
+}
+
+// isGone reports an Update sent to a chunk that has closed or never existed.
+func isGone(err error) bool {
+	var nf *serviceerror.NotFound
+	return errors.As(err, &nf) || (err != nil && strings.Contains(err.Error(), "workflow execution already completed"))
+}
+
+var statusOfKind = map[string]int{
+	workflows.ErrNotQualified:   http.StatusForbidden,
+	workflows.ErrWrongPerson:    http.StatusForbidden,
+	workflows.ErrUnknownSuite:   http.StatusNotFound,
+	workflows.ErrLeaseExpired:   http.StatusGone,
+	workflows.ErrRepeated:       http.StatusConflict,
+	workflows.ErrWrongStage:     http.StatusConflict,
+	workflows.ErrInvalidAnswer:  http.StatusUnprocessableEntity,
+	workflows.ErrInvalidRequest: http.StatusBadRequest,
+	workflows.ErrNoWork:         http.StatusNotFound,
+}
+
+func (g *Gateway) fail(w http.ResponseWriter, err error) {
+	if kind := workflows.ErrorKind(err); kind != "" {
+		if status, ok := statusOfKind[kind]; ok {
+			writeError(w, status, snake(kind), message(err))
+			return
+		}
+	}
+	if errors.Is(err, app.ErrNotFound) || strings.Contains(err.Error(), "object not found") {
+		writeError(w, http.StatusNotFound, "not_found", err.Error())
+		return
+	}
+	g.log.Error().Err(err).Msg("request failed")
+	writeError(w, http.StatusInternalServerError, "internal", "the request could not be completed; try again")
+}
+
+// message strips the SDK's wrapping from an Update rejection.
+func message(err error) string {
+	for {
+		u := errors.Unwrap(err)
+		if u == nil || workflows.ErrorKind(u) == "" {
+			break
+		}
+		err = u
+	}
+	s := err.Error()
+	if i := strings.Index(s, " (type: "); i > 0 {
+		s = s[:i]
+	}
+	return s
+}
+
+func snake(kind string) string {
+	var b strings.Builder
+	for i, r := range kind {
+		if r >= 'A' && r <= 'Z' {
+			if i > 0 {
+				b.WriteByte('_')
+			}
+			r += 'a' - 'A'
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// ErrorBody is every error the gateway returns.
+type ErrorBody struct {
+	Error struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+func writeError(w http.ResponseWriter, status int, code, msg string) {
+	var b ErrorBody
+	b.Error.Code, b.Error.Message = code, msg
+	writeJSON(w, status, b)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}

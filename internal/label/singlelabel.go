@@ -1,0 +1,70 @@
+package label
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+)
+
+// SingleLabel is single-label classification: the answer is one class name from the taxonomy,
+// and two answers agree when they name the same class.
+type SingleLabel struct{}
+
+// SingleLabelName is the spec value for single-label classification.
+const SingleLabelName = "single-label"
+
+func init() { Register(SingleLabel{}) }
+
+func (SingleLabel) Name() string { return SingleLabelName }
+
+func (SingleLabel) CheckTaxonomy(taxonomy []string) error {
+	if len(taxonomy) < 2 {
+		return fmt.Errorf("needs at least 2 classes, got %d", len(taxonomy))
+	}
+	seen := map[string]bool{}
+	for i, c := range taxonomy {
+		if c == "" {
+			return fmt.Errorf("class %d is empty", i+1)
+		}
+		if seen[c] {
+			return fmt.Errorf("class %q is listed twice", c)
+		}
+		seen[c] = true
+	}
+	return nil
+}
+
+func (SingleLabel) Validate(a Answer, taxonomy []string) error {
+	var s string
+	if err := json.Unmarshal(a, &s); err != nil {
+		return fmt.Errorf("label: must be a string naming one class, got %s", truncate(a))
+	}
+	if !slices.Contains(taxonomy, s) {
+		return fmt.Errorf("label: %q is not in the taxonomy %v", s, taxonomy)
+	}
+	return nil
+}
+
+func (SingleLabel) Agree(a, b Answer) bool {
+	var x, y string
+	return json.Unmarshal(a, &x) == nil && json.Unmarshal(b, &y) == nil && x == y
+}
+
+func (SingleLabel) Canonical(a Answer) Answer {
+	var s string
+	if json.Unmarshal(a, &s) != nil {
+		return a
+	}
+	out, _ := json.Marshal(s)
+	return out
+}
+
+func truncate(a Answer) string {
+	if len(a) > 60 {
+		return string(a[:60]) + "…"
+	}
+	if len(a) == 0 {
+		return "nothing"
+	}
+	return string(a)
+}

@@ -1,0 +1,115 @@
+// Package payout pays people through a provider. Each payout carries an idempotency key; a
+// provider pays a key at most once, whatever the number of calls, so a retried or repeated payroll
+// run can never pay anyone twice.
+package payout
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+
+	"github.com/labelflow/labelflow/internal/store"
+)
+
+// Payout is one payment to one person.
+type Payout struct {
+	IdempotencyKey string `json:"idempotency_key"`
+	Worker         string `json:"worker"`
+	Month          string `json:"month"`
+	Currency       string `json:"currency"`
+	Amount         int64  `json:"amount"` // minor units
+	Method         string `json:"method"` // bank-transfer | mobile-money
+}
+
+// Outcome of one payout.
+type Outcome struct {
+	Payout
+	// AlreadyPaid is true when the key had been paid by an earlier call.
+	AlreadyPaid bool   `json:"already_paid"`
+	BatchKey    string `json:"batch_key,omitempty"`
+}
+
+// Provider pays.
+type Provider interface {
+	Pay(ctx context.Context, month string, payouts []Payout) ([]Outcome, error)
+}
+
+// FileProvider writes one payout batch file per payout method into the finance area of the
+// platform store, for finance to upload to the bank or mobile-money operator. It keeps a marker
+// per idempotency key so that a key lands in exactly one batch.
+type FileProvider struct {
+	Store *store.Store
+}
+
+// MarkerKey records that an idempotency key was paid.
+func MarkerKey(idempotencyKey string) string {
+	h := sha256.Sum256([]byte(idempotencyKey))
+	return "payouts/keys/" + hex.EncodeToString(h[:]) + ".json"
+}
+
+// Pay implements Provider. A payout is paid once its batch file exists. Markers are written
+// before the batch as an intent naming it; after a crash between the two, the unpaid payouts
+// rebuild exactly the same batch (its key derives from the keys it holds), so no key ever lands in
+// two batches and none is lost.
+func (f *FileProvider) Pay(ctx context.Context, month string, payouts []Payout) ([]Outcome, error) {
+	var out []Outcome
+	byMethod := map[string][]Payout{}
+	batchExists := map[string]bool{}
+	for _, p := range payouts {
+		var marker struct{ Batch string }
+		err := f.Store.GetJSON(ctx, MarkerKey(p.IdempotencyKey), &marker)
+		switch {
+		case err == nil:
+			exists, seen := batchExists[marker.Batch]
+			if !seen {
+				if exists, err = f.Store.Exists(ctx, marker.Batch); err != nil {
+					return nil, err
+				}
+				batchExists[marker.Batch] = exists
+			}
+			if exists {
+				out = append(out, Outcome{Payout: p, AlreadyPaid: true, BatchKey: marker.Batch})
+				continue
+			}
+		case !errors.Is(err, store.ErrNotFound):
+			return nil, err
+		}
+		byMethod[p.Method] = append(byMethod[p.Method], p)
+	}
+	methods := make([]string, 0, len(byMethod))
+	for m := range byMethod {
+		methods = append(methods, m)
+	}
+	sort.Strings(methods)
+	for _, m := range methods {
+		batch := byMethod[m]
+		sort.Slice(batch, func(i, j int) bool { return batch[i].IdempotencyKey < batch[j].IdempotencyKey })
+		var buf bytes.Buffer
+		h := sha256.New()
+		enc := json.NewEncoder(&buf)
+		for _, p := range batch {
+			h.Write([]byte(p.IdempotencyKey + "\n"))
+			if err := enc.Encode(p); err != nil {
+				return nil, err
+			}
+		}
+		key := fmt.Sprintf("finance/payouts/%s/%s-%s.jsonl", month, m, hex.EncodeToString(h.Sum(nil))[:16])
+		for _, p := range batch {
+			if err := f.Store.PutJSON(ctx, MarkerKey(p.IdempotencyKey), map[string]string{"batch": key, "key": p.IdempotencyKey}); err != nil {
+				return nil, err
+			}
+		}
+		if err := f.Store.Put(ctx, key, buf.Bytes()); err != nil {
+			return nil, err
+		}
+		for _, p := range batch {
+			out = append(out, Outcome{Payout: p, BatchKey: key})
+		}
+	}
+	return out, nil
+}

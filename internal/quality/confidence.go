@@ -1,0 +1,51 @@
+// Package quality turns answers into confidence. Until per-annotator accuracies are estimated from
+// gold tasks and arbitration outcomes, every annotator is assumed to be right with the same
+// probability and reviewers with a higher one; the posterior below is exact under that model.
+package quality
+
+// Default accuracies assumed for the posterior.
+const (
+	DefaultAnnotatorAccuracy = 0.8
+	DefaultReviewerAccuracy  = 0.9
+)
+
+// Vote is one answer, reduced to the class it names, with the voter's accuracy.
+type Vote struct {
+	Class    string
+	Accuracy float64
+}
+
+// Posterior returns P(true class = class | votes) for a uniform prior over k classes, where a voter
+// of accuracy p names the true class with probability p and each other class with (1-p)/(k-1).
+func Posterior(class string, votes []Vote, k int) float64 {
+	if k < 2 {
+		return 1
+	}
+	// Only classes that received a vote, plus one representative of the unvoted ones, differ.
+	classes := map[string]bool{class: true}
+	for _, v := range votes {
+		classes[v.Class] = true
+	}
+	likelihood := func(c string) float64 {
+		l := 1.0
+		for _, v := range votes {
+			if v.Class == c {
+				l *= v.Accuracy
+			} else {
+				l *= (1 - v.Accuracy) / float64(k-1)
+			}
+		}
+		return l
+	}
+	total := 0.0
+	for c := range classes {
+		total += likelihood(c)
+	}
+	if unvoted := k - len(classes); unvoted > 0 {
+		total += float64(unvoted) * likelihood("\x00unvoted")
+	}
+	if total == 0 {
+		return 0
+	}
+	return likelihood(class) / total
+}

@@ -1,0 +1,277 @@
+// Package simulate is the crowd simulator: simulated annotators and reviewers who work through the
+// real gateway over HTTP, answering correctly with a given probability against the known truth
+// (the manifest line's `truth` field). It stands in for people in the demo, tests and benchmarks.
+package simulate
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/labelflow/labelflow/activities"
+	"github.com/labelflow/labelflow/internal/gateway"
+	"github.com/labelflow/labelflow/internal/manifest"
+	"github.com/labelflow/labelflow/internal/store"
+	"github.com/labelflow/labelflow/internal/workforce"
+	"github.com/labelflow/labelflow/workflows"
+)
+
+// Options shape the crowd.
+type Options struct {
+	GatewayURL        string
+	Project           string
+	Annotators        int
+	Reviewers         int
+	Accuracy          float64 // probability an annotator answers correctly
+	ReviewerAccuracy  float64
+	Abandon           float64 // probability a person walks away from a claimed suite
+	Think             time.Duration
+	Idle              time.Duration // wait after a claim finds no work
+	Seed              uint64
+	Skills, Languages []string
+	Country           string
+}
+
+// Stats counts what the crowd did.
+type Stats struct {
+	Suites      int64 `json:"suites"`
+	Answers     int64 `json:"answers"`
+	Arbitrated  int64 `json:"arbitrations"`
+	Abandoned   int64 `json:"abandoned"`
+	Rejected    int64 `json:"rejected"`
+	EmptyClaims int64 `json:"empty_claims"`
+}
+
+// Person is a simulated worker with the token the simulator uses for them.
+type Person struct {
+	workforce.Person
+	Token string
+}
+
+// Crowd returns the simulated people of a project. Ids and tokens are derived from the project
+// so that a second simulator run reuses the same people.
+func Crowd(o Options) []Person {
+	var out []Person
+	add := func(role string, n int) {
+		for i := 1; i <= n; i++ {
+			id := fmt.Sprintf("sim-%s-%s-%02d", o.Project, role[:1], i)
+			country := o.Country
+			if country == "" {
+				country = []string{"KE", "UG", "RW", "NG", "GH", "ET"}[i%6]
+			}
+			method := "mobile-money"
+			if i%3 == 0 {
+				method = "bank-transfer"
+			}
+			out = append(out, Person{Person: workforce.Person{ID: id, Name: fmt.Sprintf("Simulated %s %d", role, i), Country: country, Role: role,
+				Skills: o.Skills, Languages: o.Languages, PayoutMethod: method}, Token: "simtoken-" + id})
+		}
+	}
+	add(workflows.RoleAnnotator, o.Annotators)
+	add(workflows.RoleReviewer, o.Reviewers)
+	for i := range out {
+		out[i].TokenSHA256 = workforce.HashToken(out[i].Token)
+	}
+	return out
+}
+
+// Register writes the crowd to the roster.
+func Register(ctx context.Context, r workforce.Roster, crowd []Person) error {
+	people := make([]workforce.Person, len(crowd))
+	for i, p := range crowd {
+		people[i] = p.Person
+	}
+	return r.Save(ctx, people)
+}
+
+// Run drives the gateway with the crowd until the project offers no more work.
+func Run(ctx context.Context, o Options, st *store.Store, crowd []Person) (Stats, error) {
+	if o.Idle == 0 {
+		o.Idle = 100 * time.Millisecond
+	}
+	s := &sim{o: o, store: st, http: &http.Client{Timeout: time.Minute}, truth: map[int]map[string]string{}}
+	var wg sync.WaitGroup
+	errs := make(chan error, len(crowd))
+	for i, p := range crowd {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(o.Seed, uint64(i)+1))
+			if err := s.work(ctx, p, rng); err != nil {
+				errs <- fmt.Errorf("%s: %w", p.ID, err)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	return s.stats, <-errs
+}
+
+type sim struct {
+	o     Options
+	store *store.Store
+	http  *http.Client
+	stats Stats
+
+	mu    sync.Mutex
+	truth map[int]map[string]string // chunk → item id → true answer (JSON)
+}
+
+func (s *sim) work(ctx context.Context, p Person, rng *rand.Rand) error {
+	abandoned := map[string]bool{}
+	for ctx.Err() == nil {
+		var cr gateway.ClaimResponse
+		status, err := s.call(ctx, p, http.MethodPost, "/v1/projects/"+s.o.Project+"/claim", nil, &cr)
+		if err != nil {
+			return err
+		}
+		if status != http.StatusOK {
+			return fmt.Errorf("claim: HTTP %d", status)
+		}
+		if cr.Suite == nil {
+			if !cr.ProjectOpen {
+				return nil
+			}
+			atomic.AddInt64(&s.stats.EmptyClaims, 1)
+			sleep(ctx, s.o.Idle+time.Duration(rng.Int64N(int64(s.o.Idle)+1)))
+			continue
+		}
+		suite := cr.Suite
+		if abandoned[suite.ID] {
+			// Still leased to us after we walked away: wait for the lease to run out.
+			sleep(ctx, time.Until(suite.ExpiresAt)+50*time.Millisecond)
+			continue
+		}
+		if s.o.Abandon > 0 && rng.Float64() < s.o.Abandon {
+			abandoned[suite.ID] = true
+			atomic.AddInt64(&s.stats.Abandoned, 1)
+			continue
+		}
+		body := gateway.SubmitBody{}
+		acc := s.o.Accuracy
+		if suite.Kind == workflows.KindArbitrate {
+			acc = s.o.ReviewerAccuracy
+		}
+		chunk, _ := workflows.ParseSuiteID(suite.ID)
+		for _, t := range suite.Tasks {
+			truth, err := s.truthOf(ctx, chunk, t.ItemID)
+			if err != nil {
+				return err
+			}
+			body.Answers = append(body.Answers, workflows.TaskAnswer{Item: t.Item, Answer: answer(rng, truth, suite.Taxonomy, acc)})
+		}
+		if s.o.Think > 0 {
+			sleep(ctx, s.o.Think)
+		}
+		var res workflows.SubmitResult
+		status, err = s.call(ctx, p, http.MethodPost, "/v1/projects/"+s.o.Project+"/suites/"+suite.ID+"/submit", body, &res)
+		if err != nil {
+			return err
+		}
+		if status != http.StatusOK {
+			atomic.AddInt64(&s.stats.Rejected, 1)
+			continue
+		}
+		atomic.AddInt64(&s.stats.Suites, 1)
+		atomic.AddInt64(&s.stats.Answers, int64(len(body.Answers)))
+		if suite.Kind == workflows.KindArbitrate {
+			atomic.AddInt64(&s.stats.Arbitrated, int64(len(body.Answers)))
+		}
+	}
+	return nil
+}
+
+// answer is the truth with probability acc, otherwise another class chosen at random.
+func answer(rng *rand.Rand, truth string, taxonomy []string, acc float64) json.RawMessage {
+	pick := truth
+	if truth == "" || rng.Float64() >= acc {
+		var others []string
+		for _, c := range taxonomy {
+			if c != truth {
+				others = append(others, c)
+			}
+		}
+		pick = others[rng.IntN(len(others))]
+	}
+	b, _ := json.Marshal(pick)
+	return b
+}
+
+func (s *sim) truthOf(ctx context.Context, chunk int, itemID string) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if m, ok := s.truth[chunk]; ok {
+		return m[itemID], nil
+	}
+	data, err := s.store.Get(ctx, activities.ChunkKey(s.o.Project, chunk))
+	if err != nil {
+		return "", err
+	}
+	items, err := manifest.ReadChunk(data)
+	if err != nil {
+		return "", err
+	}
+	m := map[string]string{}
+	for _, it := range items {
+		var line struct {
+			Truth string `json:"truth"`
+		}
+		if json.Unmarshal(it.Data, &line) == nil {
+			m[it.ID] = line.Truth
+		}
+	}
+	s.truth[chunk] = m
+	return m[itemID], nil
+}
+
+func (s *sim) call(ctx context.Context, p Person, method, path string, body, out any) (int, error) {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return 0, err
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, s.o.GatewayURL+path, rd)
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Authorization", "Bearer "+p.Token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := s.http.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return resp.StatusCode, err
+	}
+	if resp.StatusCode == http.StatusOK && out != nil {
+		return resp.StatusCode, json.Unmarshal(data, out)
+	}
+	if resp.StatusCode >= 500 {
+		return resp.StatusCode, fmt.Errorf("%s %s: HTTP %d: %s", method, path, resp.StatusCode, data)
+	}
+	return resp.StatusCode, nil
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	if d <= 0 {
+		return
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}

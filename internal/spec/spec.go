@@ -1,0 +1,347 @@
+// Package spec reads and validates project specifications (YAML; JSON is accepted as YAML).
+// A spec is refused with every bad field named, with its line in the file, before anything starts.
+package spec
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/labelflow/labelflow/internal/label"
+	"github.com/labelflow/labelflow/internal/store"
+)
+
+// Project is a client project as ops write it.
+type Project struct {
+	ID                string     `yaml:"id" json:"id"`
+	Client            string     `yaml:"client" json:"client"`
+	Source            string     `yaml:"source" json:"source"` // s3://bucket/key of the input manifest in the platform store
+	Annotation        Annotation `yaml:"annotation" json:"annotation"`
+	ChunkSize         int        `yaml:"chunk_size" json:"chunk_size"`
+	SuiteSize         int        `yaml:"suite_size" json:"suite_size"`
+	AnnotatorsPerItem int        `yaml:"annotators_per_item" json:"annotators_per_item"`
+	Lease             Duration   `yaml:"lease" json:"lease"`
+	RequiredSkills    []string   `yaml:"required_skills" json:"required_skills,omitempty"`
+	Languages         []string   `yaml:"languages" json:"languages,omitempty"`
+	ReviewerRole      string     `yaml:"reviewer_role" json:"reviewer_role"`
+	Delivery          Delivery   `yaml:"delivery" json:"delivery"`
+	Pay               Pay        `yaml:"pay" json:"pay"`
+}
+
+// Annotation says what is asked of annotators.
+type Annotation struct {
+	Type         string   `yaml:"type" json:"type"`
+	Taxonomy     []string `yaml:"taxonomy" json:"taxonomy"`
+	Instructions string   `yaml:"instructions" json:"instructions"`
+}
+
+// Delivery is where results go. Credentials name a delivery profile; secrets never appear in a spec.
+type Delivery struct {
+	Bucket      string `yaml:"bucket" json:"bucket"`
+	Prefix      string `yaml:"prefix" json:"prefix"`
+	Region      string `yaml:"region" json:"region"`
+	Endpoint    string `yaml:"endpoint" json:"endpoint,omitempty"`
+	Credentials string `yaml:"credentials" json:"credentials"`
+}
+
+// Pay holds the rates, in integer minor units of Currency once parsed.
+type Pay struct {
+	Currency       string `yaml:"currency" json:"currency"`
+	PerAnnotation  Amount `yaml:"per_annotation" json:"per_annotation"`
+	PerArbitration Amount `yaml:"per_arbitration" json:"per_arbitration"`
+}
+
+// Amount is money as written in a spec ("0.05"), kept as text until the currency is known.
+type Amount string
+
+// Duration is a Go duration written as text ("15m").
+type Duration string
+
+// Defaults applied to omitted fields.
+const (
+	DefaultChunkSize         = 500
+	DefaultSuiteSize         = 10
+	DefaultAnnotatorsPerItem = 2
+	DefaultLease             = "15m"
+	DefaultReviewerRole      = "reviewer"
+)
+
+// FieldError is one bad field.
+type FieldError struct {
+	Field  string `json:"field"`
+	Line   int    `json:"line,omitempty"`
+	Reason string `json:"reason"`
+}
+
+// Error lists every bad field of a spec file.
+type Error struct {
+	File   string
+	Fields []FieldError
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: %d problem(s):", e.File, len(e.Fields))
+	for _, f := range e.Fields {
+		if f.Line > 0 {
+			fmt.Fprintf(&b, "\n  %s:%d: %s: %s", e.File, f.Line, f.Field, f.Reason)
+		} else {
+			fmt.Fprintf(&b, "\n  %s: %s: %s", e.File, f.Field, f.Reason)
+		}
+	}
+	return b.String()
+}
+
+var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
+
+// Parse decodes and validates a spec. file is used in error messages only.
+func Parse(file string, data []byte) (Project, error) {
+	var p Project
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return p, &Error{File: file, Fields: []FieldError{{Field: "(document)", Reason: err.Error()}}}
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&p); err != nil {
+		var te *yaml.TypeError
+		if errors.As(err, &te) {
+			e := &Error{File: file}
+			for _, msg := range te.Errors {
+				e.Fields = append(e.Fields, yamlFieldError(msg))
+			}
+			return p, e
+		}
+		return p, &Error{File: file, Fields: []FieldError{{Field: "(document)", Reason: err.Error()}}}
+	}
+	p.applyDefaults()
+	if errs := p.validate(); len(errs) > 0 {
+		for i := range errs {
+			errs[i].Line = lineOf(&root, errs[i].Field)
+		}
+		return p, &Error{File: file, Fields: errs}
+	}
+	return p, nil
+}
+
+func (p *Project) applyDefaults() {
+	if p.ChunkSize == 0 {
+		p.ChunkSize = DefaultChunkSize
+	}
+	if p.SuiteSize == 0 {
+		p.SuiteSize = DefaultSuiteSize
+	}
+	if p.AnnotatorsPerItem == 0 {
+		p.AnnotatorsPerItem = DefaultAnnotatorsPerItem
+	}
+	if p.Lease == "" {
+		p.Lease = DefaultLease
+	}
+	if p.ReviewerRole == "" {
+		p.ReviewerRole = DefaultReviewerRole
+	}
+	if p.Annotation.Type == "" {
+		p.Annotation.Type = label.SingleLabelName
+	}
+}
+
+func (p *Project) validate() []FieldError {
+	var errs []FieldError
+	bad := func(field, format string, args ...any) {
+		errs = append(errs, FieldError{Field: field, Reason: fmt.Sprintf(format, args...)})
+	}
+	if !idPattern.MatchString(p.ID) {
+		bad("id", "must be 1-63 lowercase letters, digits or dashes, starting with a letter or digit; got %q", p.ID)
+	}
+	if strings.TrimSpace(p.Client) == "" {
+		bad("client", "is required")
+	}
+	if _, _, err := store.ParseURI(p.Source); err != nil {
+		bad("source", "%v", err)
+	}
+	if t, err := label.Lookup(p.Annotation.Type); err != nil {
+		bad("annotation.type", "%v", err)
+	} else if err := t.CheckTaxonomy(p.Annotation.Taxonomy); err != nil {
+		bad("annotation.taxonomy", "%v", err)
+	}
+	if strings.TrimSpace(p.Annotation.Instructions) == "" {
+		bad("annotation.instructions", "is required: annotators must be told what to do")
+	}
+	if p.ChunkSize < 1 || p.ChunkSize > 5000 {
+		bad("chunk_size", "must be between 1 and 5000, got %d", p.ChunkSize)
+	}
+	if p.SuiteSize < 1 || p.SuiteSize > 100 {
+		bad("suite_size", "must be between 1 and 100, got %d", p.SuiteSize)
+	}
+	if p.AnnotatorsPerItem != 2 {
+		bad("annotators_per_item", "must be 2 (double annotation with arbitration), got %d", p.AnnotatorsPerItem)
+	}
+	if d, err := time.ParseDuration(string(p.Lease)); err != nil {
+		bad("lease", "must be a duration such as 15m, got %q", p.Lease)
+	} else if d < 10*time.Second || d > 24*time.Hour {
+		bad("lease", "must be between 10s and 24h, got %s", d)
+	}
+	if p.ReviewerRole != "reviewer" {
+		bad("reviewer_role", "must be reviewer, got %q", p.ReviewerRole)
+	}
+	if !bucketPattern.MatchString(p.Delivery.Bucket) {
+		bad("delivery.bucket", "must be a valid S3 bucket name, got %q", p.Delivery.Bucket)
+	}
+	if strings.HasPrefix(p.Delivery.Prefix, "/") || strings.Contains(p.Delivery.Prefix, "//") {
+		bad("delivery.prefix", "must not start with / or contain //, got %q", p.Delivery.Prefix)
+	}
+	if p.Delivery.Region == "" {
+		bad("delivery.region", "is required (for example us-east-1)")
+	}
+	if p.Delivery.Endpoint != "" && !strings.HasPrefix(p.Delivery.Endpoint, "http://") && !strings.HasPrefix(p.Delivery.Endpoint, "https://") {
+		bad("delivery.endpoint", "must be an http:// or https:// URL, got %q", p.Delivery.Endpoint)
+	}
+	if p.Delivery.Credentials == "" {
+		bad("delivery.credentials", "must name a delivery profile (secrets never go in a spec)")
+	} else if !profilePattern.MatchString(p.Delivery.Credentials) {
+		bad("delivery.credentials", "must be a profile name (letters, digits, dashes), not a secret; got %d characters", len(p.Delivery.Credentials))
+	}
+	exp, err := CurrencyExponent(p.Pay.Currency)
+	if err != nil {
+		bad("pay.currency", "%v", err)
+	} else {
+		if _, err := p.Pay.PerAnnotation.Minor(exp); err != nil {
+			bad("pay.per_annotation", "%v", err)
+		}
+		if _, err := p.Pay.PerArbitration.Minor(exp); err != nil {
+			bad("pay.per_arbitration", "%v", err)
+		}
+	}
+	return errs
+}
+
+var (
+	bucketPattern  = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
+	profilePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$`)
+	yamlLine       = regexp.MustCompile(`^line (\d+): (.*)$`)
+)
+
+// LeaseDuration is the parsed lease.
+func (p Project) LeaseDuration() time.Duration {
+	d, _ := time.ParseDuration(string(p.Lease))
+	return d
+}
+
+// Rates returns the pay rates in minor units.
+func (p Project) Rates() (perAnnotation, perArbitration int64) {
+	exp, _ := CurrencyExponent(p.Pay.Currency)
+	perAnnotation, _ = p.Pay.PerAnnotation.Minor(exp)
+	perArbitration, _ = p.Pay.PerArbitration.Minor(exp)
+	return
+}
+
+// zeroDecimal lists ISO 4217 currencies without minor units that LabelFlow pays in.
+var zeroDecimal = map[string]bool{"JPY": true, "KRW": true, "UGX": true, "RWF": true, "XOF": true, "XAF": true, "BIF": true, "GNF": true, "DJF": true, "KMF": true}
+
+// CurrencyExponent returns the number of minor-unit digits of an ISO 4217 code.
+func CurrencyExponent(code string) (int, error) {
+	if len(code) != 3 || strings.ToUpper(code) != code {
+		return 0, fmt.Errorf("must be an ISO 4217 code such as USD or KES, got %q", code)
+	}
+	if zeroDecimal[code] {
+		return 0, nil
+	}
+	return 2, nil
+}
+
+// Minor converts a decimal amount to integer minor units without floating point.
+// More decimals than the currency has is an error, never a silent rounding.
+func (a Amount) Minor(exponent int) (int64, error) {
+	s := strings.TrimSpace(string(a))
+	if s == "" {
+		return 0, fmt.Errorf("is required")
+	}
+	whole, frac, _ := strings.Cut(s, ".")
+	if len(frac) > exponent {
+		return 0, fmt.Errorf("%q has more than %d decimal places", s, exponent)
+	}
+	for len(frac) < exponent {
+		frac += "0"
+	}
+	w, err := strconv.ParseInt(whole, 10, 64)
+	if err != nil || w < 0 || strings.HasPrefix(whole, "+") {
+		return 0, fmt.Errorf("%q is not a non-negative decimal amount", s)
+	}
+	var f int64
+	if frac != "" {
+		if f, err = strconv.ParseInt(frac, 10, 64); err != nil || f < 0 {
+			return 0, fmt.Errorf("%q is not a non-negative decimal amount", s)
+		}
+	}
+	scale := int64(1)
+	for i := 0; i < exponent; i++ {
+		scale *= 10
+	}
+	if w > (1<<62)/scale {
+		return 0, fmt.Errorf("%q is too large", s)
+	}
+	return w*scale + f, nil
+}
+
+// FormatMinor renders minor units as a decimal string ("1234", 2 → "12.34").
+func FormatMinor(v int64, exponent int) string {
+	if exponent == 0 {
+		return strconv.FormatInt(v, 10)
+	}
+	sign := ""
+	if v < 0 {
+		sign, v = "-", -v
+	}
+	scale := int64(1)
+	for i := 0; i < exponent; i++ {
+		scale *= 10
+	}
+	return fmt.Sprintf("%s%d.%0*d", sign, v/scale, exponent, v%scale)
+}
+
+func yamlFieldError(msg string) FieldError {
+	fe := FieldError{Field: "(document)", Reason: msg}
+	if m := yamlLine.FindStringSubmatch(msg); m != nil {
+		fe.Line, _ = strconv.Atoi(m[1])
+		fe.Reason = m[2]
+		if f, ok := strings.CutPrefix(m[2], "field "); ok {
+			name, _, _ := strings.Cut(f, " ")
+			fe.Field = name
+			fe.Reason = "unknown field"
+		}
+	}
+	return fe
+}
+
+// lineOf finds the line of a dotted field path in the document, or of its nearest present parent.
+func lineOf(root *yaml.Node, path string) int {
+	n := root
+	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		n = n.Content[0]
+	}
+	line := 0
+	for _, part := range strings.Split(path, ".") {
+		if n.Kind != yaml.MappingNode {
+			return line
+		}
+		found := false
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == part {
+				line = n.Content[i].Line
+				n = n.Content[i+1]
+				found = true
+				break
+			}
+		}
+		if !found {
+			return line
+		}
+	}
+	return line
+}

@@ -1,0 +1,41 @@
+// Package workers builds LabelFlow's Temporal workers in one place: the workflow worker and the
+// I/O activity worker poll separate task queues so that each scales on its own.
+package workers
+
+import (
+	"fmt"
+
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/labelflow/labelflow/activities"
+	"github.com/labelflow/labelflow/config"
+	"github.com/labelflow/labelflow/workflows"
+)
+
+// RegisterWorkflows registers every workflow; replay tests use it too.
+func RegisterWorkflows(r worker.WorkflowRegistry) {
+	r.RegisterWorkflowWithOptions(workflows.ProjectWorkflow, workflow.RegisterOptions{Name: "ProjectWorkflow"})
+	r.RegisterWorkflowWithOptions(workflows.ChunkWorkflow, workflow.RegisterOptions{Name: "ChunkWorkflow"})
+	r.RegisterWorkflowWithOptions(workflows.PayrollWorkflow, workflow.RegisterOptions{Name: "PayrollWorkflow"})
+}
+
+// New builds the workers the configured role asks for. Start them with Run or Start.
+func New(c client.Client, cfg config.Config, acts *activities.Activities) ([]worker.Worker, error) {
+	var out []worker.Worker
+	if cfg.WorkerRole == "all" || cfg.WorkerRole == "workflows" {
+		w := worker.New(c, cfg.WorkflowTaskQueue, worker.Options{})
+		RegisterWorkflows(w)
+		out = append(out, w)
+	}
+	if cfg.WorkerRole == "all" || cfg.WorkerRole == "activities" {
+		if acts == nil {
+			return nil, fmt.Errorf("the activity worker needs its dependencies")
+		}
+		w := worker.New(c, cfg.ActivityTaskQueue, worker.Options{MaxConcurrentActivityExecutionSize: cfg.WorkerConcurrency})
+		w.RegisterActivity(acts)
+		out = append(out, w)
+	}
+	return out, nil
+}

@@ -1,0 +1,517 @@
+package workflows
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/labelflow/labelflow/activities"
+	"github.com/labelflow/labelflow/internal/label"
+)
+
+// DefaultMaxUpdatesPerRun keeps a chunk run far below the 2,000 Updates a run may take and its
+// history far below the event limits; state moves to the next run by continue-as-new.
+const DefaultMaxUpdatesPerRun = 500
+
+// ChunkInput starts (or continues) a chunk workflow.
+type ChunkInput struct {
+	Settings          ChunkSettings
+	Chunk             int
+	Items             int
+	ProjectWorkflowID string
+	State             *ChunkState // set when continuing as new
+}
+
+// Contribution is one person's answer to one item.
+type Contribution = activities.Contribution
+
+// ItemState is the annotation state of one item of the chunk.
+type ItemState struct {
+	Annotations []Contribution `json:",omitempty"`
+	Arbitration *Contribution  `json:",omitempty"`
+	// Holders lease the item right now; Excluded let a lease on it expire and are not offered it again.
+	Holders  []string `json:",omitempty"`
+	Excluded []string `json:",omitempty"`
+	Final    bool     `json:",omitempty"`
+	Method   string   `json:",omitempty"`
+}
+
+// ChunkState is the whole state of a chunk; it moves across continue-as-new.
+type ChunkState struct {
+	Items         []ItemState
+	Suites        []*Suite          // active leases, in the order they were claimed
+	Submitted     map[string]string // suite id → worker, for refusing repeats
+	NextSuite     int
+	LeasesExpired int
+}
+
+// chunk holds the running workflow's state and handlers.
+type chunk struct {
+	in       ChunkInput
+	st       *ChunkState
+	typ      label.Type
+	updates  int
+	finished bool
+}
+
+// ChunkWorkflow owns the annotation of one chunk: it leases task suites to annotators and
+// reviewers through Updates, collects two independent answers per item, sends disagreements to
+// arbitration, then records, pays and delivers the chunk's results.
+func ChunkWorkflow(ctx workflow.Context, in ChunkInput) (ChunkSummary, error) {
+	// The type registry is filled at program start and never changes afterwards.
+	typ, err := label.Lookup(in.Settings.AnnotationType) //workflowcheck:ignore
+	if err != nil {
+		return ChunkSummary{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrInvalidRequest, nil)
+	}
+	c := &chunk{in: in, st: in.State, typ: typ}
+	if c.st == nil {
+		c.st = &ChunkState{Items: make([]ItemState, in.Items), Submitted: map[string]string{}}
+	}
+	if c.in.Settings.MaxUpdatesPerRun <= 0 {
+		c.in.Settings.MaxUpdatesPerRun = DefaultMaxUpdatesPerRun
+	}
+	if err := c.registerHandlers(ctx); err != nil {
+		return ChunkSummary{}, err
+	}
+
+	for !c.allFinal() {
+		if c.updates >= c.in.Settings.MaxUpdatesPerRun || workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
+			return ChunkSummary{}, c.continueAsNew(ctx)
+		}
+		// Wake on any accepted Update, or when the earliest lease runs out.
+		seen := c.updates
+		wait := c.untilNextExpiry(workflow.Now(ctx))
+		cond := func() bool { return c.updates != seen || c.allFinal() }
+		if wait > 0 {
+			if _, err := workflow.AwaitWithTimeout(ctx, wait, cond); err != nil {
+				return ChunkSummary{}, err
+			}
+		} else if err := workflow.Await(ctx, cond); err != nil {
+			return ChunkSummary{}, err
+		}
+		c.expireLeases(workflow.Now(ctx))
+	}
+	c.finished = true
+	// Let in-flight Update handlers finish before the chunk's results are written.
+	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+		return ChunkSummary{}, err
+	}
+	return c.finish(ctx)
+}
+
+func (c *chunk) registerHandlers(ctx workflow.Context) error {
+	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (ChunkStatus, error) { return c.status(), nil }); err != nil {
+		return err
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateClaim, c.claim,
+		workflow.UpdateHandlerOptions{Validator: c.validateClaim}); err != nil {
+		return err
+	}
+	return workflow.SetUpdateHandlerWithOptions(ctx, UpdateSubmit, c.submit,
+		workflow.UpdateHandlerOptions{Validator: c.validateSubmit})
+}
+
+func (c *chunk) continueAsNew(ctx workflow.Context) error {
+	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+		return err
+	}
+	next := c.in
+	next.State = c.st
+	return workflow.NewContinueAsNewError(ctx, ChunkWorkflow, next)
+}
+
+func (c *chunk) allFinal() bool {
+	for i := range c.st.Items {
+		if !c.st.Items[i].Final {
+			return false
+		}
+	}
+	return true
+}
+
+// --- claiming ---
+
+func (c *chunk) validateClaim(ctx workflow.Context, req ClaimRequest) error {
+	if c.finished {
+		return appErr(ErrNoWork, "chunk %d is complete", c.in.Chunk)
+	}
+	if err := c.qualified(req.Worker); err != nil {
+		return err
+	}
+	now := workflow.Now(ctx)
+	if s := c.activeSuiteOf(req.Worker.ID, now); s != nil {
+		return nil // a repeated claim returns the suite already leased
+	}
+	if len(c.pick(req.Worker, now)) == 0 {
+		return appErr(ErrNoWork, "no work for %s in chunk %d right now", req.Worker.ID, c.in.Chunk)
+	}
+	return nil
+}
+
+func (c *chunk) claim(ctx workflow.Context, req ClaimRequest) (Suite, error) {
+	c.updates++
+	now := workflow.Now(ctx)
+	c.expireLeases(now)
+	if s := c.activeSuiteOf(req.Worker.ID, now); s != nil {
+		return *s, nil
+	}
+	kind, items := c.pickKind(req.Worker, now)
+	if len(items) == 0 {
+		return Suite{}, appErr(ErrNoWork, "no work for %s in chunk %d right now", req.Worker.ID, c.in.Chunk)
+	}
+	s := &Suite{
+		ID:        SuiteID(c.in.Chunk, c.st.NextSuite),
+		Chunk:     c.in.Chunk,
+		Kind:      kind,
+		Worker:    req.Worker.ID,
+		ClaimedAt: now,
+		ExpiresAt: now.Add(c.in.Settings.Lease),
+	}
+	c.st.NextSuite++
+	for _, i := range items {
+		it := &c.st.Items[i]
+		it.Holders = append(it.Holders, req.Worker.ID)
+		task := SuiteTask{Item: i}
+		if kind == KindArbitrate {
+			for _, a := range it.Annotations {
+				task.Answers = append(task.Answers, a.Answer)
+			}
+		}
+		s.Tasks = append(s.Tasks, task)
+	}
+	c.st.Suites = append(c.st.Suites, s)
+	return *s, nil
+}
+
+func (c *chunk) qualified(w Worker) error {
+	if w.ID == "" {
+		return appErr(ErrInvalidRequest, "worker id is required")
+	}
+	if w.Role != RoleAnnotator && w.Role != RoleReviewer {
+		return appErr(ErrNotQualified, "role %q may not annotate", w.Role)
+	}
+	for _, s := range c.in.Settings.RequiredSkills {
+		if !slices.Contains(w.Skills, s) {
+			return appErr(ErrNotQualified, "%s lacks the skill %q this project requires", w.ID, s)
+		}
+	}
+	if len(c.in.Settings.Languages) > 0 && !slices.ContainsFunc(c.in.Settings.Languages, func(l string) bool { return slices.Contains(w.Languages, l) }) {
+		return appErr(ErrNotQualified, "%s speaks none of the project's languages %v", w.ID, c.in.Settings.Languages)
+	}
+	return nil
+}
+
+func (c *chunk) activeSuiteOf(worker string, now time.Time) *Suite {
+	for _, s := range c.st.Suites {
+		if s.Worker == worker && now.Before(s.ExpiresAt) {
+			return s
+		}
+	}
+	return nil
+}
+
+// pick returns the items a claim by w would lease, whatever their kind.
+func (c *chunk) pick(w Worker, now time.Time) []int {
+	_, items := c.pickKind(w, now)
+	return items
+}
+
+// pickKind chooses the work for w: reviewers arbitrate first; anyone qualified annotates.
+// Items already half-annotated go first so that items finish, and chunks with them.
+func (c *chunk) pickKind(w Worker, now time.Time) (string, []int) {
+	expired := c.expiredHolders(now)
+	if w.Role == RoleReviewer {
+		if items := c.collect(w.ID, expired, c.arbitrable); len(items) > 0 {
+			return KindArbitrate, items
+		}
+	}
+	return KindAnnotate, c.collect(w.ID, expired, c.annotatable)
+}
+
+func (c *chunk) collect(worker string, expired map[string]map[int]bool, ok func(i int, worker string, expired map[string]map[int]bool) bool) []int {
+	var half, fresh []int
+	for i := range c.st.Items {
+		if !ok(i, worker, expired) {
+			continue
+		}
+		if len(c.st.Items[i].Annotations) > 0 {
+			half = append(half, i)
+		} else {
+			fresh = append(fresh, i)
+		}
+	}
+	out := append(half, fresh...)
+	if len(out) > c.in.Settings.SuiteSize {
+		out = out[:c.in.Settings.SuiteSize]
+	}
+	sort.Ints(out)
+	return out
+}
+
+// liveHolders counts holders of item i whose lease has not run out.
+func (c *chunk) liveHolders(i int, expired map[string]map[int]bool) []string {
+	var live []string
+	for _, h := range c.st.Items[i].Holders {
+		if !expired[h][i] {
+			live = append(live, h)
+		}
+	}
+	return live
+}
+
+func (c *chunk) annotatable(i int, worker string, expired map[string]map[int]bool) bool {
+	it := &c.st.Items[i]
+	if it.Final || it.Arbitration != nil || len(it.Annotations) >= c.in.Settings.AnnotatorsPerItem {
+		return false
+	}
+	live := c.liveHolders(i, expired)
+	if len(it.Annotations)+len(live) >= c.in.Settings.AnnotatorsPerItem {
+		return false
+	}
+	return !c.involved(it, worker, live)
+}
+
+func (c *chunk) arbitrable(i int, worker string, expired map[string]map[int]bool) bool {
+	it := &c.st.Items[i]
+	if it.Final || len(it.Annotations) < c.in.Settings.AnnotatorsPerItem {
+		return false
+	}
+	live := c.liveHolders(i, expired)
+	return len(live) == 0 && !c.involved(it, worker, live)
+}
+
+// involved reports whether worker already answered, holds, or abandoned item it.
+func (c *chunk) involved(it *ItemState, worker string, live []string) bool {
+	if slices.Contains(live, worker) || slices.Contains(it.Excluded, worker) {
+		return true
+	}
+	return slices.ContainsFunc(it.Annotations, func(a Contribution) bool { return a.Worker == worker })
+}
+
+// --- leases ---
+
+// suite returns the active suite called id, or nil.
+func (c *chunk) suite(id string) *Suite {
+	for _, s := range c.st.Suites {
+		if s.ID == id {
+			return s
+		}
+	}
+	return nil
+}
+
+func (c *chunk) dropSuite(id string) {
+	c.st.Suites = slices.DeleteFunc(c.st.Suites, func(s *Suite) bool { return s.ID == id })
+}
+
+func (c *chunk) expiredHolders(now time.Time) map[string]map[int]bool {
+	out := map[string]map[int]bool{}
+	for _, s := range c.st.Suites {
+		if now.Before(s.ExpiresAt) {
+			continue
+		}
+		if out[s.Worker] == nil {
+			out[s.Worker] = map[int]bool{}
+		}
+		for _, t := range s.Tasks {
+			out[s.Worker][t.Item] = true
+		}
+	}
+	return out
+}
+
+// expireLeases releases suites whose lease ran out; their items are re-offered to someone else.
+func (c *chunk) expireLeases(now time.Time) {
+	for _, s := range slices.Clone(c.st.Suites) {
+		if now.Before(s.ExpiresAt) {
+			continue
+		}
+		for _, t := range s.Tasks {
+			it := &c.st.Items[t.Item]
+			it.Holders = slices.DeleteFunc(it.Holders, func(h string) bool { return h == s.Worker })
+			if !slices.Contains(it.Excluded, s.Worker) {
+				it.Excluded = append(it.Excluded, s.Worker)
+			}
+		}
+		c.dropSuite(s.ID)
+		c.st.LeasesExpired++
+	}
+}
+
+func (c *chunk) untilNextExpiry(now time.Time) time.Duration {
+	var next time.Time
+	for _, s := range c.st.Suites {
+		if next.IsZero() || s.ExpiresAt.Before(next) {
+			next = s.ExpiresAt
+		}
+	}
+	if next.IsZero() {
+		return 0
+	}
+	if d := next.Sub(now); d > 0 {
+		return d
+	}
+	return time.Millisecond
+}
+
+// --- submitting ---
+
+func (c *chunk) validateSubmit(ctx workflow.Context, req SubmitRequest) error {
+	s := c.suite(req.SuiteID)
+	if s == nil {
+		if who, done := c.st.Submitted[req.SuiteID]; done {
+			if who != req.Worker.ID {
+				return appErr(ErrWrongPerson, "suite %s was leased to someone else", req.SuiteID)
+			}
+			return appErr(ErrRepeated, "suite %s was already submitted", req.SuiteID)
+		}
+		return appErr(ErrUnknownSuite, "suite %s is not leased in chunk %d (its lease may have expired and the work gone to someone else)", req.SuiteID, c.in.Chunk)
+	}
+	if s.Worker != req.Worker.ID {
+		return appErr(ErrWrongPerson, "suite %s was leased to someone else", req.SuiteID)
+	}
+	if now := workflow.Now(ctx); !now.Before(s.ExpiresAt) {
+		return appErr(ErrLeaseExpired, "the lease on suite %s expired at %s", req.SuiteID, s.ExpiresAt.UTC().Format(time.RFC3339))
+	}
+	want := map[int]bool{}
+	for _, t := range s.Tasks {
+		want[t.Item] = true
+	}
+	seen := map[int]bool{}
+	for n, a := range req.Answers {
+		if !want[a.Item] {
+			return appErr(ErrInvalidAnswer, "answers[%d].item: item %d is not in suite %s", n, a.Item, req.SuiteID)
+		}
+		if seen[a.Item] {
+			return appErr(ErrInvalidAnswer, "answers[%d].item: item %d is answered twice", n, a.Item)
+		}
+		seen[a.Item] = true
+		if err := c.typ.Validate(a.Answer, c.in.Settings.Taxonomy); err != nil {
+			return appErr(ErrInvalidAnswer, "answers[%d] (item %d): %v", n, a.Item, err)
+		}
+	}
+	if len(seen) != len(want) {
+		return appErr(ErrInvalidAnswer, "answers: %d of the suite's %d items are answered; answer them all", len(seen), len(want))
+	}
+	return nil
+}
+
+func (c *chunk) submit(ctx workflow.Context, req SubmitRequest) (SubmitResult, error) {
+	c.updates++
+	now := workflow.Now(ctx)
+	s := c.suite(req.SuiteID)
+	c.dropSuite(req.SuiteID)
+	c.st.Submitted[req.SuiteID] = req.Worker.ID
+	seconds := int(now.Sub(s.ClaimedAt).Seconds()) / max(1, len(s.Tasks))
+	for _, a := range req.Answers {
+		it := &c.st.Items[a.Item]
+		it.Holders = slices.DeleteFunc(it.Holders, func(h string) bool { return h == req.Worker.ID })
+		contrib := Contribution{Worker: req.Worker.ID, Answer: c.typ.Canonical(a.Answer), SubmittedAt: now, Seconds: seconds}
+		if s.Kind == KindArbitrate {
+			it.Arbitration = &contrib
+			it.Final, it.Method = true, MethodArbitrated
+			continue
+		}
+		it.Annotations = append(it.Annotations, contrib)
+		if len(it.Annotations) == c.in.Settings.AnnotatorsPerItem && c.unanimous(it.Annotations) {
+			it.Final, it.Method = true, MethodAgreed
+		}
+	}
+	return SubmitResult{SuiteID: req.SuiteID, Accepted: len(req.Answers)}, nil
+}
+
+func (c *chunk) unanimous(as []Contribution) bool {
+	for _, a := range as[1:] {
+		if !c.typ.Agree(as[0].Answer, a.Answer) {
+			return false
+		}
+	}
+	return true
+}
+
+// --- status and finish ---
+
+func (c *chunk) status() ChunkStatus {
+	st := ChunkStatus{Chunk: c.in.Chunk, Items: len(c.st.Items), ActiveLeases: len(c.st.Suites), LeasesExpired: c.st.LeasesExpired, Finishing: c.finished}
+	for i := range c.st.Items {
+		it := &c.st.Items[i]
+		st.Annotations += len(it.Annotations)
+		if len(it.Annotations) >= c.in.Settings.AnnotatorsPerItem {
+			st.DoublyAnnotated++
+		}
+		switch {
+		case it.Final && it.Method == MethodAgreed:
+			st.Agreed++
+		case it.Final && it.Method == MethodArbitrated:
+			st.Arbitrated++
+		case len(it.Annotations) >= c.in.Settings.AnnotatorsPerItem:
+			st.AwaitingArbitation++
+		}
+		if it.Final {
+			st.Final++
+		}
+	}
+	if st.DoublyAnnotated > 0 {
+		st.Agreement = float64(st.Agreed) / float64(st.DoublyAnnotated)
+	}
+	return st
+}
+
+func (c *chunk) finish(ctx workflow.Context) (ChunkSummary, error) {
+	results := make([]activities.ItemResult, len(c.st.Items))
+	for i := range c.st.Items {
+		it := &c.st.Items[i]
+		r := activities.ItemResult{Item: i, Method: it.Method, Annotations: it.Annotations, Arbitration: it.Arbitration}
+		if it.Arbitration != nil {
+			r.Final = it.Arbitration.Answer
+		} else {
+			r.Final = it.Annotations[0].Answer
+		}
+		results[i] = r
+	}
+	set := c.in.Settings
+	record := activities.RecordChunkInput{
+		ProjectID: set.ProjectID, Chunk: c.in.Chunk, AnnotationType: set.AnnotationType,
+		Taxonomy: set.Taxonomy, Results: results,
+	}
+	actx := workflow.WithActivityOptions(ctx, ioActivityOptions(set.ActivityTaskQueue))
+	var a *activities.Activities
+	var recorded activities.RecordChunkResult
+	if err := workflow.ExecuteActivity(actx, a.RecordChunk, record).Get(ctx, &recorded); err != nil {
+		return ChunkSummary{}, err
+	}
+	var receipt activities.DeliveryReceipt
+	if err := workflow.ExecuteActivity(actx, a.DeliverChunk, activities.DeliverChunkInput{ProjectID: set.ProjectID, Chunk: c.in.Chunk}).Get(ctx, &receipt); err != nil {
+		return ChunkSummary{}, err
+	}
+	st := c.status()
+	sum := ChunkSummary{
+		Chunk: c.in.Chunk, Items: st.Items, Annotations: st.Annotations, Arbitrations: st.Arbitrated,
+		Agreed: st.Agreed, Arbitrated: st.Arbitrated, LeasesExpired: c.st.LeasesExpired,
+		Delivered: receipt.Items, DeliveredKey: receipt.Key,
+	}
+	if c.in.ProjectWorkflowID != "" {
+		if err := workflow.SignalExternalWorkflow(ctx, c.in.ProjectWorkflowID, "", SignalChunkFinished, sum).Get(ctx, nil); err != nil {
+			return sum, fmt.Errorf("report chunk %d to its project: %w", c.in.Chunk, err)
+		}
+	}
+	return sum, nil
+}
+
+func appErr(kind, format string, args ...any) error {
+	return temporal.NewApplicationError(fmt.Sprintf(format, args...), kind)
+}
+
+// ErrorKind returns the LabelFlow error type carried by an Update rejection, or "".
+func ErrorKind(err error) string {
+	var ae *temporal.ApplicationError
+	if errors.As(err, &ae) {
+		return ae.Type()
+	}
+	return ""
+}

@@ -1,0 +1,185 @@
+// Package workflows holds LabelFlow's durable processes: one project workflow per client project,
+// chunk workflows that own the annotation of one chunk each, and one payroll workflow per month.
+// Workflows carry keys, counts and small answers; items, results and the ledger live in the
+// platform object store.
+package workflows
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/labelflow/labelflow/internal/label"
+)
+
+// Names of messages and search attributes. They are part of the public surface (CLI, gateway,
+// Temporal UI), so they never change meaning.
+const (
+	QueryStatus = "status"
+
+	UpdateClaim   = "claim"
+	UpdateSubmit  = "submit"
+	UpdateApprove = "approve"
+
+	SignalChunkFinished = "chunk-finished"
+
+	SearchAttrProject = "LabelFlowProject"
+	SearchAttrClient  = "LabelFlowClient"
+	SearchAttrStage   = "LabelFlowStage"
+)
+
+// Project stages, in order.
+const (
+	StageChunking   = "chunking"
+	StageAnnotating = "annotating"
+	StageDelivering = "delivering"
+	StageCompleted  = "completed"
+)
+
+// Work kinds a suite can hold.
+const (
+	KindAnnotate  = "annotate"
+	KindArbitrate = "arbitrate"
+)
+
+// Roles of people in the workforce.
+const (
+	RoleAnnotator = "annotator"
+	RoleReviewer  = "reviewer"
+)
+
+// How a final label was reached.
+const (
+	MethodAgreed     = "agreed"
+	MethodArbitrated = "arbitrated"
+)
+
+// Error types carried by rejected Updates; the gateway maps them to HTTP status codes.
+const (
+	ErrNoWork         = "NoWork"
+	ErrNotQualified   = "NotQualified"
+	ErrUnknownSuite   = "UnknownSuite"
+	ErrWrongPerson    = "WrongAnnotator"
+	ErrLeaseExpired   = "LeaseExpired"
+	ErrRepeated       = "RepeatedSubmission"
+	ErrInvalidAnswer  = "InvalidAnswer"
+	ErrInvalidRequest = "InvalidRequest"
+	ErrWrongStage     = "WrongStage"
+)
+
+// ProjectWorkflowID is the workflow id of a project; launching the same id twice is refused.
+func ProjectWorkflowID(project string) string { return "project-" + project }
+
+// ChunkWorkflowID is the workflow id of one chunk of a project.
+func ChunkWorkflowID(project string, chunk int) string {
+	return fmt.Sprintf("project-%s-chunk-%06d", project, chunk)
+}
+
+// PayrollWorkflowID is the workflow id of a month's payroll.
+func PayrollWorkflowID(month string) string { return "payroll-" + month }
+
+// SuiteID names a suite so that the gateway can route its submission to the owning chunk.
+func SuiteID(chunk, seq int) string { return fmt.Sprintf("c%06d-s%05d", chunk, seq) }
+
+// ParseSuiteID returns the chunk a suite belongs to.
+func ParseSuiteID(id string) (chunk int, err error) {
+	var seq int
+	if n, err := fmt.Sscanf(id, "c%06d-s%05d", &chunk, &seq); err != nil || n != 2 || SuiteID(chunk, seq) != id {
+		return 0, fmt.Errorf("suite id %q is not of the form c000000-s00000", id)
+	}
+	return chunk, nil
+}
+
+// ChunkSettings is what a chunk workflow needs of the project spec.
+type ChunkSettings struct {
+	ProjectID         string
+	Client            string
+	AnnotationType    string
+	Taxonomy          []string
+	SuiteSize         int
+	AnnotatorsPerItem int
+	Lease             time.Duration
+	RequiredSkills    []string
+	Languages         []string
+	ActivityTaskQueue string
+	// MaxUpdatesPerRun bounds the Updates one run accepts before it continues as new,
+	// far below the server's 2,000 per run.
+	MaxUpdatesPerRun int
+}
+
+// Worker is the identity the gateway vouches for on each claim and submission.
+type Worker struct {
+	ID        string   `json:"id"`
+	Role      string   `json:"role"`
+	Skills    []string `json:"skills,omitempty"`
+	Languages []string `json:"languages,omitempty"`
+}
+
+// ClaimRequest asks a chunk for a suite of work.
+type ClaimRequest struct {
+	Worker Worker `json:"worker"`
+}
+
+// SuiteTask is one item of a suite. Answers are shown only in arbitration suites, unattributed.
+type SuiteTask struct {
+	Item    int            `json:"item"`
+	Answers []label.Answer `json:"answers,omitempty"`
+}
+
+// Suite is a leased batch of tasks of one chunk.
+type Suite struct {
+	ID        string      `json:"id"`
+	Chunk     int         `json:"chunk"`
+	Kind      string      `json:"kind"`
+	Worker    string      `json:"worker"`
+	Tasks     []SuiteTask `json:"tasks"`
+	ClaimedAt time.Time   `json:"claimed_at"`
+	ExpiresAt time.Time   `json:"expires_at"`
+}
+
+// TaskAnswer answers one task of a suite.
+type TaskAnswer struct {
+	Item   int          `json:"item"`
+	Answer label.Answer `json:"answer"`
+}
+
+// SubmitRequest answers a whole suite.
+type SubmitRequest struct {
+	Worker  Worker       `json:"worker"`
+	SuiteID string       `json:"suite_id"`
+	Answers []TaskAnswer `json:"answers"`
+}
+
+// SubmitResult acknowledges a submission.
+type SubmitResult struct {
+	SuiteID  string `json:"suite_id"`
+	Accepted int    `json:"accepted"`
+}
+
+// ChunkSummary is what a finished chunk reports to its project.
+type ChunkSummary struct {
+	Chunk         int
+	Items         int
+	Annotations   int
+	Arbitrations  int
+	Agreed        int
+	Arbitrated    int
+	LeasesExpired int
+	Delivered     int
+	DeliveredKey  string
+}
+
+// ChunkStatus is the live view of a chunk.
+type ChunkStatus struct {
+	Chunk              int     `json:"chunk"`
+	Items              int     `json:"items"`
+	Annotations        int     `json:"annotations"`
+	DoublyAnnotated    int     `json:"doubly_annotated"`
+	Agreed             int     `json:"agreed"`
+	Arbitrated         int     `json:"arbitrated"`
+	AwaitingArbitation int     `json:"awaiting_arbitration"`
+	Final              int     `json:"final"`
+	ActiveLeases       int     `json:"active_leases"`
+	LeasesExpired      int     `json:"leases_expired"`
+	Agreement          float64 `json:"agreement"`
+	Finishing          bool    `json:"finishing"`
+}

@@ -1,0 +1,34 @@
+package workflows
+
+import (
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+)
+
+// Default task queue names; configuration may override them. Workflow tasks and I/O activities
+// use separate queues so that their workers scale apart.
+const (
+	DefaultWorkflowTaskQueue = "labelflow-workflows"
+	DefaultActivityTaskQueue = "labelflow-io"
+)
+
+// ioActivityOptions are the options of object-store and delivery activities. Every such activity
+// is idempotent (deterministic keys, identical bytes), so retrying until it succeeds is safe.
+func ioActivityOptions(queue string) workflow.ActivityOptions {
+	if queue == "" {
+		queue = DefaultActivityTaskQueue
+	}
+	return workflow.ActivityOptions{
+		TaskQueue:           queue,
+		StartToCloseTimeout: 30 * time.Minute,
+		HeartbeatTimeout:    2 * time.Minute,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:        time.Second,
+			BackoffCoefficient:     2,
+			MaximumInterval:        time.Minute,
+			NonRetryableErrorTypes: []string{"InvalidInput"},
+		},
+	}
+}

@@ -1,0 +1,241 @@
+package workflows
+
+import (
+	"sort"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/labelflow/labelflow/activities"
+	"github.com/labelflow/labelflow/internal/spec"
+)
+
+// DefaultChunksPerRun is how many chunk workflows one project run starts before it continues as
+// new: each chunk costs the project about ten history events, so a run stays near 5,000 events.
+const DefaultChunksPerRun = 500
+
+// ProjectInput starts (or continues) a project workflow.
+type ProjectInput struct {
+	Spec              spec.Project
+	Window            int // chunks annotated at once
+	WorkflowTaskQueue string
+	ActivityTaskQueue string
+	ChunksPerRun      int
+	MaxUpdatesPerRun  int // passed to chunk workflows
+	State             *ProjectState
+}
+
+// ProjectState is the project's progress; it moves across continue-as-new.
+type ProjectState struct {
+	Stage     string
+	StartedAt time.Time
+	Split     activities.SplitResult
+	NextChunk int
+	Running   []int
+	Done      ChunkTotals
+	Delivery  activities.DeliveryManifestResult
+}
+
+// ChunkTotals adds up finished chunks.
+type ChunkTotals struct {
+	Chunks        int
+	Items         int
+	Annotations   int
+	Arbitrations  int
+	Agreed        int
+	Arbitrated    int
+	LeasesExpired int
+	Delivered     int
+}
+
+func (t *ChunkTotals) add(s ChunkSummary) {
+	t.Chunks++
+	t.Items += s.Items
+	t.Annotations += s.Annotations
+	t.Arbitrations += s.Arbitrations
+	t.Agreed += s.Agreed
+	t.Arbitrated += s.Arbitrated
+	t.LeasesExpired += s.LeasesExpired
+	t.Delivered += s.Delivered
+}
+
+// ProjectStatus is what `labelflow project status` shows.
+type ProjectStatus struct {
+	ID            string      `json:"id"`
+	Client        string      `json:"client"`
+	Stage         string      `json:"stage"`
+	StartedAt     time.Time   `json:"started_at"`
+	Lines         int         `json:"lines"`
+	Items         int         `json:"items"`
+	Chunks        int         `json:"chunks"`
+	Rejects       int         `json:"rejects"`
+	RejectsKey    string      `json:"rejects_key,omitempty"`
+	ChunksStarted int         `json:"chunks_started"`
+	Running       []int       `json:"running_chunks"`
+	Done          ChunkTotals `json:"done"`
+	ManifestKey   string      `json:"manifest_key,omitempty"`
+	DeliveryURI   string      `json:"delivery_uri"`
+}
+
+// Search attribute keys the Temporal UI lists projects by.
+var (
+	saProject = temporal.NewSearchAttributeKeyKeyword(SearchAttrProject)
+	saClient  = temporal.NewSearchAttributeKeyKeyword(SearchAttrClient)
+	saStage   = temporal.NewSearchAttributeKeyKeyword(SearchAttrStage)
+)
+
+// ProjectSearchAttributes are set when a project starts.
+func ProjectSearchAttributes(p spec.Project) temporal.SearchAttributes {
+	return temporal.NewSearchAttributes(saProject.ValueSet(p.ID), saClient.ValueSet(p.Client), saStage.ValueSet(StageChunking))
+}
+
+// ProjectWorkflow drives a project: chunking, a sliding window of chunk workflows (each annotating,
+// arbitrating and delivering its chunk), then the final delivery manifest.
+func ProjectWorkflow(ctx workflow.Context, in ProjectInput) (ProjectStatus, error) {
+	p := &project{in: in, st: in.State}
+	if p.st == nil {
+		p.st = &ProjectState{Stage: StageChunking, StartedAt: workflow.Now(ctx)}
+	}
+	if p.in.Window < 1 {
+		p.in.Window = 1
+	}
+	if p.in.ChunksPerRun < 1 {
+		p.in.ChunksPerRun = DefaultChunksPerRun
+	}
+	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (ProjectStatus, error) { return p.status(), nil }); err != nil {
+		return ProjectStatus{}, err
+	}
+	finished := workflow.GetSignalChannel(ctx, SignalChunkFinished)
+	actx := workflow.WithActivityOptions(ctx, ioActivityOptions(in.ActivityTaskQueue))
+
+	if p.st.Stage == StageChunking {
+		if err := p.chunk(ctx, actx); err != nil {
+			return p.status(), err
+		}
+	}
+	if p.st.Stage == StageAnnotating {
+		if err := p.annotate(ctx, finished); err != nil {
+			return p.status(), err
+		}
+	}
+	if p.st.Stage == StageDelivering {
+		if err := p.deliver(ctx, actx); err != nil {
+			return p.status(), err
+		}
+	}
+	return p.status(), nil
+}
+
+type project struct {
+	in ProjectInput
+	st *ProjectState
+}
+
+func (p *project) setStage(ctx workflow.Context, stage string) error {
+	p.st.Stage = stage
+	return workflow.UpsertTypedSearchAttributes(ctx, saStage.ValueSet(stage))
+}
+
+// annotate keeps up to Window chunk workflows running until every chunk has reported back.
+// Chunks report by signal rather than by child result so the project can continue as new while
+// they run: a continued run picks them up again by their workflow ids.
+func (p *project) annotate(ctx workflow.Context, finished workflow.ReceiveChannel) error {
+	started := 0
+	for {
+		for len(p.st.Running) < p.in.Window && p.st.NextChunk < p.st.Split.Chunks {
+			if started >= p.in.ChunksPerRun || workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
+				return p.continueAsNew(ctx, finished)
+			}
+			if err := p.startChunk(ctx, p.st.NextChunk); err != nil {
+				return err
+			}
+			p.st.Running = append(p.st.Running, p.st.NextChunk)
+			p.st.NextChunk++
+			started++
+		}
+		if len(p.st.Running) == 0 && p.st.NextChunk >= p.st.Split.Chunks {
+			return p.setStage(ctx, StageDelivering)
+		}
+		var sum ChunkSummary
+		finished.Receive(ctx, &sum)
+		p.chunkFinished(sum)
+	}
+}
+
+func (p *project) chunkFinished(sum ChunkSummary) {
+	for i, c := range p.st.Running {
+		if c == sum.Chunk {
+			p.st.Running = append(p.st.Running[:i], p.st.Running[i+1:]...)
+			p.st.Done.add(sum)
+			return
+		}
+	}
+	// A report for a chunk not running is a duplicate delivery of the signal; counting it again
+	// would inflate the totals.
+}
+
+func (p *project) continueAsNew(ctx workflow.Context, finished workflow.ReceiveChannel) error {
+	for {
+		var sum ChunkSummary
+		if !finished.ReceiveAsync(&sum) {
+			break
+		}
+		p.chunkFinished(sum)
+	}
+	next := p.in
+	next.State = p.st
+	return workflow.NewContinueAsNewError(ctx, ProjectWorkflow, next)
+}
+
+func (p *project) startChunk(ctx workflow.Context, chunk int) error {
+	sp := p.in.Spec
+	info := workflow.GetInfo(ctx)
+	opts := workflow.ChildWorkflowOptions{
+		WorkflowID:            ChunkWorkflowID(sp.ID, chunk),
+		TaskQueue:             p.in.WorkflowTaskQueue,
+		ParentClosePolicy:     enumspb.PARENT_CLOSE_POLICY_ABANDON,
+		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		TypedSearchAttributes: temporal.NewSearchAttributes(saProject.ValueSet(sp.ID), saClient.ValueSet(sp.Client), saStage.ValueSet(StageAnnotating)),
+	}
+	in := ChunkInput{
+		Chunk:             chunk,
+		Items:             chunkItems(p.st.Split.Items, sp.ChunkSize, chunk),
+		ProjectWorkflowID: info.WorkflowExecution.ID,
+		Settings: ChunkSettings{
+			ProjectID: sp.ID, Client: sp.Client, AnnotationType: sp.Annotation.Type, Taxonomy: sp.Annotation.Taxonomy,
+			SuiteSize: sp.SuiteSize, AnnotatorsPerItem: sp.AnnotatorsPerItem, Lease: sp.LeaseDuration(),
+			RequiredSkills: sp.RequiredSkills, Languages: sp.Languages,
+			ActivityTaskQueue: p.in.ActivityTaskQueue, MaxUpdatesPerRun: p.in.MaxUpdatesPerRun,
+		},
+	}
+	child := workflow.ExecuteChildWorkflow(workflow.WithChildOptions(ctx, opts), ChunkWorkflow, in)
+	// Wait for the start only: the chunk reports its end by signal.
+	return child.GetChildWorkflowExecution().Get(ctx, nil)
+}
+
+func chunkItems(total, size, i int) int {
+	n := total - i*size
+	if n > size {
+		return size
+	}
+	if n < 0 {
+		return 0
+	}
+	return n
+}
+
+func (p *project) status() ProjectStatus {
+	sp := p.in.Spec
+	running := append([]int(nil), p.st.Running...)
+	sort.Ints(running)
+	return ProjectStatus{
+		ID: sp.ID, Client: sp.Client, Stage: p.st.Stage, StartedAt: p.st.StartedAt,
+		Lines: p.st.Split.Lines, Items: p.st.Split.Items, Chunks: p.st.Split.Chunks,
+		Rejects: p.st.Split.Rejects, RejectsKey: p.st.Split.RejectsKey,
+		ChunksStarted: p.st.NextChunk, Running: running, Done: p.st.Done,
+		ManifestKey: p.st.Delivery.ManifestKey,
+		DeliveryURI: "s3://" + sp.Delivery.Bucket + "/" + activities.DeliveryPrefix(sp.Delivery.Prefix, sp.ID),
+	}
+}
