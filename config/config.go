@@ -11,40 +11,40 @@ import (
 
 // Config is the whole configuration. The `desc` tags feed `labelflow config` and the README table.
 type Config struct {
-	TemporalAddress   string `envconfig:"TEMPORAL_ADDRESS" default:"127.0.0.1:7233" desc:"Temporal frontend host:port"`
-	TemporalNamespace string `envconfig:"TEMPORAL_NAMESPACE" default:"default" desc:"Temporal namespace"`
-	TemporalUIURL     string `envconfig:"TEMPORAL_UI_URL" default:"http://127.0.0.1:8233" desc:"Temporal Web UI, printed in status and summaries"`
+	TemporalAddress   string `envconfig:"LABELFLOW_TEMPORAL_ADDRESS" default:"127.0.0.1:7233" desc:"Temporal frontend host:port"`
+	TemporalNamespace string `envconfig:"LABELFLOW_TEMPORAL_NAMESPACE" default:"default" desc:"Temporal namespace"`
+	TemporalUIURL     string `envconfig:"LABELFLOW_TEMPORAL_UI_URL" default:"http://127.0.0.1:8233" desc:"Temporal Web UI, printed in status and summaries"`
 
-	WorkflowTaskQueue string `envconfig:"WORKFLOW_TASK_QUEUE" default:"labelflow-workflows" desc:"task queue of workflow tasks"`
-	ActivityTaskQueue string `envconfig:"ACTIVITY_TASK_QUEUE" default:"labelflow-io" desc:"task queue of I/O activities (chunking, results, delivery, payroll)"`
-	WorkerRole        string `envconfig:"WORKER_ROLE" default:"all" desc:"what 'labelflow worker' polls: workflows, activities or all"`
+	WorkflowTaskQueue string `envconfig:"LABELFLOW_WORKFLOW_TASK_QUEUE" default:"labelflow-workflows" desc:"task queue of workflow tasks"`
+	ActivityTaskQueue string `envconfig:"LABELFLOW_ACTIVITY_TASK_QUEUE" default:"labelflow-io" desc:"task queue of I/O activities (chunking, results, delivery, payroll)"`
+	WorkerRole        string `envconfig:"LABELFLOW_WORKER_ROLE" default:"all" desc:"what 'labelflow worker' polls: workflows, activities or all"`
 
-	StoreEndpoint  string `envconfig:"STORE_ENDPOINT" default:"http://127.0.0.1:9000" desc:"platform object store (S3 API) URL"`
-	StoreAccessKey string `envconfig:"STORE_ACCESS_KEY" default:"labelflow" desc:"platform object store access key"`
-	StoreSecretKey string `envconfig:"STORE_SECRET_KEY" default:"labelflow-dev-secret" desc:"platform object store secret key"`
-	StoreBucket    string `envconfig:"STORE_BUCKET" default:"labelflow" desc:"platform bucket: chunks, results, ledger, roster, payroll"`
-	StoreRegion    string `envconfig:"STORE_REGION" default:"us-east-1" desc:"platform object store region"`
+	StoreEndpoint  string `envconfig:"LABELFLOW_STORE_ENDPOINT" default:"http://127.0.0.1:9000" desc:"platform object store (S3 API) URL"`
+	StoreAccessKey string `envconfig:"LABELFLOW_STORE_ACCESS_KEY" default:"labelflow" desc:"platform object store access key"`
+	StoreSecretKey string `envconfig:"LABELFLOW_STORE_SECRET_KEY" default:"labelflow-dev-secret" desc:"platform object store secret key"`
+	StoreBucket    string `envconfig:"LABELFLOW_STORE_BUCKET" default:"labelflow" desc:"platform bucket: chunks, results, ledger, roster, payroll"`
+	StoreRegion    string `envconfig:"LABELFLOW_STORE_REGION" default:"us-east-1" desc:"platform object store region"`
 
-	DeliveryProfiles string `envconfig:"DELIVERY_PROFILES" default:"" desc:"path of the delivery credentials profiles file (YAML); empty = the dev profile from the STORE_* keys"`
+	DeliveryProfiles string `envconfig:"LABELFLOW_DELIVERY_PROFILES" default:"" desc:"path of the delivery credentials profiles file (YAML); empty = the dev profile from the STORE_* keys"`
 
-	GatewayListen string `envconfig:"GATEWAY_LISTEN" default:"127.0.0.1:8080" desc:"gateway listen address"`
-	GatewayURL    string `envconfig:"GATEWAY_URL" default:"http://127.0.0.1:8080" desc:"gateway base URL used by the simulator"`
+	GatewayListen string `envconfig:"LABELFLOW_GATEWAY_LISTEN" default:"127.0.0.1:8080" desc:"gateway listen address"`
+	GatewayURL    string `envconfig:"LABELFLOW_GATEWAY_URL" default:"http://127.0.0.1:8080" desc:"gateway base URL used by the simulator"`
 
-	ChunkWindow       int           `envconfig:"CHUNK_WINDOW" default:"8" desc:"chunks of one project annotated at the same time"`
-	MaxLineBytes      int           `envconfig:"MAX_LINE_BYTES" default:"65536" desc:"longest accepted manifest line"`
-	MonthTimeZone     string        `envconfig:"MONTH_TIME_ZONE" default:"UTC" desc:"time zone that decides which payroll month work falls in"`
-	WorkerConcurrency int           `envconfig:"WORKER_CONCURRENCY" default:"16" desc:"concurrent activities per worker"`
-	StatusCacheTTL    time.Duration `envconfig:"STATUS_CACHE_TTL" default:"1s" desc:"how long the gateway reuses a project's list of open chunks"`
+	ChunkWindow       int           `envconfig:"LABELFLOW_CHUNK_WINDOW" default:"8" desc:"chunks of one project annotated at the same time"`
+	MaxLineBytes      int           `envconfig:"LABELFLOW_MAX_LINE_BYTES" default:"65536" desc:"longest accepted manifest line"`
+	MonthTimeZone     string        `envconfig:"LABELFLOW_MONTH_TIME_ZONE" default:"UTC" desc:"time zone that decides which payroll month work falls in"`
+	WorkerConcurrency int           `envconfig:"LABELFLOW_WORKER_CONCURRENCY" default:"16" desc:"concurrent activities per worker"`
+	StatusCacheTTL    time.Duration `envconfig:"LABELFLOW_STATUS_CACHE_TTL" default:"1s" desc:"how long the gateway reuses a project's list of open chunks"`
 
-	DataDir  string `envconfig:"DATA_DIR" default:".labelflow" desc:"state directory of the embedded stack"`
-	BinDir   string `envconfig:"BIN_DIR" default:"bin" desc:"where the embedded stack finds temporal and versitygw"`
-	LogLevel string `envconfig:"LOG_LEVEL" default:"info" desc:"debug, info, warn or error"`
+	DataDir  string `envconfig:"LABELFLOW_DATA_DIR" default:".labelflow" desc:"state directory of the embedded stack"`
+	BinDir   string `envconfig:"LABELFLOW_BIN_DIR" default:"bin" desc:"where the embedded stack finds temporal and versitygw"`
+	LogLevel string `envconfig:"LABELFLOW_LOG_LEVEL" default:"info" desc:"debug, info, warn or error"`
 }
 
 // Load reads the configuration from the environment.
 func Load() (Config, error) {
 	var c Config
-	if err := envconfig.Process("LABELFLOW", &c); err != nil {
+	if err := envconfig.Process("", &c); err != nil {
 		return c, fmt.Errorf("configuration: %w", err)
 	}
 	if c.ChunkWindow < 1 {

@@ -12,7 +12,7 @@ func usageTable(c *Config) string {
 	fmt.Fprintf(&b, "| variable | default | meaning |\n|---|---|---|\n")
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
-		fmt.Fprintf(&b, "| `LABELFLOW_%s` | `%s` | %s |\n", f.Tag.Get("envconfig"), f.Tag.Get("default"), f.Tag.Get("desc"))
+		fmt.Fprintf(&b, "| `%s` | `%s` | %s |\n", f.Tag.Get("envconfig"), f.Tag.Get("default"), f.Tag.Get("desc"))
 	}
 	return b.String()
 }

@@ -3,11 +3,15 @@ package workflows
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/mock"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
 
 	"github.com/labelflow/labelflow/activities"
 	"github.com/labelflow/labelflow/internal/label"
@@ -32,6 +36,7 @@ type chunkEnv struct {
 	t        *testing.T
 	env      *testsuite.TestWorkflowEnvironment
 	recorded *activities.RecordChunkInput
+	reported []string // project workflows the chunk reported to
 }
 
 func newChunkEnv(t *testing.T) *chunkEnv {
@@ -48,6 +53,11 @@ func newChunkEnv(t *testing.T) *chunkEnv {
 		func(_ context.Context, in activities.DeliverChunkInput) (activities.DeliveryReceipt, error) {
 			return activities.DeliveryReceipt{Chunk: in.Chunk, Items: len(ce.recorded.Results), Key: "k"}, nil
 		})
+	ce.env.OnSignalExternalWorkflow(mock.Anything, mock.Anything, mock.Anything, SignalChunkFinished, mock.Anything).Return(
+		func(_, workflowID, _, _ string, arg any) error {
+			ce.reported = append(ce.reported, workflowID)
+			return nil
+		})
 	return ce
 }
 
@@ -61,17 +71,22 @@ type outcome[T any] struct {
 	ok  bool
 }
 
-func (ce *chunkEnv) claim(w Worker, out *outcome[Suite]) {
-	ce.env.UpdateWorkflow(UpdateClaim, "", &testsuite.TestUpdateCallback{
+// sendUpdate sends an Update; out receives its outcome once the workflow has handled it.
+func sendUpdate[T any](env *testsuite.TestWorkflowEnvironment, name string, arg any, out *outcome[T]) {
+	env.UpdateWorkflow(name, "", &testsuite.TestUpdateCallback{
 		OnReject: func(err error) { out.err, out.ok = err, true },
 		OnAccept: func() {},
 		OnComplete: func(v any, err error) {
 			out.err, out.ok = err, true
-			if s, ok := v.(Suite); ok {
-				out.val = s
+			if r, ok := v.(T); ok {
+				out.val = r
 			}
 		},
-	}, ClaimRequest{Worker: w})
+	}, arg)
+}
+
+func (ce *chunkEnv) claim(w Worker, out *outcome[Suite]) {
+	sendUpdate(ce.env, UpdateClaim, ClaimRequest{Worker: w}, out)
 }
 
 func (ce *chunkEnv) submit(w Worker, s Suite, answer func(item int) label.Answer, out *outcome[SubmitResult]) {
@@ -83,16 +98,7 @@ func (ce *chunkEnv) submit(w Worker, s Suite, answer func(item int) label.Answer
 }
 
 func (ce *chunkEnv) submitReq(req SubmitRequest, out *outcome[SubmitResult]) {
-	ce.env.UpdateWorkflow(UpdateSubmit, "", &testsuite.TestUpdateCallback{
-		OnReject: func(err error) { out.err, out.ok = err, true },
-		OnAccept: func() {},
-		OnComplete: func(v any, err error) {
-			out.err, out.ok = err, true
-			if r, ok := v.(SubmitResult); ok {
-				out.val = r
-			}
-		},
-	}, req)
+	sendUpdate(ce.env, UpdateSubmit, req, out)
 }
 
 // script runs steps one simulated second apart, so each sees the previous step's outcome.
@@ -164,5 +170,296 @@ func TestAgreePath(t *testing.T) {
 		if r.Method != MethodAgreed || string(r.Final) != `"cat"` || r.Annotations[0].Worker == r.Annotations[1].Worker {
 			t.Fatalf("result = %+v", r)
 		}
+	}
+}
+
+func TestDisagreementGoesToADistinctReviewer(t *testing.T) {
+	ce := newChunkEnv(t)
+	a, b := annotator("ann-a"), annotator("ann-b")
+	r, rOther := reviewer("rev-r"), reviewer("ann-b")
+	var ca, cb, crA, crB, crR outcome[Suite]
+	var sa, sb, sr outcome[SubmitResult]
+	ce.script(
+		func() { ce.claim(a, &ca); ce.claim(b, &cb) },
+		func() {
+			ce.submit(a, must(t, "claim a", &ca), always("cat"), &sa)
+			ce.submit(b, must(t, "claim b", &cb), always("dog"), &sb)
+		},
+		func() {
+			must(t, "submit a", &sa)
+			must(t, "submit b", &sb)
+			// An annotator of the items may not arbitrate them, even with the reviewer role.
+			ce.claim(rOther, &crB)
+			ce.claim(a, &crA)
+			ce.claim(r, &crR)
+		},
+		func() {
+			rejected(t, "claim by an annotator of the items (as reviewer)", &crB, ErrNoWork)
+			rejected(t, "claim by an annotator of the items", &crA, ErrNoWork)
+			s := must(t, "claim by reviewer", &crR)
+			if s.Kind != KindArbitrate || len(s.Tasks) != 2 {
+				t.Fatalf("reviewer suite = %+v", s)
+			}
+			for _, task := range s.Tasks {
+				if len(task.Answers) != 2 {
+					t.Fatalf("arbitration task shows %d answers, want both", len(task.Answers))
+				}
+			}
+			ce.submit(r, s, always("dog"), &sr)
+		},
+	)
+	sum := ce.run(ChunkInput{Settings: settings(), Chunk: 3, Items: 2})
+	must(t, "submit reviewer", &sr)
+	if sum.Arbitrated != 2 || sum.Agreed != 0 || sum.Arbitrations != 2 || sum.Chunk != 3 {
+		t.Fatalf("summary = %+v", sum)
+	}
+	for _, res := range ce.recorded.Results {
+		if res.Method != MethodArbitrated || res.Arbitration == nil || res.Arbitration.Worker != "rev-r" || string(res.Final) != `"dog"` {
+			t.Fatalf("result = %+v", res)
+		}
+		for _, an := range res.Annotations {
+			if an.Worker == res.Arbitration.Worker {
+				t.Fatalf("reviewer %s also annotated item %d", an.Worker, res.Item)
+			}
+		}
+	}
+}
+
+func TestEachItemGetsTwoDistinctAnnotators(t *testing.T) {
+	ce := newChunkEnv(t)
+	a, b := annotator("ann-a"), annotator("ann-b")
+	var c1, c2, c3 outcome[Suite]
+	var s1, s3 outcome[SubmitResult]
+	ce.script(
+		func() { ce.claim(a, &c1) },
+		func() {
+			ce.submit(a, must(t, "first claim", &c1), always("cat"), &s1)
+		},
+		func() {
+			must(t, "first submit", &s1)
+			// a has answered every item already: nothing more for a.
+			ce.claim(a, &c2)
+			ce.claim(b, &c3)
+		},
+		func() {
+			rejected(t, "second claim by the same annotator", &c2, ErrNoWork)
+			ce.submit(b, must(t, "claim b", &c3), always("cat"), &s3)
+		},
+	)
+	sum := ce.run(ChunkInput{Settings: settings(), Items: 2})
+	must(t, "submit b", &s3)
+	if sum.Agreed != 2 {
+		t.Fatalf("summary = %+v", sum)
+	}
+	for _, r := range ce.recorded.Results {
+		if len(r.Annotations) != 2 || r.Annotations[0].Worker == r.Annotations[1].Worker {
+			t.Fatalf("item %d annotations = %+v", r.Item, r.Annotations)
+		}
+	}
+}
+
+func TestExpiredLeaseIsOfferedToSomeoneElse(t *testing.T) {
+	ce := newChunkEnv(t)
+	a, b, c := annotator("ann-a"), annotator("ann-b"), annotator("ann-c")
+	set := settings()
+	set.Lease = time.Minute
+	var ca, cb, cc, caAgain outcome[Suite]
+	var sa, sb, sc outcome[SubmitResult]
+	var status ChunkStatus
+	ce.step(time.Second, func() { ce.claim(a, &ca); ce.claim(b, &cb) })
+	ce.step(2*time.Second, func() { ce.submit(b, must(t, "claim b", &cb), always("cat"), &sb) })
+	// a walks away; after the lease runs out its items go to c, never back to a.
+	ce.step(2*time.Minute, func() {
+		st, err := ce.env.QueryWorkflow(QueryStatus)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := st.Get(&status); err != nil {
+			t.Fatal(err)
+		}
+		ce.submit(a, must(t, "claim a", &ca), always("cat"), &sa)
+		ce.claim(a, &caAgain)
+		ce.claim(c, &cc)
+	})
+	ce.step(2*time.Minute+time.Second, func() {
+		rejected(t, "submit after the lease expired", &sa, ErrUnknownSuite)
+		rejected(t, "claim by the person who let the lease expire", &caAgain, ErrNoWork)
+		ce.submit(c, must(t, "claim c", &cc), always("cat"), &sc)
+	})
+	sum := ce.run(ChunkInput{Settings: set, Items: 2})
+	must(t, "submit c", &sc)
+	if status.LeasesExpired != 1 || status.ActiveLeases != 0 {
+		t.Fatalf("status after expiry = %+v", status)
+	}
+	if sum.LeasesExpired != 1 || sum.Agreed != 2 {
+		t.Fatalf("summary = %+v", sum)
+	}
+	for _, r := range ce.recorded.Results {
+		for _, an := range r.Annotations {
+			if an.Worker == "ann-a" {
+				t.Fatalf("item %d kept the answer of the person whose lease expired", r.Item)
+			}
+		}
+	}
+}
+
+func TestSubmitAfterLeaseDeadlineIsRejected(t *testing.T) {
+	ce := newChunkEnv(t)
+	a, b := annotator("ann-a"), annotator("ann-b")
+	set := settings()
+	set.Lease = time.Minute
+	var ca, cb outcome[Suite]
+	var late, sa, sb outcome[SubmitResult]
+	ce.step(time.Second, func() { ce.claim(a, &ca) })
+	// The lease ends at 61s; the workflow's expiry timer has not fired yet at 61.5s in this
+	// step's workflow task, so the validator itself must refuse.
+	ce.step(61*time.Second+500*time.Millisecond, func() { ce.submit(a, must(t, "claim a", &ca), always("cat"), &late) })
+	ce.step(62*time.Second, func() { ce.claim(b, &cb) })
+	ce.step(63*time.Second, func() {
+		if !late.ok || late.err == nil {
+			t.Fatal("late submission accepted")
+		}
+		if k := ErrorKind(late.err); k != ErrLeaseExpired && k != ErrUnknownSuite {
+			t.Fatalf("late submission rejected as %q: %v", k, late.err)
+		}
+		ce.submit(b, must(t, "claim b", &cb), always("cat"), &sb)
+	})
+	ce.step(64*time.Second, func() {
+		must(t, "submit b", &sb)
+		c := annotator("ann-c")
+		ce.claim(c, &ca)
+	})
+	ce.step(65*time.Second, func() { ce.submit(annotator("ann-c"), must(t, "claim c", &ca), always("cat"), &sa) })
+	ce.run(ChunkInput{Settings: set, Items: 2})
+	must(t, "submit c", &sa)
+}
+
+func TestBadSubmissionsAreRejectedBeforeHistory(t *testing.T) {
+	ce := newChunkEnv(t)
+	a, b, stranger := annotator("ann-a"), annotator("ann-b"), annotator("ann-x")
+	var ca, cb outcome[Suite]
+	var wrongPerson, badLabel, partial, unknownItem, twice, ok, repeat, unknownSuite, sb outcome[SubmitResult]
+	var notQualified, badRole outcome[Suite]
+	ce.script(
+		func() {
+			ce.claim(a, &ca)
+			ce.claim(Worker{ID: "ann-fr", Role: RoleAnnotator, Languages: []string{"fr"}}, &notQualified)
+			ce.claim(Worker{ID: "fin", Role: "finance", Languages: []string{"en"}}, &badRole)
+		},
+		func() {
+			s := must(t, "claim a", &ca)
+			ce.submit(stranger, s, always("cat"), &wrongPerson)
+			ce.submit(a, s, always("bird"), &badLabel)
+			ce.submitReq(SubmitRequest{Worker: a, SuiteID: s.ID, Answers: []TaskAnswer{{Item: s.Tasks[0].Item, Answer: ans("cat")}}}, &partial)
+			ce.submitReq(SubmitRequest{Worker: a, SuiteID: s.ID, Answers: []TaskAnswer{{Item: 0, Answer: ans("cat")}, {Item: 7, Answer: ans("cat")}}}, &unknownItem)
+			ce.submitReq(SubmitRequest{Worker: a, SuiteID: s.ID, Answers: []TaskAnswer{{Item: 0, Answer: ans("cat")}, {Item: 0, Answer: ans("dog")}}}, &twice)
+			ce.submitReq(SubmitRequest{Worker: a, SuiteID: "c000000-s00099", Answers: nil}, &unknownSuite)
+		},
+		func() { ce.submit(a, must(t, "claim a", &ca), always("cat"), &ok) },
+		func() {
+			must(t, "valid submission", &ok)
+			ce.submit(a, must(t, "claim a", &ca), always("cat"), &repeat)
+			ce.claim(b, &cb)
+		},
+		func() { ce.submit(b, must(t, "claim b", &cb), always("cat"), &sb) },
+	)
+	ce.run(ChunkInput{Settings: settings(), Items: 2})
+	rejected(t, "submission by someone else", &wrongPerson, ErrWrongPerson)
+	rejected(t, "label outside the taxonomy", &badLabel, ErrInvalidAnswer)
+	rejected(t, "partial suite", &partial, ErrInvalidAnswer)
+	rejected(t, "item outside the suite", &unknownItem, ErrInvalidAnswer)
+	rejected(t, "item answered twice", &twice, ErrInvalidAnswer)
+	rejected(t, "unknown suite", &unknownSuite, ErrUnknownSuite)
+	rejected(t, "repeated submission", &repeat, ErrRepeated)
+	rejected(t, "claim without the project's language", &notQualified, ErrNotQualified)
+	rejected(t, "claim by a role that does not annotate", &badRole, ErrNotQualified)
+	if msg := badLabel.err.Error(); !strings.Contains(msg, "bird") || !strings.Contains(msg, "answers[0]") {
+		t.Errorf("label error does not name the answer and the label: %s", msg)
+	}
+	// Rejected Updates never reach history: only the accepted ones count towards continue-as-new.
+	must(t, "submit b", &sb)
+}
+
+func TestRequiredSkills(t *testing.T) {
+	ce := newChunkEnv(t)
+	set := settings()
+	set.RequiredSkills = []string{"medical"}
+	var without, with1, with2 outcome[Suite]
+	var s1, s2 outcome[SubmitResult]
+	skilled := func(id string) Worker {
+		return Worker{ID: id, Role: RoleAnnotator, Languages: []string{"en"}, Skills: []string{"medical", "legal"}}
+	}
+	ce.script(
+		func() {
+			ce.claim(annotator("ann-a"), &without)
+			ce.claim(skilled("doc-1"), &with1)
+			ce.claim(skilled("doc-2"), &with2)
+		},
+		func() {
+			ce.submit(skilled("doc-1"), must(t, "claim doc-1", &with1), always("dog"), &s1)
+			ce.submit(skilled("doc-2"), must(t, "claim doc-2", &with2), always("dog"), &s2)
+		},
+	)
+	ce.run(ChunkInput{Settings: set, Items: 2})
+	rejected(t, "claim without the required skill", &without, ErrNotQualified)
+}
+
+func TestContinueAsNewKeepsState(t *testing.T) {
+	ce := newChunkEnv(t)
+	set := settings()
+	set.MaxUpdatesPerRun = 2
+	a, b := annotator("ann-a"), annotator("ann-b")
+	var ca, cb outcome[Suite]
+	var sa outcome[SubmitResult]
+	ce.script(
+		func() { ce.claim(a, &ca) },
+		func() { ce.submit(a, must(t, "claim a", &ca), always("cat"), &sa) },
+		func() { ce.claim(b, &cb) },
+	)
+	ce.env.ExecuteWorkflow(ChunkWorkflow, ChunkInput{Settings: set, Chunk: 4, Items: 2, ProjectWorkflowID: "project-p1"})
+	var can *workflow.ContinueAsNewError
+	if err := ce.env.GetWorkflowError(); !errors.As(err, &can) {
+		t.Fatalf("workflow ended with %v, want continue-as-new", err)
+	}
+	var next ChunkInput
+	if err := converter.GetDefaultDataConverter().FromPayloads(can.Input, &next); err != nil {
+		t.Fatal(err)
+	}
+	if next.Chunk != 4 || next.ProjectWorkflowID != "project-p1" || next.State == nil {
+		t.Fatalf("next run input = %+v", next)
+	}
+	st := next.State
+	if len(st.Items) != 2 || st.NextSuite != 1 || st.Submitted["c000004-s00000"] != "ann-a" || len(st.Suites) != 0 {
+		t.Fatalf("state carried over = %+v", st)
+	}
+	for i, it := range st.Items {
+		if len(it.Annotations) != 1 || it.Annotations[0].Worker != "ann-a" {
+			t.Fatalf("item %d carried over = %+v", i, it)
+		}
+	}
+	if cb.ok && cb.err == nil {
+		t.Fatal("a claim was accepted after the run decided to continue as new")
+	}
+
+	// The next run picks up where the first left off.
+	ce2 := newChunkEnv(t)
+	var c2 outcome[Suite]
+	var s2 outcome[SubmitResult]
+	var again outcome[SubmitResult]
+	ce2.script(
+		func() { ce2.claim(b, &c2) },
+		func() {
+			ce2.submit(b, must(t, "claim b in the next run", &c2), always("cat"), &s2)
+			ce2.submitReq(SubmitRequest{Worker: a, SuiteID: "c000004-s00000", Answers: []TaskAnswer{{Item: 0, Answer: ans("cat")}, {Item: 1, Answer: ans("cat")}}}, &again)
+		},
+	)
+	next.Settings.MaxUpdatesPerRun = 100
+	sum := ce2.run(next)
+	rejected(t, "repeat of a suite submitted in the previous run", &again, ErrRepeated)
+	if sum.Agreed != 2 || sum.Annotations != 4 {
+		t.Fatalf("summary after continue-as-new = %+v", sum)
+	}
+	if len(ce2.reported) != 1 || ce2.reported[0] != "project-p1" {
+		t.Fatalf("chunk reported to %v, want its project once", ce2.reported)
 	}
 }

@@ -19,10 +19,11 @@ func (a *App) RunPayroll(ctx context.Context, month string) error {
 		return fmt.Errorf("--month %q: must be YYYY-MM", month)
 	}
 	_, err := a.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID:                       workflows.PayrollWorkflowID(month),
-		TaskQueue:                a.Cfg.WorkflowTaskQueue,
-		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
+		ID:                                       workflows.PayrollWorkflowID(month),
+		TaskQueue:                                a.Cfg.WorkflowTaskQueue,
+		WorkflowIDReusePolicy:                    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+		WorkflowIDConflictPolicy:                 enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
+		WorkflowExecutionErrorWhenAlreadyStarted: true,
 	}, workflows.PayrollWorkflow, workflows.PayrollInput{Month: month, ActivityTaskQueue: a.Cfg.ActivityTaskQueue})
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	if errors.As(err, &started) {

@@ -46,11 +46,12 @@ func (a *App) Launch(ctx context.Context, p spec.Project) (string, error) {
 	}
 	id := workflows.ProjectWorkflowID(p.ID)
 	_, err = a.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID:                       id,
-		TaskQueue:                a.Cfg.WorkflowTaskQueue,
-		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
-		TypedSearchAttributes:    workflows.ProjectSearchAttributes(p),
+		ID:                                       id,
+		TaskQueue:                                a.Cfg.WorkflowTaskQueue,
+		WorkflowIDReusePolicy:                    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		WorkflowIDConflictPolicy:                 enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
+		WorkflowExecutionErrorWhenAlreadyStarted: true,
+		TypedSearchAttributes:                    workflows.ProjectSearchAttributes(p),
 	}, workflows.ProjectWorkflow, workflows.ProjectInput{
 		Spec: p, Window: a.Cfg.ChunkWindow,
 		WorkflowTaskQueue: a.Cfg.WorkflowTaskQueue, ActivityTaskQueue: a.Cfg.ActivityTaskQueue,

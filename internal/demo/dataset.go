@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strings"
+	"time"
 )
 
 // Taxonomy of the demo project.
@@ -50,7 +51,7 @@ func Dataset(n int, seed uint64) ([]byte, int) {
 }
 
 // SpecYAML is the demo project's spec.
-func SpecYAML(id, endpoint string) string {
+func SpecYAML(id, endpoint string, chunkSize int, lease time.Duration) string {
 	return fmt.Sprintf(`id: %s
 client: acme
 source: s3://%s/acme/reviews.manifest
@@ -59,10 +60,10 @@ annotation:
   taxonomy: [positive, negative, neutral]
   instructions: |
     Read the product review and choose the sentiment it expresses about the product.
-chunk_size: 100
+chunk_size: %d
 suite_size: 10
 annotators_per_item: 2
-lease: 2m
+lease: %s
 languages: [en]
 reviewer_role: reviewer
 delivery:
@@ -75,5 +76,5 @@ pay:
   currency: USD
   per_annotation: "0.04"
   per_arbitration: "0.10"
-`, id, IntakeBucket, ClientBucket, endpoint)
+`, id, IntakeBucket, chunkSize, lease, ClientBucket, endpoint)
 }

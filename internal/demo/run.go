@@ -24,6 +24,8 @@ type RunOptions struct {
 	Accuracy   float64
 	Abandon    float64
 	Seed       uint64
+	ChunkSize  int           // default 100
+	Lease      time.Duration // default 2m
 	Progress   func(app.ProjectView)
 }
 
@@ -61,7 +63,13 @@ func Run(ctx context.Context, e *Env, o RunOptions) (Summary, error) {
 	if err := a.Store.PutIn(ctx, IntakeBucket, "acme/reviews.manifest", data); err != nil {
 		return sum, err
 	}
-	p, err := spec.Parse("demo-project.yaml", []byte(SpecYAML(o.ProjectID, e.Cfg.StoreEndpoint)))
+	if o.ChunkSize == 0 {
+		o.ChunkSize = 100
+	}
+	if o.Lease == 0 {
+		o.Lease = 2 * time.Minute
+	}
+	p, err := spec.Parse("demo-project.yaml", []byte(SpecYAML(o.ProjectID, e.Cfg.StoreEndpoint, o.ChunkSize, o.Lease)))
 	if err != nil {
 		return sum, err
 	}

@@ -117,7 +117,9 @@ func (g *Gateway) project(w http.ResponseWriter, r *http.Request, _ workforce.Pe
 		Instructions: sp.Annotation.Instructions, Open: open(stage)})
 }
 
-func open(stage string) bool { return stage == workflows.StageChunking || stage == workflows.StageAnnotating }
+func open(stage string) bool {
+	return stage == workflows.StageChunking || stage == workflows.StageAnnotating
+}
 
 // TaskView is one task as a worker sees it.
 type TaskView struct {

@@ -210,13 +210,13 @@ func (p *Project) validate() []FieldError {
 	exp, err := CurrencyExponent(p.Pay.Currency)
 	if err != nil {
 		bad("pay.currency", "%v", err)
-	} else {
-		if _, err := p.Pay.PerAnnotation.Minor(exp); err != nil {
-			bad("pay.per_annotation", "%v", err)
-		}
-		if _, err := p.Pay.PerArbitration.Minor(exp); err != nil {
-			bad("pay.per_arbitration", "%v", err)
-		}
+		exp = 2 // still check the amounts, against the most common exponent
+	}
+	if _, err := p.Pay.PerAnnotation.Minor(exp); err != nil {
+		bad("pay.per_annotation", "%v", err)
+	}
+	if _, err := p.Pay.PerArbitration.Minor(exp); err != nil {
+		bad("pay.per_arbitration", "%v", err)
 	}
 	return errs
 }
@@ -225,6 +225,8 @@ var (
 	bucketPattern  = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
 	profilePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$`)
 	yamlLine       = regexp.MustCompile(`^line (\d+): (.*)$`)
+	amountPattern  = regexp.MustCompile(`^([0-9]+)(?:\.([0-9]+))?$`)
+	currencyCode   = regexp.MustCompile(`^[A-Z]{3}$`)
 )
 
 // LeaseDuration is the parsed lease.
@@ -246,7 +248,7 @@ var zeroDecimal = map[string]bool{"JPY": true, "KRW": true, "UGX": true, "RWF": 
 
 // CurrencyExponent returns the number of minor-unit digits of an ISO 4217 code.
 func CurrencyExponent(code string) (int, error) {
-	if len(code) != 3 || strings.ToUpper(code) != code {
+	if !currencyCode.MatchString(code) {
 		return 0, fmt.Errorf("must be an ISO 4217 code such as USD or KES, got %q", code)
 	}
 	if zeroDecimal[code] {
@@ -262,29 +264,28 @@ func (a Amount) Minor(exponent int) (int64, error) {
 	if s == "" {
 		return 0, fmt.Errorf("is required")
 	}
-	whole, frac, _ := strings.Cut(s, ".")
+	m := amountPattern.FindStringSubmatch(s)
+	if m == nil {
+		return 0, fmt.Errorf("%q is not a non-negative decimal amount such as 0.05", s)
+	}
+	whole, frac := m[1], m[2]
 	if len(frac) > exponent {
 		return 0, fmt.Errorf("%q has more than %d decimal places", s, exponent)
 	}
 	for len(frac) < exponent {
 		frac += "0"
 	}
-	w, err := strconv.ParseInt(whole, 10, 64)
-	if err != nil || w < 0 || strings.HasPrefix(whole, "+") {
-		return 0, fmt.Errorf("%q is not a non-negative decimal amount", s)
-	}
-	var f int64
-	if frac != "" {
-		if f, err = strconv.ParseInt(frac, 10, 64); err != nil || f < 0 {
-			return 0, fmt.Errorf("%q is not a non-negative decimal amount", s)
-		}
-	}
 	scale := int64(1)
 	for i := 0; i < exponent; i++ {
 		scale *= 10
 	}
-	if w > (1<<62)/scale {
+	w, err := strconv.ParseInt(whole, 10, 64)
+	if err != nil || w > (1<<62)/scale {
 		return 0, fmt.Errorf("%q is too large", s)
+	}
+	var f int64
+	if frac != "" {
+		f, _ = strconv.ParseInt(frac, 10, 64)
 	}
 	return w*scale + f, nil
 }

@@ -83,6 +83,9 @@ func ParseCSV(file string, r io.Reader) ([]Person, error) {
 		if !slices.Contains(requiredColumns, h) && !slices.Contains(optionalColumns, h) {
 			return nil, fmt.Errorf("%s:1: header: unknown column %q (columns: %s)", file, h, strings.Join(append(requiredColumns, optionalColumns...), ","))
 		}
+		if _, dup := col[h]; dup {
+			return nil, fmt.Errorf("%s:1: header: column %q appears twice", file, h)
+		}
 		col[h] = i
 	}
 	for _, c := range requiredColumns {
@@ -122,8 +125,9 @@ func ParseCSV(file string, r io.Reader) ([]Person, error) {
 			fail("id", "must be lowercase letters, digits, '.', '_' or '-', got %q", p.ID)
 		} else if first, dup := ids[p.ID]; dup {
 			fail("id", "%q already on line %d", p.ID, first)
+		} else {
+			ids[p.ID] = line
 		}
-		ids[p.ID] = line
 		if p.Name == "" {
 			fail("name", "is required")
 		}
@@ -140,8 +144,9 @@ func ParseCSV(file string, r io.Reader) ([]Person, error) {
 			fail("token", "must be at least 16 characters")
 		} else if first, dup := tokens[token]; dup {
 			fail("token", "same token as line %d", first)
+		} else {
+			tokens[token] = line
 		}
-		tokens[token] = line
 		p.TokenSHA256 = HashToken(token)
 		people = append(people, p)
 	}

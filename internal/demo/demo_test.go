@@ -1,0 +1,457 @@
+package demo
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/credentials"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/worker"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/labelflow/labelflow/activities"
+	"github.com/labelflow/labelflow/config"
+	"github.com/labelflow/labelflow/internal/app"
+	"github.com/labelflow/labelflow/internal/logging"
+	"github.com/labelflow/labelflow/internal/spec"
+	"github.com/labelflow/labelflow/workers"
+	"github.com/labelflow/labelflow/workflows"
+)
+
+// env is one embedded stack shared by the package's integration tests.
+var env *Env
+
+func TestMain(m *testing.M) {
+	os.Exit(run(m))
+}
+
+func run(m *testing.M) int {
+	binDir := os.Getenv("LABELFLOW_BIN_DIR")
+	if binDir == "" {
+		binDir, _ = filepath.Abs("../../bin")
+	}
+	_, errT := os.Stat(filepath.Join(binDir, "temporal"))
+	_, errS := os.Stat(filepath.Join(binDir, "versitygw"))
+	if errT != nil || errS != nil {
+		if os.Getenv("LABELFLOW_INTEGRATION") == "1" {
+			fmt.Fprintf(os.Stderr, "integration tests need temporal and versitygw in %s: run `make tools`\n", binDir)
+			return 1
+		}
+		fmt.Fprintln(os.Stderr, "skipping integration tests: no servers in", binDir, "(make test builds them)")
+		return 0
+	}
+	cfg, err := config.Load()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	cfg.BinDir = binDir
+	cfg.ChunkWindow = 3
+	dir, err := os.MkdirTemp("", "labelflow-it-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	env, err = Start(ctx, cfg, StackOptions{DataDir: dir, Headless: true}, logging.New("warn", nil))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "start embedded stack:", err)
+		return 1
+	}
+	defer env.Stop()
+	return m.Run()
+}
+
+// deliveredLine is what a client reads in a delivered labels file.
+type deliveredLine struct {
+	ID       string `json:"id"`
+	Source   string `json:"source"`
+	Truth    string `json:"truth"`
+	Label    string `json:"label"`
+	Metadata struct {
+		Method     string   `json:"method"`
+		Annotators []string `json:"annotators"`
+		Reviewer   string   `json:"reviewer"`
+		Confidence float64  `json:"confidence"`
+	} `json:"label-metadata"`
+}
+
+func TestWholeProjectThroughTheRealStack(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	const items = 250
+	sum, err := Run(ctx, env, RunOptions{
+		ProjectID: "it-whole", Items: items, Annotators: 8, Reviewers: 3, Accuracy: 0.8,
+		Abandon: 0.05, Seed: 7, ChunkSize: 40, Lease: 10 * time.Second,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, bad := Dataset(items, 7)
+	if sum.ValidItems != items || sum.Delivered != items || sum.Rejected != bad || sum.LinesIn != items+bad {
+		t.Fatalf("summary = %+v", sum)
+	}
+	if sum.Crowd.Abandoned == 0 || sum.LeasesExpired == 0 {
+		t.Errorf("no lease expired (abandoned %d, expired %d): the re-offer path was not exercised", sum.Crowd.Abandoned, sum.LeasesExpired)
+	}
+
+	// Read the delivery with an independent client, as the client would.
+	s3c := clientReader(t)
+	var m activities.DeliveryManifest
+	mustJSON(t, readObject(t, s3c, activities.ManifestKey("labelflow/", "it-whole")), &m)
+	if m.Items != items || m.Rejects != bad || len(m.Objects) != 7+1 {
+		t.Fatalf("manifest: items %d rejects %d objects %d", m.Items, m.Rejects, len(m.Objects))
+	}
+	seen := map[string]bool{}
+	var lines []deliveredLine
+	for _, o := range m.Objects {
+		data := readObject(t, s3c, o.Key)
+		if got := sha256Hex(data); got != o.SHA256 || int64(len(data)) != o.Size {
+			t.Fatalf("%s: sha256 %s size %d, manifest says %s %d", o.Key, got, len(data), o.SHA256, o.Size)
+		}
+		if o.Kind == "rejects" {
+			checkRejects(t, data, items)
+			continue
+		}
+		sc := bufio.NewScanner(bytes.NewReader(data))
+		sc.Buffer(nil, 1<<20)
+		n := 0
+		for sc.Scan() {
+			var l deliveredLine
+			mustJSON(t, sc.Bytes(), &l)
+			if seen[l.ID] {
+				t.Fatalf("item %s delivered twice", l.ID)
+			}
+			seen[l.ID] = true
+			lines = append(lines, l)
+			n++
+		}
+		if n != o.Items {
+			t.Fatalf("%s holds %d lines, manifest says %d", o.Key, n, o.Items)
+		}
+	}
+	if len(seen) != items {
+		t.Fatalf("%d distinct items delivered, want %d", len(seen), items)
+	}
+	annotations, arbitrations, correct := 0, 0, 0
+	for _, l := range lines {
+		a := l.Metadata.Annotators
+		if len(a) != 2 || a[0] == a[1] {
+			t.Fatalf("item %s annotators %v: want two distinct people", l.ID, a)
+		}
+		annotations += 2
+		switch l.Metadata.Method {
+		case workflows.MethodAgreed:
+			if l.Metadata.Reviewer != "" {
+				t.Fatalf("agreed item %s has a reviewer", l.ID)
+			}
+		case workflows.MethodArbitrated:
+			arbitrations++
+			if r := l.Metadata.Reviewer; r == "" || r == a[0] || r == a[1] {
+				t.Fatalf("item %s arbitrated by %q, annotators %v", l.ID, r, a)
+			}
+		default:
+			t.Fatalf("item %s method %q", l.ID, l.Metadata.Method)
+		}
+		if l.Metadata.Confidence <= 0 || l.Metadata.Confidence > 1 {
+			t.Fatalf("item %s confidence %v", l.ID, l.Metadata.Confidence)
+		}
+		if l.Label == l.Truth {
+			correct++
+		}
+	}
+	if arbitrations != sum.Arbitrated || annotations != sum.Annotations {
+		t.Fatalf("delivered %d annotations / %d arbitrations, status says %d / %d", annotations, arbitrations, sum.Annotations, sum.Arbitrated)
+	}
+	if float64(correct)/items < 0.85 {
+		t.Errorf("only %d of %d final labels match the truth", correct, items)
+	}
+
+	// Exactly one ledger entry per annotation and per arbitration, and payroll adds them up.
+	entries := ledgerEntries(t, sum.Month, "it-whole")
+	ids := map[string]bool{}
+	var total int64
+	for _, e := range entries {
+		if ids[e.ID] {
+			t.Fatalf("ledger entry %s twice", e.ID)
+		}
+		ids[e.ID] = true
+		total += e.Amount
+	}
+	if len(entries) != annotations+arbitrations {
+		t.Fatalf("%d ledger entries, want %d annotations + %d arbitrations", len(entries), annotations, arbitrations)
+	}
+	if want := int64(annotations*4 + arbitrations*10); total != want || sum.PayrollTotal["USD"] < want {
+		t.Fatalf("ledger total %d, payroll total %d, want %d", total, sum.PayrollTotal["USD"], want)
+	}
+
+	// A second payroll run of the month pays nothing new.
+	again, err := RunAndApprovePayroll(ctx, env.App, sum.Month, "finance-second-run")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Payout.Payouts != 0 || len(again.Payout.Paid) != 0 || again.Payout.AlreadyPaid != again.Summary.People {
+		t.Fatalf("second run of %s paid %+v", sum.Month, again.Payout)
+	}
+
+	replayAll(t, ctx)
+}
+
+// replayAll replays every workflow history on the server against the current code, and with
+// LABELFLOW_WRITE_REPLAY_FIXTURES=1 keeps one history per workflow type for the unit replay tests.
+func replayAll(t *testing.T, ctx context.Context) {
+	replayer := worker.NewWorkflowReplayer()
+	workers.RegisterWorkflows(replayer)
+	c := env.App.Temporal
+	resp, err := c.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{PageSize: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	write := os.Getenv("LABELFLOW_WRITE_REPLAY_FIXTURES") == "1"
+	kept := map[string]bool{}
+	types := map[string]int{}
+	for _, e := range resp.GetExecutions() {
+		ex := e.GetExecution()
+		hist, err := historyIter{c.GetWorkflowHistory(ctx, ex.GetWorkflowId(), ex.GetRunId(), false, 0)}.collect()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := replayer.ReplayWorkflowHistory(nil, hist); err != nil {
+			t.Fatalf("replay %s/%s: %v", ex.GetWorkflowId(), ex.GetRunId(), err)
+		}
+		typ := e.GetType().GetName()
+		types[typ]++
+		if write && !kept[typ] && e.GetStatus() == enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED {
+			kept[typ] = true
+			data, err := protojson.MarshalOptions{Indent: "  "}.Marshal(hist)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join("../../workflows/testdata", typ+".history.json"), data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for _, typ := range []string{"ProjectWorkflow", "ChunkWorkflow", "PayrollWorkflow"} {
+		if types[typ] == 0 {
+			t.Errorf("no %s history replayed", typ)
+		}
+	}
+}
+
+func checkRejects(t *testing.T, data []byte, items int) {
+	t.Helper()
+	type reject struct {
+		Line   int    `json:"line"`
+		Field  string `json:"field"`
+		Reason string `json:"reason"`
+	}
+	var rs []reject
+	for _, l := range bytes.Split(bytes.TrimSpace(data), []byte{'\n'}) {
+		var r reject
+		mustJSON(t, l, &r)
+		rs = append(rs, r)
+	}
+	want := []struct {
+		field, reason string
+	}{
+		{"", "invalid JSON"}, {"", "neither source nor source-ref"}, {"id", "duplicate id"},
+		{"source-ref", "s3://"}, {"", "object"}, {"", "limit"},
+	}
+	if len(rs) != len(want) {
+		t.Fatalf("rejects = %+v", rs)
+	}
+	for i, w := range want {
+		if rs[i].Line != items+1+i || rs[i].Field != w.field || !strings.Contains(rs[i].Reason, w.reason) {
+			t.Errorf("reject %d = %+v, want line %d field %q reason containing %q", i, rs[i], items+1+i, w.field, w.reason)
+		}
+	}
+}
+
+func TestGatewayRefusesBadRequestsWithClearErrors(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	a := env.App
+	data, _ := Dataset(4, 3)
+	if err := a.Store.PutIn(ctx, IntakeBucket, "acme/reviews.manifest", data); err != nil {
+		t.Fatal(err)
+	}
+	p, err := spec.Parse("gw.yaml", []byte(SpecYAML("it-gateway", env.Cfg.StoreEndpoint, 10, time.Minute)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Launch(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Launch(ctx, p); !errors.Is(err, app.ErrProjectExists) {
+		t.Fatalf("second launch of the same id: %v, want refusal", err)
+	}
+	if err := a.Roster.Save(ctx, roster(t)); err != nil {
+		t.Fatal(err)
+	}
+	base := env.GatewayURL + "/v1/projects/it-gateway"
+	call(t, "", "POST", base+"/claim", nil, 401, "unauthorized")
+	call(t, "nobody-has-this-token-123", "POST", base+"/claim", nil, 401, "unauthorized")
+	call(t, tokAmina, "POST", env.GatewayURL+"/v1/projects/no-such-project/claim", nil, 404, "not_found")
+
+	var claim struct {
+		Suite *struct {
+			ID    string `json:"id"`
+			Tasks []struct {
+				Item   int    `json:"item"`
+				ItemID string `json:"item_id"`
+				Source string `json:"source"`
+			} `json:"tasks"`
+		} `json:"suite"`
+	}
+	for claim.Suite == nil {
+		mustJSON(t, call(t, tokAmina, "POST", base+"/claim", nil, 200, ""), &claim)
+		if claim.Suite == nil {
+			time.Sleep(200 * time.Millisecond) // the project is still chunking
+		}
+	}
+	s := claim.Suite
+	call(t, tokFrench, "POST", base+"/claim", nil, 403, "not_qualified")
+	if len(s.Tasks) != 4 || s.Tasks[0].Source == "" || s.Tasks[0].ItemID != "review-00001" {
+		t.Fatalf("suite = %+v", s)
+	}
+	answers := func(label string) map[string]any {
+		var as []map[string]any
+		for _, task := range s.Tasks {
+			as = append(as, map[string]any{"item": task.Item, "answer": label})
+		}
+		return map[string]any{"answers": as}
+	}
+	submit := base + "/suites/" + s.ID + "/submit"
+	call(t, tokAmina, "POST", submit, answers("ecstatic"), 422, "invalid_answer")
+	call(t, tokAmina, "POST", submit, map[string]any{"answers": []any{}, "extra": 1}, 400, "invalid_request")
+	call(t, tokGrace, "POST", submit, answers("positive"), 403, "wrong_annotator")
+	call(t, tokAmina, "POST", base+"/suites/c000000-s00042/submit", answers("positive"), 404, "unknown_suite")
+	call(t, tokAmina, "POST", submit, answers("positive"), 200, "")
+	call(t, tokAmina, "POST", submit, answers("positive"), 409, "repeated_submission")
+	// The same person never gets the same item twice.
+	mustJSON(t, call(t, tokAmina, "POST", base+"/claim", nil, 200, ""), &claim)
+	if claim.Suite != nil {
+		t.Fatalf("amina was offered items she already answered: %+v", claim.Suite)
+	}
+}
+
+const (
+	tokAmina  = "amina-token-0123456789"
+	tokGrace  = "grace-token-0123456789"
+	tokFrench = "claire-token-012345678"
+)
+
+func roster(t *testing.T) []workforcePerson {
+	t.Helper()
+	csv := "id,name,country,role,token,languages\n" +
+		"amina,Amina W.,KE,annotator," + tokAmina + ",en\n" +
+		"grace,Grace O.,NG,annotator," + tokGrace + ",en\n" +
+		"claire,Claire M.,RW,annotator," + tokFrench + ",fr\n"
+	people, err := parseRoster(csv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return people
+}
+
+func call(t *testing.T, token, method, url string, body any, wantStatus int, wantCode string) []byte {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, url, rd)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != wantStatus {
+		t.Fatalf("%s %s: HTTP %d %s, want %d", method, url, resp.StatusCode, data, wantStatus)
+	}
+	if wantCode != "" {
+		var e struct {
+			Error struct{ Code, Message string }
+		}
+		mustJSON(t, data, &e)
+		if e.Error.Code != wantCode || e.Error.Message == "" {
+			t.Fatalf("%s %s: error %+v, want code %s with a message", method, url, e.Error, wantCode)
+		}
+	}
+	return data
+}
+
+func clientReader(t *testing.T) *minio.Client {
+	t.Helper()
+	c, err := minio.New(strings.TrimPrefix(env.Cfg.StoreEndpoint, "http://"), &minio.Options{
+		Creds: credentials.NewStaticV4(env.Cfg.StoreAccessKey, env.Cfg.StoreSecretKey, ""), BucketLookup: minio.BucketLookupPath,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func readObject(t *testing.T, c *minio.Client, key string) []byte {
+	t.Helper()
+	obj, err := c.GetObject(context.Background(), ClientBucket, key, minio.GetObjectOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer obj.Close()
+	data, err := io.ReadAll(obj)
+	if err != nil {
+		t.Fatalf("read %s: %v", key, err)
+	}
+	return data
+}
+
+func ledgerEntries(t *testing.T, month, project string) []activities.LedgerEntry {
+	t.Helper()
+	var out []activities.LedgerEntry
+	ctx := context.Background()
+	err := env.App.Store.List(ctx, activities.LedgerPrefix(month)+project+"/", func(key string, _ int64) error {
+		data, err := env.App.Store.Get(ctx, key)
+		if err != nil {
+			return err
+		}
+		for _, l := range bytes.Split(bytes.TrimSpace(data), []byte{'\n'}) {
+			var e activities.LedgerEntry
+			mustJSON(t, l, &e)
+			out = append(out, e)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func mustJSON(t *testing.T, data []byte, v any) {
+	t.Helper()
+	if err := json.Unmarshal(data, v); err != nil {
+		t.Fatalf("decode %.200s: %v", data, err)
+	}
+}

@@ -1,0 +1,146 @@
+package workflows
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/mock"
+	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/labelflow/labelflow/activities"
+	"github.com/labelflow/labelflow/internal/spec"
+)
+
+func testSpec() spec.Project {
+	return spec.Project{
+		ID: "p1", Client: "acme", Source: "s3://intake/p1.manifest",
+		Annotation: spec.Annotation{Type: "single-label", Taxonomy: []string{"cat", "dog"}, Instructions: "pick one"},
+		ChunkSize:  10, SuiteSize: 5, AnnotatorsPerItem: 2, Lease: "5m", ReviewerRole: "reviewer",
+		Delivery: spec.Delivery{Bucket: "client", Region: "us-east-1", Credentials: "dev"},
+		Pay:      spec.Pay{Currency: "USD", PerAnnotation: "0.04", PerArbitration: "0.10"},
+	}
+}
+
+// projectEnv mocks the project's activities and its chunk workflows; each mocked chunk reports
+// back to the project by signal, as the real one does.
+type projectEnv struct {
+	env      *testsuite.TestWorkflowEnvironment
+	started  []int
+	manifest *activities.DeliveryManifestInput
+}
+
+func newProjectEnv(t *testing.T, items int) *projectEnv {
+	var s testsuite.WorkflowTestSuite
+	pe := &projectEnv{env: s.NewTestWorkflowEnvironment()}
+	var a *activities.Activities
+	pe.env.RegisterActivity(a)
+	pe.env.OnActivity(a.PrepareProject, mock.Anything, mock.Anything).Return(nil)
+	pe.env.OnActivity(a.SplitManifest, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.SplitInput) (activities.SplitResult, error) {
+		chunks := (items + in.ChunkSize - 1) / in.ChunkSize
+		return activities.SplitResult{Lines: items + 3, Items: items, Chunks: chunks, Rejects: 3, RejectsKey: "projects/p1/rejects.jsonl"}, nil
+	})
+	pe.env.OnActivity(a.WriteDeliveryManifest, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.DeliveryManifestInput) (activities.DeliveryManifestResult, error) {
+		pe.manifest = &in
+		return activities.DeliveryManifestResult{ManifestKey: "labelflow/p1/manifest.json", Objects: in.Chunks + 1, Items: items}, nil
+	})
+	// A stand-in registered under the chunk workflow's name runs as a real child.
+	fake := func(ctx workflow.Context, in ChunkInput) (ChunkSummary, error) {
+		pe.started = append(pe.started, in.Chunk)
+		// Chunks finish out of order: later chunks take less time.
+		if err := workflow.Sleep(ctx, minute(10-in.Chunk%3)); err != nil {
+			return ChunkSummary{}, err
+		}
+		sum := ChunkSummary{Chunk: in.Chunk, Items: in.Items, Annotations: 2 * in.Items, Agreed: in.Items - 1, Arbitrated: 1, Arbitrations: 1, Delivered: in.Items}
+		return sum, workflow.SignalExternalWorkflow(ctx, in.ProjectWorkflowID, "", SignalChunkFinished, sum).Get(ctx, nil)
+	}
+	pe.env.RegisterWorkflowWithOptions(fake, workflow.RegisterOptions{Name: "ChunkWorkflow"})
+	return pe
+}
+
+func TestProjectRunsChunksInAWindowAndDelivers(t *testing.T) {
+	pe := newProjectEnv(t, 95)
+	var mid ProjectStatus
+	pe.env.RegisterDelayedCallback(func() {
+		v, err := pe.env.QueryWorkflow(QueryStatus)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := v.Get(&mid); err != nil {
+			t.Fatal(err)
+		}
+	}, 5*time.Minute)
+	pe.env.ExecuteWorkflow(ProjectWorkflow, ProjectInput{Spec: testSpec(), Window: 3})
+	if err := pe.env.GetWorkflowError(); err != nil {
+		t.Fatal(err)
+	}
+	var st ProjectStatus
+	if err := pe.env.GetWorkflowResult(&st); err != nil {
+		t.Fatal(err)
+	}
+	if st.Stage != StageCompleted || st.Done.Chunks != 10 || st.Done.Items != 95 || st.Done.Delivered != 95 || st.Done.Arbitrated != 10 {
+		t.Fatalf("status = %+v", st)
+	}
+	if len(mid.Running) != 3 || mid.Stage != StageAnnotating {
+		t.Fatalf("after 5 minutes: stage %s, running %v; want the window of 3 chunks", mid.Stage, mid.Running)
+	}
+	if len(pe.started) != 10 {
+		t.Fatalf("started chunks %v", pe.started)
+	}
+	if pe.manifest == nil || pe.manifest.Chunks != 10 || st.ManifestKey == "" {
+		t.Fatalf("manifest input = %+v, status key %q", pe.manifest, st.ManifestKey)
+	}
+	if st.Rejects != 3 || st.Lines != 98 {
+		t.Fatalf("rejects/lines = %d/%d", st.Rejects, st.Lines)
+	}
+}
+
+func TestProjectWithNoValidItemsStillDelivers(t *testing.T) {
+	pe := newProjectEnv(t, 0)
+	pe.env.ExecuteWorkflow(ProjectWorkflow, ProjectInput{Spec: testSpec(), Window: 3})
+	var st ProjectStatus
+	if err := pe.env.GetWorkflowResult(&st); err != nil {
+		t.Fatal(err)
+	}
+	if st.Stage != StageCompleted || len(pe.started) != 0 || pe.manifest == nil {
+		t.Fatalf("status = %+v, started %v", st, pe.started)
+	}
+}
+
+func TestProjectContinuesAsNewWithItsState(t *testing.T) {
+	pe := newProjectEnv(t, 95)
+	pe.env.ExecuteWorkflow(ProjectWorkflow, ProjectInput{Spec: testSpec(), Window: 2, ChunksPerRun: 4})
+	var can *workflow.ContinueAsNewError
+	if err := pe.env.GetWorkflowError(); !errors.As(err, &can) {
+		t.Fatalf("workflow ended with %v, want continue-as-new", err)
+	}
+	var next ProjectInput
+	if err := converter.GetDefaultDataConverter().FromPayloads(can.Input, &next); err != nil {
+		t.Fatal(err)
+	}
+	st := next.State
+	if st == nil || st.Stage != StageAnnotating || st.NextChunk != 4 || st.Split.Chunks != 10 {
+		t.Fatalf("state = %+v", st)
+	}
+	// Chunks still running move to the next run; finished ones are counted once.
+	if st.Done.Chunks+len(st.Running) != 4 {
+		t.Fatalf("done %d + running %v != 4 started", st.Done.Chunks, st.Running)
+	}
+	if next.Spec.ID != "p1" || next.ChunksPerRun != 4 || next.Window != 2 {
+		t.Fatalf("settings not carried: %+v", next)
+	}
+}
+
+func TestDuplicateChunkReportIsCountedOnce(t *testing.T) {
+	p := &project{st: &ProjectState{Running: []int{1, 2}}}
+	p.chunkFinished(ChunkSummary{Chunk: 1, Items: 10})
+	p.chunkFinished(ChunkSummary{Chunk: 1, Items: 10})
+	if p.st.Done.Chunks != 1 || p.st.Done.Items != 10 || len(p.st.Running) != 1 {
+		t.Fatalf("state = %+v", p.st)
+	}
+}
+
+func minute(n int) time.Duration { return time.Duration(n) * time.Minute }
