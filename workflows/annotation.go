@@ -79,20 +79,27 @@ func ChunkWorkflow(ctx workflow.Context, in ChunkInput) (ChunkSummary, error) {
 		return ChunkSummary{}, err
 	}
 
+	// One timer at a time watches the earliest lease. Leases all last the same time, so a new
+	// suite never expires before the one watched: the timer is re-armed only after it fires.
+	var timer workflow.Future
+	var timerAt time.Time
 	for !c.allFinal() {
 		if c.updates >= c.in.Settings.MaxUpdatesPerRun || workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
 			return ChunkSummary{}, c.continueAsNew(ctx)
 		}
-		// Wake on any accepted Update, or when the earliest lease runs out.
+		now := workflow.Now(ctx)
+		if next := c.nextExpiry(); !next.IsZero() && (timer == nil || next.Before(timerAt)) {
+			timerAt = next
+			timer = workflow.NewTimer(ctx, max(next.Sub(now), time.Millisecond))
+		}
 		seen := c.updates
-		wait := c.untilNextExpiry(workflow.Now(ctx))
-		cond := func() bool { return c.updates != seen || c.allFinal() }
-		if wait > 0 {
-			if _, err := workflow.AwaitWithTimeout(ctx, wait, cond); err != nil {
-				return ChunkSummary{}, err
-			}
-		} else if err := workflow.Await(ctx, cond); err != nil {
+		if err := workflow.Await(ctx, func() bool {
+			return c.updates != seen || c.allFinal() || (timer != nil && timer.IsReady())
+		}); err != nil {
 			return ChunkSummary{}, err
+		}
+		if timer != nil && timer.IsReady() {
+			timer = nil
 		}
 		c.expireLeases(workflow.Now(ctx))
 	}
@@ -343,20 +350,15 @@ func (c *chunk) expireLeases(now time.Time) {
 	}
 }
 
-func (c *chunk) untilNextExpiry(now time.Time) time.Duration {
+// nextExpiry is when the earliest active lease runs out, or zero without leases.
+func (c *chunk) nextExpiry() time.Time {
 	var next time.Time
 	for _, s := range c.st.Suites {
 		if next.IsZero() || s.ExpiresAt.Before(next) {
 			next = s.ExpiresAt
 		}
 	}
-	if next.IsZero() {
-		return 0
-	}
-	if d := next.Sub(now); d > 0 {
-		return d
-	}
-	return time.Millisecond
+	return next
 }
 
 // --- submitting ---

@@ -35,6 +35,7 @@ Finance:
 Embedded stack:
   labelflow dev                             real Temporal + S3 servers, worker and gateway, in the foreground
   labelflow demo                            the whole pipeline end to end on the embedded stack
+  labelflow bench [--items 10000]           one project with an instant crowd: throughput, history, worker memory
   labelflow config                          list every LABELFLOW_* variable with its default
 `
 
@@ -59,6 +60,7 @@ func main() {
 		"payroll":   func(ctx context.Context, c config.Config, a []string) error { return payrollCmd(ctx, c, log, a) },
 		"dev":       func(ctx context.Context, c config.Config, a []string) error { return devCmd(ctx, c, log, a) },
 		"demo":      func(ctx context.Context, c config.Config, a []string) error { return demoCmd(ctx, c, log, a) },
+		"bench":     func(ctx context.Context, c config.Config, a []string) error { return benchCmd(ctx, c, log, a) },
 		"config": func(context.Context, config.Config, []string) error {
 			fmt.Print(config.Usage())
 			return nil

@@ -149,3 +149,61 @@ func demoCmd(ctx context.Context, cfg config.Config, log zerolog.Logger, args []
 	printSummary(os.Stdout, e, sum)
 	return nil
 }
+
+// benchCmd runs one project of --items items with an instant simulated crowd on a fresh embedded
+// stack, with the worker in its own process, and reports throughput, history and memory.
+func benchCmd(ctx context.Context, cfg config.Config, log zerolog.Logger, args []string) error {
+	fs := newFlags("bench")
+	items := fs.Int("items", 10000, "valid items in the project")
+	annotators := fs.Int("annotators", 20, "simulated annotators")
+	reviewers := fs.Int("reviewers", 3, "simulated reviewers")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp(cfg.DataDir, "bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	e, err := demo.Start(ctx, cfg, demo.StackOptions{DataDir: dir, Headless: true, WorkerCommand: []string{self, "worker"}}, log)
+	if err != nil {
+		return err
+	}
+	defer e.Stop()
+	sum, err := demo.Run(ctx, e, demo.RunOptions{
+		ProjectID: "bench", Items: *items, Annotators: *annotators, Reviewers: *reviewers, Accuracy: 0.85,
+		Seed: 1, ChunkSize: 500, Lease: 15 * time.Minute,
+	})
+	if err != nil {
+		return err
+	}
+	rss, rssErr := demo.PeakRSS(e.Worker.Process.Pid)
+	hist, err := demo.ProjectHistory(ctx, e, "bench")
+	if err != nil {
+		return err
+	}
+	fmt.Printf(`bench: %d items, %d annotators, %d reviewers, chunk size 500, window %d
+  project wall time        %s (launch to verified delivery)
+  items per second         %.1f
+  annotations              %d, arbitrations %d, agreement %.1f%%
+  workflow runs            %d (%d chunk runs, %d project runs)
+  history events           %d in all, %.2f per delivered item; largest run %d events, %d KiB
+  history bytes            %.1f MiB in all, %.0f per delivered item
+`, sum.ValidItems, *annotators, *reviewers, cfg.ChunkWindow, sum.ProjectTime.Round(time.Millisecond),
+		float64(sum.Delivered)/sum.ProjectTime.Seconds(), sum.Annotations, sum.Arbitrated, 100*sum.Agreement,
+		hist.Runs, hist.ChunkRuns, hist.ProjectRun, hist.Events, float64(hist.Events)/float64(sum.Delivered), hist.MaxEvents, hist.MaxBytes/1024,
+		float64(hist.Bytes)/(1<<20), float64(hist.Bytes)/float64(sum.Delivered))
+	if rssErr == nil {
+		fmt.Printf("  peak worker RSS          %.1f MiB (VmHWM of the worker process)\n", float64(rss)/(1<<20))
+	} else {
+		fmt.Printf("  peak worker RSS          unavailable: %v\n", rssErr)
+	}
+	return nil
+}

@@ -92,7 +92,7 @@ type deliveredLine struct {
 }
 
 func TestWholeProjectThroughTheRealStack(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	const items = 250
 	sum, err := Run(ctx, env, RunOptions{
@@ -319,9 +319,12 @@ func TestGatewayRefusesBadRequestsWithClearErrors(t *testing.T) {
 			} `json:"tasks"`
 		} `json:"suite"`
 	}
-	for claim.Suite == nil {
+	for deadline := time.Now().Add(time.Minute); claim.Suite == nil; {
 		mustJSON(t, call(t, tokAmina, "POST", base+"/claim", nil, 200, ""), &claim)
 		if claim.Suite == nil {
+			if time.Now().After(deadline) {
+				t.Fatal("no suite offered within a minute of launch")
+			}
 			time.Sleep(200 * time.Millisecond) // the project is still chunking
 		}
 	}
@@ -381,7 +384,7 @@ func call(t *testing.T, token, method, url string, body any, wantStatus int, wan
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -49,6 +49,7 @@ type Summary struct {
 	Verified      int                         `json:"objects_verified"`
 	Crowd         simulate.Stats              `json:"crowd"`
 	Elapsed       time.Duration               `json:"elapsed"`
+	ProjectTime   time.Duration               `json:"project_time"` // launch to completed delivery
 	Status        app.ProjectView             `json:"-"`
 	Manifest      activities.DeliveryManifest `json:"-"`
 }
@@ -73,6 +74,7 @@ func Run(ctx context.Context, e *Env, o RunOptions) (Summary, error) {
 	if err != nil {
 		return sum, err
 	}
+	launched := time.Now()
 	if _, err := a.Launch(ctx, p); err != nil {
 		return sum, err
 	}
@@ -96,6 +98,7 @@ func Run(ctx context.Context, e *Env, o RunOptions) (Summary, error) {
 		simDone <- err
 	}()
 	status, err := WaitProject(runCtx, a, p.ID, o.Progress)
+	sum.ProjectTime = time.Since(launched)
 	if err != nil {
 		if cause := context.Cause(runCtx); cause != nil && cause != err {
 			return sum, cause

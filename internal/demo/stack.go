@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"time"
@@ -38,6 +40,8 @@ type Env struct {
 	cancel context.CancelFunc
 	done   chan error
 	server *http.Server
+	// Worker is the worker child process, when one was asked for.
+	Worker *exec.Cmd
 }
 
 // StackOptions choose ports; zero picks free ones.
@@ -48,6 +52,9 @@ type StackOptions struct {
 	S3Port       int
 	GatewayAddr  string // host:port; "" picks a free port
 	Headless     bool
+	// WorkerCommand, when set, runs the worker as a child process (so that its memory can be
+	// measured on its own) instead of inside this process.
+	WorkerCommand []string
 }
 
 // Start launches the servers, the worker and the gateway, and rewrites cfg to point at them.
@@ -80,7 +87,14 @@ func Start(ctx context.Context, cfg config.Config, o StackOptions, log zerolog.L
 	}
 	rctx, cancel := context.WithCancel(context.Background())
 	e := &Env{Cfg: cfg, Stack: st, App: a, GatewayURL: cfg.GatewayURL, cancel: cancel, done: make(chan error, 1)}
-	go func() { e.done <- a.RunWorker(rctx) }()
+	if len(o.WorkerCommand) > 0 {
+		if err := e.startWorkerProcess(rctx, o.WorkerCommand); err != nil {
+			e.Stop()
+			return nil, err
+		}
+	} else {
+		go func() { e.done <- a.RunWorker(rctx) }()
+	}
 	ln, err := net.Listen("tcp", o.GatewayAddr)
 	if err != nil {
 		e.Stop()
@@ -114,4 +128,22 @@ func (e *Env) Stop() {
 // DataDir returns a per-run state directory below base.
 func DataDir(base, name string) string {
 	return filepath.Join(base, name)
+}
+
+func (e *Env) startWorkerProcess(ctx context.Context, command []string) error {
+	cmd := exec.CommandContext(ctx, command[0], command[1:]...)
+	cmd.Env = append(os.Environ(),
+		"LABELFLOW_TEMPORAL_ADDRESS="+e.Cfg.TemporalAddress,
+		"LABELFLOW_STORE_ENDPOINT="+e.Cfg.StoreEndpoint,
+		"LABELFLOW_LOG_LEVEL=warn",
+	)
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+	cmd.WaitDelay = 10 * time.Second
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start worker process: %w", err)
+	}
+	e.Worker = cmd
+	go func() { e.done <- cmd.Wait() }()
+	return nil
 }

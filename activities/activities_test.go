@@ -1,0 +1,273 @@
+package activities
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/labelflow/labelflow/internal/devstack/devstacktest"
+	"github.com/labelflow/labelflow/internal/label"
+	"github.com/labelflow/labelflow/internal/payout"
+	"github.com/labelflow/labelflow/internal/spec"
+)
+
+func TestLabelledLineKeepsTheClientsLine(t *testing.T) {
+	meta := LabelMetadata{Method: "agreed", Annotators: []string{"a", "b"}, Confidence: 0.97}
+	got, err := labelledLine(json.RawMessage(`{"source":"hi","z":1,"a":{"b":2}}`), label.Answer(`"cat"`), meta)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(string(got), `{"source":"hi","z":1,"a":{"b":2},"label":"cat","label-metadata":{"method":"agreed"`) {
+		t.Fatalf("line = %s", got)
+	}
+	var v map[string]any
+	if err := json.Unmarshal(got, &v); err != nil {
+		t.Fatalf("not JSON: %s", got)
+	}
+	if got, _ := labelledLine(json.RawMessage(`{}`), label.Answer(`"cat"`), meta); !bytes.HasPrefix(got, []byte(`{"label":"cat"`)) {
+		t.Fatalf("empty object line = %s", got)
+	}
+	if _, err := labelledLine(json.RawMessage(`[1]`), label.Answer(`"cat"`), meta); err == nil {
+		t.Fatal("array line accepted")
+	}
+}
+
+// fixture is a project with one stored chunk of two items.
+type fixture struct {
+	env  *devstacktest.Env
+	acts *Activities
+	sp   spec.Project
+	tctx func() context.Context
+}
+
+func newFixture(t *testing.T) *fixture {
+	env := devstacktest.Start(t)
+	nairobi, _ := time.LoadLocation("Africa/Nairobi")
+	f := &fixture{env: env, acts: &Activities{Store: env.Store, Targets: env.Profiles, Payouts: &payout.FileProvider{Store: env.Store},
+		MaxLineBytes: 1 << 16, Months: nairobi, Log: zerolog.Nop()}}
+	f.sp = spec.Project{ID: "p1", Client: "acme", Source: "s3://labelflow/intake/p1.manifest",
+		Annotation: spec.Annotation{Type: "single-label", Taxonomy: []string{"cat", "dog"}, Instructions: "x"},
+		ChunkSize:  2, SuiteSize: 2, AnnotatorsPerItem: 2, Lease: "1m", ReviewerRole: "reviewer",
+		Delivery: spec.Delivery{Bucket: devstacktest.ClientBucket, Prefix: "out", Region: "us-east-1", Endpoint: env.Stack.S3Endpoint, Credentials: "dev"},
+		Pay:      spec.Pay{Currency: "KES", PerAnnotation: "3.50", PerArbitration: "10"}}
+	ctx := context.Background()
+	manifest := "{\"id\":\"i1\",\"source\":\"a cat\"}\n{\"id\":\"i2\",\"source\":\"a dog\"}\nnot json\n{\"id\":\"i3\",\"source\":\"a third\"}\n"
+	if err := env.Store.Put(ctx, "intake/p1.manifest", []byte(manifest)); err != nil {
+		t.Fatal(err)
+	}
+	// Activities that heartbeat need an activity context: run them through the test environment.
+	var s testsuite.WorkflowTestSuite
+	aenv := s.NewTestActivityEnvironment()
+	aenv.RegisterActivity(f.acts)
+	if err := f.acts.PrepareProject(ctx, PrepareProjectInput{Spec: f.sp}); err != nil {
+		t.Fatal(err)
+	}
+	v, err := aenv.ExecuteActivity(f.acts.SplitManifest, SplitInput{ProjectID: "p1", Source: f.sp.Source, ChunkSize: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var split SplitResult
+	if err := v.Get(&split); err != nil {
+		t.Fatal(err)
+	}
+	if split.Items != 3 || split.Chunks != 2 || split.Rejects != 1 || split.Lines != 4 {
+		t.Fatalf("split = %+v", split)
+	}
+	return f
+}
+
+func results(at time.Time) []ItemResult {
+	c := func(w, a string, d time.Duration) Contribution {
+		return Contribution{Worker: w, Answer: label.Answer(a), SubmittedAt: at.Add(d), Seconds: 20}
+	}
+	rev := c("rev", `"dog"`, 3*time.Minute)
+	return []ItemResult{
+		{Item: 0, Final: label.Answer(`"cat"`), Method: "agreed", Annotations: []Contribution{c("ann-a", `"cat"`, 0), c("ann-b", `"cat"`, time.Minute)}},
+		{Item: 1, Final: label.Answer(`"dog"`), Method: "arbitrated", Annotations: []Contribution{c("ann-a", `"dog"`, 0), c("ann-b", `"cat"`, time.Minute)}, Arbitration: &rev},
+	}
+}
+
+func TestRecordAndDeliverAreIdempotent(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	// 20:58 UTC on 31 October is 23:58 in Nairobi: the agreed item falls in October there; the
+	// arbitrated one, settled three minutes later, in November.
+	at := time.Date(2026, 10, 31, 20, 58, 0, 0, time.UTC)
+	in := RecordChunkInput{ProjectID: "p1", Chunk: 0, Results: results(at)}
+	first, err := f.acts.RecordChunk(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resultsBytes, _ := f.env.Store.Get(ctx, first.ResultsKey)
+	second, err := f.acts.RecordChunk(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, _ := f.env.Store.Get(ctx, second.ResultsKey)
+	if !bytes.Equal(resultsBytes, again) || first.LedgerEntries != 5 || second.LedgerEntries != 5 {
+		t.Fatalf("retry changed the results or ledger: %d/%d entries", first.LedgerEntries, second.LedgerEntries)
+	}
+	if len(first.LedgerKeys) != 2 || !strings.Contains(first.LedgerKeys[0], "ledger/2026-10/") || !strings.Contains(first.LedgerKeys[1], "ledger/2026-11/") {
+		t.Fatalf("ledger keys = %v", first.LedgerKeys)
+	}
+	var lines []map[string]any
+	for _, l := range bytes.Split(bytes.TrimSpace(resultsBytes), []byte{'\n'}) {
+		var m map[string]any
+		if err := json.Unmarshal(l, &m); err != nil {
+			t.Fatal(err)
+		}
+		lines = append(lines, m)
+	}
+	meta := lines[1]["label-metadata"].(map[string]any)
+	if lines[0]["id"] != "i1" || lines[1]["label"] != "dog" || meta["reviewer"] != "rev" || meta["method"] != "arbitrated" {
+		t.Fatalf("results = %v", lines)
+	}
+	// Arbitrated 2 of 2 classes with 0.8/0.8/0.9 accuracies: posterior 0.9.
+	if meta["confidence"].(float64) != 0.9 {
+		t.Fatalf("confidence = %v", meta["confidence"])
+	}
+	var entries []LedgerEntry
+	for _, k := range first.LedgerKeys {
+		data, _ := f.env.Store.Get(ctx, k)
+		for _, l := range bytes.Split(bytes.TrimSpace(data), []byte{'\n'}) {
+			var e LedgerEntry
+			_ = json.Unmarshal(l, &e)
+			entries = append(entries, e)
+		}
+	}
+	var total int64
+	for _, e := range entries {
+		total += e.Amount
+	}
+	if total != 4*350+1000 || entries[0].Currency != "KES" {
+		t.Fatalf("ledger total %d (%+v)", total, entries)
+	}
+
+	r1, err := f.acts.DeliverChunk(ctx, DeliverChunkInput{ProjectID: "p1", Chunk: 0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r2, err := f.acts.DeliverChunk(ctx, DeliverChunkInput{ProjectID: "p1", Chunk: 0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r1 != r2 || r1.Items != 2 || r1.Key != "out/p1/labels/chunk-000000.jsonl" {
+		t.Fatalf("receipts %+v / %+v", r1, r2)
+	}
+	// The manifest waits for every chunk.
+	if _, err := f.acts.WriteDeliveryManifest(ctx, DeliveryManifestInput{ProjectID: "p1", Chunks: 2, CompletedAt: at}); err == nil || !strings.Contains(err.Error(), "chunk 1") {
+		t.Fatalf("manifest written without chunk 1: %v", err)
+	}
+	res, err := f.acts.WriteDeliveryManifest(ctx, DeliveryManifestInput{ProjectID: "p1", Chunks: 1, CompletedAt: at})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Objects != 2 || res.Items != 2 {
+		t.Fatalf("manifest result = %+v", res)
+	}
+}
+
+func TestPayrollPaysEachPersonOnce(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	at := time.Date(2026, 11, 10, 9, 0, 0, 0, time.UTC)
+	if _, err := f.acts.RecordChunk(ctx, RecordChunkInput{ProjectID: "p1", Chunk: 0, Results: results(at)}); err != nil {
+		t.Fatal(err)
+	}
+	sum, err := f.acts.AggregatePayroll(ctx, "2026-11")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.People != 3 || sum.Entries != 5 || sum.Totals["KES"] != 4*350+1000 {
+		t.Fatalf("summary = %+v", sum)
+	}
+	var st Statement
+	if err := f.env.Store.GetJSON(ctx, StatementKey("2026-11", "ann-a"), &st); err != nil {
+		t.Fatal(err)
+	}
+	if st.Totals["KES"] != 700 || len(st.Lines) != 1 || st.Lines[0].Count != 2 || st.Lines[0].Project != "p1" {
+		t.Fatalf("statement = %+v", st)
+	}
+	first, err := f.acts.PayPayroll(ctx, PayPayrollInput{Month: "2026-11", Approver: "fin"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.Payouts != 3 || first.Paid["KES"] != 2400 {
+		t.Fatalf("first run = %+v", first)
+	}
+	second, err := f.acts.PayPayroll(ctx, PayPayrollInput{Month: "2026-11", Approver: "fin"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second.Payouts != 0 || len(second.Paid) != 0 || second.AlreadyPaid != 3 {
+		t.Fatalf("second run paid again: %+v", second)
+	}
+	// Work accepted later in the month is paid by the next run, and only that work.
+	if _, err := f.acts.RecordChunk(ctx, RecordChunkInput{ProjectID: "p1", Chunk: 1, Results: []ItemResult{
+		{Item: 0, Final: label.Answer(`"cat"`), Method: "agreed", Annotations: []Contribution{
+			{Worker: "ann-a", Answer: label.Answer(`"cat"`), SubmittedAt: at}, {Worker: "ann-c", Answer: label.Answer(`"cat"`), SubmittedAt: at}}},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.acts.AggregatePayroll(ctx, "2026-11"); err != nil {
+		t.Fatal(err)
+	}
+	third, err := f.acts.PayPayroll(ctx, PayPayrollInput{Month: "2026-11", Approver: "fin"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if third.Payouts != 2 || third.Paid["KES"] != 700 || third.AlreadyPaid != 2 {
+		t.Fatalf("third run = %+v", third)
+	}
+}
+
+func TestFileProviderRecoversFromACrashBetweenMarkersAndBatch(t *testing.T) {
+	env := devstacktest.Start(t)
+	ctx := context.Background()
+	p := &payout.FileProvider{Store: env.Store}
+	payouts := []payout.Payout{
+		{IdempotencyKey: "2026-11/a/KES/after-0", Worker: "a", Month: "2026-11", Currency: "KES", Amount: 500, Method: "mobile-money"},
+		{IdempotencyKey: "2026-11/b/KES/after-0", Worker: "b", Month: "2026-11", Currency: "KES", Amount: 700, Method: "mobile-money"},
+	}
+	// A crash left a's intent marker, naming a batch that was never written, and no marker for b.
+	if err := env.Store.PutJSON(ctx, payout.MarkerKey(payouts[0].IdempotencyKey), map[string]string{"batch": "finance/payouts/2026-11/mobile-money-unwritten.jsonl"}); err != nil {
+		t.Fatal(err)
+	}
+	out, err := p.Pay(ctx, "2026-11", payouts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range out {
+		if o.AlreadyPaid || o.BatchKey == "" {
+			t.Fatalf("outcome %+v: the unwritten batch must be written now", o)
+		}
+	}
+	again, err := p.Pay(ctx, "2026-11", payouts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range again {
+		if !o.AlreadyPaid {
+			t.Fatalf("paid twice: %+v", o)
+		}
+	}
+	var batches, lines int
+	err = env.Store.List(ctx, "finance/payouts/2026-11/", func(key string, _ int64) error {
+		batches++
+		data, err := env.Store.Get(ctx, key)
+		lines += bytes.Count(data, []byte{'\n'})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if batches != 1 || lines != 2 {
+		t.Fatalf("%d batch files with %d payouts, want one batch of two", batches, lines)
+	}
+}
