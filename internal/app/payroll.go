@@ -57,7 +57,7 @@ func (a *App) PayrollStatus(ctx context.Context, month string) (workflows.Payrol
 	if err != nil {
 		var nf *serviceerror.NotFound
 		if errors.As(err, &nf) {
-			return st, fmt.Errorf("no payroll for %s", month)
+			return st, fmt.Errorf("no payroll for %s; start it with `labelflow payroll run --month %s`: %w", month, month, ErrNotFound)
 		}
 		return st, err
 	}

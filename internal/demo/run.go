@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -200,8 +201,13 @@ func RunAndApprovePayroll(ctx context.Context, a *app.App, month, approver strin
 func AwaitPayrollStage(ctx context.Context, a *app.App, month, stage string) (workflows.PayrollStatus, error) {
 	for {
 		st, err := a.PayrollStatus(ctx, month)
-		if err == nil && st.Stage == stage {
+		switch {
+		case errors.Is(err, app.ErrNotFound):
+			return st, err
+		case err == nil && st.Stage == stage:
 			return st, nil
+		case err == nil && st.Stage == workflows.PayrollPaid:
+			return st, fmt.Errorf("payroll %s is already paid (approved by %s); `labelflow payroll run --month %s` pays work accepted since", month, st.Approver, month)
 		}
 		select {
 		case <-ctx.Done():
