@@ -31,8 +31,10 @@ func DeliveredChunkKey(prefix, project string, chunk int) string {
 
 // DeliverChunkInput names the chunk to deliver.
 type DeliverChunkInput struct {
-	ProjectID string
-	Chunk     int
+	ProjectID  string
+	Chunk      int
+	Agreed     int // items settled by agreement, kept on the receipt for status
+	Arbitrated int
 }
 
 // DeliveryReceipt records one delivered object.
@@ -42,7 +44,13 @@ type DeliveryReceipt struct {
 	SHA256 string `json:"sha256"`
 	Size   int64  `json:"size"`
 	Items  int    `json:"items"`
+	// Agreed and Arbitrated say how the chunk's labels were reached.
+	Agreed     int `json:"agreed"`
+	Arbitrated int `json:"arbitrated"`
 }
+
+// ReceiptPrefix lists a project's delivery receipts.
+func ReceiptPrefix(project string) string { return fmt.Sprintf("projects/%s/deliveries/", project) }
 
 // DeliverChunk copies a chunk's recorded results to the client's bucket as soon as the chunk is
 // done, so partial results are readable while the project runs, and keeps a receipt.
@@ -64,7 +72,8 @@ func (a *Activities) DeliverChunk(ctx context.Context, in DeliverChunkInput) (De
 	if err != nil {
 		return DeliveryReceipt{}, err
 	}
-	r := DeliveryReceipt{Chunk: in.Chunk, Key: key, SHA256: sum, Size: int64(len(data)), Items: bytes.Count(data, []byte{'\n'})}
+	r := DeliveryReceipt{Chunk: in.Chunk, Key: key, SHA256: sum, Size: int64(len(data)), Items: bytes.Count(data, []byte{'\n'}),
+		Agreed: in.Agreed, Arbitrated: in.Arbitrated}
 	if err := a.Store.PutJSON(ctx, ReceiptKey(in.ProjectID, in.Chunk), r); err != nil {
 		return DeliveryReceipt{}, err
 	}

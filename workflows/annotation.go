@@ -452,7 +452,7 @@ func (c *chunk) status() ChunkStatus {
 		case it.Final && it.Method == MethodArbitrated:
 			st.Arbitrated++
 		case len(it.Annotations) >= c.in.Settings.AnnotatorsPerItem:
-			st.AwaitingArbitation++
+			st.AwaitingArbitration++
 		}
 		if it.Final {
 			st.Final++
@@ -487,11 +487,12 @@ func (c *chunk) finish(ctx workflow.Context) (ChunkSummary, error) {
 	if err := workflow.ExecuteActivity(actx, a.RecordChunk, record).Get(ctx, &recorded); err != nil {
 		return ChunkSummary{}, err
 	}
+	st := c.status()
 	var receipt activities.DeliveryReceipt
-	if err := workflow.ExecuteActivity(actx, a.DeliverChunk, activities.DeliverChunkInput{ProjectID: set.ProjectID, Chunk: c.in.Chunk}).Get(ctx, &receipt); err != nil {
+	deliver := activities.DeliverChunkInput{ProjectID: set.ProjectID, Chunk: c.in.Chunk, Agreed: st.Agreed, Arbitrated: st.Arbitrated}
+	if err := workflow.ExecuteActivity(actx, a.DeliverChunk, deliver).Get(ctx, &receipt); err != nil {
 		return ChunkSummary{}, err
 	}
-	st := c.status()
 	sum := ChunkSummary{
 		Chunk: c.in.Chunk, Items: st.Items, Annotations: st.Annotations, Arbitrations: st.Arbitrated,
 		Agreed: st.Agreed, Arbitrated: st.Arbitrated, LeasesExpired: c.st.LeasesExpired,

@@ -176,7 +176,7 @@ type ChunkStatus struct {
 	DoublyAnnotated    int     `json:"doubly_annotated"`
 	Agreed             int     `json:"agreed"`
 	Arbitrated         int     `json:"arbitrated"`
-	AwaitingArbitation int     `json:"awaiting_arbitration"`
+	AwaitingArbitration int     `json:"awaiting_arbitration"`
 	Final              int     `json:"final"`
 	ActiveLeases       int     `json:"active_leases"`
 	LeasesExpired      int     `json:"leases_expired"`

@@ -23,7 +23,7 @@ Production processes:
 Operations:
   labelflow workforce import roster.csv     import annotators and reviewers
   labelflow project launch -f project.yaml  validate and start a project; prints its id
-  labelflow project status ID [--watch] [--json]
+  labelflow project status ID [--watch] [--json] [--chunks]
   labelflow project list [--json]
   labelflow simulate --project ID [--annotators 20] [--reviewers 3] [--accuracy 0.85]
 

@@ -93,9 +93,10 @@ func projectCmd(ctx context.Context, cfg config.Config, log zerolog.Logger, args
 		fs := newFlags("project status")
 		watch := fs.Bool("watch", false, "redraw until the project completes")
 		asJSON := fs.Bool("json", false, "print JSON")
+		chunks := fs.Bool("chunks", false, "also list every finished chunk with its agreement")
 		id, rest := firstArg(args[1:])
 		if err := fs.Parse(rest); err != nil || id == "" {
-			fmt.Fprintln(os.Stderr, "usage: labelflow project status ID [--watch] [--json]")
+			fmt.Fprintln(os.Stderr, "usage: labelflow project status ID [--watch] [--json] [--chunks]")
 			return errUsage
 		}
 		a, err := app.Open(ctx, cfg, log)
@@ -115,6 +116,11 @@ func projectCmd(ctx context.Context, cfg config.Config, log zerolog.Logger, args
 		v, err := a.ProjectStatus(ctx, id)
 		if err != nil {
 			return err
+		}
+		if *chunks {
+			if v.Finished, err = a.FinishedChunks(ctx, id); err != nil {
+				return err
+			}
 		}
 		if *asJSON {
 			return printJSON(v)
@@ -162,11 +168,23 @@ func simulateCmd(ctx context.Context, cfg config.Config, log zerolog.Logger, arg
 	fs.Uint64Var(&o.Seed, "seed", 1, "random seed")
 	skills := fs.String("skills", "", "skills of the simulated people, ';'-separated")
 	langs := fs.String("languages", "en", "languages of the simulated people, ';'-separated")
+	truthFile := fs.String("truth", "", "CSV of true answers (id,label); default: the manifest lines' truth field")
 	if err := fs.Parse(args); err != nil || o.Project == "" {
 		fmt.Fprintln(os.Stderr, "usage: labelflow simulate --project ID [--annotators 20] [--reviewers 3] [--accuracy 0.85]")
 		return errUsage
 	}
 	o.Skills, o.Languages = splitList(*skills), splitList(*langs)
+	if *truthFile != "" {
+		f, err := os.Open(*truthFile)
+		if err != nil {
+			return err
+		}
+		o.Truth, err = simulate.LoadTruth(*truthFile, f)
+		f.Close()
+		if err != nil {
+			return err
+		}
+	}
 	a, err := app.Open(ctx, cfg, log)
 	if err != nil {
 		return err
@@ -302,7 +320,10 @@ func printStatus(w io.Writer, v app.ProjectView) {
 	fmt.Fprintf(w, "  agreement %.1f%%, active leases %d, expired leases %d\n", 100*v.Agreement, v.Leases, v.Done.LeasesExpired)
 	fmt.Fprintf(w, "  chunks done %d of %d, running %v\n", v.Done.Chunks, v.Chunks, v.Running)
 	for _, c := range v.Live {
-		fmt.Fprintf(w, "    chunk %d: %d/%d final, agreement %.1f%%, %d awaiting arbitration, %d leases\n", c.Chunk, c.Final, c.Items, 100*c.Agreement, c.AwaitingArbitation, c.ActiveLeases)
+		fmt.Fprintf(w, "    chunk %d: %d/%d final, agreement %.1f%%, %d awaiting arbitration, %d leases\n", c.Chunk, c.Final, c.Items, 100*c.Agreement, c.AwaitingArbitration, c.ActiveLeases)
+	}
+	for _, c := range v.Finished {
+		fmt.Fprintf(w, "    chunk %d: delivered %d items, agreement %.1f%%, %d arbitrated, %s sha256 %s\n", c.Chunk, c.Items, 100*c.Agreement, c.Arbitrated, c.Key, c.SHA256)
 	}
 	fmt.Fprintf(w, "  delivery %s", v.DeliveryURI)
 	if v.ManifestKey != "" {

@@ -77,7 +77,38 @@ type ProjectView struct {
 	Leases     int                     `json:"active_leases"`
 	Agreement  float64                 `json:"agreement"`
 	Closed     bool                    `json:"closed"`
+	Finished   []FinishedChunk         `json:"finished_chunks,omitempty"`
 	Error      string                  `json:"error,omitempty"`
+}
+
+// FinishedChunk is a delivered chunk's outcome, read from its delivery receipt.
+type FinishedChunk struct {
+	Chunk      int     `json:"chunk"`
+	Items      int     `json:"items"`
+	Agreed     int     `json:"agreed"`
+	Arbitrated int     `json:"arbitrated"`
+	Agreement  float64 `json:"agreement"`
+	Key        string  `json:"key"`
+	SHA256     string  `json:"sha256"`
+}
+
+// FinishedChunks reads the receipts of a project's delivered chunks. It reads one object per
+// chunk, so status asks for it only on demand.
+func (a *App) FinishedChunks(ctx context.Context, project string) ([]FinishedChunk, error) {
+	var out []FinishedChunk
+	err := a.Store.List(ctx, activities.ReceiptPrefix(project), func(key string, _ int64) error {
+		var r activities.DeliveryReceipt
+		if err := a.Store.GetJSON(ctx, key, &r); err != nil {
+			return err
+		}
+		f := FinishedChunk{Chunk: r.Chunk, Items: r.Items, Agreed: r.Agreed, Arbitrated: r.Arbitrated, Key: r.Key, SHA256: r.SHA256}
+		if r.Items > 0 {
+			f.Agreement = float64(r.Agreed) / float64(r.Items)
+		}
+		out = append(out, f)
+		return nil
+	})
+	return out, err
 }
 
 // ProjectStatus queries a project and its running chunks.

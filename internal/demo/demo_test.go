@@ -304,6 +304,11 @@ func TestGatewayRefusesBadRequestsWithClearErrors(t *testing.T) {
 	if err := a.Roster.Save(ctx, roster(t)); err != nil {
 		t.Fatal(err)
 	}
+	var me map[string]any
+	mustJSON(t, call(t, tokAmina, "GET", env.GatewayURL+"/v1/me", nil, 200, ""), &me)
+	if me["id"] != "amina" || me["country"] != "KE" || me["token_sha256"] != nil {
+		t.Fatalf("/v1/me = %v", me)
+	}
 	base := env.GatewayURL + "/v1/projects/it-gateway"
 	call(t, "", "POST", base+"/claim", nil, 401, "unauthorized")
 	call(t, "nobody-has-this-token-123", "POST", base+"/claim", nil, 401, "unauthorized")

@@ -86,9 +86,19 @@ func (g *Gateway) auth(h handler) http.HandlerFunc {
 	}
 }
 
+// Me is what a person sees of their own roster entry.
+type Me struct {
+	ID           string   `json:"id"`
+	Name         string   `json:"name"`
+	Country      string   `json:"country"`
+	Role         string   `json:"role"`
+	Skills       []string `json:"skills,omitempty"`
+	Languages    []string `json:"languages,omitempty"`
+	PayoutMethod string   `json:"payout_method"`
+}
+
 func (g *Gateway) me(w http.ResponseWriter, _ *http.Request, p workforce.Person) {
-	p.TokenSHA256 = ""
-	writeJSON(w, http.StatusOK, p)
+	writeJSON(w, http.StatusOK, Me{ID: p.ID, Name: p.Name, Country: p.Country, Role: p.Role, Skills: p.Skills, Languages: p.Languages, PayoutMethod: p.PayoutMethod})
 }
 
 // ProjectBrief is what a worker sees of a project.

@@ -6,11 +6,13 @@ package simulate
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -37,6 +39,49 @@ type Options struct {
 	Seed              uint64
 	Skills, Languages []string
 	Country           string
+	// Truth maps item ids to true answers; without it the manifest line's `truth` field is used.
+	Truth map[string]string
+}
+
+// LoadTruth reads a truth file: CSV with a header naming an id column (`id` or `task`) and a
+// `label` column.
+func LoadTruth(file string, r io.Reader) (map[string]string, error) {
+	cr := csv.NewReader(r)
+	header, err := cr.Read()
+	if err != nil {
+		return nil, fmt.Errorf("%s:1: header: %w", file, err)
+	}
+	idCol, labelCol := -1, -1
+	for i, h := range header {
+		switch strings.ToLower(strings.TrimSpace(h)) {
+		case "id", "task":
+			idCol = i
+		case "label":
+			labelCol = i
+		}
+	}
+	if idCol < 0 || labelCol < 0 {
+		return nil, fmt.Errorf("%s:1: header: needs an id (or task) column and a label column, got %v", file, header)
+	}
+	truth := map[string]string{}
+	for {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			return truth, nil
+		}
+		line, _ := cr.FieldPos(0)
+		if err != nil {
+			return nil, fmt.Errorf("%s:%d: %w", file, line, err)
+		}
+		id, lbl := strings.TrimSpace(rec[idCol]), strings.TrimSpace(rec[labelCol])
+		if id == "" || lbl == "" {
+			return nil, fmt.Errorf("%s:%d: id and label must not be empty", file, line)
+		}
+		if _, dup := truth[id]; dup {
+			return nil, fmt.Errorf("%s:%d: id %q appears twice", file, line, id)
+		}
+		truth[id] = lbl
+	}
 }
 
 // Stats counts what the crowd did.
@@ -205,6 +250,9 @@ func answer(rng *rand.Rand, truth string, taxonomy []string, acc float64) json.R
 }
 
 func (s *sim) truthOf(ctx context.Context, chunk int, itemID string) (string, error) {
+	if s.o.Truth != nil {
+		return s.o.Truth[itemID], nil
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if m, ok := s.truth[chunk]; ok {
