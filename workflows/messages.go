@@ -170,16 +170,16 @@ type ChunkSummary struct {
 
 // ChunkStatus is the live view of a chunk.
 type ChunkStatus struct {
-	Chunk              int     `json:"chunk"`
-	Items              int     `json:"items"`
-	Annotations        int     `json:"annotations"`
-	DoublyAnnotated    int     `json:"doubly_annotated"`
-	Agreed             int     `json:"agreed"`
-	Arbitrated         int     `json:"arbitrated"`
+	Chunk               int     `json:"chunk"`
+	Items               int     `json:"items"`
+	Annotations         int     `json:"annotations"`
+	DoublyAnnotated     int     `json:"doubly_annotated"`
+	Agreed              int     `json:"agreed"`
+	Arbitrated          int     `json:"arbitrated"`
 	AwaitingArbitration int     `json:"awaiting_arbitration"`
-	Final              int     `json:"final"`
-	ActiveLeases       int     `json:"active_leases"`
-	LeasesExpired      int     `json:"leases_expired"`
-	Agreement          float64 `json:"agreement"`
-	Finishing          bool    `json:"finishing"`
+	Final               int     `json:"final"`
+	ActiveLeases        int     `json:"active_leases"`
+	LeasesExpired       int     `json:"leases_expired"`
+	Agreement           float64 `json:"agreement"`
+	Finishing           bool    `json:"finishing"`
 }
