@@ -393,7 +393,7 @@ func (c *chunk) validateSubmit(ctx workflow.Context, req SubmitRequest) error {
 			return appErr(ErrInvalidAnswer, "answers[%d].item: item %d is answered twice", n, a.Item)
 		}
 		seen[a.Item] = true
-		if err := c.typ.Validate(a.Answer, c.in.Settings.Taxonomy); err != nil {
+		if err := c.typ.Validate(a.Answer, label.Item{Taxonomy: c.in.Settings.Taxonomy}); err != nil {
 			return appErr(ErrInvalidAnswer, "answers[%d] (item %d): %v", n, a.Item, err)
 		}
 	}
@@ -429,7 +429,7 @@ func (c *chunk) submit(ctx workflow.Context, req SubmitRequest) (SubmitResult, e
 
 func (c *chunk) unanimous(as []Contribution) bool {
 	for _, a := range as[1:] {
-		if !c.typ.Agree(as[0].Answer, a.Answer) {
+		if !label.Agree(c.typ, as[0].Answer, a.Answer, 0) {
 			return false
 		}
 	}
@@ -472,7 +472,11 @@ func (c *chunk) finish(ctx workflow.Context) (ChunkSummary, error) {
 		if it.Arbitration != nil {
 			r.Final = it.Arbitration.Answer
 		} else {
-			r.Final = it.Annotations[0].Answer
+			answers := make([]label.Answer, len(it.Annotations))
+			for j, a := range it.Annotations {
+				answers[j] = a.Answer
+			}
+			r.Final = c.typ.Consolidate(answers)
 		}
 		results[i] = r
 	}

@@ -14,18 +14,41 @@ import (
 // boxes); they travel in workflow history, datasets never do.
 type Answer = json.RawMessage
 
+// Item is what validation may know of the item being answered. Fields a type does not need are
+// zero: an image's size is known for images, a text's length for texts.
+type Item struct {
+	Taxonomy []string
+	Width    int // image width in pixels, 0 when unknown
+	Height   int // image height in pixels, 0 when unknown
+	TextLen  int // length of the item's text in Unicode code points, 0 when not a text
+}
+
 // Type is an annotation type.
 type Type interface {
 	// Name is the spec's annotation.type value.
 	Name() string
 	// CheckTaxonomy validates the project's taxonomy for this type.
 	CheckTaxonomy(taxonomy []string) error
-	// Validate checks one answer against the taxonomy; its error names the field at fault.
-	Validate(a Answer, taxonomy []string) error
-	// Agree reports whether two valid answers agree.
-	Agree(a, b Answer) bool
+	// Validate checks one answer for an item; its error names the field at fault
+	// (for example "boxes[2].width: …"). Nothing half-valid is accepted.
+	Validate(a Answer, item Item) error
+	// Agreement measures how far two valid answers agree, from 0 (not at all) to 1 (identical).
+	Agreement(a, b Answer) float64
+	// DefaultThreshold is the agreement at or above which two answers agree, unless the project
+	// sets its own.
+	DefaultThreshold() float64
+	// Consolidate merges answers that agree into the delivered answer.
+	Consolidate(answers []Answer) Answer
 	// Canonical returns the stored form of a valid answer, so equal answers are byte-equal.
 	Canonical(a Answer) Answer
+}
+
+// Agree reports whether two answers agree at the threshold (the type's default when threshold <= 0).
+func Agree(t Type, a, b Answer, threshold float64) bool {
+	if threshold <= 0 {
+		threshold = t.DefaultThreshold()
+	}
+	return t.Agreement(a, b) >= threshold
 }
 
 var (

@@ -34,7 +34,8 @@ func (SingleLabel) CheckTaxonomy(taxonomy []string) error {
 	return nil
 }
 
-func (SingleLabel) Validate(a Answer, taxonomy []string) error {
+func (SingleLabel) Validate(a Answer, item Item) error {
+	taxonomy := item.Taxonomy
 	var s string
 	if err := json.Unmarshal(a, &s); err != nil {
 		return fmt.Errorf("label: must be a string naming one class, got %s", truncate(a))
@@ -45,9 +46,24 @@ func (SingleLabel) Validate(a Answer, taxonomy []string) error {
 	return nil
 }
 
-func (SingleLabel) Agree(a, b Answer) bool {
+// Agreement is exact match: 1 for the same class, 0 otherwise.
+func (SingleLabel) Agreement(a, b Answer) float64 {
 	var x, y string
-	return json.Unmarshal(a, &x) == nil && json.Unmarshal(b, &y) == nil && x == y
+	if json.Unmarshal(a, &x) == nil && json.Unmarshal(b, &y) == nil && x == y {
+		return 1
+	}
+	return 0
+}
+
+// DefaultThreshold: only the same class agrees.
+func (SingleLabel) DefaultThreshold() float64 { return 1 }
+
+// Consolidate returns the class the agreeing answers share.
+func (s SingleLabel) Consolidate(answers []Answer) Answer {
+	if len(answers) == 0 {
+		return nil
+	}
+	return s.Canonical(answers[0])
 }
 
 func (SingleLabel) Canonical(a Answer) Answer {

@@ -7,7 +7,7 @@ func TestSingleLabel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tax := []string{"positive", "negative"}
+	tax := Item{Taxonomy: []string{"positive", "negative"}}
 	if err := typ.Validate(Answer(`"positive"`), tax); err != nil {
 		t.Errorf("valid label refused: %v", err)
 	}
@@ -16,10 +16,10 @@ func TestSingleLabel(t *testing.T) {
 			t.Errorf("answer %s accepted", bad)
 		}
 	}
-	if !typ.Agree(Answer(`"positive"`), Answer(` "positive"`)) {
+	if !Agree(typ, Answer(`"positive"`), Answer(` "positive"`), 0) {
 		t.Error("same class does not agree")
 	}
-	if typ.Agree(Answer(`"positive"`), Answer(`"negative"`)) {
+	if Agree(typ, Answer(`"positive"`), Answer(`"negative"`), 0) {
 		t.Error("different classes agree")
 	}
 	if got := string(typ.Canonical(Answer(` "positive" `))); got != `"positive"` {
