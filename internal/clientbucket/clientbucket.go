@@ -18,8 +18,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/labelflow/labelflow/internal/spec"
@@ -31,12 +33,23 @@ type Profile struct {
 	SecretAccessKeyFile string `yaml:"secret_access_key_file"` // a file holding the secret
 	SecretAccessKeyEnv  string `yaml:"secret_access_key_env"`  // or an environment variable holding it
 	DefaultChain        bool   `yaml:"default_chain"`          // or the AWS default credential chain
-	secret              string
+	// RoleARN, when set, is assumed with STS from the credentials above; ExternalID is the
+	// client's condition on the trust policy (the confused-deputy guard).
+	RoleARN    string `yaml:"role_arn"`
+	ExternalID string `yaml:"external_id"`
+	secret     string
+}
+
+// Secret is a named secret held outside specs (webhook signing keys).
+type Secret struct {
+	File string `yaml:"file"`
+	Env  string `yaml:"env"`
 }
 
 // Profiles are the named delivery profiles.
 type Profiles struct {
-	byName map[string]Profile
+	byName  map[string]Profile
+	secrets map[string][]byte
 }
 
 // DevProfile is the name of the profile the embedded stack defines from the store's own keys.
@@ -45,7 +58,7 @@ const DevProfile = "dev"
 // LoadProfiles reads a profiles file (`profiles: {name: {...}}`). With path empty, only the dev
 // profile exists, built from devKey and devSecret.
 func LoadProfiles(path, devKey, devSecret string) (*Profiles, error) {
-	p := &Profiles{byName: map[string]Profile{DevProfile: {AccessKeyID: devKey, secret: devSecret}}}
+	p := &Profiles{byName: map[string]Profile{DevProfile: {AccessKeyID: devKey, secret: devSecret}}, secrets: map[string][]byte{}}
 	if path == "" {
 		return p, nil
 	}
@@ -54,7 +67,8 @@ func LoadProfiles(path, devKey, devSecret string) (*Profiles, error) {
 		return nil, fmt.Errorf("delivery profiles: %w", err)
 	}
 	var file struct {
-		Profiles map[string]Profile `yaml:"profiles"`
+		Profiles       map[string]Profile `yaml:"profiles"`
+		WebhookSecrets map[string]Secret  `yaml:"webhook_secrets"`
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
@@ -82,7 +96,33 @@ func LoadProfiles(path, devKey, devSecret string) (*Profiles, error) {
 		}
 		p.byName[name] = prof
 	}
+	for name, s := range file.WebhookSecrets {
+		var value string
+		switch {
+		case s.File != "":
+			b, err := os.ReadFile(s.File)
+			if err != nil {
+				return nil, fmt.Errorf("delivery profiles %s: webhook secret %s: %w", path, name, err)
+			}
+			value = strings.TrimSpace(string(b))
+		case s.Env != "":
+			value = os.Getenv(s.Env)
+		}
+		if len(value) < 16 {
+			return nil, fmt.Errorf("delivery profiles %s: webhook secret %s: give file or env holding at least 16 characters", path, name)
+		}
+		p.secrets[name] = []byte(value)
+	}
 	return p, nil
+}
+
+// WebhookSecret returns the signing key called name.
+func (p *Profiles) WebhookSecret(name string) ([]byte, error) {
+	s, ok := p.secrets[name]
+	if !ok {
+		return nil, fmt.Errorf("webhook secret %q is not configured in the delivery profiles", name)
+	}
+	return s, nil
 }
 
 // Names lists the profiles.
@@ -99,6 +139,20 @@ func (p *Profiles) Names() []string {
 type Bucket struct {
 	client *s3.Client
 	name   string
+	sse    spec.Encryption
+}
+
+// encrypt sets server-side encryption on an upload request.
+func (b *Bucket) encrypt(sse *types.ServerSideEncryption, keyID **string) {
+	switch b.sse.Type {
+	case "AES256":
+		*sse = types.ServerSideEncryptionAes256
+	case "aws:kms":
+		*sse = types.ServerSideEncryptionAwsKms
+		if b.sse.KMSKeyID != "" {
+			*keyID = aws.String(b.sse.KMSKeyID)
+		}
+	}
 }
 
 // Open returns the bucket of a delivery target.
@@ -116,6 +170,15 @@ func (p *Profiles) Open(ctx context.Context, d spec.Delivery) (*Bucket, error) {
 	} else {
 		cfg = aws.Config{Region: d.Region, Credentials: credentials.NewStaticCredentialsProvider(prof.AccessKeyID, prof.secret, "")}
 	}
+	if prof.RoleARN != "" {
+		provider := stscreds.NewAssumeRoleProvider(sts.NewFromConfig(cfg), prof.RoleARN, func(o *stscreds.AssumeRoleOptions) {
+			o.RoleSessionName = "labelflow-delivery"
+			if prof.ExternalID != "" {
+				o.ExternalID = aws.String(prof.ExternalID)
+			}
+		})
+		cfg.Credentials = aws.NewCredentialsCache(provider)
+	}
 	client := s3.NewFromConfig(cfg, func(o *s3.Options) {
 		if d.Endpoint != "" {
 			o.BaseEndpoint = aws.String(d.Endpoint)
@@ -125,7 +188,7 @@ func (p *Profiles) Open(ctx context.Context, d spec.Delivery) (*Bucket, error) {
 		o.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
 		o.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
 	})
-	return &Bucket{client: client, name: d.Bucket}, nil
+	return &Bucket{client: client, name: d.Bucket, sse: d.Encryption}, nil
 }
 
 // Name is the bucket's name.
@@ -135,7 +198,7 @@ func (b *Bucket) Name() string { return b.name }
 // checksum in hex.
 func (b *Bucket) Put(ctx context.Context, key string, data []byte, contentType string) (string, error) {
 	sum := sha256.Sum256(data)
-	_, err := b.client.PutObject(ctx, &s3.PutObjectInput{
+	in := &s3.PutObjectInput{
 		Bucket:            aws.String(b.name),
 		Key:               aws.String(key),
 		Body:              bytes.NewReader(data),
@@ -143,7 +206,9 @@ func (b *Bucket) Put(ctx context.Context, key string, data []byte, contentType s
 		ContentType:       aws.String(contentType),
 		ChecksumAlgorithm: types.ChecksumAlgorithmSha256,
 		ChecksumSHA256:    aws.String(base64.StdEncoding.EncodeToString(sum[:])),
-	})
+	}
+	b.encrypt(&in.ServerSideEncryption, &in.SSEKMSKeyId)
+	_, err := b.client.PutObject(ctx, in)
 	if err != nil {
 		return "", fmt.Errorf("put s3://%s/%s: %w", b.name, key, err)
 	}

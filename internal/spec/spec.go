@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -48,7 +49,37 @@ type Delivery struct {
 	Region      string `yaml:"region" json:"region"`
 	Endpoint    string `yaml:"endpoint" json:"endpoint,omitempty"`
 	Credentials string `yaml:"credentials" json:"credentials"`
+	// Formats lists what is delivered besides (always) LabelFlow JSON Lines.
+	Formats        []string   `yaml:"formats" json:"formats,omitempty"`
+	LabelAttribute string     `yaml:"label_attribute" json:"label_attribute,omitempty"` // Ground Truth attribute name
+	Encryption     Encryption `yaml:"encryption" json:"encryption,omitempty"`
+	Webhook        Webhook    `yaml:"webhook" json:"webhook,omitempty"`
 }
+
+// Encryption is server-side encryption of delivered objects.
+type Encryption struct {
+	Type     string `yaml:"type" json:"type,omitempty"` // AES256 | aws:kms
+	KMSKeyID string `yaml:"kms_key_id" json:"kms_key_id,omitempty"`
+}
+
+// Webhook is called on each delivered chunk and on completion. Secret names a signing key held in
+// the delivery profiles file.
+type Webhook struct {
+	URL    string `yaml:"url" json:"url,omitempty"`
+	Secret string `yaml:"secret" json:"secret,omitempty"`
+}
+
+// Delivery formats.
+const (
+	FormatJSONL       = "jsonl"
+	FormatGroundTruth = "groundtruth"
+	FormatCSV         = "csv"
+	FormatLabelStudio = "labelstudio"
+	FormatCOCO        = "coco"
+)
+
+// Formats a project may ask for.
+var Formats = []string{FormatJSONL, FormatGroundTruth, FormatCSV, FormatLabelStudio, FormatCOCO}
 
 // Pay holds the rates, in integer minor units of Currency once parsed.
 type Pay struct {
@@ -149,6 +180,9 @@ func (p *Project) applyDefaults() {
 	if p.Annotation.Type == "" {
 		p.Annotation.Type = label.SingleLabelName
 	}
+	if p.Delivery.LabelAttribute == "" {
+		p.Delivery.LabelAttribute = "label"
+	}
 }
 
 func (p *Project) validate() []FieldError {
@@ -202,6 +236,33 @@ func (p *Project) validate() []FieldError {
 	if p.Delivery.Endpoint != "" && !strings.HasPrefix(p.Delivery.Endpoint, "http://") && !strings.HasPrefix(p.Delivery.Endpoint, "https://") {
 		bad("delivery.endpoint", "must be an http:// or https:// URL, got %q", p.Delivery.Endpoint)
 	}
+	for i, f := range p.Delivery.Formats {
+		if !slices.Contains(Formats, f) {
+			bad(fmt.Sprintf("delivery.formats[%d]", i), "unknown format %q (known: %v)", f, Formats)
+		} else if f == FormatCOCO && p.Annotation.Type != "bounding-box" {
+			bad(fmt.Sprintf("delivery.formats[%d]", i), "coco needs annotation.type bounding-box, not %s", p.Annotation.Type)
+		}
+	}
+	if a := p.Delivery.LabelAttribute; a != "" && !attrPattern.MatchString(a) {
+		bad("delivery.label_attribute", "must be letters, digits and dashes, at most 127, got %q", a)
+	}
+	switch p.Delivery.Encryption.Type {
+	case "", "AES256":
+		if p.Delivery.Encryption.KMSKeyID != "" {
+			bad("delivery.encryption.kms_key_id", "only with type aws:kms")
+		}
+	case "aws:kms":
+	default:
+		bad("delivery.encryption.type", "must be AES256 or aws:kms, got %q", p.Delivery.Encryption.Type)
+	}
+	if w := p.Delivery.Webhook; w.URL != "" || w.Secret != "" {
+		if !strings.HasPrefix(w.URL, "https://") && !strings.HasPrefix(w.URL, "http://") {
+			bad("delivery.webhook.url", "must be an http(s) URL, got %q", w.URL)
+		}
+		if !profilePattern.MatchString(w.Secret) {
+			bad("delivery.webhook.secret", "must name a webhook secret of the delivery profiles (never the secret itself)")
+		}
+	}
 	if p.Delivery.Credentials == "" {
 		bad("delivery.credentials", "must name a delivery profile (secrets never go in a spec)")
 	} else if !profilePattern.MatchString(p.Delivery.Credentials) {
@@ -224,6 +285,7 @@ func (p *Project) validate() []FieldError {
 var (
 	bucketPattern  = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
 	profilePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$`)
+	attrPattern    = regexp.MustCompile(`^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,126}$`)
 	yamlLine       = regexp.MustCompile(`^line (\d+): (.*)$`)
 	amountPattern  = regexp.MustCompile(`^([0-9]+)(?:\.([0-9]+))?$`)
 	currencyCode   = regexp.MustCompile(`^[A-Z]{3}$`)
@@ -328,12 +390,19 @@ func lineOf(root *yaml.Node, path string) int {
 	}
 	line := 0
 	for _, part := range strings.Split(path, ".") {
+		name, index := part, -1
+		if open := strings.IndexByte(part, '['); open > 0 && strings.HasSuffix(part, "]") {
+			name = part[:open]
+			if i, err := strconv.Atoi(part[open+1 : len(part)-1]); err == nil {
+				index = i
+			}
+		}
 		if n.Kind != yaml.MappingNode {
 			return line
 		}
 		found := false
 		for i := 0; i+1 < len(n.Content); i += 2 {
-			if n.Content[i].Value == part {
+			if n.Content[i].Value == name {
 				line = n.Content[i].Line
 				n = n.Content[i+1]
 				found = true
@@ -342,6 +411,10 @@ func lineOf(root *yaml.Node, path string) int {
 		}
 		if !found {
 			return line
+		}
+		if index >= 0 && n.Kind == yaml.SequenceNode && index < len(n.Content) {
+			n = n.Content[index]
+			line = n.Line
 		}
 	}
 	return line

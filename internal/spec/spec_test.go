@@ -103,11 +103,12 @@ func wantProject() Project {
 		Languages:         []string{"en", "sw"},
 		ReviewerRole:      "reviewer",
 		Delivery: Delivery{
-			Bucket:      "acme-results",
-			Prefix:      "labelflow/sentiment",
-			Region:      "eu-west-1",
-			Endpoint:    "https://s3.eu-west-1.amazonaws.com",
-			Credentials: "acme-prod",
+			Bucket:         "acme-results",
+			Prefix:         "labelflow/sentiment",
+			Region:         "eu-west-1",
+			Endpoint:       "https://s3.eu-west-1.amazonaws.com",
+			Credentials:    "acme-prod",
+			LabelAttribute: "label", // the default
 		},
 		Pay: Pay{Currency: "KES", PerAnnotation: "5.50", PerArbitration: "12"},
 	}

@@ -1,0 +1,110 @@
+package clientbucket
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"hash"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+)
+
+// PartSize is the size of multipart upload parts (S3's minimum is 5 MiB).
+const PartSize = 8 << 20
+
+// Writer uploads one object of unknown size: small objects go in one PUT, larger ones as a
+// multipart upload whose every part carries its SHA-256 for the server to verify. Close returns
+// the SHA-256 of the whole object.
+type Writer struct {
+	ctx         context.Context
+	b           *Bucket
+	key         string
+	contentType string
+	buf         bytes.Buffer
+	whole       hashWriter
+	uploadID    *string
+	parts       []types.CompletedPart
+	size        int64
+	err         error
+}
+
+type hashWriter struct{ h hash.Hash }
+
+// NewWriter starts an object at key.
+func (b *Bucket) NewWriter(ctx context.Context, key, contentType string) *Writer {
+	return &Writer{ctx: ctx, b: b, key: key, contentType: contentType, whole: hashWriter{sha256.New()}}
+}
+
+// Write buffers p and uploads full parts.
+func (w *Writer) Write(p []byte) (int, error) {
+	if w.err != nil {
+		return 0, w.err
+	}
+	w.buf.Write(p)
+	w.whole.h.Write(p)
+	w.size += int64(len(p))
+	for w.buf.Len() >= PartSize {
+		if err := w.flushPart(w.buf.Next(PartSize)); err != nil {
+			w.err = err
+			return 0, err
+		}
+	}
+	return len(p), nil
+}
+
+func (w *Writer) flushPart(part []byte) error {
+	if w.uploadID == nil {
+		in := &s3.CreateMultipartUploadInput{Bucket: aws.String(w.b.name), Key: aws.String(w.key),
+			ContentType: aws.String(w.contentType), ChecksumAlgorithm: types.ChecksumAlgorithmSha256}
+		w.b.encrypt(&in.ServerSideEncryption, &in.SSEKMSKeyId)
+		out, err := w.b.client.CreateMultipartUpload(w.ctx, in)
+		if err != nil {
+			return fmt.Errorf("start multipart upload of s3://%s/%s: %w", w.b.name, w.key, err)
+		}
+		w.uploadID = out.UploadId
+	}
+	sum := sha256.Sum256(part)
+	n := int32(len(w.parts) + 1)
+	out, err := w.b.client.UploadPart(w.ctx, &s3.UploadPartInput{
+		Bucket: aws.String(w.b.name), Key: aws.String(w.key), UploadId: w.uploadID, PartNumber: aws.Int32(n),
+		Body: bytes.NewReader(part), ContentLength: aws.Int64(int64(len(part))),
+		ChecksumAlgorithm: types.ChecksumAlgorithmSha256, ChecksumSHA256: aws.String(base64.StdEncoding.EncodeToString(sum[:])),
+	})
+	if err != nil {
+		return fmt.Errorf("upload part %d of s3://%s/%s: %w", n, w.b.name, w.key, err)
+	}
+	w.parts = append(w.parts, types.CompletedPart{PartNumber: aws.Int32(n), ETag: out.ETag, ChecksumSHA256: out.ChecksumSHA256})
+	return nil
+}
+
+// Close finishes the object and returns its SHA-256 (hex) and size. After an error the
+// multipart upload is aborted, so no half object is left behind.
+func (w *Writer) Close() (string, int64, error) {
+	sum := hex.EncodeToString(w.whole.h.Sum(nil))
+	if w.err == nil && w.uploadID == nil {
+		_, err := w.b.Put(w.ctx, w.key, w.buf.Bytes(), w.contentType)
+		return sum, w.size, err
+	}
+	if w.err == nil && w.buf.Len() > 0 {
+		w.err = w.flushPart(w.buf.Bytes())
+	}
+	if w.err == nil {
+		_, w.err = w.b.client.CompleteMultipartUpload(w.ctx, &s3.CompleteMultipartUploadInput{
+			Bucket: aws.String(w.b.name), Key: aws.String(w.key), UploadId: w.uploadID,
+			MultipartUpload: &types.CompletedMultipartUpload{Parts: w.parts},
+		})
+		if w.err != nil {
+			w.err = fmt.Errorf("complete multipart upload of s3://%s/%s: %w", w.b.name, w.key, w.err)
+		}
+	}
+	if w.err != nil && w.uploadID != nil {
+		_, _ = w.b.client.AbortMultipartUpload(context.WithoutCancel(w.ctx), &s3.AbortMultipartUploadInput{
+			Bucket: aws.String(w.b.name), Key: aws.String(w.key), UploadId: w.uploadID})
+	}
+	return sum, w.size, w.err
+}

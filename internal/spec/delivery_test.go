@@ -1,0 +1,49 @@
+package spec
+
+import (
+	"strings"
+	"testing"
+)
+
+const deliveryBase = `id: p1
+client: acme
+source: s3://in/p1.manifest
+annotation: {type: single-label, taxonomy: [a, b], instructions: pick}
+pay: {currency: USD, per_annotation: "0.01", per_arbitration: "0.02"}
+delivery:
+  bucket: acme-out
+  region: us-east-1
+  credentials: acme
+`
+
+func TestDeliveryOptions(t *testing.T) {
+	p, err := Parse("p.yaml", []byte(deliveryBase+`  formats: [jsonl, groundtruth, csv, labelstudio]
+  label_attribute: sentiment
+  encryption: {type: "aws:kms", kms_key_id: alias/acme}
+  webhook: {url: "https://hooks.acme.example/labelflow", secret: acme-hook}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := p.Delivery
+	if len(d.Formats) != 4 || d.LabelAttribute != "sentiment" || d.Encryption.KMSKeyID != "alias/acme" || d.Webhook.Secret != "acme-hook" {
+		t.Fatalf("delivery = %+v", d)
+	}
+	_, err = Parse("p.yaml", []byte(deliveryBase+`  formats: [jsonl, coco, parquet]
+  label_attribute: "bad attr"
+  encryption: {type: DES}
+  webhook: {url: "ftp://x", secret: "s3cr3t/with+slashes"}
+`))
+	for _, want := range []string{
+		"p.yaml:10: delivery.formats[1]: coco needs annotation.type bounding-box",
+		"delivery.formats[2]: unknown format \"parquet\"",
+		"p.yaml:11: delivery.label_attribute",
+		"p.yaml:12: delivery.encryption.type",
+		"p.yaml:13: delivery.webhook.url",
+		"delivery.webhook.secret: must name a webhook secret",
+	} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v\nlacks %q", err, want)
+		}
+	}
+}
