@@ -23,14 +23,17 @@ func (a *Activities) PrepareProject(ctx context.Context, in PrepareProjectInput)
 	if err := a.Store.PutJSON(ctx, specKey(in.Spec.ID), in.Spec); err != nil {
 		return err
 	}
-	return CheckDeliveryTarget(ctx, a.Targets, in.Spec)
+	if err := CheckDeliveryTarget(ctx, a.Targets, in.Spec); err != nil {
+		return invalidInput("%v", err)
+	}
+	return nil
 }
 
 // CheckDeliveryTarget writes and deletes a probe object in the project's delivery location.
 func CheckDeliveryTarget(ctx context.Context, targets *clientbucket.Profiles, p spec.Project) error {
 	b, err := targets.Open(ctx, p.Delivery)
 	if err != nil {
-		return invalidInput("delivery target: %v", err)
+		return fmt.Errorf("delivery target: %w", err)
 	}
 	return b.Probe(ctx, DeliveryPrefix(p.Delivery.Prefix, p.ID)+".labelflow-write-check")
 }

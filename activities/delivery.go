@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/labelflow/labelflow/internal/spec"
 	"github.com/labelflow/labelflow/internal/store"
 )
 
@@ -35,6 +36,21 @@ type DeliverChunkInput struct {
 	Chunk      int
 	Agreed     int // items settled by agreement, kept on the receipt for status
 	Arbitrated int
+	Redelivery Redelivery
+}
+
+// Redelivery names a re-delivery of stored results: its own receipts, and optionally another
+// target. The zero value is the project's own delivery.
+type Redelivery struct {
+	ID     string         // "" for the project's own delivery
+	Target *spec.Delivery // nil: the project's delivery target
+}
+
+func (r Redelivery) target(sp spec.Project) spec.Delivery {
+	if r.Target != nil {
+		return *r.Target
+	}
+	return sp.Delivery
 }
 
 // DeliveryReceipt records one delivered object.
@@ -52,6 +68,15 @@ type DeliveryReceipt struct {
 // ReceiptPrefix lists a project's delivery receipts.
 func ReceiptPrefix(project string) string { return fmt.Sprintf("projects/%s/deliveries/", project) }
 
+// receiptKey is where a delivery of a chunk is recorded; re-deliveries keep their own receipts so
+// that the original delivery's record never changes.
+func receiptKey(project string, r Redelivery, chunk int) string {
+	if r.ID == "" {
+		return ReceiptKey(project, chunk)
+	}
+	return fmt.Sprintf("projects/%s/redeliveries/%s/chunk-%06d.json", project, r.ID, chunk)
+}
+
 // DeliverChunk copies a chunk's recorded results to the client's bucket as soon as the chunk is
 // done, so partial results are readable while the project runs, and keeps a receipt.
 func (a *Activities) DeliverChunk(ctx context.Context, in DeliverChunkInput) (DeliveryReceipt, error) {
@@ -63,18 +88,25 @@ func (a *Activities) DeliverChunk(ctx context.Context, in DeliverChunkInput) (De
 	if err != nil {
 		return DeliveryReceipt{}, err
 	}
-	b, err := a.Targets.Open(ctx, sp.Delivery)
+	target := in.Redelivery.target(sp)
+	b, err := a.Targets.Open(ctx, target)
 	if err != nil {
 		return DeliveryReceipt{}, invalidInput("delivery target: %v", err)
 	}
-	key := DeliveredChunkKey(sp.Delivery.Prefix, sp.ID, in.Chunk)
+	key := DeliveredChunkKey(target.Prefix, sp.ID, in.Chunk)
 	sum, err := b.Put(ctx, key, data, "application/x-ndjson")
 	if err != nil {
 		return DeliveryReceipt{}, err
 	}
 	r := DeliveryReceipt{Chunk: in.Chunk, Key: key, SHA256: sum, Size: int64(len(data)), Items: bytes.Count(data, []byte{'\n'}),
 		Agreed: in.Agreed, Arbitrated: in.Arbitrated}
-	if err := a.Store.PutJSON(ctx, ReceiptKey(in.ProjectID, in.Chunk), r); err != nil {
+	if in.Redelivery.ID != "" {
+		var original DeliveryReceipt
+		if err := a.Store.GetJSON(ctx, ReceiptKey(in.ProjectID, in.Chunk), &original); err == nil {
+			r.Agreed, r.Arbitrated = original.Agreed, original.Arbitrated
+		}
+	}
+	if err := a.Store.PutJSON(ctx, receiptKey(in.ProjectID, in.Redelivery, in.Chunk), r); err != nil {
 		return DeliveryReceipt{}, err
 	}
 	return r, nil
@@ -85,6 +117,7 @@ type DeliveryManifestInput struct {
 	ProjectID   string
 	Chunks      int
 	CompletedAt time.Time
+	Redelivery  Redelivery
 }
 
 // DeliveryManifest is the last object of a delivery: once it exists, every object it names
@@ -127,14 +160,15 @@ func (a *Activities) WriteDeliveryManifest(ctx context.Context, in DeliveryManif
 	if err != nil {
 		return DeliveryManifestResult{}, err
 	}
-	b, err := a.Targets.Open(ctx, sp.Delivery)
+	target := in.Redelivery.target(sp)
+	b, err := a.Targets.Open(ctx, target)
 	if err != nil {
 		return DeliveryManifestResult{}, invalidInput("delivery target: %v", err)
 	}
 	m := DeliveryManifest{LayoutVersion: DeliveryLayoutVersion, Project: sp.ID, Client: sp.Client, CompletedAt: in.CompletedAt.UTC()}
 	for c := 0; c < in.Chunks; c++ {
 		var r DeliveryReceipt
-		if err := a.Store.GetJSON(ctx, ReceiptKey(in.ProjectID, c), &r); err != nil {
+		if err := a.Store.GetJSON(ctx, receiptKey(in.ProjectID, in.Redelivery, c), &r); err != nil {
 			if errors.Is(err, store.ErrNotFound) {
 				return DeliveryManifestResult{}, fmt.Errorf("chunk %d has no delivery receipt; the manifest waits for it", c)
 			}
@@ -147,7 +181,7 @@ func (a *Activities) WriteDeliveryManifest(ctx context.Context, in DeliveryManif
 	if err != nil {
 		return DeliveryManifestResult{}, err
 	}
-	rkey := DeliveryPrefix(sp.Delivery.Prefix, sp.ID) + "rejects.jsonl"
+	rkey := DeliveryPrefix(target.Prefix, sp.ID) + "rejects.jsonl"
 	rsum, err := b.Put(ctx, rkey, rejects, "application/x-ndjson")
 	if err != nil {
 		return DeliveryManifestResult{}, err
@@ -158,7 +192,7 @@ func (a *Activities) WriteDeliveryManifest(ctx context.Context, in DeliveryManif
 	if err != nil {
 		return DeliveryManifestResult{}, err
 	}
-	key := ManifestKey(sp.Delivery.Prefix, sp.ID)
+	key := ManifestKey(target.Prefix, sp.ID)
 	if _, err := b.Put(ctx, key, append(data, '\n'), "application/json"); err != nil {
 		return DeliveryManifestResult{}, err
 	}

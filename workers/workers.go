@@ -19,6 +19,7 @@ func RegisterWorkflows(r worker.WorkflowRegistry) {
 	r.RegisterWorkflowWithOptions(workflows.ProjectWorkflow, workflow.RegisterOptions{Name: "ProjectWorkflow"})
 	r.RegisterWorkflowWithOptions(workflows.ChunkWorkflow, workflow.RegisterOptions{Name: "ChunkWorkflow"})
 	r.RegisterWorkflowWithOptions(workflows.PayrollWorkflow, workflow.RegisterOptions{Name: "PayrollWorkflow"})
+	r.RegisterWorkflowWithOptions(workflows.RedeliveryWorkflow, workflow.RegisterOptions{Name: "RedeliveryWorkflow"})
 }
 
 // New builds the workers the configured role asks for. Start them with Run or Start.

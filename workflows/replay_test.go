@@ -13,7 +13,7 @@ import (
 // integration test (LABELFLOW_WRITE_REPLAY_FIXTURES=1 rewrites them). A change that breaks
 // determinism for workflows already running fails here.
 func TestReplayRecordedHistories(t *testing.T) {
-	for _, typ := range []string{"ProjectWorkflow", "ChunkWorkflow", "PayrollWorkflow"} {
+	for _, typ := range []string{"ProjectWorkflow", "ChunkWorkflow", "PayrollWorkflow", "RedeliveryWorkflow"} {
 		t.Run(typ, func(t *testing.T) {
 			r := worker.NewWorkflowReplayer()
 			workers.RegisterWorkflows(r)

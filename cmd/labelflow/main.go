@@ -25,6 +25,8 @@ Operations:
   labelflow project launch -f project.yaml  validate and start a project; prints its id
   labelflow project status ID [--watch] [--json] [--chunks]
   labelflow project list [--json]
+  labelflow delivery redeliver PROJECT [--to PROFILE] [--bucket B] [--prefix P]
+                                            deliver stored results again, nothing re-annotated
   labelflow simulate --project ID [--annotators 20] [--reviewers 3] [--accuracy 0.85]
 
 Finance:
@@ -58,6 +60,7 @@ func main() {
 		"project":   func(ctx context.Context, c config.Config, a []string) error { return projectCmd(ctx, c, log, a) },
 		"simulate":  func(ctx context.Context, c config.Config, a []string) error { return simulateCmd(ctx, c, log, a) },
 		"payroll":   func(ctx context.Context, c config.Config, a []string) error { return payrollCmd(ctx, c, log, a) },
+		"delivery":  func(ctx context.Context, c config.Config, a []string) error { return deliveryCmd(ctx, c, log, a) },
 		"dev":       func(ctx context.Context, c config.Config, a []string) error { return devCmd(ctx, c, log, a) },
 		"demo":      func(ctx context.Context, c config.Config, a []string) error { return demoCmd(ctx, c, log, a) },
 		"bench":     func(ctx context.Context, c config.Config, a []string) error { return benchCmd(ctx, c, log, a) },

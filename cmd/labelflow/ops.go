@@ -14,6 +14,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/labelflow/labelflow/activities"
 	"github.com/labelflow/labelflow/config"
 	"github.com/labelflow/labelflow/internal/app"
 	"github.com/labelflow/labelflow/internal/demo"
@@ -388,4 +389,53 @@ Where to look:
 		100*s.Agreement, s.Arbitrated, s.LeasesExpired, s.Month, s.People, money(s.PayrollTotal), money(s.PaidThisRun),
 		s.Crowd.Suites, s.Crowd.Answers, s.Crowd.EmptyClaims,
 		s.DeliveryURI, s.ManifestKey, e.Cfg.StoreAccessKey, e.Cfg.StoreSecretKey, e.Cfg.StoreEndpoint, s.DeliveryURI, e.Cfg.TemporalUIURL)
+}
+
+func deliveryCmd(ctx context.Context, cfg config.Config, log zerolog.Logger, args []string) error {
+	usage := "usage: labelflow delivery redeliver PROJECT [--to PROFILE] [--bucket B] [--prefix P] [--region R] [--endpoint URL]"
+	if len(args) < 2 || args[0] != "redeliver" {
+		fmt.Fprintln(os.Stderr, usage)
+		return errUsage
+	}
+	fs := newFlags("delivery redeliver")
+	profile := fs.String("to", "", "delivery profile to deliver with (default: the project's)")
+	bucket := fs.String("bucket", "", "bucket (default: the project's)")
+	prefix := fs.String("prefix", "", "prefix (default: the project's)")
+	region := fs.String("region", "", "region (default: the project's)")
+	endpoint := fs.String("endpoint", "", "S3 endpoint (default: the project's)")
+	project, rest := firstArg(args[1:])
+	if err := fs.Parse(rest); err != nil || project == "" {
+		fmt.Fprintln(os.Stderr, usage)
+		return errUsage
+	}
+	a, err := app.Open(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	var target *spec.Delivery
+	if *profile != "" || *bucket != "" || *prefix != "" || *region != "" || *endpoint != "" {
+		sp, err := activities.LoadSpec(ctx, a.Store, project)
+		if err != nil {
+			return err
+		}
+		d := sp.Delivery
+		for _, o := range []struct{ v, dst *string }{{profile, &d.Credentials}, {bucket, &d.Bucket}, {prefix, &d.Prefix}, {region, &d.Region}, {endpoint, &d.Endpoint}} {
+			if *o.v != "" {
+				*o.dst = *o.v
+			}
+		}
+		target = &d
+	}
+	wid, err := a.Redeliver(ctx, project, target)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("re-delivering %s (workflow %s)\n", project, wid)
+	res, err := a.WaitRedelivery(ctx, wid)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("delivered %d items in %d objects; manifest %s\n", res.Items, res.Objects, res.ManifestKey)
+	return nil
 }

@@ -209,6 +209,30 @@ func TestWholeProjectThroughTheRealStack(t *testing.T) {
 		t.Fatalf("second run of %s paid %+v", sum.Month, again.Payout)
 	}
 
+	// Re-delivery to another prefix copies the stored results without re-annotating anything.
+	target := spec.Delivery{Bucket: ClientBucket, Prefix: "again/", Region: "us-east-1", Endpoint: env.Cfg.StoreEndpoint, Credentials: "dev"}
+	wid, err := env.App.Redeliver(ctx, "it-whole", &target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	re, err := env.App.WaitRedelivery(ctx, wid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m2 activities.DeliveryManifest
+	mustJSON(t, readObject(t, s3c, re.ManifestKey), &m2)
+	if re.Items != items || len(m2.Objects) != len(m.Objects) {
+		t.Fatalf("re-delivery: %+v, %d objects", re, len(m2.Objects))
+	}
+	for i, o := range m2.Objects {
+		if o.SHA256 != m.Objects[i].SHA256 || !strings.HasPrefix(o.Key, "again/it-whole/") {
+			t.Fatalf("re-delivered %s (%s) differs from %s (%s)", o.Key, o.SHA256, m.Objects[i].Key, m.Objects[i].SHA256)
+		}
+		if got := sha256Hex(readObject(t, s3c, o.Key)); got != o.SHA256 {
+			t.Fatalf("re-delivered %s: checksum %s, manifest %s", o.Key, got, o.SHA256)
+		}
+	}
+
 	replayAll(t, ctx)
 }
 
@@ -247,7 +271,7 @@ func replayAll(t *testing.T, ctx context.Context) {
 			}
 		}
 	}
-	for _, typ := range []string{"ProjectWorkflow", "ChunkWorkflow", "PayrollWorkflow"} {
+	for _, typ := range []string{"ProjectWorkflow", "ChunkWorkflow", "PayrollWorkflow", "RedeliveryWorkflow"} {
 		if types[typ] == 0 {
 			t.Errorf("no %s history replayed", typ)
 		}

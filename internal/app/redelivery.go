@@ -1,0 +1,63 @@
+package app
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+
+	"github.com/labelflow/labelflow/activities"
+	"github.com/labelflow/labelflow/internal/spec"
+	"github.com/labelflow/labelflow/workflows"
+)
+
+// Redeliver starts a re-delivery of a completed project's stored results to target (the
+// project's own target when nil). It returns the re-delivery's workflow id. The same request
+// twice is the same re-delivery.
+func (a *App) Redeliver(ctx context.Context, project string, target *spec.Delivery) (string, error) {
+	v, err := a.ProjectStatus(ctx, project)
+	if err != nil {
+		return "", err
+	}
+	if v.Stage != workflows.StageCompleted {
+		return "", fmt.Errorf("project %s is %s: re-delivery needs a completed project", project, v.Stage)
+	}
+	sp, err := activities.LoadSpec(ctx, a.Store, project)
+	if err != nil {
+		return "", err
+	}
+	effective := sp.Delivery
+	if target != nil {
+		effective = *target
+	}
+	if err := activities.CheckDeliveryTarget(ctx, a.Targets, spec.Project{ID: sp.ID, Delivery: effective}); err != nil {
+		return "", fmt.Errorf("delivery: %w", err)
+	}
+	key, _ := json.Marshal(effective)
+	sum := sha256.Sum256(key)
+	id := hex.EncodeToString(sum[:6])
+	wid := workflows.RedeliveryWorkflowID(project, id)
+	_, err = a.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID: wid, TaskQueue: a.Cfg.WorkflowTaskQueue,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+	}, workflows.RedeliveryWorkflow, workflows.RedeliveryInput{
+		ProjectID: project, Chunks: v.Chunks, ActivityTaskQueue: a.Cfg.ActivityTaskQueue,
+		Redelivery: activities.Redelivery{ID: id, Target: &effective},
+	})
+	if err != nil {
+		return "", fmt.Errorf("start re-delivery of %s: %w", project, err)
+	}
+	return wid, nil
+}
+
+// WaitRedelivery waits for a re-delivery to finish.
+func (a *App) WaitRedelivery(ctx context.Context, workflowID string) (activities.DeliveryManifestResult, error) {
+	var res activities.DeliveryManifestResult
+	err := a.Temporal.GetWorkflow(ctx, workflowID, "").Get(ctx, &res)
+	return res, err
+}
