@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"go.temporal.io/sdk/activity"
+
 	"github.com/labelflow/labelflow/internal/spec"
 	"github.com/labelflow/labelflow/internal/store"
 )
@@ -188,6 +190,19 @@ func (a *Activities) WriteDeliveryManifest(ctx context.Context, in DeliveryManif
 	}
 	m.Rejects = bytes.Count(rejects, []byte{'\n'})
 	m.Objects = append(m.Objects, ManifestObject{Key: rkey, Kind: "rejects", SHA256: rsum, Size: int64(len(rejects)), Items: m.Rejects})
+	for _, f := range sp.Delivery.Formats {
+		if f == spec.FormatJSONL {
+			continue // the labels objects are the JSON Lines delivery
+		}
+		obj, err := a.writeFormat(ctx, b, sp, target, in.Chunks, f)
+		if err != nil {
+			return DeliveryManifestResult{}, err
+		}
+		m.Objects = append(m.Objects, obj)
+		if activity.IsActivity(ctx) {
+			activity.RecordHeartbeat(ctx, f)
+		}
+	}
 	data, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
 		return DeliveryManifestResult{}, err

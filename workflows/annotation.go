@@ -12,6 +12,7 @@ import (
 
 	"github.com/labelflow/labelflow/activities"
 	"github.com/labelflow/labelflow/internal/label"
+	"github.com/labelflow/labelflow/internal/webhook"
 )
 
 // DefaultMaxUpdatesPerRun keeps a chunk run far below the 2,000 Updates a run may take and its
@@ -501,6 +502,15 @@ func (c *chunk) finish(ctx workflow.Context) (ChunkSummary, error) {
 		Chunk: c.in.Chunk, Items: st.Items, Annotations: st.Annotations, Arbitrations: st.Arbitrated,
 		Agreed: st.Agreed, Arbitrated: st.Arbitrated, LeasesExpired: c.st.LeasesExpired,
 		Delivered: receipt.Items, DeliveredKey: receipt.Key,
+	}
+	if set.Webhook {
+		chunk := c.in.Chunk
+		wctx := workflow.WithActivityOptions(ctx, webhookActivityOptions(set.ActivityTaskQueue))
+		if err := workflow.ExecuteActivity(wctx, a.NotifyWebhook, activities.WebhookInput{
+			ProjectID: set.ProjectID, Type: webhook.EventChunkDelivered, Chunk: &chunk, Items: receipt.Items, At: workflow.Now(ctx),
+		}).Get(ctx, &sum.Webhook); err != nil {
+			return ChunkSummary{}, err
+		}
 	}
 	if c.in.ProjectWorkflowID != "" {
 		if err := workflow.SignalExternalWorkflow(ctx, c.in.ProjectWorkflowID, "", SignalChunkFinished, sum).Get(ctx, nil); err != nil {

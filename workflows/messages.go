@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/labelflow/labelflow/activities"
 	"github.com/labelflow/labelflow/internal/label"
 )
 
@@ -101,6 +102,8 @@ type ChunkSettings struct {
 	RequiredSkills    []string
 	Languages         []string
 	ActivityTaskQueue string
+	// Webhook is true when the project has a webhook to notify on each delivered chunk.
+	Webhook bool
 	// MaxUpdatesPerRun bounds the Updates one run accepts before it continues as new,
 	// far below the server's 2,000 per run.
 	MaxUpdatesPerRun int
@@ -166,6 +169,7 @@ type ChunkSummary struct {
 	LeasesExpired int
 	Delivered     int
 	DeliveredKey  string
+	Webhook       activities.WebhookResult
 }
 
 // ChunkStatus is the live view of a chunk.

@@ -14,6 +14,15 @@ const (
 	DefaultActivityTaskQueue = "labelflow-io"
 )
 
+// webhookActivityOptions let a notification retry inside the activity for a few minutes; the
+// activity reports a failing webhook instead of failing, so one attempt of it is enough.
+func webhookActivityOptions(queue string) workflow.ActivityOptions {
+	o := ioActivityOptions(queue)
+	o.StartToCloseTimeout = 10 * time.Minute
+	o.HeartbeatTimeout = 0
+	return o
+}
+
 // ioActivityOptions are the options of object-store and delivery activities. Every such activity
 // is idempotent (deterministic keys, identical bytes), so retrying until it succeeds is safe.
 func ioActivityOptions(queue string) workflow.ActivityOptions {

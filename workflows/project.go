@@ -48,9 +48,28 @@ type ChunkTotals struct {
 	Arbitrated    int
 	LeasesExpired int
 	Delivered     int
+	Webhooks      WebhookTotals
+}
+
+// WebhookTotals count notifications to the project's webhook.
+type WebhookTotals struct {
+	Sent      int    `json:"sent"`
+	Failed    int    `json:"failed"`
+	LastError string `json:"last_error,omitempty"`
+}
+
+func (w *WebhookTotals) add(r activities.WebhookResult) {
+	switch {
+	case r.Sent:
+		w.Sent++
+	case r.Err != "":
+		w.Failed++
+		w.LastError = r.Err
+	}
 }
 
 func (t *ChunkTotals) add(s ChunkSummary) {
+	t.Webhooks.add(s.Webhook)
 	t.Chunks++
 	t.Items += s.Items
 	t.Annotations += s.Annotations
@@ -208,6 +227,7 @@ func (p *project) startChunk(ctx workflow.Context, chunk int) error {
 			SuiteSize: sp.SuiteSize, AnnotatorsPerItem: sp.AnnotatorsPerItem, Lease: sp.LeaseDuration(),
 			RequiredSkills: sp.RequiredSkills, Languages: sp.Languages,
 			ActivityTaskQueue: p.in.ActivityTaskQueue, MaxUpdatesPerRun: p.in.MaxUpdatesPerRun,
+			Webhook: sp.Delivery.Webhook.URL != "",
 		},
 	}
 	child := workflow.ExecuteChildWorkflow(workflow.WithChildOptions(ctx, opts), ChunkWorkflow, in)

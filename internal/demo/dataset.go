@@ -51,7 +51,11 @@ func Dataset(n int, seed uint64) ([]byte, int) {
 }
 
 // SpecYAML is the demo project's spec.
-func SpecYAML(id, endpoint string, chunkSize int, lease time.Duration) string {
+func SpecYAML(id, endpoint string, chunkSize int, lease time.Duration, webhookURL, webhookSecret string) string {
+	hook := ""
+	if webhookURL != "" {
+		hook = fmt.Sprintf("  webhook: {url: %q, secret: %s}\n", webhookURL, webhookSecret)
+	}
 	return fmt.Sprintf(`id: %s
 client: acme
 source: s3://%s/acme/reviews.manifest
@@ -72,9 +76,11 @@ delivery:
   region: us-east-1
   endpoint: %s
   credentials: dev
-pay:
+  formats: [jsonl, groundtruth, csv, labelstudio]
+  label_attribute: sentiment
+%spay:
   currency: USD
   per_annotation: "0.04"
   per_arbitration: "0.10"
-`, id, IntakeBucket, chunkSize, lease, ClientBucket, endpoint)
+`, id, IntakeBucket, chunkSize, lease, ClientBucket, endpoint, hook)
 }

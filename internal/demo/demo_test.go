@@ -4,14 +4,17 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -27,6 +30,7 @@ import (
 	"github.com/labelflow/labelflow/internal/app"
 	"github.com/labelflow/labelflow/internal/logging"
 	"github.com/labelflow/labelflow/internal/spec"
+	"github.com/labelflow/labelflow/internal/webhook"
 	"github.com/labelflow/labelflow/workers"
 	"github.com/labelflow/labelflow/workflows"
 )
@@ -58,14 +62,21 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	cfg.BinDir = binDir
-	cfg.ChunkWindow = 3
 	dir, err := os.MkdirTemp("", "labelflow-it-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
 	defer os.RemoveAll(dir)
+	cfg.BinDir = binDir
+	cfg.ChunkWindow = 3
+	profiles := filepath.Join(dir, "delivery-profiles.yaml")
+	os.Setenv("LABELFLOW_IT_HOOK_SECRET", hookSecret)
+	if err := os.WriteFile(profiles, []byte("webhook_secrets:\n  it-hook:\n    env: LABELFLOW_IT_HOOK_SECRET\n"), 0o600); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	cfg.DeliveryProfiles = profiles
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	env, err = Start(ctx, cfg, StackOptions{DataDir: dir, Headless: true}, logging.New("warn", nil))
@@ -95,12 +106,21 @@ func TestWholeProjectThroughTheRealStack(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	const items = 250
+	hooks := newHookReceiver(t)
 	sum, err := Run(ctx, env, RunOptions{
 		ProjectID: "it-whole", Items: items, Annotators: 8, Reviewers: 3, Accuracy: 0.8,
 		Abandon: 0.05, Seed: 7, ChunkSize: 40, Lease: 10 * time.Second,
+		WebhookURL: hooks.url, WebhookSecret: "it-hook",
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+	// One signed notification per chunk and one for completion, each verified by signature.
+	if got := hooks.count(); got != 7+1 {
+		t.Fatalf("webhook received %d events, want 8: %v", got, hooks.types())
+	}
+	if w := sum.Status.Done.Webhooks; w.Sent != 7+1 || w.Failed != 0 {
+		t.Fatalf("status webhooks = %+v", w)
 	}
 	_, bad := Dataset(items, 7)
 	if sum.ValidItems != items || sum.Delivered != items || sum.Rejected != bad || sum.LinesIn != items+bad {
@@ -114,7 +134,7 @@ func TestWholeProjectThroughTheRealStack(t *testing.T) {
 	s3c := clientReader(t)
 	var m activities.DeliveryManifest
 	mustJSON(t, readObject(t, s3c, activities.ManifestKey("labelflow/", "it-whole")), &m)
-	if m.Items != items || m.Rejects != bad || len(m.Objects) != 7+1 {
+	if m.Items != items || m.Rejects != bad || len(m.Objects) != 7+1+3 {
 		t.Fatalf("manifest: items %d rejects %d objects %d", m.Items, m.Rejects, len(m.Objects))
 	}
 	seen := map[string]bool{}
@@ -124,8 +144,12 @@ func TestWholeProjectThroughTheRealStack(t *testing.T) {
 		if got := sha256Hex(data); got != o.SHA256 || int64(len(data)) != o.Size {
 			t.Fatalf("%s: sha256 %s size %d, manifest says %s %d", o.Key, got, len(data), o.SHA256, o.Size)
 		}
-		if o.Kind == "rejects" {
+		switch o.Kind {
+		case "rejects":
 			checkRejects(t, data, items)
+			continue
+		case "groundtruth", "csv", "labelstudio":
+			checkFormat(t, o.Kind, data, items)
 			continue
 		}
 		sc := bufio.NewScanner(bytes.NewReader(data))
@@ -278,6 +302,57 @@ func replayAll(t *testing.T, ctx context.Context) {
 	}
 }
 
+// checkFormat parses a whole-project format the way a client's tool would.
+func checkFormat(t *testing.T, kind string, data []byte, items int) {
+	t.Helper()
+	switch kind {
+	case "groundtruth":
+		n := 0
+		for _, l := range bytes.Split(bytes.TrimSpace(data), []byte{'\n'}) {
+			var line map[string]any
+			mustJSON(t, l, &line)
+			meta, ok := line["sentiment-metadata"].(map[string]any)
+			if _, has := line["sentiment"]; !has || !ok || line["source"] == nil || meta["class-name"] == nil ||
+				meta["type"] != "groundtruth/text-classification" || meta["human-annotated"] != "yes" || line["label"] != nil {
+				t.Fatalf("ground truth line = %s", l)
+			}
+			n++
+		}
+		if n != items {
+			t.Fatalf("ground truth manifest has %d lines, want %d", n, items)
+		}
+	case "csv":
+		rows, err := csv.NewReader(bytes.NewReader(data)).ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rows) != items+1 || rows[0][0] != "id" || rows[0][2] != "label" {
+			t.Fatalf("csv: %d rows, header %v", len(rows), rows[0])
+		}
+	case "labelstudio":
+		var tasks []struct {
+			ID          int            `json:"id"`
+			Data        map[string]any `json:"data"`
+			Annotations []struct {
+				Result []struct {
+					Type  string `json:"type"`
+					Value struct {
+						Choices []string `json:"choices"`
+					} `json:"value"`
+				} `json:"result"`
+			} `json:"annotations"`
+		}
+		mustJSON(t, data, &tasks)
+		if len(tasks) != items || tasks[items-1].ID != items || tasks[0].Data["text"] == nil {
+			t.Fatalf("label studio: %d tasks, last id %d", len(tasks), tasks[len(tasks)-1].ID)
+		}
+		r := tasks[0].Annotations[0].Result[0]
+		if r.Type != "choices" || len(r.Value.Choices) != 1 {
+			t.Fatalf("label studio result = %+v", r)
+		}
+	}
+}
+
 func checkRejects(t *testing.T, data []byte, items int) {
 	t.Helper()
 	type reject struct {
@@ -315,7 +390,7 @@ func TestGatewayRefusesBadRequestsWithClearErrors(t *testing.T) {
 	if err := a.Store.PutIn(ctx, IntakeBucket, "acme/reviews.manifest", data); err != nil {
 		t.Fatal(err)
 	}
-	p, err := spec.Parse("gw.yaml", []byte(SpecYAML("it-gateway", env.Cfg.StoreEndpoint, 10, time.Minute)))
+	p, err := spec.Parse("gw.yaml", []byte(SpecYAML("it-gateway", env.Cfg.StoreEndpoint, 10, time.Minute, "", "")))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -381,6 +456,53 @@ func TestGatewayRefusesBadRequestsWithClearErrors(t *testing.T) {
 	if claim.Suite != nil {
 		t.Fatalf("amina was offered items she already answered: %+v", claim.Suite)
 	}
+}
+
+const hookSecret = "it-hook-secret-0123456789"
+
+// hookReceiver is a client's webhook endpoint: it verifies each signature.
+type hookReceiver struct {
+	url    string
+	mu     sync.Mutex
+	events []webhook.Event
+}
+
+func newHookReceiver(t *testing.T) *hookReceiver {
+	h := &hookReceiver{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if !webhook.Verify([]byte(hookSecret), body, r.Header.Get("X-Signature-256")) {
+			t.Errorf("webhook signature does not verify: %s", body)
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		var e webhook.Event
+		if err := json.Unmarshal(body, &e); err != nil {
+			t.Errorf("webhook body: %v", err)
+		}
+		h.mu.Lock()
+		h.events = append(h.events, e)
+		h.mu.Unlock()
+	}))
+	t.Cleanup(srv.Close)
+	h.url = srv.URL + "/labelflow"
+	return h
+}
+
+func (h *hookReceiver) count() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.events)
+}
+
+func (h *hookReceiver) types() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var out []string
+	for _, e := range h.events {
+		out = append(out, e.DeliveryID)
+	}
+	return out
 }
 
 const (

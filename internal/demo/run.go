@@ -27,7 +27,9 @@ type RunOptions struct {
 	Seed       uint64
 	ChunkSize  int           // default 100
 	Lease      time.Duration // default 2m
-	Progress   func(app.ProjectView)
+	// WebhookURL and WebhookSecret (a secret's name in the delivery profiles) add a webhook.
+	WebhookURL, WebhookSecret string
+	Progress                  func(app.ProjectView)
 }
 
 // Summary is what a scripted run reports.
@@ -71,7 +73,7 @@ func Run(ctx context.Context, e *Env, o RunOptions) (Summary, error) {
 	if o.Lease == 0 {
 		o.Lease = 2 * time.Minute
 	}
-	p, err := spec.Parse("demo-project.yaml", []byte(SpecYAML(o.ProjectID, e.Cfg.StoreEndpoint, o.ChunkSize, o.Lease)))
+	p, err := spec.Parse("demo-project.yaml", []byte(SpecYAML(o.ProjectID, e.Cfg.StoreEndpoint, o.ChunkSize, o.Lease, o.WebhookURL, o.WebhookSecret)))
 	if err != nil {
 		return sum, err
 	}

@@ -193,7 +193,8 @@ func (g *Gateway) claim(w http.ResponseWriter, r *http.Request, p workforce.Pers
 			}
 			writeJSON(w, http.StatusOK, ClaimResponse{Suite: &view, ProjectStage: stage, ProjectOpen: true})
 			return
-		case kind == workflows.ErrNoWork || isGone(err):
+		case kind == workflows.ErrNoWork || isGone(err) || (isTimeout(err) && ctx.Err() == nil):
+			// A chunk that is closing may not answer in time; another chunk may have work.
 			continue
 		default:
 			g.fail(w, err)
@@ -233,13 +234,23 @@ func (g *Gateway) submit(w http.ResponseWriter, r *http.Request, p workforce.Per
 			writeError(w, http.StatusNotFound, "unknown_suite", "suite "+suiteID+" belongs to no open chunk of project "+project)
 			return
 		}
+		if isTimeout(err) && ctx.Err() == nil {
+			w.Header().Set("Retry-After", "2")
+			writeError(w, http.StatusServiceUnavailable, "busy", "the chunk did not answer in time; submit again, the answer is kept only once")
+			return
+		}
 		g.fail(w, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, res)
 }
 
+// updateTimeout bounds one Update round trip, so that a closing workflow never holds a request.
+const updateTimeout = 15 * time.Second
+
 func (g *Gateway) update(ctx context.Context, workflowID, name string, arg, result any) error {
+	ctx, cancel := context.WithTimeout(ctx, updateTimeout)
+	defer cancel()
 	h, err := g.app.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
 		WorkflowID: workflowID, UpdateName: name, Args: []any{arg}, WaitForStage: client.WorkflowUpdateStageCompleted,
 	})
@@ -323,6 +334,12 @@ func (g *Gateway) runningChunks(ctx context.Context, project string) ([]int, str
 	g.running[project] = runningCache{chunks: chunks, stage: stage, at: time.Now()}
 	g.mu.Unlock()
 	return chunks, stage, nil
+}
+
+// isTimeout reports an Update that did not complete in time.
+func isTimeout(err error) bool {
+	var dl *serviceerror.DeadlineExceeded
+	return errors.Is(err, context.DeadlineExceeded) || errors.As(err, &dl)
 }
 
 // isGone reports an Update sent to a chunk that has closed or never existed.

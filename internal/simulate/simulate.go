@@ -294,22 +294,41 @@ func (s *sim) call(ctx context.Context, p Person, method, path string, body, out
 	}
 	req.Header.Set("Authorization", "Bearer "+p.Token)
 	req.Header.Set("Content-Type", "application/json")
+	// People retry when the service is busy; the same submission is accepted at most once.
+	var lastErr error
+	for attempt := 0; attempt < 6; attempt++ {
+		if attempt > 0 {
+			sleep(ctx, time.Duration(attempt)*500*time.Millisecond)
+			if rd != nil {
+				b, _ := json.Marshal(body)
+				req.Body = io.NopCloser(bytes.NewReader(b))
+			}
+		}
+		status, data, err := s.do(req)
+		if err != nil {
+			lastErr = err
+			continue
+		}
+		if status >= 500 {
+			lastErr = fmt.Errorf("%s %s: HTTP %d: %s", method, path, status, data)
+			continue
+		}
+		if status == http.StatusOK && out != nil {
+			return status, json.Unmarshal(data, out)
+		}
+		return status, nil
+	}
+	return 0, lastErr
+}
+
+func (s *sim) do(req *http.Request) (int, []byte, error) {
 	resp, err := s.http.Do(req)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return resp.StatusCode, err
-	}
-	if resp.StatusCode == http.StatusOK && out != nil {
-		return resp.StatusCode, json.Unmarshal(data, out)
-	}
-	if resp.StatusCode >= 500 {
-		return resp.StatusCode, fmt.Errorf("%s %s: HTTP %d: %s", method, path, resp.StatusCode, data)
-	}
-	return resp.StatusCode, nil
+	return resp.StatusCode, data, err
 }
 
 func sleep(ctx context.Context, d time.Duration) {

@@ -1,0 +1,55 @@
+package activities
+
+import (
+	"context"
+	"time"
+
+	"github.com/labelflow/labelflow/internal/webhook"
+)
+
+// WebhookInput is one notification to a project's webhook.
+type WebhookInput struct {
+	ProjectID   string
+	Type        string // webhook.EventChunkDelivered | webhook.EventProjectCompleted
+	Chunk       *int
+	Items       int
+	ManifestKey string
+	At          time.Time // when the event happened (workflow time), so retries send the same body
+}
+
+// WebhookResult is the outcome of a notification, for status. A failing webhook never fails a
+// delivery: the labels are already in the client's bucket.
+type WebhookResult struct {
+	Sent     bool
+	Attempts int
+	Status   int
+	Err      string
+}
+
+// NotifyWebhook posts a signed event to the project's webhook, if it has one, retrying with
+// backoff. Receivers deduplicate with the X-LabelFlow-Delivery header, which is stable across
+// retries.
+func (a *Activities) NotifyWebhook(ctx context.Context, in WebhookInput) (WebhookResult, error) {
+	sp, err := LoadSpec(ctx, a.Store, in.ProjectID)
+	if err != nil {
+		return WebhookResult{}, err
+	}
+	hook := sp.Delivery.Webhook
+	if hook.URL == "" {
+		return WebhookResult{}, nil
+	}
+	secret, err := a.Targets.WebhookSecret(hook.Secret)
+	if err != nil {
+		return WebhookResult{Err: err.Error()}, nil
+	}
+	sender := webhook.Sender{MaxAttempts: 6}
+	out, err := sender.Send(ctx, hook.URL, secret, webhook.Event{
+		Type: in.Type, Project: in.ProjectID, Chunk: in.Chunk, Items: in.Items, ManifestKey: in.ManifestKey, At: in.At.UTC(),
+	})
+	res := WebhookResult{Sent: err == nil, Attempts: out.Attempts, Status: out.Status, Err: out.Err}
+	if err != nil && ctx.Err() != nil {
+		return res, ctx.Err()
+	}
+	a.Log.Info().Str("project", in.ProjectID).Str("event", in.Type).Bool("sent", res.Sent).Int("status", res.Status).Msg("webhook")
+	return res, nil
+}

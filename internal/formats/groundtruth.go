@@ -1,0 +1,249 @@
+package formats
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Ground Truth task types written in <attr>-metadata.type.
+const (
+	gtTextClassification           = "groundtruth/text-classification"
+	gtImageClassification          = "groundtruth/image-classification"
+	gtTextClassificationMultilabel = "groundtruth/text-classification-multilabel"
+	gtImageClassificationMultilbl  = "groundtruth/image-classification-multilabel"
+	gtObjectDetection              = "groundtruth/object-detection"
+	gtCustom                       = "groundtruth/custom"
+
+	// gtDateLayout is Ground Truth's creation-date: UTC, microseconds, no zone.
+	gtDateLayout = "2006-01-02T15:04:05.000000"
+	// gtDefaultDepth is the image depth written when the manifest gives none.
+	gtDefaultDepth = 3
+)
+
+// GroundTruthManifest writes lines as a SageMaker Ground Truth output manifest (JSON Lines, each
+// line ending in "\n") whose label attribute is attr. See GroundTruthLine.
+func GroundTruthManifest(lines []Line, attr string, taxonomy []string) ([]byte, error) {
+	if err := checkAttr(attr); err != nil {
+		return nil, err
+	}
+	idx := classIndex(taxonomy)
+	var out bytes.Buffer
+	for i, l := range lines {
+		b, err := groundTruthLine(l, attr, idx)
+		if err != nil {
+			return nil, lineError(l, i, "%v", err)
+		}
+		out.Write(b)
+		out.WriteByte('\n')
+	}
+	return out.Bytes(), nil
+}
+
+// GroundTruthLine returns the client's input line (Raw without "label" and "label-metadata",
+// fields in their original order) followed by <attr> and <attr>-metadata as Ground Truth writes
+// them. An input field already named <attr> or <attr>-metadata is replaced, as Ground Truth does.
+//
+//   - single-label: <attr> is the class index in the taxonomy; the metadata holds class-name,
+//     confidence, type (groundtruth/text-classification, or groundtruth/image-classification for
+//     lines with a source-ref), job-name, human-annotated and creation-date.
+//   - multi-label: <attr> is the list of class indexes; the metadata holds class-map and
+//     confidence-map (keyed by index, in the answer's order), type
+//     (groundtruth/text-classification-multilabel or groundtruth/image-classification-multilabel),
+//     job-name, human-annotated and creation-date.
+//   - bounding-box: <attr> is {"image_size":[{"width","height","depth"}],"annotations":[{"class_id",
+//     "left","top","width","height"}]}; the metadata holds objects (one confidence per box),
+//     class-map, type groundtruth/object-detection, job-name, human-annotated and creation-date.
+//     The image size comes from the line's width/height or image_size fields and is required.
+//   - any other type: <attr> is the answer as delivered and the metadata type is
+//     groundtruth/custom.
+//
+// job-name is "labeling-job/<project>"; human-annotated is always "yes" (every LabelFlow label is
+// given by people); creation-date is completed_at in UTC with microseconds. Per-class and per-box
+// confidences are the line's confidence: LabelFlow scores an answer as a whole.
+func GroundTruthLine(l Line, attr string, taxonomy []string) ([]byte, error) {
+	if err := checkAttr(attr); err != nil {
+		return nil, err
+	}
+	return groundTruthLine(l, attr, classIndex(taxonomy))
+}
+
+func checkAttr(attr string) error {
+	switch {
+	case attr == "":
+		return errors.New("ground truth: the label attribute name is empty")
+	case strings.Contains(attr, "-metadata"):
+		return fmt.Errorf("ground truth: the label attribute name %q may not contain \"-metadata\"", attr)
+	case strings.HasSuffix(attr, "-ref"):
+		return fmt.Errorf("ground truth: the label attribute name %q may not end in \"-ref\"", attr)
+	}
+	return nil
+}
+
+func groundTruthLine(l Line, attr string, idx map[string]int) ([]byte, error) {
+	fields, err := originalFields(l)
+	if err != nil {
+		return nil, err
+	}
+	metaAttr := attr + "-metadata"
+	out := make(object, 0, len(fields)+2)
+	for _, f := range fields {
+		if f.key != attr && f.key != metaAttr {
+			out = append(out, f)
+		}
+	}
+	value, meta, err := groundTruthLabel(l, idx)
+	if err != nil {
+		return nil, err
+	}
+	out.setRaw(attr, value)
+	mb, err := marshal(meta)
+	if err != nil {
+		return nil, err
+	}
+	out.setRaw(metaAttr, mb)
+	return marshal(out)
+}
+
+// groundTruthLabel returns the label value and its metadata.
+func groundTruthLabel(l Line, idx map[string]int) (json.RawMessage, object, error) {
+	image := l.SourceRef != ""
+	var meta object
+	common := func(typ string) {
+		_ = meta.set("type", typ)
+		_ = meta.set("job-name", "labeling-job/"+l.Meta.Project)
+		_ = meta.set("human-annotated", "yes")
+		_ = meta.set("creation-date", l.Meta.CompletedAt.UTC().Format(gtDateLayout))
+	}
+	lookup := func(class string) (int, error) {
+		i, ok := idx[class]
+		if !ok {
+			return 0, fmt.Errorf("class %q is not in the taxonomy", class)
+		}
+		return i, nil
+	}
+	switch l.Meta.Type {
+	case TypeSingleLabel:
+		class, err := decodeSingle(l)
+		if err != nil {
+			return nil, nil, err
+		}
+		i, err := lookup(class)
+		if err != nil {
+			return nil, nil, err
+		}
+		_ = meta.set("class-name", class)
+		_ = meta.set("confidence", l.Meta.Confidence)
+		typ := gtTextClassification
+		if image {
+			typ = gtImageClassification
+		}
+		common(typ)
+		return json.RawMessage(strconv.Itoa(i)), meta, nil
+
+	case TypeMultiLabel:
+		classes, err := decodeMulti(l)
+		if err != nil {
+			return nil, nil, err
+		}
+		indexes := make([]int, 0, len(classes))
+		var classMap, confMap object
+		seen := map[int]bool{}
+		for _, c := range classes {
+			i, err := lookup(c)
+			if err != nil {
+				return nil, nil, err
+			}
+			indexes = append(indexes, i)
+			if !seen[i] {
+				seen[i] = true
+				k := strconv.Itoa(i)
+				_ = classMap.set(k, c)
+				_ = confMap.set(k, l.Meta.Confidence)
+			}
+		}
+		_ = meta.set("class-map", orEmpty(classMap))
+		_ = meta.set("confidence-map", orEmpty(confMap))
+		typ := gtTextClassificationMultilabel
+		if image {
+			typ = gtImageClassificationMultilbl
+		}
+		common(typ)
+		v, err := marshal(indexes)
+		return v, meta, err
+
+	case TypeBoundingBox:
+		boxes, err := decodeBoxes(l)
+		if err != nil {
+			return nil, nil, err
+		}
+		size, ok, err := sizeOf(l)
+		if err != nil {
+			return nil, nil, err
+		}
+		if !ok {
+			return nil, nil, errors.New("the image size is unknown: the line needs width and height (or image_size) fields")
+		}
+		if size.Depth == 0 {
+			size.Depth = gtDefaultDepth
+		}
+		type gtSize struct {
+			Width  int `json:"width"`
+			Height int `json:"height"`
+			Depth  int `json:"depth"`
+		}
+		type gtAnnotation struct {
+			ClassID int         `json:"class_id"`
+			Left    json.Number `json:"left"`
+			Top     json.Number `json:"top"`
+			Width   json.Number `json:"width"`
+			Height  json.Number `json:"height"`
+		}
+		type gtObject struct {
+			Confidence float64 `json:"confidence"`
+		}
+		value := struct {
+			ImageSize   []gtSize       `json:"image_size"`
+			Annotations []gtAnnotation `json:"annotations"`
+		}{ImageSize: []gtSize{{size.Width, size.Height, size.Depth}}, Annotations: []gtAnnotation{}}
+		objects := []gtObject{}
+		var classMap object
+		seen := map[int]bool{}
+		for n, b := range boxes {
+			i, err := lookup(b.Label)
+			if err != nil {
+				return nil, nil, fmt.Errorf("boxes[%d]: %v", n, err)
+			}
+			value.Annotations = append(value.Annotations, gtAnnotation{i, b.Left, b.Top, b.Width, b.Height})
+			objects = append(objects, gtObject{l.Meta.Confidence})
+			if !seen[i] {
+				seen[i] = true
+				_ = classMap.set(strconv.Itoa(i), b.Label)
+			}
+		}
+		_ = meta.set("objects", objects)
+		_ = meta.set("class-map", orEmpty(classMap))
+		common(gtObjectDetection)
+		v, err := marshal(value)
+		return v, meta, err
+
+	default:
+		var c bytes.Buffer
+		if err := json.Compact(&c, l.Label); err != nil {
+			return nil, nil, fmt.Errorf("label: %v", err)
+		}
+		_ = meta.set("confidence", l.Meta.Confidence)
+		common(gtCustom)
+		return c.Bytes(), meta, nil
+	}
+}
+
+func orEmpty(o object) object {
+	if o == nil {
+		return object{}
+	}
+	return o
+}
