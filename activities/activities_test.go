@@ -3,6 +3,8 @@ package activities
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -12,6 +14,7 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/labelflow/labelflow/internal/devstack/devstacktest"
+	"github.com/labelflow/labelflow/internal/faultproxy"
 	"github.com/labelflow/labelflow/internal/label"
 	"github.com/labelflow/labelflow/internal/payout"
 	"github.com/labelflow/labelflow/internal/spec"
@@ -269,5 +272,86 @@ func TestFileProviderRecoversFromACrashBetweenMarkersAndBatch(t *testing.T) {
 	}
 	if batches != 1 || lines != 2 {
 		t.Fatalf("%d batch files with %d payouts, want one batch of two", batches, lines)
+	}
+}
+
+func TestDeliveryCompletesThroughAFaultyServer(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	at := time.Date(2026, 11, 10, 9, 0, 0, 0, time.UTC)
+	for c := 0; c < 2; c++ {
+		res := results(at)
+		if c == 1 {
+			res = res[:1] // the second chunk holds one item
+		}
+		if _, err := f.acts.RecordChunk(ctx, RecordChunkInput{ProjectID: "p1", Chunk: c, Results: res}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	proxy, err := faultproxy.Start(f.env.Stack.S3Endpoint, faultproxy.Faults{FailFirst: 2, Every: 3, DropEvery: 4, Methods: []string{"PUT", "POST"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer proxy.Close()
+	target := f.sp.Delivery
+	target.Endpoint, target.Prefix = proxy.URL, "faulty"
+	re := Redelivery{ID: "faulty", Target: &target}
+	// Activities are retried until they succeed, as the workflow's retry policy does.
+	retry := func(what string, fn func() error) {
+		t.Helper()
+		for attempt := 1; ; attempt++ {
+			err := fn()
+			if err == nil {
+				return
+			}
+			if attempt == 20 {
+				t.Fatalf("%s still failing after %d attempts: %v", what, attempt, err)
+			}
+		}
+	}
+	for c := 0; c < 2; c++ {
+		retry("deliver", func() error {
+			_, err := f.acts.DeliverChunk(ctx, DeliverChunkInput{ProjectID: "p1", Chunk: c, Redelivery: re})
+			return err
+		})
+	}
+	var res DeliveryManifestResult
+	retry("manifest", func() error {
+		var err error
+		res, err = f.acts.WriteDeliveryManifest(ctx, DeliveryManifestInput{ProjectID: "p1", Chunks: 2, CompletedAt: at, Redelivery: re})
+		return err
+	})
+	requests, n503, n500, dropped := proxy.Stats()
+	if n503 != 2 || n500 == 0 || dropped == 0 {
+		t.Fatalf("faults injected: %d requests, %d 503, %d 500, %d dropped", requests, n503, n500, dropped)
+	}
+	// Read back directly from the server: the manifest is exact.
+	direct, err := f.env.Profiles.Open(ctx, f.sp.Delivery)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := direct.Get(ctx, res.ManifestKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m DeliveryManifest
+	if err := json.Unmarshal(data, &m); err != nil {
+		t.Fatal(err)
+	}
+	if m.Items != 3 || len(m.Objects) != 3 {
+		t.Fatalf("manifest = %+v", m)
+	}
+	for _, o := range m.Objects {
+		obj, err := direct.Get(ctx, o.Key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256(obj)
+		if hex.EncodeToString(sum[:]) != o.SHA256 || int64(len(obj)) != o.Size {
+			t.Fatalf("%s differs from the manifest", o.Key)
+		}
+		if o.Kind == "labels" && bytes.Count(obj, []byte{'\n'}) != o.Items {
+			t.Fatalf("%s holds %d lines, manifest says %d", o.Key, bytes.Count(obj, []byte{'\n'}), o.Items)
+		}
 	}
 }
