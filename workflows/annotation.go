@@ -49,6 +49,9 @@ type ChunkState struct {
 	Submitted     map[string]string // suite id → worker, for refusing repeats
 	NextSuite     int
 	LeasesExpired int
+	// Facts are what validation knows of each item (image size, text length), for the types
+	// that need them; empty otherwise.
+	Facts []activities.ItemFacts `json:",omitempty"`
 }
 
 // chunk holds the running workflow's state and handlers.
@@ -58,6 +61,7 @@ type chunk struct {
 	typ      label.Type
 	updates  int
 	finished bool
+	ready    bool // what validation needs of the items is known
 }
 
 // ChunkWorkflow owns the annotation of one chunk: it leases task suites to annotators and
@@ -76,7 +80,11 @@ func ChunkWorkflow(ctx workflow.Context, in ChunkInput) (ChunkSummary, error) {
 	if c.in.Settings.MaxUpdatesPerRun <= 0 {
 		c.in.Settings.MaxUpdatesPerRun = DefaultMaxUpdatesPerRun
 	}
+	// Handlers first: an Update that arrives before its handler exists is refused as unknown.
 	if err := c.registerHandlers(ctx); err != nil {
+		return ChunkSummary{}, err
+	}
+	if err := c.loadFacts(ctx); err != nil {
 		return ChunkSummary{}, err
 	}
 
@@ -110,6 +118,31 @@ func ChunkWorkflow(ctx workflow.Context, in ChunkInput) (ChunkSummary, error) {
 		return ChunkSummary{}, err
 	}
 	return c.finish(ctx)
+}
+
+// loadFacts reads, once per chunk and before any claim, what validation needs of the items.
+func (c *chunk) loadFacts(ctx workflow.Context) error {
+	image, text := label.Needs(c.typ)
+	if (!image && !text) || c.st.Facts != nil {
+		c.ready = true
+		return nil
+	}
+	defer func() { c.ready = c.st.Facts != nil }()
+	actx := workflow.WithActivityOptions(ctx, ioActivityOptions(c.in.Settings.ActivityTaskQueue))
+	var a *activities.Activities
+	return workflow.ExecuteActivity(actx, a.ItemFacts, activities.ItemFactsInput{
+		ProjectID: c.in.Settings.ProjectID, Chunk: c.in.Chunk, ImageSize: image, TextLength: text,
+	}).Get(ctx, &c.st.Facts)
+}
+
+// item is what validation knows of item i.
+func (c *chunk) item(i int) label.Item {
+	it := label.Item{Taxonomy: c.in.Settings.Taxonomy}
+	if i < len(c.st.Facts) {
+		f := c.st.Facts[i]
+		it.Width, it.Height, it.TextLen = f.Width, f.Height, f.TextLen
+	}
+	return it
 }
 
 func (c *chunk) registerHandlers(ctx workflow.Context) error {
@@ -147,6 +180,9 @@ func (c *chunk) allFinal() bool {
 func (c *chunk) validateClaim(ctx workflow.Context, req ClaimRequest) error {
 	if c.finished {
 		return appErr(ErrNoWork, "chunk %d is complete", c.in.Chunk)
+	}
+	if !c.ready {
+		return appErr(ErrNoWork, "chunk %d is being prepared", c.in.Chunk)
 	}
 	if err := c.qualified(req.Worker); err != nil {
 		return err
@@ -394,7 +430,7 @@ func (c *chunk) validateSubmit(ctx workflow.Context, req SubmitRequest) error {
 			return appErr(ErrInvalidAnswer, "answers[%d].item: item %d is answered twice", n, a.Item)
 		}
 		seen[a.Item] = true
-		if err := c.typ.Validate(a.Answer, label.Item{Taxonomy: c.in.Settings.Taxonomy}); err != nil {
+		if err := c.typ.Validate(a.Answer, c.item(a.Item)); err != nil {
 			return appErr(ErrInvalidAnswer, "answers[%d] (item %d): %v", n, a.Item, err)
 		}
 	}

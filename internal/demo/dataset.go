@@ -84,3 +84,72 @@ delivery:
   per_arbitration: "0.10"
 `, id, IntakeBucket, chunkSize, lease, ClientBucket, endpoint, hook)
 }
+
+// BoxTaxonomy and the others are the demo taxonomies of the other annotation types.
+var (
+	BoxTaxonomy           = []string{"car", "person", "bicycle"}
+	TranscriptionTaxonomy = []string{"text"}
+)
+
+// BoxDataset builds n images of declared size with known boxes (a `truth` field), so that box
+// answers can be checked against the image without reading it.
+func BoxDataset(n int, seed uint64) []byte {
+	rng := rand.New(rand.NewPCG(seed, 11))
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	for i := 0; i < n; i++ {
+		w, h := 640, 480
+		var boxes []map[string]any
+		for k := 0; k < 1+rng.IntN(3); k++ {
+			// Boxes sit in separate columns so that two of them never overlap much.
+			bw, bh := 60+rng.IntN(120), 60+rng.IntN(200)
+			left := k*210 + rng.IntN(210-min(bw, 200)+1)
+			boxes = append(boxes, map[string]any{"label": BoxTaxonomy[rng.IntN(len(BoxTaxonomy))],
+				"left": min(left, w-bw), "top": rng.IntN(h - bh), "width": bw, "height": bh})
+		}
+		_ = enc.Encode(map[string]any{"id": fmt.Sprintf("street-%05d", i+1),
+			"source-ref": fmt.Sprintf("s3://%s/acme/street/%05d.jpg", IntakeBucket, i+1),
+			"width":      w, "height": h, "truth": map[string]any{"boxes": boxes}})
+	}
+	return b.Bytes()
+}
+
+// TranscriptionDataset builds n receipt images with known text.
+func TranscriptionDataset(n int, seed uint64) []byte {
+	rng := rand.New(rand.NewPCG(seed, 13))
+	shops := []string{"Duka la Mama", "Kigali Fresh", "Lagos Market", "Accra Books", "Addis Coffee"}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	for i := 0; i < n; i++ {
+		text := fmt.Sprintf("%s receipt %04d total %d.%02d", shops[rng.IntN(len(shops))], rng.IntN(10000), 100+rng.IntN(9000), rng.IntN(100))
+		_ = enc.Encode(map[string]any{"id": fmt.Sprintf("receipt-%05d", i+1),
+			"source-ref": fmt.Sprintf("s3://%s/acme/receipts/%05d.png", IntakeBucket, i+1), "truth": map[string]string{"text": text}})
+	}
+	return b.Bytes()
+}
+
+// TypedSpecYAML is a project spec for annotation type typ on the manifest at key.
+func TypedSpecYAML(id, typ string, taxonomy []string, key, endpoint string, chunkSize int, formats []string) string {
+	return fmt.Sprintf(`id: %s
+client: acme
+source: s3://%s/%s
+annotation:
+  type: %s
+  taxonomy: [%s]
+  instructions: Label every item as the guidelines say.
+chunk_size: %d
+suite_size: 10
+lease: 1m
+delivery:
+  bucket: %s
+  prefix: labelflow/
+  region: us-east-1
+  endpoint: %s
+  credentials: dev
+  formats: [%s]
+pay:
+  currency: KES
+  per_annotation: "5"
+  per_arbitration: "12"
+`, id, IntakeBucket, key, typ, strings.Join(taxonomy, ", "), chunkSize, ClientBucket, endpoint, strings.Join(formats, ", "))
+}

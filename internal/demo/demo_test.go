@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -28,7 +29,9 @@ import (
 	"github.com/labelflow/labelflow/activities"
 	"github.com/labelflow/labelflow/config"
 	"github.com/labelflow/labelflow/internal/app"
+	"github.com/labelflow/labelflow/internal/label"
 	"github.com/labelflow/labelflow/internal/logging"
+	"github.com/labelflow/labelflow/internal/simulate"
 	"github.com/labelflow/labelflow/internal/spec"
 	"github.com/labelflow/labelflow/internal/webhook"
 	"github.com/labelflow/labelflow/workers"
@@ -607,5 +610,112 @@ func mustJSON(t *testing.T, data []byte, v any) {
 	t.Helper()
 	if err := json.Unmarshal(data, v); err != nil {
 		t.Fatalf("decode %.200s: %v", data, err)
+	}
+}
+
+func TestBoxAndTranscriptionProjects(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cases := []struct {
+		id, typ string
+		tax     []string
+		data    []byte
+		formats []string
+	}{
+		{"it-boxes", label.BoundingBoxName, BoxTaxonomy, BoxDataset(60, 5), []string{"jsonl", "coco", "groundtruth", "labelstudio"}},
+		{"it-receipts", label.TranscriptionName, TranscriptionTaxonomy, TranscriptionDataset(60, 6), []string{"jsonl", "csv"}},
+	}
+	for _, c := range cases {
+		t.Run(c.typ, func(t *testing.T) {
+			a := env.App
+			key := "acme/" + c.id + ".manifest"
+			if err := a.Store.PutIn(ctx, IntakeBucket, key, c.data); err != nil {
+				t.Fatal(err)
+			}
+			p, err := spec.Parse(c.id+".yaml", []byte(TypedSpecYAML(c.id, c.typ, c.tax, key, env.Cfg.StoreEndpoint, 25, c.formats)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := a.Launch(ctx, p); err != nil {
+				t.Fatal(err)
+			}
+			o := simulate.Options{GatewayURL: env.GatewayURL, Project: c.id, Annotators: 6, Reviewers: 2, Accuracy: 0.8,
+				ReviewerAccuracy: 0.95, Seed: 9, Idle: 50 * time.Millisecond}
+			crowd := simulate.Crowd(o)
+			if err := simulate.Register(ctx, a.Roster, crowd); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := simulate.Run(ctx, o, a.Store, crowd); err != nil {
+				t.Fatal(err)
+			}
+			v, err := WaitProject(ctx, a, c.id, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if v.Done.Delivered != 60 || v.Done.Arbitrated == 0 || v.Done.Agreed == 0 {
+				t.Fatalf("status = %+v", v.Done)
+			}
+			m, verified, err := VerifyDelivery(ctx, a, p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if verified != 3+1+len(c.formats)-1 {
+				t.Fatalf("%d objects verified, manifest %+v", verified, m.Objects)
+			}
+			s3c := clientReader(t)
+			truth := map[string]json.RawMessage{}
+			for _, l := range bytes.Split(bytes.TrimSpace(c.data), []byte{'\n'}) {
+				var line struct {
+					ID    string          `json:"id"`
+					Truth json.RawMessage `json:"truth"`
+				}
+				mustJSON(t, l, &line)
+				truth[line.ID] = line.Truth
+			}
+			typ, _ := label.Lookup(c.typ)
+			right := 0
+			for _, o := range m.Objects {
+				data := readObject(t, s3c, o.Key)
+				switch o.Kind {
+				case "labels":
+					for _, l := range bytes.Split(bytes.TrimSpace(data), []byte{'\n'}) {
+						var line struct {
+							ID    string          `json:"id"`
+							Label json.RawMessage `json:"label"`
+						}
+						mustJSON(t, l, &line)
+						if err := typ.Validate(line.Label, label.Item{Taxonomy: c.tax, Width: 640, Height: 480}); err != nil {
+							t.Fatalf("%s: delivered label %s is invalid: %v", line.ID, line.Label, err)
+						}
+						if label.Agree(typ, line.Label, truth[line.ID], 0) {
+							right++
+						}
+					}
+				case "coco":
+					var coco struct {
+						Images      []struct{ ID, Width, Height int }
+						Categories  []struct{ ID int }
+						Annotations []struct {
+							ID      int
+							ImageID int `json:"image_id"`
+							BBox    []float64
+							Area    float64
+						}
+					}
+					mustJSON(t, data, &coco)
+					if len(coco.Images) != 60 || len(coco.Categories) != 3 || len(coco.Annotations) < 60 || coco.Images[59].ID != 60 || coco.Images[0].Width != 640 {
+						t.Fatalf("coco: %d images, %d categories, %d annotations", len(coco.Images), len(coco.Categories), len(coco.Annotations))
+					}
+					for _, an := range coco.Annotations {
+						if len(an.BBox) != 4 || math.Abs(an.Area-an.BBox[2]*an.BBox[3]) > 0.01 || an.ImageID < 1 || an.ImageID > 60 {
+							t.Fatalf("coco annotation %+v", an)
+						}
+					}
+				}
+			}
+			if right < 50 {
+				t.Errorf("only %d of 60 delivered labels agree with the truth", right)
+			}
+		})
 	}
 }

@@ -50,6 +50,9 @@ func init() { Register(BoundingBox{}) }
 
 func (BoundingBox) Name() string { return BoundingBoxName }
 
+// NeedsImageSize: boxes are checked against the image's width and height.
+func (BoundingBox) NeedsImageSize() {}
+
 func (BoundingBox) CheckTaxonomy(taxonomy []string) error { return checkClasses(taxonomy) }
 
 func (BoundingBox) Validate(a Answer, item Item) error {

@@ -43,6 +43,19 @@ type Type interface {
 	Canonical(a Answer) Answer
 }
 
+// ImageSized is implemented by types whose answers must fit inside the image.
+type ImageSized interface{ NeedsImageSize() }
+
+// TextSpanned is implemented by types whose answers point into the item's text.
+type TextSpanned interface{ NeedsTextLength() }
+
+// Needs says what validation must know of each item for type t.
+func Needs(t Type) (imageSize, textLength bool) {
+	_, imageSize = t.(ImageSized)
+	_, textLength = t.(TextSpanned)
+	return
+}
+
 // Agree reports whether two answers agree at the threshold (the type's default when threshold <= 0).
 func Agree(t Type, a, b Answer, threshold float64) bool {
 	if threshold <= 0 {

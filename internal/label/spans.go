@@ -33,6 +33,9 @@ func init() { Register(Spans{}) }
 
 func (Spans) Name() string { return SpansName }
 
+// NeedsTextLength: spans are checked against the length of the item's text.
+func (Spans) NeedsTextLength() {}
+
 func (Spans) CheckTaxonomy(taxonomy []string) error { return checkClasses(taxonomy) }
 
 func (Spans) Validate(a Answer, item Item) error {

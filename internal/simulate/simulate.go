@@ -141,7 +141,7 @@ func Run(ctx context.Context, o Options, st *store.Store, crowd []Person) (Stats
 	if o.Idle == 0 {
 		o.Idle = 100 * time.Millisecond
 	}
-	s := &sim{o: o, store: st, http: &http.Client{Timeout: time.Minute}, truth: map[int]map[string]string{}}
+	s := &sim{o: o, store: st, http: &http.Client{Timeout: time.Minute}, truth: map[int]map[string]known{}}
 	var wg sync.WaitGroup
 	errs := make(chan error, len(crowd))
 	for i, p := range crowd {
@@ -166,7 +166,13 @@ type sim struct {
 	stats Stats
 
 	mu    sync.Mutex
-	truth map[int]map[string]string // chunk → item id → true answer (JSON)
+	truth map[int]map[string]known // chunk → item id → what the simulator knows of the item
+}
+
+// known is an item's true answer (JSON) and what a person sees of it.
+type known struct {
+	truth json.RawMessage
+	info  itemInfo
 }
 
 func (s *sim) work(ctx context.Context, p Person, rng *rand.Rand) error {
@@ -206,11 +212,12 @@ func (s *sim) work(ctx context.Context, p Person, rng *rand.Rand) error {
 		}
 		chunk, _ := workflows.ParseSuiteID(suite.ID)
 		for _, t := range suite.Tasks {
-			truth, err := s.truthOf(ctx, chunk, t.ItemID)
+			k, err := s.truthOf(ctx, chunk, t.ItemID)
 			if err != nil {
 				return err
 			}
-			body.Answers = append(body.Answers, workflows.TaskAnswer{Item: t.Item, Answer: answer(rng, truth, suite.Taxonomy, acc)})
+			body.Answers = append(body.Answers, workflows.TaskAnswer{Item: t.Item,
+				Answer: noisyAnswer(rng, suite.AnnotationType, k.truth, suite.Taxonomy, acc, k.info)})
 		}
 		if s.o.Think > 0 {
 			sleep(ctx, s.o.Think)
@@ -233,52 +240,37 @@ func (s *sim) work(ctx context.Context, p Person, rng *rand.Rand) error {
 	return nil
 }
 
-// answer is the truth with probability acc, otherwise another class chosen at random.
-func answer(rng *rand.Rand, truth string, taxonomy []string, acc float64) json.RawMessage {
-	pick := truth
-	if truth == "" || rng.Float64() >= acc {
-		var others []string
-		for _, c := range taxonomy {
-			if c != truth {
-				others = append(others, c)
-			}
-		}
-		pick = others[rng.IntN(len(others))]
-	}
-	b, _ := json.Marshal(pick)
-	return b
-}
-
-func (s *sim) truthOf(ctx context.Context, chunk int, itemID string) (string, error) {
-	if s.o.Truth != nil {
-		return s.o.Truth[itemID], nil
-	}
+func (s *sim) truthOf(ctx context.Context, chunk int, itemID string) (known, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if m, ok := s.truth[chunk]; ok {
-		return m[itemID], nil
-	}
-	data, err := s.store.Get(ctx, activities.ChunkKey(s.o.Project, chunk))
-	if err != nil {
-		return "", err
-	}
-	items, err := manifest.ReadChunk(data)
-	if err != nil {
-		return "", err
-	}
-	m := map[string]string{}
-	for _, it := range items {
-		var line struct {
-			Truth string `json:"truth"`
+	m, ok := s.truth[chunk]
+	if !ok {
+		data, err := s.store.Get(ctx, activities.ChunkKey(s.o.Project, chunk))
+		if err != nil {
+			return known{}, err
 		}
-		if json.Unmarshal(it.Data, &line) == nil {
-			m[it.ID] = line.Truth
+		items, err := manifest.ReadChunk(data)
+		if err != nil {
+			return known{}, err
 		}
+		m = map[string]known{}
+		for _, it := range items {
+			var line struct {
+				Truth  json.RawMessage `json:"truth"`
+				Width  float64         `json:"width"`
+				Height float64         `json:"height"`
+			}
+			_ = json.Unmarshal(it.Data, &line)
+			m[it.ID] = known{truth: line.Truth, info: itemInfo{Width: line.Width, Height: line.Height, Text: it.Source}}
+		}
+		s.truth[chunk] = m
 	}
-	s.truth[chunk] = m
-	return m[itemID], nil
+	k := m[itemID]
+	if s.o.Truth != nil {
+		k.truth = marshal(s.o.Truth[itemID])
+	}
+	return k, nil
 }
-
 func (s *sim) call(ctx context.Context, p Person, method, path string, body, out any) (int, error) {
 	var rd io.Reader
 	if body != nil {
