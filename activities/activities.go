@@ -51,6 +51,9 @@ func ResultsKey(project string, chunk int) string {
 	return fmt.Sprintf("projects/%s/results/chunk-%06d.jsonl", project, chunk)
 }
 
+// ResultsPrefix lists a project's recorded results.
+func ResultsPrefix(project string) string { return fmt.Sprintf("projects/%s/results/", project) }
+
 // ReceiptKey records what was delivered for a chunk.
 func ReceiptKey(project string, chunk int) string {
 	return fmt.Sprintf("projects/%s/deliveries/chunk-%06d.json", project, chunk)

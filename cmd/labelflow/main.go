@@ -27,6 +27,9 @@ Operations:
   labelflow project list [--json]
   labelflow delivery redeliver PROJECT [--to PROFILE] [--bucket B] [--prefix P]
                                             deliver stored results again, nothing re-annotated
+  labelflow project annotations ID --csv    every raw answer as task,worker,label
+  labelflow quality aggregate --in answers.csv [--truth truth.csv] --method mv|ds|policy|best [--out labels.csv]
+  labelflow quality compare                 accuracy of mv, ds, policy and best on synthetic crowds
   labelflow simulate --project ID [--annotators 20] [--reviewers 3] [--accuracy 0.85]
 
 Finance:
@@ -61,6 +64,7 @@ func main() {
 		"simulate":  func(ctx context.Context, c config.Config, a []string) error { return simulateCmd(ctx, c, log, a) },
 		"payroll":   func(ctx context.Context, c config.Config, a []string) error { return payrollCmd(ctx, c, log, a) },
 		"delivery":  func(ctx context.Context, c config.Config, a []string) error { return deliveryCmd(ctx, c, log, a) },
+		"quality":   func(ctx context.Context, c config.Config, a []string) error { return qualityCmd(ctx, c, log, a) },
 		"dev":       func(ctx context.Context, c config.Config, a []string) error { return devCmd(ctx, c, log, a) },
 		"demo":      func(ctx context.Context, c config.Config, a []string) error { return demoCmd(ctx, c, log, a) },
 		"bench":     func(ctx context.Context, c config.Config, a []string) error { return benchCmd(ctx, c, log, a) },

@@ -128,6 +128,20 @@ func projectCmd(ctx context.Context, cfg config.Config, log zerolog.Logger, args
 		}
 		printStatus(os.Stdout, v)
 		return nil
+	case "annotations":
+		fs := newFlags("project annotations")
+		_ = fs.Bool("csv", true, "CSV in the common crowd format (the only format)")
+		id, rest := firstArg(args[1:])
+		if err := fs.Parse(rest); err != nil || id == "" {
+			fmt.Fprintln(os.Stderr, "usage: labelflow project annotations ID --csv")
+			return errUsage
+		}
+		a, err := app.Open(ctx, cfg, log)
+		if err != nil {
+			return err
+		}
+		defer a.Close()
+		return annotationsCSV(ctx, a, id)
 	case "list":
 		fs := newFlags("project list")
 		asJSON := fs.Bool("json", false, "print JSON")
