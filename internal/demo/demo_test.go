@@ -227,6 +227,32 @@ func TestWholeProjectThroughTheRealStack(t *testing.T) {
 		t.Fatalf("ledger total %d, payroll total %d, want %d", total, sum.PayrollTotal["USD"], want)
 	}
 
+	// Each person reads their statement through the gateway, and only their own.
+	crowd := simulate.Crowd(simulate.Options{Project: "it-whole", Annotators: 8, Reviewers: 3})
+	var list struct {
+		Statements []struct {
+			Month  string
+			Totals map[string]int64
+		}
+	}
+	mustJSON(t, call(t, crowd[0].Token, "GET", env.GatewayURL+"/v1/me/statements", nil, 200, ""), &list)
+	if len(list.Statements) != 1 || list.Statements[0].Month != sum.Month || list.Statements[0].Totals["USD"] == 0 {
+		t.Fatalf("statements = %+v", list)
+	}
+	var st activities.Statement
+	mustJSON(t, call(t, crowd[0].Token, "GET", env.GatewayURL+"/v1/me/statements/"+sum.Month, nil, 200, ""), &st)
+	var owed int64
+	for _, l := range st.Lines {
+		owed += l.Amount
+		if l.Project != "it-whole" || l.Count == 0 {
+			t.Fatalf("statement line %+v", l)
+		}
+	}
+	if st.Worker != crowd[0].ID || owed != st.Totals["USD"] {
+		t.Fatalf("statement = %+v", st)
+	}
+	call(t, crowd[0].Token, "GET", env.GatewayURL+"/v1/me/statements/1999-01", nil, 404, "not_found")
+
 	// A second payroll run of the month pays nothing new.
 	again, err := RunAndApprovePayroll(ctx, env.App, sum.Month, "finance-second-run")
 	if err != nil {

@@ -55,6 +55,8 @@ func (g *Gateway) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, map[string]string{"status": "ok"}) })
 	mux.HandleFunc("GET /v1/me", g.auth(g.me))
+	mux.HandleFunc("GET /v1/me/statements", g.auth(g.statements))
+	mux.HandleFunc("GET /v1/me/statements/{month}", g.auth(g.statement))
 	mux.HandleFunc("GET /v1/projects/{project}", g.auth(g.project))
 	mux.HandleFunc("POST /v1/projects/{project}/claim", g.auth(g.claim))
 	mux.HandleFunc("POST /v1/projects/{project}/suites/{suite}/submit", g.auth(g.submit))
@@ -99,6 +101,60 @@ type Me struct {
 
 func (g *Gateway) me(w http.ResponseWriter, _ *http.Request, p workforce.Person) {
 	writeJSON(w, http.StatusOK, Me{ID: p.ID, Name: p.Name, Country: p.Country, Role: p.Role, Skills: p.Skills, Languages: p.Languages, PayoutMethod: p.PayoutMethod})
+}
+
+// StatementRef points at one month's statement.
+type StatementRef struct {
+	Month  string           `json:"month"`
+	Totals map[string]int64 `json:"totals"` // currency → minor units
+}
+
+// statements lists the months a person has a statement for, newest first.
+func (g *Gateway) statements(w http.ResponseWriter, r *http.Request, p workforce.Person) {
+	ctx := r.Context()
+	var months []string
+	err := g.app.Store.List(ctx, "finance/payroll/", func(key string, _ int64) error {
+		// finance/payroll/<month>/statements/<person>.json
+		parts := strings.Split(key, "/")
+		if len(parts) == 5 && parts[3] == "statements" && parts[4] == p.ID+".json" {
+			months = append(months, parts[2])
+		}
+		return nil
+	})
+	if err != nil {
+		g.fail(w, err)
+		return
+	}
+	out := []StatementRef{}
+	for i := len(months) - 1; i >= 0; i-- {
+		var st activities.Statement
+		if err := g.app.Store.GetJSON(ctx, activities.StatementKey(months[i], p.ID), &st); err != nil {
+			g.fail(w, err)
+			return
+		}
+		out = append(out, StatementRef{Month: months[i], Totals: st.Totals})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"statements": out})
+}
+
+// statement returns one month's statement: every line with its project, kind of work, count,
+// rate total and time.
+func (g *Gateway) statement(w http.ResponseWriter, r *http.Request, p workforce.Person) {
+	month := r.PathValue("month")
+	if !workflows.ValidMonth(month) {
+		writeError(w, http.StatusBadRequest, "invalid_request", "month must be YYYY-MM, got "+month)
+		return
+	}
+	var st activities.Statement
+	if err := g.app.Store.GetJSON(r.Context(), activities.StatementKey(month, p.ID), &st); err != nil {
+		if strings.Contains(err.Error(), "object not found") {
+			writeError(w, http.StatusNotFound, "not_found", "no statement for "+month+" yet")
+			return
+		}
+		g.fail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, st)
 }
 
 // ProjectBrief is what a worker sees of a project.
