@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -160,7 +161,7 @@ func TestRecordAndDeliverAreIdempotent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r1 != r2 || r1.Items != 2 || r1.Key != "out/p1/labels/chunk-000000.jsonl" {
+	if !reflect.DeepEqual(r1, r2) || r1.Items != 2 || r1.Key != "out/p1/labels/chunk-000000.jsonl" {
 		t.Fatalf("receipts %+v / %+v", r1, r2)
 	}
 	// The manifest waits for every chunk.

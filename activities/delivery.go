@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -44,8 +45,16 @@ type DeliverChunkInput struct {
 // Redelivery names a re-delivery of stored results: its own receipts, and optionally another
 // target. The zero value is the project's own delivery.
 type Redelivery struct {
-	ID     string         // "" for the project's own delivery
-	Target *spec.Delivery // nil: the project's delivery target
+	ID      string         // "" for the project's own delivery
+	Target  *spec.Delivery // nil: the project's delivery target
+	Formats []string       // nil: the project's formats
+}
+
+func (r Redelivery) formats(sp spec.Project) []string {
+	if r.Formats != nil {
+		return r.Formats
+	}
+	return sp.Delivery.Formats
 }
 
 func (r Redelivery) target(sp spec.Project) spec.Delivery {
@@ -65,6 +74,8 @@ type DeliveryReceipt struct {
 	// Agreed and Arbitrated say how the chunk's labels were reached.
 	Agreed     int `json:"agreed"`
 	Arbitrated int `json:"arbitrated"`
+	// Extra lists the chunk's other delivered objects (Ground Truth annotation files).
+	Extra []ManifestObject `json:"extra,omitempty"`
 }
 
 // ReceiptPrefix lists a project's delivery receipts.
@@ -102,6 +113,11 @@ func (a *Activities) DeliverChunk(ctx context.Context, in DeliverChunkInput) (De
 	}
 	r := DeliveryReceipt{Chunk: in.Chunk, Key: key, SHA256: sum, Size: int64(len(data)), Items: bytes.Count(data, []byte{'\n'}),
 		Agreed: in.Agreed, Arbitrated: in.Arbitrated}
+	if slices.Contains(in.Redelivery.formats(sp), spec.FormatGroundTruth) {
+		if r.Extra, err = a.deliverGroundTruthAnnotations(ctx, b, sp, target, in.Chunk, data); err != nil {
+			return DeliveryReceipt{}, err
+		}
+	}
 	if in.Redelivery.ID != "" {
 		var original DeliveryReceipt
 		if err := a.Store.GetJSON(ctx, ReceiptKey(in.ProjectID, in.Chunk), &original); err == nil {
@@ -150,6 +166,11 @@ type DeliveryManifestResult struct {
 	Items       int
 }
 
+// CompletionKey is the marker written after the manifest.
+func CompletionKey(prefix, project string) string {
+	return DeliveryPrefix(prefix, project) + "_COMPLETE"
+}
+
 // ManifestKey is where the manifest lands in the client's bucket.
 func ManifestKey(prefix, project string) string {
 	return DeliveryPrefix(prefix, project) + "manifest.json"
@@ -177,6 +198,7 @@ func (a *Activities) WriteDeliveryManifest(ctx context.Context, in DeliveryManif
 			return DeliveryManifestResult{}, err
 		}
 		m.Objects = append(m.Objects, ManifestObject{Key: r.Key, Kind: "labels", SHA256: r.SHA256, Size: r.Size, Items: r.Items})
+		m.Objects = append(m.Objects, r.Extra...)
 		m.Items += r.Items
 	}
 	rejects, err := a.Store.Get(ctx, rejectsKey(in.ProjectID))
@@ -190,7 +212,7 @@ func (a *Activities) WriteDeliveryManifest(ctx context.Context, in DeliveryManif
 	}
 	m.Rejects = bytes.Count(rejects, []byte{'\n'})
 	m.Objects = append(m.Objects, ManifestObject{Key: rkey, Kind: "rejects", SHA256: rsum, Size: int64(len(rejects)), Items: m.Rejects})
-	for _, f := range sp.Delivery.Formats {
+	for _, f := range in.Redelivery.formats(sp) {
 		if f == spec.FormatJSONL {
 			continue // the labels objects are the JSON Lines delivery
 		}
@@ -208,7 +230,14 @@ func (a *Activities) WriteDeliveryManifest(ctx context.Context, in DeliveryManif
 		return DeliveryManifestResult{}, err
 	}
 	key := ManifestKey(target.Prefix, sp.ID)
-	if _, err := b.Put(ctx, key, append(data, '\n'), "application/json"); err != nil {
+	manifestSum, err := b.Put(ctx, key, append(data, '\n'), "application/json")
+	if err != nil {
+		return DeliveryManifestResult{}, err
+	}
+	// The completion marker comes after the manifest: a client that sees it knows the manifest,
+	// and so every object it names, is in place.
+	marker := fmt.Sprintf("{\"manifest\":%q,\"sha256\":%q,\"completed_at\":%q}\n", key, manifestSum, m.CompletedAt.Format(time.RFC3339Nano))
+	if _, err := b.Put(ctx, CompletionKey(target.Prefix, sp.ID), []byte(marker), "application/json"); err != nil {
 		return DeliveryManifestResult{}, err
 	}
 	return DeliveryManifestResult{ManifestKey: key, Objects: len(m.Objects), Items: m.Items}, nil

@@ -73,7 +73,7 @@ func (a *Activities) encodeFormat(ctx context.Context, w io.Writer, sp spec.Proj
 			}
 			var out []byte
 			if format == spec.FormatGroundTruth {
-				out, err = formats.GroundTruthManifest(lines, sp.Delivery.LabelAttribute, tax)
+				out, err = formats.GroundTruthManifest(lines, labelAttribute(sp), tax)
 			} else if out, err = formats.CSV(lines); err == nil && c > 0 {
 				out = out[bytes.IndexByte(out, '\n')+1:] // the header is written once
 			}
@@ -203,4 +203,84 @@ func (a *Activities) encodeCOCO(ctx context.Context, w io.Writer, sp spec.Projec
 	}
 	_, err := io.WriteString(w, "]}\n")
 	return images, err
+}
+
+// deliverGroundTruthAnnotations writes, beside the Ground Truth output manifest, the chunk's
+// individual answers (annotations/worker-response) and consolidated labels
+// (annotations/consolidated-annotation), one file per chunk rather than one per item.
+func (a *Activities) deliverGroundTruthAnnotations(ctx context.Context, b *clientbucket.Bucket, sp spec.Project, target spec.Delivery, chunk int, results []byte) ([]ManifestObject, error) {
+	lines, err := formats.ParseLines(results)
+	if err != nil {
+		return nil, invalidInput("results of chunk %d: %v", chunk, err)
+	}
+	attr := labelAttribute(sp)
+	type answer struct {
+		WorkerID       string                     `json:"workerId"`
+		AnswerContent  map[string]json.RawMessage `json:"answerContent"`
+		SubmissionTime string                     `json:"submissionTime"`
+	}
+	type response struct {
+		DatasetObjectID string   `json:"datasetObjectId"`
+		Answers         []answer `json:"answers"`
+	}
+	type consolidated struct {
+		DatasetObjectID        string `json:"datasetObjectId"`
+		ConsolidatedAnnotation struct {
+			Content map[string]json.RawMessage `json:"content"`
+		} `json:"consolidatedAnnotation"`
+	}
+	var responses []response
+	var merged []consolidated
+	for i, l := range lines {
+		r := response{DatasetObjectID: l.ID}
+		at := l.Meta.CompletedAt.UTC().Format("2006-01-02T15:04:05.000Z")
+		for j, w := range l.Meta.Annotators {
+			if j < len(l.Meta.Answers) {
+				r.Answers = append(r.Answers, answer{WorkerID: w, AnswerContent: map[string]json.RawMessage{attr: l.Meta.Answers[j]}, SubmissionTime: at})
+			}
+		}
+		if l.Meta.Reviewer != "" {
+			r.Answers = append(r.Answers, answer{WorkerID: l.Meta.Reviewer, AnswerContent: map[string]json.RawMessage{attr: l.Label}, SubmissionTime: at})
+		}
+		responses = append(responses, r)
+		gt, err := formats.GroundTruthLine(l, attr, sp.Annotation.Taxonomy)
+		if err != nil {
+			return nil, invalidInput("chunk %d line %d: %v", chunk, i+1, err)
+		}
+		var fields map[string]json.RawMessage
+		if err := json.Unmarshal(gt, &fields); err != nil {
+			return nil, err
+		}
+		c := consolidated{DatasetObjectID: l.ID}
+		c.ConsolidatedAnnotation.Content = map[string]json.RawMessage{attr: fields[attr], attr + "-metadata": fields[attr+"-metadata"]}
+		merged = append(merged, c)
+	}
+	root := DeliveryPrefix(target.Prefix, sp.ID)
+	var out []ManifestObject
+	for _, f := range []struct {
+		key, kind string
+		v         any
+	}{
+		{fmt.Sprintf("%sannotations/worker-response/iteration-1/chunk-%06d.json", root, chunk), "groundtruth-worker-response", responses},
+		{fmt.Sprintf("%sannotations/consolidated-annotation/consolidation-response/iteration-1/chunk-%06d.json", root, chunk), "groundtruth-consolidated", merged},
+	} {
+		data, err := json.Marshal(f.v)
+		if err != nil {
+			return nil, err
+		}
+		sum, err := b.Put(ctx, f.key, append(data, '\n'), "application/json")
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ManifestObject{Key: f.key, Kind: f.kind, SHA256: sum, Size: int64(len(data) + 1), Items: len(lines)})
+	}
+	return out, nil
+}
+
+// labelAttribute is the Ground Truth attribute name; specs stored before it existed use "label".
+func labelAttribute(sp spec.Project) string {
+	if sp.Delivery.LabelAttribute == "" {
+		return "label"
+	}
+	return sp.Delivery.LabelAttribute
 }

@@ -406,7 +406,7 @@ Where to look:
 }
 
 func deliveryCmd(ctx context.Context, cfg config.Config, log zerolog.Logger, args []string) error {
-	usage := "usage: labelflow delivery redeliver PROJECT [--to PROFILE] [--bucket B] [--prefix P] [--region R] [--endpoint URL]"
+	usage := "usage: labelflow delivery redeliver PROJECT [--format F]... [--to PROFILE] [--bucket B] [--prefix P] [--region R] [--endpoint URL]"
 	if len(args) < 2 || args[0] != "redeliver" {
 		fmt.Fprintln(os.Stderr, usage)
 		return errUsage
@@ -417,6 +417,11 @@ func deliveryCmd(ctx context.Context, cfg config.Config, log zerolog.Logger, arg
 	prefix := fs.String("prefix", "", "prefix (default: the project's)")
 	region := fs.String("region", "", "region (default: the project's)")
 	endpoint := fs.String("endpoint", "", "S3 endpoint (default: the project's)")
+	var formats []string
+	fs.Func("format", "a format to deliver (repeatable; default: the project's): jsonl, groundtruth, csv, labelstudio, coco", func(s string) error {
+		formats = append(formats, s)
+		return nil
+	})
 	project, rest := firstArg(args[1:])
 	if err := fs.Parse(rest); err != nil || project == "" {
 		fmt.Fprintln(os.Stderr, usage)
@@ -441,7 +446,7 @@ func deliveryCmd(ctx context.Context, cfg config.Config, log zerolog.Logger, arg
 		}
 		target = &d
 	}
-	wid, err := a.Redeliver(ctx, project, target)
+	wid, err := a.Redeliver(ctx, project, target, formats)
 	if err != nil {
 		return err
 	}

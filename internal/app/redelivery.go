@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"slices"
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
@@ -18,7 +19,7 @@ import (
 // Redeliver starts a re-delivery of a completed project's stored results to target (the
 // project's own target when nil). It returns the re-delivery's workflow id. The same request
 // twice is the same re-delivery.
-func (a *App) Redeliver(ctx context.Context, project string, target *spec.Delivery) (string, error) {
+func (a *App) Redeliver(ctx context.Context, project string, target *spec.Delivery, formats []string) (string, error) {
 	v, err := a.ProjectStatus(ctx, project)
 	if err != nil {
 		return "", err
@@ -37,7 +38,18 @@ func (a *App) Redeliver(ctx context.Context, project string, target *spec.Delive
 	if err := activities.CheckDeliveryTarget(ctx, a.Targets, spec.Project{ID: sp.ID, Delivery: effective}); err != nil {
 		return "", fmt.Errorf("delivery: %w", err)
 	}
-	key, _ := json.Marshal(effective)
+	for _, f := range formats {
+		if !slices.Contains(spec.Formats, f) {
+			return "", fmt.Errorf("--format %q: known formats are %v", f, spec.Formats)
+		}
+		if f == spec.FormatCOCO && sp.Annotation.Type != "bounding-box" {
+			return "", fmt.Errorf("--format coco needs a bounding-box project")
+		}
+	}
+	key, _ := json.Marshal(struct {
+		Target  spec.Delivery
+		Formats []string
+	}{effective, formats})
 	sum := sha256.Sum256(key)
 	id := hex.EncodeToString(sum[:6])
 	wid := workflows.RedeliveryWorkflowID(project, id)
@@ -47,7 +59,7 @@ func (a *App) Redeliver(ctx context.Context, project string, target *spec.Delive
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 	}, workflows.RedeliveryWorkflow, workflows.RedeliveryInput{
 		ProjectID: project, Chunks: v.Chunks, ActivityTaskQueue: a.Cfg.ActivityTaskQueue,
-		Redelivery: activities.Redelivery{ID: id, Target: &effective},
+		Redelivery: activities.Redelivery{ID: id, Target: &effective, Formats: formats},
 	})
 	if err != nil {
 		return "", fmt.Errorf("start re-delivery of %s: %w", project, err)

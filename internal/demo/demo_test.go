@@ -14,6 +14,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -137,8 +138,14 @@ func TestWholeProjectThroughTheRealStack(t *testing.T) {
 	s3c := clientReader(t)
 	var m activities.DeliveryManifest
 	mustJSON(t, readObject(t, s3c, activities.ManifestKey("labelflow/", "it-whole")), &m)
-	if m.Items != items || m.Rejects != bad || len(m.Objects) != 7+1+3 {
+	// 7 label files, the rejects, 3 whole-project formats, and 2 Ground Truth annotation files per chunk.
+	if m.Items != items || m.Rejects != bad || len(m.Objects) != 7+1+3+7*2 {
 		t.Fatalf("manifest: items %d rejects %d objects %d", m.Items, m.Rejects, len(m.Objects))
+	}
+	var done struct{ Manifest, SHA256 string }
+	mustJSON(t, readObject(t, s3c, activities.CompletionKey("labelflow/", "it-whole")), &done)
+	if done.SHA256 != sha256Hex(readObject(t, s3c, done.Manifest)) {
+		t.Fatalf("completion marker %+v does not match the manifest", done)
 	}
 	seen := map[string]bool{}
 	var lines []deliveredLine
@@ -153,6 +160,17 @@ func TestWholeProjectThroughTheRealStack(t *testing.T) {
 			continue
 		case "groundtruth", "csv", "labelstudio":
 			checkFormat(t, o.Kind, data, items)
+			continue
+		case "groundtruth-worker-response", "groundtruth-consolidated":
+			var entries []struct {
+				DatasetObjectID string          `json:"datasetObjectId"`
+				Answers         json.RawMessage `json:"answers"`
+				Consolidated    json.RawMessage `json:"consolidatedAnnotation"`
+			}
+			mustJSON(t, data, &entries)
+			if len(entries) != o.Items || entries[0].DatasetObjectID == "" || (entries[0].Answers == nil && entries[0].Consolidated == nil) {
+				t.Fatalf("%s: %d entries, first %+v", o.Key, len(entries), entries[0])
+			}
 			continue
 		}
 		sc := bufio.NewScanner(bytes.NewReader(data))
@@ -264,7 +282,7 @@ func TestWholeProjectThroughTheRealStack(t *testing.T) {
 
 	// Re-delivery to another prefix copies the stored results without re-annotating anything.
 	target := spec.Delivery{Bucket: ClientBucket, Prefix: "again/", Region: "us-east-1", Endpoint: env.Cfg.StoreEndpoint, Credentials: "dev"}
-	wid, err := env.App.Redeliver(ctx, "it-whole", &target)
+	wid, err := env.App.Redeliver(ctx, "it-whole", &target, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -685,7 +703,11 @@ func TestBoxAndTranscriptionProjects(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if verified != 3+1+len(c.formats)-1 {
+			gtFiles := 0
+			if slices.Contains(c.formats, "groundtruth") {
+				gtFiles = 3 * 2
+			}
+			if verified != 3+1+len(c.formats)-1+gtFiles {
 				t.Fatalf("%d objects verified, manifest %+v", verified, m.Objects)
 			}
 			s3c := clientReader(t)
