@@ -345,6 +345,16 @@ func printStatus(w io.Writer, v app.ProjectView) {
 		fmt.Fprintf(w, " (complete: %s)", v.ManifestKey)
 	}
 	fmt.Fprintln(w)
+	if wh := v.Done.Webhooks; wh.Sent+wh.Failed > 0 {
+		fmt.Fprintf(w, "  webhook: %d sent, %d failed", wh.Sent, wh.Failed)
+		if wh.LastError != "" {
+			fmt.Fprintf(w, " (last error: %s)", wh.LastError)
+		}
+		fmt.Fprintln(w)
+	}
+	for _, p := range v.Problems {
+		fmt.Fprintf(w, "  problem: %s\n", p)
+	}
 	if v.Error != "" {
 		fmt.Fprintf(w, "  error: %s\n", v.Error)
 	}

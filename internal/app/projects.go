@@ -78,7 +78,10 @@ type ProjectView struct {
 	Agreement  float64                 `json:"agreement"`
 	Closed     bool                    `json:"closed"`
 	Finished   []FinishedChunk         `json:"finished_chunks,omitempty"`
-	Error      string                  `json:"error,omitempty"`
+	// Problems are activities being retried right now (an unreachable bucket, a failing store),
+	// with their last error, so that ops see what holds a project up.
+	Problems []string `json:"problems,omitempty"`
+	Error    string   `json:"error,omitempty"`
 }
 
 // FinishedChunk is a delivered chunk's outcome, read from its delivery receipt.
@@ -124,6 +127,7 @@ func (a *App) ProjectStatus(ctx context.Context, project string) (ProjectView, e
 		return v, err
 	}
 	info := desc.GetWorkflowExecutionInfo()
+	v.Problems = append(v.Problems, retrying(wid, desc)...)
 	v.Closed = info.GetStatus() != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING
 	if v.Closed && info.GetStatus() != enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED {
 		v.Error = "project workflow " + info.GetStatus().String()
@@ -143,6 +147,9 @@ func (a *App) ProjectStatus(ctx context.Context, project string) (ProjectView, e
 	d := v.Done
 	v.Annotated, v.Final, v.Agreed, v.Arbitrated = d.Items, d.Items, d.Agreed, d.Arbitrated
 	for _, c := range v.Running {
+		if d, err := a.Temporal.DescribeWorkflowExecution(ctx, workflows.ChunkWorkflowID(project, c), ""); err == nil {
+			v.Problems = append(v.Problems, retrying(workflows.ChunkWorkflowID(project, c), d)...)
+		}
 		res, err := a.Temporal.QueryWorkflow(ctx, workflows.ChunkWorkflowID(project, c), "", workflows.QueryStatus)
 		if err != nil {
 			continue // the chunk is finishing; its totals arrive with its report
@@ -230,4 +237,17 @@ func decodeKeyword(p *commonpb.Payload) string {
 		return ""
 	}
 	return s
+}
+
+// retrying describes the activities of a workflow that have failed at least once and are being
+// retried.
+func retrying(workflowID string, d *workflowservice.DescribeWorkflowExecutionResponse) []string {
+	var out []string
+	for _, pa := range d.GetPendingActivities() {
+		if pa.GetAttempt() > 1 && pa.GetLastFailure() != nil {
+			out = append(out, fmt.Sprintf("%s: %s failing (attempt %d): %s", workflowID,
+				pa.GetActivityType().GetName(), pa.GetAttempt(), pa.GetLastFailure().GetMessage()))
+		}
+	}
+	return out
 }
