@@ -6,6 +6,7 @@ package activities
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -26,6 +27,20 @@ type Activities struct {
 	MaxLineBytes int
 	Months       *time.Location // decides which month work falls in
 	Log          zerolog.Logger
+
+	specs sync.Map // project id → spec.Project; a launched spec never changes
+}
+
+// spec returns a launched project's spec, read from the store once per worker.
+func (a *Activities) spec(ctx context.Context, project string) (spec.Project, error) {
+	if sp, ok := a.specs.Load(project); ok {
+		return sp.(spec.Project), nil
+	}
+	sp, err := LoadSpec(ctx, a.Store, project)
+	if err == nil {
+		a.specs.Store(project, sp)
+	}
+	return sp, err
 }
 
 // Contribution is one person's answer to one item.

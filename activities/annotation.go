@@ -77,7 +77,7 @@ const (
 // and its ledger entries: one per annotation and one per arbitration of the chunk. Every answer
 // given in good faith within its lease is paid, whether or not it matched the final label.
 func (a *Activities) RecordChunk(ctx context.Context, in RecordChunkInput) (RecordChunkResult, error) {
-	sp, err := LoadSpec(ctx, a.Store, in.ProjectID)
+	sp, err := a.spec(ctx, in.ProjectID)
 	if err != nil {
 		return RecordChunkResult{}, err
 	}

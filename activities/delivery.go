@@ -93,7 +93,7 @@ func receiptKey(project string, r Redelivery, chunk int) string {
 // DeliverChunk copies a chunk's recorded results to the client's bucket as soon as the chunk is
 // done, so partial results are readable while the project runs, and keeps a receipt.
 func (a *Activities) DeliverChunk(ctx context.Context, in DeliverChunkInput) (DeliveryReceipt, error) {
-	sp, err := LoadSpec(ctx, a.Store, in.ProjectID)
+	sp, err := a.spec(ctx, in.ProjectID)
 	if err != nil {
 		return DeliveryReceipt{}, err
 	}
@@ -179,7 +179,7 @@ func ManifestKey(prefix, project string) string {
 // WriteDeliveryManifest delivers the rejects report and then the manifest, built from the chunk
 // receipts. A missing receipt is an error: a manifest never names what was not delivered.
 func (a *Activities) WriteDeliveryManifest(ctx context.Context, in DeliveryManifestInput) (DeliveryManifestResult, error) {
-	sp, err := LoadSpec(ctx, a.Store, in.ProjectID)
+	sp, err := a.spec(ctx, in.ProjectID)
 	if err != nil {
 		return DeliveryManifestResult{}, err
 	}

@@ -30,7 +30,7 @@ type WebhookResult struct {
 // backoff. Receivers deduplicate with the X-LabelFlow-Delivery header, which is stable across
 // retries.
 func (a *Activities) NotifyWebhook(ctx context.Context, in WebhookInput) (WebhookResult, error) {
-	sp, err := LoadSpec(ctx, a.Store, in.ProjectID)
+	sp, err := a.spec(ctx, in.ProjectID)
 	if err != nil {
 		return WebhookResult{}, err
 	}

@@ -7,7 +7,7 @@ import (
 )
 
 // RedeliveryWindow is how many chunks a re-delivery copies at once.
-const RedeliveryWindow = 8
+const RedeliveryWindow = 32
 
 // redeliveryChunksPerRun keeps a re-delivery run near 6,000 events.
 const redeliveryChunksPerRun = 2000
@@ -34,23 +34,38 @@ func RedeliveryWorkflow(ctx workflow.Context, in RedeliveryInput) (activities.De
 	}
 	actx := workflow.WithActivityOptions(ctx, ioActivityOptions(in.ActivityTaskQueue))
 	var a *activities.Activities
-	done := 0
-	for in.NextChunk < in.Chunks {
-		if done >= redeliveryChunksPerRun || workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
-			return activities.DeliveryManifestResult{}, workflow.NewContinueAsNewError(ctx, RedeliveryWorkflow, in)
+	// A sliding window: a new chunk starts as soon as any running one is done. Chunks are
+	// counted as done only in order, so a continued run never skips one.
+	started := 0
+	var pending []workflow.Future
+	var failure error
+	sel := workflow.NewSelector(ctx)
+	for in.NextChunk+len(pending) < in.Chunks || len(pending) > 0 {
+		for len(pending) < RedeliveryWindow && in.NextChunk+len(pending) < in.Chunks && started < redeliveryChunksPerRun {
+			f := workflow.ExecuteActivity(actx, a.DeliverChunk, activities.DeliverChunkInput{
+				ProjectID: in.ProjectID, Chunk: in.NextChunk + len(pending), Redelivery: in.Redelivery,
+			})
+			pending = append(pending, f)
+			started++
+			sel.AddFuture(f, func(f workflow.Future) {
+				if err := f.Get(ctx, nil); err != nil && failure == nil {
+					failure = err
+				}
+			})
 		}
-		var batch []workflow.Future
-		for len(batch) < RedeliveryWindow && in.NextChunk < in.Chunks {
-			batch = append(batch, workflow.ExecuteActivity(actx, a.DeliverChunk, activities.DeliverChunkInput{
-				ProjectID: in.ProjectID, Chunk: in.NextChunk, Redelivery: in.Redelivery,
-			}))
+		if len(pending) == 0 {
+			break
+		}
+		sel.Select(ctx)
+		if failure != nil {
+			return activities.DeliveryManifestResult{}, failure
+		}
+		for len(pending) > 0 && pending[0].IsReady() {
+			pending = pending[1:]
 			in.NextChunk++
-			done++
 		}
-		for _, f := range batch {
-			if err := f.Get(ctx, nil); err != nil {
-				return activities.DeliveryManifestResult{}, err
-			}
+		if started >= redeliveryChunksPerRun && len(pending) == 0 && in.NextChunk < in.Chunks {
+			return activities.DeliveryManifestResult{}, workflow.NewContinueAsNewError(ctx, RedeliveryWorkflow, in)
 		}
 	}
 	var res activities.DeliveryManifestResult

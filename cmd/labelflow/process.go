@@ -153,6 +153,9 @@ func demoCmd(ctx context.Context, cfg config.Config, log zerolog.Logger, args []
 // benchCmd runs one project of --items items with an instant simulated crowd on a fresh embedded
 // stack, with the worker in its own process, and reports throughput, history and memory.
 func benchCmd(ctx context.Context, cfg config.Config, log zerolog.Logger, args []string) error {
+	if len(args) > 0 && args[0] == "delivery" {
+		return benchDeliveryCmd(ctx, cfg, log, args[1:])
+	}
 	fs := newFlags("bench")
 	items := fs.Int("items", 10000, "valid items in the project")
 	annotators := fs.Int("annotators", 20, "simulated annotators")
