@@ -6,14 +6,20 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/rs/zerolog"
 	"go.temporal.io/sdk/testsuite"
 
+	"github.com/labelflow/labelflow/internal/clientbucket"
 	"github.com/labelflow/labelflow/internal/devstack/devstacktest"
 	"github.com/labelflow/labelflow/internal/faultproxy"
 	"github.com/labelflow/labelflow/internal/label"
@@ -354,5 +360,37 @@ func TestDeliveryCompletesThroughAFaultyServer(t *testing.T) {
 		if o.Kind == "labels" && bytes.Count(obj, []byte{'\n'}) != o.Items {
 			t.Fatalf("%s holds %d lines, manifest says %d", o.Key, bytes.Count(obj, []byte{'\n'}), o.Items)
 		}
+	}
+}
+
+func TestFailingWebhookIsReportedNotFatal(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		http.Error(w, "no such hook", http.StatusNotFound)
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	t.Setenv("P1_HOOK", "p1-hook-secret-0123456789")
+	profiles := filepath.Join(dir, "profiles.yaml")
+	os.WriteFile(profiles, []byte("webhook_secrets:\n  p1-hook:\n    env: P1_HOOK\n"), 0o600)
+	targets, err := clientbucket.LoadProfiles(profiles, f.env.Stack.AccessKey, f.env.Stack.SecretKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.acts.Targets = targets
+	f.sp.Delivery.Webhook = spec.Webhook{URL: srv.URL, Secret: "p1-hook"}
+	f.acts.specs.Delete("p1")
+	if err := f.env.Store.PutJSON(ctx, SpecKey("p1"), f.sp); err != nil {
+		t.Fatal(err)
+	}
+	res, err := f.acts.NotifyWebhook(ctx, WebhookInput{ProjectID: "p1", Type: "project.completed", Items: 3})
+	if err != nil {
+		t.Fatalf("a failing webhook failed the activity: %v", err)
+	}
+	if res.Sent || res.Status != http.StatusNotFound || res.Err == "" || calls.Load() != 1 {
+		t.Fatalf("result = %+v after %d calls", res, calls.Load())
 	}
 }

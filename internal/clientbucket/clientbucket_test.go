@@ -114,3 +114,22 @@ func TestLoadProfilesRefusesInlineSecrets(t *testing.T) {
 		t.Fatal("unknown webhook secret found")
 	}
 }
+
+func TestServerSideEncryptionIsRequested(t *testing.T) {
+	env := devstacktest.Start(t)
+	ctx := context.Background()
+	d := target(env, devstacktest.ClientBucket)
+	d.Encryption = spec.Encryption{Type: "AES256"}
+	b, err := env.Profiles.Open(ctx, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Put(ctx, "enc/obj.json", []byte(`{"a":1}`), "application/json"); err != nil {
+		t.Fatalf("put with SSE AES256: %v", err)
+	}
+	w := b.NewWriter(ctx, "enc/big.bin", "application/octet-stream")
+	w.Write(bytes.Repeat([]byte{'x'}, clientbucket.PartSize+1))
+	if _, _, err := w.Close(); err != nil {
+		t.Fatalf("multipart with SSE AES256: %v", err)
+	}
+}
