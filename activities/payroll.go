@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -41,6 +42,9 @@ type PayrollSummary struct {
 	Entries    int              `json:"entries"`
 	Totals     map[string]int64 `json:"totals"`
 	SummaryKey string           `json:"summary_key"`
+	// Workers lists the people with a statement; small (thousands of ids), and the payroll
+	// workflow checks holds against it.
+	Workers []string `json:"workers"`
 }
 
 // PayrollPrefix is the finance area of a month.
@@ -121,11 +125,8 @@ func (a *Activities) AggregatePayroll(ctx context.Context, month string) (Payrol
 			return sum, err
 		}
 	}
-	sum.People = len(workers)
-	if err := a.Store.PutJSON(ctx, sum.SummaryKey, struct {
-		PayrollSummary
-		Workers []string `json:"workers"`
-	}{sum, workers}); err != nil {
+	sum.People, sum.Workers = len(workers), workers
+	if err := a.Store.PutJSON(ctx, sum.SummaryKey, sum); err != nil {
 		return sum, err
 	}
 	return sum, nil
@@ -135,6 +136,8 @@ func (a *Activities) AggregatePayroll(ctx context.Context, month string) (Payrol
 type PayPayrollInput struct {
 	Month    string
 	Approver string
+	Exclude  []string // held payouts
+	Only     []string // when set, pay only these people (released holds)
 }
 
 // PayPayrollResult reports the payouts of one run.
@@ -164,7 +167,14 @@ func (a *Activities) PayPayroll(ctx context.Context, in PayPayrollInput) (PayPay
 	roster := workforce.Roster{Store: a.Store}
 	var payouts []payout.Payout
 	paid := map[string]*PaidRecord{}
+	var people []string
 	for _, w := range summary.Workers {
+		if slices.Contains(in.Exclude, w) || (in.Only != nil && !slices.Contains(in.Only, w)) {
+			continue
+		}
+		people = append(people, w)
+	}
+	for _, w := range people {
 		var st Statement
 		if err := a.Store.GetJSON(ctx, StatementKey(in.Month, w), &st); err != nil {
 			return res, err
@@ -203,7 +213,7 @@ func (a *Activities) PayPayroll(ctx context.Context, in PayPayrollInput) (PayPay
 			res.Paid[o.Currency] += o.Amount
 		}
 	}
-	for _, w := range summary.Workers {
+	for _, w := range people {
 		if err := a.Store.PutJSON(ctx, paidKey(in.Month, w), paid[w]); err != nil {
 			return res, err
 		}

@@ -20,6 +20,7 @@ func RegisterWorkflows(r worker.WorkflowRegistry) {
 	r.RegisterWorkflowWithOptions(workflows.ChunkWorkflow, workflow.RegisterOptions{Name: "ChunkWorkflow"})
 	r.RegisterWorkflowWithOptions(workflows.PayrollWorkflow, workflow.RegisterOptions{Name: "PayrollWorkflow"})
 	r.RegisterWorkflowWithOptions(workflows.RedeliveryWorkflow, workflow.RegisterOptions{Name: "RedeliveryWorkflow"})
+	r.RegisterWorkflowWithOptions(workflows.ScheduledPayrollWorkflow, workflow.RegisterOptions{Name: "ScheduledPayrollWorkflow"})
 }
 
 // New builds the workers the configured role asks for. Start them with Run or Start.

@@ -2,8 +2,12 @@ package workflows
 
 import (
 	"regexp"
+	"slices"
+	"sort"
 	"strings"
+	"time"
 
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/labelflow/labelflow/activities"
@@ -14,8 +18,18 @@ const (
 	PayrollAggregating      = "aggregating"
 	PayrollAwaitingApproval = "awaiting-approval"
 	PayrollPaying           = "paying"
+	PayrollHolding          = "paid-except-holds" // paid, but held payouts wait for release
 	PayrollPaid             = "paid"
 )
+
+// Payroll Updates besides approval.
+const (
+	UpdateHold    = "hold"
+	UpdateRelease = "release"
+)
+
+// RoleFinance is the roster role allowed to approve payroll and hold payouts.
+const RoleFinance = "finance"
 
 // PayrollInput starts a month's payroll.
 type PayrollInput struct {
@@ -23,19 +37,43 @@ type PayrollInput struct {
 	ActivityTaskQueue string
 }
 
+// FinanceActor is the person acting for finance, as the CLI vouches for them from the roster.
+type FinanceActor struct {
+	ID   string `json:"id"`
+	Role string `json:"role"`
+}
+
 // ApproveRequest is finance's approval of a month's statements.
 type ApproveRequest struct {
 	Approver string `json:"approver"`
+	Role     string `json:"role"`
 	Note     string `json:"note,omitempty"`
+}
+
+// HoldRequest holds or releases one person's payout for the month.
+type HoldRequest struct {
+	By     FinanceActor `json:"by"`
+	Person string       `json:"person"`
+	Reason string       `json:"reason,omitempty"` // required to hold
+}
+
+// Hold is a payout held back, with who held it and why.
+type Hold struct {
+	Person string    `json:"person"`
+	Reason string    `json:"reason"`
+	By     string    `json:"by"`
+	At     time.Time `json:"at"`
 }
 
 // PayrollStatus is what `labelflow payroll status` shows.
 type PayrollStatus struct {
-	Month    string                      `json:"month"`
-	Stage    string                      `json:"stage"`
-	Summary  activities.PayrollSummary   `json:"summary"`
-	Approver string                      `json:"approver,omitempty"`
-	Payout   activities.PayPayrollResult `json:"payout"`
+	Month    string                        `json:"month"`
+	Stage    string                        `json:"stage"`
+	Summary  activities.PayrollSummary     `json:"summary"`
+	Approver string                        `json:"approver,omitempty"`
+	Payout   activities.PayPayrollResult   `json:"payout"`
+	Holds    []Hold                        `json:"holds,omitempty"`
+	Released []activities.PayPayrollResult `json:"released,omitempty"`
 }
 
 var monthPattern = regexp.MustCompile(`^\d{4}-(0[1-9]|1[0-2])$`)
@@ -43,50 +81,171 @@ var monthPattern = regexp.MustCompile(`^\d{4}-(0[1-9]|1[0-2])$`)
 // ValidMonth reports whether m is YYYY-MM.
 func ValidMonth(m string) bool { return monthPattern.MatchString(m) }
 
+type payroll struct {
+	in       PayrollInput
+	st       PayrollStatus
+	approved bool
+	released []string // released since the last payout, in order
+}
+
 // PayrollWorkflow aggregates a month's ledger into statements, waits for finance to approve, then
-// pays through the payout provider. Running it again for the same month pays only what is new.
+// pays through the payout provider. Finance may hold a person's payout (fraud review, missing
+// payout details) before payment and release it later; the run stays open until every hold is
+// released. Running it again for the same month pays only what is new.
 func PayrollWorkflow(ctx workflow.Context, in PayrollInput) (PayrollStatus, error) {
-	st := PayrollStatus{Month: in.Month, Stage: PayrollAggregating}
+	p := &payroll{in: in, st: PayrollStatus{Month: in.Month, Stage: PayrollAggregating}}
 	if !ValidMonth(in.Month) {
-		return st, appErr(ErrInvalidRequest, "month %q must be YYYY-MM", in.Month)
+		return p.st, appErr(ErrInvalidRequest, "month %q must be YYYY-MM", in.Month)
 	}
-	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (PayrollStatus, error) { return st, nil }); err != nil {
-		return st, err
+	if err := p.register(ctx); err != nil {
+		return p.st, err
 	}
-	approved := false
+	actx := workflow.WithActivityOptions(ctx, ioActivityOptions(in.ActivityTaskQueue))
+	var a *activities.Activities
+	if err := workflow.ExecuteActivity(actx, a.AggregatePayroll, in.Month).Get(ctx, &p.st.Summary); err != nil {
+		return p.st, err
+	}
+	p.st.Stage = PayrollAwaitingApproval
+	if err := workflow.Await(ctx, func() bool { return p.approved }); err != nil {
+		return p.st, err
+	}
+	p.st.Stage = PayrollPaying
+	pay := activities.PayPayrollInput{Month: in.Month, Approver: p.st.Approver, Exclude: p.heldPeople()}
+	if err := workflow.ExecuteActivity(actx, a.PayPayroll, pay).Get(ctx, &p.st.Payout); err != nil {
+		return p.st, err
+	}
+	for len(p.st.Holds) > 0 || len(p.released) > 0 {
+		p.st.Stage = PayrollHolding
+		if err := workflow.Await(ctx, func() bool { return len(p.released) > 0 }); err != nil {
+			return p.st, err
+		}
+		only := p.released
+		p.released = nil
+		var res activities.PayPayrollResult
+		if err := workflow.ExecuteActivity(actx, a.PayPayroll, activities.PayPayrollInput{Month: in.Month, Approver: p.st.Approver, Only: only}).Get(ctx, &res); err != nil {
+			return p.st, err
+		}
+		p.st.Released = append(p.st.Released, res)
+	}
+	p.st.Stage = PayrollPaid
+	// Let the last reply reach finance before the run closes.
+	err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
+	return p.st, err
+}
+
+func (p *payroll) heldPeople() []string {
+	var out []string
+	for _, h := range p.st.Holds {
+		out = append(out, h.Person)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (p *payroll) register(ctx workflow.Context) error {
+	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (PayrollStatus, error) { return p.st, nil }); err != nil {
+		return err
+	}
 	err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateApprove,
 		func(ctx workflow.Context, req ApproveRequest) (PayrollStatus, error) {
-			st.Approver = strings.TrimSpace(req.Approver)
-			approved = true
-			return st, nil
+			p.st.Approver = strings.TrimSpace(req.Approver)
+			p.approved = true
+			return p.st, nil
 		},
 		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, req ApproveRequest) error {
 			if strings.TrimSpace(req.Approver) == "" {
 				return appErr(ErrInvalidRequest, "approver: the approver's identity is required")
 			}
-			if st.Stage != PayrollAwaitingApproval || approved {
-				return appErr(ErrWrongStage, "payroll %s is %s, not awaiting approval", in.Month, st.Stage)
+			if req.Role != RoleFinance {
+				return appErr(ErrNotQualified, "%s has the role %q; only finance approves payroll", req.Approver, req.Role)
+			}
+			if p.st.Stage != PayrollAwaitingApproval || p.approved {
+				return appErr(ErrWrongStage, "payroll %s is %s, not awaiting approval", p.in.Month, p.st.Stage)
 			}
 			return nil
 		}})
 	if err != nil {
-		return st, err
+		return err
 	}
-	actx := workflow.WithActivityOptions(ctx, ioActivityOptions(in.ActivityTaskQueue))
-	var a *activities.Activities
-	if err := workflow.ExecuteActivity(actx, a.AggregatePayroll, in.Month).Get(ctx, &st.Summary); err != nil {
-		return st, err
+	err = workflow.SetUpdateHandlerWithOptions(ctx, UpdateHold,
+		func(ctx workflow.Context, req HoldRequest) (PayrollStatus, error) {
+			p.st.Holds = append(p.st.Holds, Hold{Person: req.Person, Reason: strings.TrimSpace(req.Reason), By: req.By.ID, At: workflow.Now(ctx)})
+			return p.st, nil
+		},
+		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, req HoldRequest) error {
+			if err := financeOnly(req.By); err != nil {
+				return err
+			}
+			if strings.TrimSpace(req.Reason) == "" {
+				return appErr(ErrInvalidRequest, "reason: say why %s's payout is held", req.Person)
+			}
+			if p.approved {
+				return appErr(ErrWrongStage, "payroll %s is already approved; holds are placed before approval", p.in.Month)
+			}
+			if slices.ContainsFunc(p.st.Holds, func(h Hold) bool { return h.Person == req.Person }) {
+				return appErr(ErrRepeated, "%s's payout is already held", req.Person)
+			}
+			if !slices.Contains(p.st.Summary.Workers, req.Person) {
+				return appErr(ErrInvalidRequest, "person: %s has no statement for %s", req.Person, p.in.Month)
+			}
+			return nil
+		}})
+	if err != nil {
+		return err
 	}
-	st.Stage = PayrollAwaitingApproval
-	if err := workflow.Await(ctx, func() bool { return approved }); err != nil {
-		return st, err
+	return workflow.SetUpdateHandlerWithOptions(ctx, UpdateRelease,
+		func(ctx workflow.Context, req HoldRequest) (PayrollStatus, error) {
+			p.st.Holds = slices.DeleteFunc(p.st.Holds, func(h Hold) bool { return h.Person == req.Person })
+			if p.approved {
+				p.released = append(p.released, req.Person)
+			}
+			return p.st, nil
+		},
+		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, req HoldRequest) error {
+			if err := financeOnly(req.By); err != nil {
+				return err
+			}
+			if !slices.ContainsFunc(p.st.Holds, func(h Hold) bool { return h.Person == req.Person }) {
+				return appErr(ErrInvalidRequest, "person: %s's payout is not held", req.Person)
+			}
+			return nil
+		}})
+}
+
+func financeOnly(by FinanceActor) error {
+	if by.ID == "" {
+		return appErr(ErrInvalidRequest, "by: the finance person's identity is required")
 	}
-	st.Stage = PayrollPaying
-	if err := workflow.ExecuteActivity(actx, a.PayPayroll, activities.PayPayrollInput{Month: in.Month, Approver: st.Approver}).Get(ctx, &st.Payout); err != nil {
-		return st, err
+	if by.Role != RoleFinance {
+		return appErr(ErrNotQualified, "%s has the role %q; only finance holds or releases payouts", by.ID, by.Role)
 	}
-	st.Stage = PayrollPaid
-	// Let the approval's reply reach finance before the run closes.
-	err = workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
-	return st, err
+	return nil
+}
+
+// ScheduledPayrollInput is what the monthly schedule passes.
+type ScheduledPayrollInput struct {
+	TimeZone          string
+	ActivityTaskQueue string
+}
+
+// ScheduledPayrollWorkflow is started by the monthly schedule: it starts the payroll of the
+// previous month (in the company's time zone) under its usual id, so that finance finds it with
+// `payroll status --month`, and returns.
+func ScheduledPayrollWorkflow(ctx workflow.Context, in ScheduledPayrollInput) (string, error) {
+	loc, err := time.LoadLocation(in.TimeZone) //workflowcheck:ignore the zone database is read once and does not change
+	if err != nil {
+		return "", appErr(ErrInvalidRequest, "time zone %q: %v", in.TimeZone, err)
+	}
+	now := workflow.Now(ctx).In(loc)
+	month := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, loc).AddDate(0, -1, 0).Format("2006-01")
+	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
+		WorkflowID:            PayrollWorkflowID(month),
+		ParentClosePolicy:     enumspb.PARENT_CLOSE_POLICY_ABANDON,
+		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+	})
+	child := workflow.ExecuteChildWorkflow(cctx, PayrollWorkflow, PayrollInput{Month: month, ActivityTaskQueue: in.ActivityTaskQueue})
+	if err := child.GetChildWorkflowExecution().Get(ctx, nil); err != nil {
+		return "", err
+	}
+	return month, nil
 }

@@ -33,9 +33,12 @@ Operations:
   labelflow simulate --project ID [--annotators 20] [--reviewers 3] [--accuracy 0.85]
 
 Finance:
-  labelflow payroll run --month YYYY-MM
-  labelflow payroll approve --month YYYY-MM [--approver NAME]
+  labelflow payroll run --month YYYY-MM [--force]     a month not over yet needs --force
+  labelflow payroll approve --month YYYY-MM --approver ID
+  labelflow payroll hold --month YYYY-MM --person ID --reason TEXT --by ID
+  labelflow payroll release --month YYYY-MM --person ID --by ID
   labelflow payroll status --month YYYY-MM [--json]
+  labelflow payroll schedule --day 3 [--hour 6]     previous month's payroll, every month
 
 Embedded stack:
   labelflow dev                             real Temporal + S3 servers, worker and gateway, in the foreground

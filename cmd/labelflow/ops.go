@@ -219,17 +219,30 @@ func simulateCmd(ctx context.Context, cfg config.Config, log zerolog.Logger, arg
 	return nil
 }
 
+const payrollUsage = `usage: labelflow payroll run --month YYYY-MM [--force]
+       labelflow payroll approve --month YYYY-MM --approver ID
+       labelflow payroll hold --month YYYY-MM --person ID --reason TEXT --by ID
+       labelflow payroll release --month YYYY-MM --person ID --by ID
+       labelflow payroll status --month YYYY-MM [--json]
+       labelflow payroll schedule --day 3 [--hour 6]`
+
 func payrollCmd(ctx context.Context, cfg config.Config, log zerolog.Logger, args []string) error {
 	if len(args) == 0 {
-		fmt.Fprintln(os.Stderr, "usage: labelflow payroll run|approve|status --month YYYY-MM")
+		fmt.Fprintln(os.Stderr, payrollUsage)
 		return errUsage
 	}
 	fs := newFlags("payroll " + args[0])
 	month := fs.String("month", "", "payroll month, YYYY-MM")
 	asJSON := fs.Bool("json", false, "print JSON")
-	approver := fs.String("approver", currentUser(), "who approves (finance)")
-	if err := fs.Parse(args[1:]); err != nil || *month == "" {
-		fmt.Fprintln(os.Stderr, "usage: labelflow payroll run|approve|status --month YYYY-MM")
+	approver := fs.String("approver", currentUser(), "the finance person (roster id) who approves")
+	force := fs.Bool("force", false, "run a month that is not over yet")
+	person := fs.String("person", "", "whose payout to hold or release")
+	reason := fs.String("reason", "", "why the payout is held")
+	by := fs.String("by", currentUser(), "the finance person (roster id) acting")
+	day := fs.Int("day", 3, "day of the month the schedule runs payroll for the previous month")
+	hour := fs.Int("hour", 6, "hour of that day, in LABELFLOW_MONTH_TIME_ZONE")
+	if err := fs.Parse(args[1:]); err != nil || (*month == "" && args[0] != "schedule") {
+		fmt.Fprintln(os.Stderr, payrollUsage)
 		return errUsage
 	}
 	a, err := app.Open(ctx, cfg, log)
@@ -238,8 +251,21 @@ func payrollCmd(ctx context.Context, cfg config.Config, log zerolog.Logger, args
 	}
 	defer a.Close()
 	switch args[0] {
+	case "schedule":
+		if err := a.SchedulePayroll(ctx, *day, *hour); err != nil {
+			return err
+		}
+		fmt.Printf("payroll for the previous month will start on day %d of every month at %02d:00 %s (schedule %s)\n", *day, *hour, cfg.MonthTimeZone, app.PayrollScheduleID)
+		return nil
+	case "hold", "release":
+		st, err := a.HoldPayout(ctx, *month, *by, *person, *reason, args[0] == "release")
+		if err != nil {
+			return err
+		}
+		fmt.Printf("payroll %s: %d payout(s) held\n", *month, len(st.Holds))
+		return nil
 	case "run":
-		if err := a.RunPayroll(ctx, *month); err != nil {
+		if err := a.RunPayroll(ctx, *month, *force); err != nil {
 			return err
 		}
 		st, err := demo.AwaitPayrollStage(ctx, a, *month, "awaiting-approval")
@@ -271,6 +297,12 @@ func payrollCmd(ctx context.Context, cfg config.Config, log zerolog.Logger, args
 			return printJSON(st)
 		}
 		fmt.Printf("payroll %s: %s\n  people %d, ledger entries %d, totals %s\n", st.Month, st.Stage, st.Summary.People, st.Summary.Entries, money(st.Summary.Totals))
+		for _, h := range st.Holds {
+			fmt.Printf("  held: %s by %s at %s: %s\n", h.Person, h.By, h.At.Format(time.RFC3339), h.Reason)
+		}
+		for _, r := range st.Released {
+			fmt.Printf("  released hold: %d payout(s), paid %s\n", r.Payouts, money(r.Paid))
+		}
 		if st.Approver != "" {
 			fmt.Printf("  approved by %s; %d payouts, paid %s; %d people had nothing new to pay\n", st.Approver, st.Payout.Payouts, money(st.Payout.Paid), st.Payout.AlreadyPaid)
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
@@ -12,11 +13,16 @@ import (
 	"github.com/labelflow/labelflow/workflows"
 )
 
-// RunPayroll starts the payroll of a month. A month whose payroll is running is refused; a month
-// already paid may be run again, and then pays only work accepted since.
-func (a *App) RunPayroll(ctx context.Context, month string) error {
+// RunPayroll starts the payroll of a month. A month not yet over is refused unless forced; a
+// month whose payroll is running is refused; a month already paid may be run again, and then pays
+// only work accepted since.
+func (a *App) RunPayroll(ctx context.Context, month string, force bool) error {
 	if !workflows.ValidMonth(month) {
 		return fmt.Errorf("--month %q: must be YYYY-MM", month)
+	}
+	loc, _ := time.LoadLocation(a.Cfg.MonthTimeZone)
+	if current := time.Now().In(loc).Format("2006-01"); month >= current && !force {
+		return fmt.Errorf("--month %s is not over yet (it is %s in %s); pass --force to pay the work accepted so far", month, current, a.Cfg.MonthTimeZone)
 	}
 	_, err := a.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID:                                       workflows.PayrollWorkflowID(month),
@@ -32,21 +38,91 @@ func (a *App) RunPayroll(ctx context.Context, month string) error {
 	return err
 }
 
-// ApprovePayroll approves the month's statements on behalf of approver.
+// financeActor looks a person up in the roster; the payroll workflow refuses anyone whose role
+// is not finance.
+func (a *App) financeActor(ctx context.Context, id string) (workflows.FinanceActor, error) {
+	p, err := a.Roster.Get(ctx, id)
+	if err != nil {
+		return workflows.FinanceActor{}, fmt.Errorf("%q is not in the roster: %w", id, err)
+	}
+	return workflows.FinanceActor{ID: p.ID, Role: p.Role}, nil
+}
+
+// ApprovePayroll approves the month's statements on behalf of approver, a finance person of the
+// roster.
 func (a *App) ApprovePayroll(ctx context.Context, month, approver string) (workflows.PayrollStatus, error) {
 	var st workflows.PayrollStatus
+	actor, err := a.financeActor(ctx, approver)
+	if err != nil {
+		return st, err
+	}
+	err = a.payrollUpdate(ctx, month, workflows.UpdateApprove, workflows.ApproveRequest{Approver: actor.ID, Role: actor.Role}, &st)
+	return st, err
+}
+
+// HoldPayout holds (or, with release, releases) one person's payout for the month.
+func (a *App) HoldPayout(ctx context.Context, month, by, person, reason string, release bool) (workflows.PayrollStatus, error) {
+	var st workflows.PayrollStatus
+	actor, err := a.financeActor(ctx, by)
+	if err != nil {
+		return st, err
+	}
+	name := workflows.UpdateHold
+	if release {
+		name = workflows.UpdateRelease
+	}
+	err = a.payrollUpdate(ctx, month, name, workflows.HoldRequest{By: actor, Person: person, Reason: reason}, &st)
+	return st, err
+}
+
+func (a *App) payrollUpdate(ctx context.Context, month, name string, arg, result any) error {
 	h, err := a.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-		WorkflowID: workflows.PayrollWorkflowID(month), UpdateName: workflows.UpdateApprove,
-		Args: []any{workflows.ApproveRequest{Approver: approver}}, WaitForStage: client.WorkflowUpdateStageCompleted,
+		WorkflowID: workflows.PayrollWorkflowID(month), UpdateName: name,
+		Args: []any{arg}, WaitForStage: client.WorkflowUpdateStageCompleted,
 	})
 	if err == nil {
-		err = h.Get(ctx, &st)
+		err = h.Get(ctx, result)
 	}
 	var nf *serviceerror.NotFound
 	if errors.As(err, &nf) {
-		return st, fmt.Errorf("no payroll for %s; start it with `labelflow payroll run --month %s`", month, month)
+		return fmt.Errorf("no payroll for %s; start it with `labelflow payroll run --month %s`", month, month)
 	}
-	return st, err
+	return err
+}
+
+// PayrollScheduleID names the monthly payroll schedule.
+const PayrollScheduleID = "payroll-monthly"
+
+// SchedulePayroll creates (or replaces) the schedule that starts the previous month's payroll on
+// day of every month at hour, in the company's time zone.
+func (a *App) SchedulePayroll(ctx context.Context, day, hour int) error {
+	if day < 1 || day > 28 || hour < 0 || hour > 23 {
+		return fmt.Errorf("--day must be 1-28 and --hour 0-23, got %d and %d", day, hour)
+	}
+	sc := a.Temporal.ScheduleClient()
+	_ = sc.GetHandle(ctx, PayrollScheduleID).Delete(ctx)
+	_, err := sc.Create(ctx, client.ScheduleOptions{
+		ID: PayrollScheduleID,
+		Spec: client.ScheduleSpec{
+			Calendars: []client.ScheduleCalendarSpec{{
+				DayOfMonth: []client.ScheduleRange{{Start: day}},
+				Hour:       []client.ScheduleRange{{Start: hour}},
+				Minute:     []client.ScheduleRange{{Start: 0}},
+				Second:     []client.ScheduleRange{{Start: 0}},
+			}},
+			TimeZoneName: a.Cfg.MonthTimeZone,
+		},
+		Action: &client.ScheduleWorkflowAction{
+			ID:        "payroll-scheduled",
+			Workflow:  workflows.ScheduledPayrollWorkflow,
+			TaskQueue: a.Cfg.WorkflowTaskQueue,
+			Args:      []any{workflows.ScheduledPayrollInput{TimeZone: a.Cfg.MonthTimeZone, ActivityTaskQueue: a.Cfg.ActivityTaskQueue}},
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("create the payroll schedule: %w", err)
+	}
+	return nil
 }
 
 // PayrollStatus reads the month's latest payroll run.
@@ -71,9 +147,21 @@ func (a *App) PayrollStatus(ctx context.Context, month string) (workflows.Payrol
 	return st, a.Temporal.GetWorkflow(ctx, wid, "").Get(ctx, &st)
 }
 
-// WaitPayroll waits for the month's latest run to end.
+// WaitPayroll waits until the month's latest run has paid everyone it may: it has ended, or it
+// waits only for held payouts to be released.
 func (a *App) WaitPayroll(ctx context.Context, month string) (workflows.PayrollStatus, error) {
-	var st workflows.PayrollStatus
-	err := a.Temporal.GetWorkflow(ctx, workflows.PayrollWorkflowID(month), "").Get(ctx, &st)
-	return st, err
+	for {
+		st, err := a.PayrollStatus(ctx, month)
+		if err != nil {
+			return st, err
+		}
+		if st.Stage == workflows.PayrollPaid || st.Stage == workflows.PayrollHolding {
+			return st, nil
+		}
+		select {
+		case <-ctx.Done():
+			return st, ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/labelflow/labelflow/internal/app"
 	"github.com/labelflow/labelflow/internal/simulate"
 	"github.com/labelflow/labelflow/internal/spec"
+	"github.com/labelflow/labelflow/internal/workforce"
 	"github.com/labelflow/labelflow/workflows"
 )
 
@@ -124,7 +125,10 @@ func Run(ctx context.Context, e *Env, o RunOptions) (Summary, error) {
 
 	loc, _ := time.LoadLocation(a.Cfg.MonthTimeZone)
 	sum.Month = time.Now().In(loc).Format("2006-01")
-	pay, err := RunAndApprovePayroll(ctx, a, sum.Month, "finance-demo")
+	if err := a.Roster.Save(ctx, []workforce.Person{FinanceDemo}); err != nil {
+		return sum, err
+	}
+	pay, err := RunAndApprovePayroll(ctx, a, sum.Month, FinanceDemo.ID)
 	if err != nil {
 		return sum, err
 	}
@@ -132,6 +136,10 @@ func Run(ctx context.Context, e *Env, o RunOptions) (Summary, error) {
 	sum.Elapsed = time.Since(start)
 	return sum, nil
 }
+
+// FinanceDemo is the finance person who approves the demo's payroll.
+var FinanceDemo = workforce.Person{ID: "finance-demo", Name: "Finance (demo)", Country: "KE", Role: "finance",
+	PayoutMethod: "bank-transfer", TokenSHA256: workforce.HashToken("finance-demo-token-not-for-use")}
 
 // WaitProject polls a project until its workflow closes.
 func WaitProject(ctx context.Context, a *app.App, project string, progress func(app.ProjectView)) (app.ProjectView, error) {
@@ -187,7 +195,8 @@ func VerifyDelivery(ctx context.Context, a *app.App, p spec.Project) (activities
 // RunAndApprovePayroll runs a month's payroll, approves it once statements are ready, and waits
 // for the payouts.
 func RunAndApprovePayroll(ctx context.Context, a *app.App, month, approver string) (workflows.PayrollStatus, error) {
-	if err := a.RunPayroll(ctx, month); err != nil {
+	// The demo pays the month it runs in, before the month is over.
+	if err := a.RunPayroll(ctx, month, true); err != nil {
 		return workflows.PayrollStatus{}, err
 	}
 	if _, err := AwaitPayrollStage(ctx, a, month, workflows.PayrollAwaitingApproval); err != nil {
@@ -208,8 +217,8 @@ func AwaitPayrollStage(ctx context.Context, a *app.App, month, stage string) (wo
 			return st, err
 		case err == nil && st.Stage == stage:
 			return st, nil
-		case err == nil && st.Stage == workflows.PayrollPaid:
-			return st, fmt.Errorf("payroll %s is already paid (approved by %s); `labelflow payroll run --month %s` pays work accepted since", month, st.Approver, month)
+		case err == nil && (st.Stage == workflows.PayrollPaid || st.Stage == workflows.PayrollHolding):
+			return st, fmt.Errorf("payroll %s is already approved by %s (%s); `labelflow payroll run --month %s` pays work accepted since", month, st.Approver, st.Stage, month)
 		}
 		select {
 		case <-ctx.Done():

@@ -134,8 +134,8 @@ func ParseCSV(file string, r io.Reader) ([]Person, error) {
 		if !countryPattern.MatchString(p.Country) {
 			fail("country", "must be an ISO 3166-1 alpha-2 code such as KE, got %q", p.Country)
 		}
-		if p.Role != "annotator" && p.Role != "reviewer" {
-			fail("role", "must be annotator or reviewer, got %q", p.Role)
+		if p.Role != "annotator" && p.Role != "reviewer" && p.Role != "finance" {
+			fail("role", "must be annotator, reviewer or finance, got %q", p.Role)
 		}
 		if p.PayoutMethod != "bank-transfer" && p.PayoutMethod != "mobile-money" {
 			fail("payout_method", "must be bank-transfer or mobile-money, got %q", p.PayoutMethod)
