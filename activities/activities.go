@@ -26,7 +26,9 @@ type Activities struct {
 	Payouts      payout.Provider
 	MaxLineBytes int
 	Months       *time.Location // decides which month work falls in
-	Log          zerolog.Logger
+	// FloorMultiplier times the local hourly minimum wage is the least a person earns an hour.
+	FloorMultiplier string
+	Log             zerolog.Logger
 
 	specs sync.Map // project id → spec.Project; a launched spec never changes
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/labelflow/labelflow/internal/label"
 	"github.com/labelflow/labelflow/internal/payout"
 	"github.com/labelflow/labelflow/internal/spec"
+	"github.com/labelflow/labelflow/internal/workforce"
 )
 
 func TestLabelledLineKeepsTheClientsLine(t *testing.T) {
@@ -190,6 +191,25 @@ func TestPayrollPaysEachPersonOnce(t *testing.T) {
 	if _, err := f.acts.RecordChunk(ctx, RecordChunkInput{ProjectID: "p1", Chunk: 0, Results: results(at)}); err != nil {
 		t.Fatal(err)
 	}
+	// Without the finance tables the run stops before approval and says what is missing.
+	if _, err := f.acts.AggregatePayroll(ctx, "2026-11"); err == nil || !strings.Contains(err.Error(), WageTableKey) {
+		t.Fatalf("payroll without a minimum wage table: %v", err)
+	}
+	f.env.Store.Put(ctx, WageTableKey, []byte("country,currency,hourly_minimum,effective_from,source\nKE,KES,85.00,2026-01-01,test\n"))
+	if _, err := f.acts.AggregatePayroll(ctx, "2026-11"); err == nil || !strings.Contains(err.Error(), RatesKey("2026-11")) {
+		t.Fatalf("payroll without rates: %v", err)
+	}
+	f.env.Store.Put(ctx, RatesKey("2026-11"), []byte("from,to,rate\nUSD,KES,129.35\n"))
+	if _, err := f.acts.AggregatePayroll(ctx, "2026-11"); err == nil || !strings.Contains(err.Error(), "ann-a: not in the roster") {
+		t.Fatalf("payroll for people missing from the roster: %v", err)
+	}
+	var people []workforce.Person
+	for _, id := range []string{"ann-a", "ann-b", "ann-c", "rev"} {
+		people = append(people, workforce.Person{ID: id, Name: id, Country: "KE", Role: "annotator", PayoutMethod: "mobile-money"})
+	}
+	if err := (workforce.Roster{Store: f.env.Store}).Save(ctx, people); err != nil {
+		t.Fatal(err)
+	}
 	sum, err := f.acts.AggregatePayroll(ctx, "2026-11")
 	if err != nil {
 		t.Fatal(err)
@@ -203,6 +223,10 @@ func TestPayrollPaysEachPersonOnce(t *testing.T) {
 	}
 	if st.Totals["KES"] != 700 || len(st.Lines) != 1 || st.Lines[0].Count != 2 || st.Lines[0].Project != "p1" {
 		t.Fatalf("statement = %+v", st)
+	}
+	// 40 seconds at 2 × 85 KES an hour require 1.89 KES; 7 KES earned: no top-up.
+	if st.Pay.PayoutCurrency != "KES" || st.Pay.Total != 700 || st.Pay.Floor.Required != 189 || st.Pay.Floor.TopUp != 0 || len(sum.TopUps) != 0 {
+		t.Fatalf("pay = %+v", st.Pay)
 	}
 	first, err := f.acts.PayPayroll(ctx, PayPayrollInput{Month: "2026-11", Approver: "fin"})
 	if err != nil {
@@ -392,5 +416,47 @@ func TestFailingWebhookIsReportedNotFatal(t *testing.T) {
 	}
 	if res.Sent || res.Status != http.StatusNotFound || res.Err == "" || calls.Load() != 1 {
 		t.Fatalf("result = %+v after %d calls", res, calls.Load())
+	}
+}
+
+func TestPayrollTopsUpToTheFloor(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	at := time.Date(2026, 11, 10, 9, 0, 0, 0, time.UTC)
+	f.env.Store.Put(ctx, WageTableKey, []byte("country,currency,hourly_minimum,effective_from,source\nKE,KES,85.00,2026-01-01,test\nUG,UGX,1100,2026-01-01,test\n"))
+	f.env.Store.Put(ctx, RatesKey("2026-11"), []byte("from,to,rate\nKES,UGX,28.60\n"))
+	people := []workforce.Person{
+		{ID: "slow", Name: "slow", Country: "KE", Role: "annotator", PayoutMethod: "mobile-money"},
+		{ID: "kampala", Name: "kampala", Country: "UG", Role: "annotator", PayoutMethod: "mobile-money"},
+	}
+	if err := (workforce.Roster{Store: f.env.Store}).Save(ctx, people); err != nil {
+		t.Fatal(err)
+	}
+	// One annotation each (3.50 KES); "slow" worked an hour on it, "kampala" a minute.
+	if _, err := f.acts.RecordChunk(ctx, RecordChunkInput{ProjectID: "p1", Chunk: 1, Results: []ItemResult{
+		{Item: 0, Final: label.Answer(`"cat"`), Method: "agreed", Annotations: []Contribution{
+			{Worker: "slow", Answer: label.Answer(`"cat"`), SubmittedAt: at, Seconds: 3600},
+			{Worker: "kampala", Answer: label.Answer(`"cat"`), SubmittedAt: at, Seconds: 60}}},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	sum, err := f.acts.AggregatePayroll(ctx, "2026-11")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// slow: required 2 × 85.00 KES × 1 h = 170.00 KES; earned 3.50 → top-up 166.50 KES.
+	// kampala: 3.50 KES × 28.60 = 100.1 → 100 UGX earned; required 2 × 1100 × 1/60 h = 36.67 → 37 UGX: no top-up.
+	if len(sum.TopUps) != 1 || sum.TopUps[0] != (TopUp{Person: "slow", Country: "KE", Currency: "KES", Amount: 16650}) {
+		t.Fatalf("top-ups = %+v", sum.TopUps)
+	}
+	if sum.PayTotals["KES"] != 17000 || sum.PayTotals["UGX"] != 100 || sum.Countries["UG"].People != 1 || sum.Countries["KE"].TopUps["KES"] != 16650 {
+		t.Fatalf("summary = %+v", sum)
+	}
+	res, err := f.acts.PayPayroll(ctx, PayPayrollInput{Month: "2026-11", Approver: "fin"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Paid["KES"] != 17000 || res.Paid["UGX"] != 100 {
+		t.Fatalf("paid = %+v", res.Paid)
 	}
 }

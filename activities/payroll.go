@@ -2,6 +2,7 @@ package activities
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,6 +11,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/labelflow/labelflow/internal/earnings"
 	"github.com/labelflow/labelflow/internal/payout"
 	"github.com/labelflow/labelflow/internal/store"
 	"github.com/labelflow/labelflow/internal/workforce"
@@ -20,10 +22,35 @@ type Statement struct {
 	Worker  string           `json:"worker"`
 	Month   string           `json:"month"`
 	Lines   []StatementLine  `json:"lines"`
-	Totals  map[string]int64 `json:"totals"` // currency → minor units
+	Totals  map[string]int64 `json:"totals"` // currency → minor units, as the ledger has them
 	Entries int              `json:"entries"`
 	Seconds int              `json:"seconds"`
+	Country string           `json:"country"`
+	// Pay is what the person is paid: every line converted to their payout currency at the
+	// month's rate, and the earnings floor with any top-up.
+	Pay earnings.Statement `json:"pay"`
 }
+
+// TopUp is a payment that lifts a person's month to the earnings floor.
+type TopUp struct {
+	Person   string `json:"person"`
+	Country  string `json:"country"`
+	Currency string `json:"currency"`
+	Amount   int64  `json:"amount"`
+}
+
+// CountryTotals sums a country's payroll in its payout currency.
+type CountryTotals struct {
+	People int              `json:"people"`
+	Paid   map[string]int64 `json:"paid"`    // payout currency → total, top-ups included
+	TopUps map[string]int64 `json:"top_ups"` // payout currency → top-ups
+}
+
+// Finance tables in the platform store.
+const WageTableKey = "finance/tables/minimum-wage.csv"
+
+// RatesKey holds the month's exchange rates.
+func RatesKey(month string) string { return "finance/rates/" + month + ".csv" }
 
 // StatementLine sums one kind of work on one project.
 type StatementLine struct {
@@ -44,7 +71,10 @@ type PayrollSummary struct {
 	SummaryKey string           `json:"summary_key"`
 	// Workers lists the people with a statement; small (thousands of ids), and the payroll
 	// workflow checks holds against it.
-	Workers []string `json:"workers"`
+	Workers   []string                 `json:"workers"`
+	PayTotals map[string]int64         `json:"pay_totals"` // payout currency → total to pay, top-ups included
+	TopUps    []TopUp                  `json:"top_ups"`
+	Countries map[string]CountryTotals `json:"countries"`
 }
 
 // PayrollPrefix is the finance area of a month.
@@ -120,6 +150,9 @@ func (a *Activities) AggregatePayroll(ctx context.Context, month string) (Payrol
 		workers = append(workers, w)
 	}
 	sort.Strings(workers)
+	if err := a.applyFloor(ctx, month, workers, stmts, &sum); err != nil {
+		return sum, err
+	}
 	for _, w := range workers {
 		if err := a.Store.PutJSON(ctx, StatementKey(month, w), stmts[w]); err != nil {
 			return sum, err
@@ -130,6 +163,86 @@ func (a *Activities) AggregatePayroll(ctx context.Context, month string) (Payrol
 		return sum, err
 	}
 	return sum, nil
+}
+
+// applyFloor converts every statement to the person's payout currency and adds the top-up that
+// lifts their month to floor_multiplier × the local minimum wage for the hours they worked. A
+// missing rate, minimum wage or payout currency stops the run before approval, naming each.
+func (a *Activities) applyFloor(ctx context.Context, month string, workers []string, stmts map[string]*Statement, sum *PayrollSummary) error {
+	wagesData, err := a.Store.Get(ctx, WageTableKey)
+	if errors.Is(err, store.ErrNotFound) {
+		return invalidInput("no minimum wage table at %s in the platform store: finance uploads it (country,currency,hourly_minimum,effective_from,source)", WageTableKey)
+	} else if err != nil {
+		return err
+	}
+	wages, err := earnings.ReadWageTable(WageTableKey, bytes.NewReader(wagesData))
+	if err != nil {
+		return invalidInput("%v", err)
+	}
+	ratesData, err := a.Store.Get(ctx, RatesKey(month))
+	if errors.Is(err, store.ErrNotFound) {
+		return invalidInput("no exchange rates for %s at %s in the platform store: finance uploads them (from,to,rate)", month, RatesKey(month))
+	} else if err != nil {
+		return err
+	}
+	rates, err := earnings.ReadRates(RatesKey(month), bytes.NewReader(ratesData))
+	if err != nil {
+		return invalidInput("%v", err)
+	}
+	multiplier := a.FloorMultiplier
+	if multiplier == "" {
+		multiplier = earnings.DefaultMultiplier
+	}
+	roster := workforce.Roster{Store: a.Store}
+	sum.PayTotals, sum.Countries, sum.TopUps = map[string]int64{}, map[string]CountryTotals{}, nil
+	ledger := map[string]int64{}
+	var problems []error
+	for _, w := range workers {
+		st := stmts[w]
+		p, err := roster.Get(ctx, w)
+		if err != nil {
+			problems = append(problems, fmt.Errorf("%s: not in the roster: %w", w, err))
+			continue
+		}
+		st.Country = p.Country
+		var lines []earnings.Line
+		for _, l := range st.Lines {
+			lines = append(lines, earnings.Line{Project: l.Project, Kind: l.Role, Currency: l.Currency, Count: l.Count, Amount: l.Amount, Seconds: int64(l.Seconds)})
+			ledger[l.Currency] += l.Amount
+		}
+		if p.Currency() == "" {
+			problems = append(problems, fmt.Errorf("%s: no payout currency (set payout_currency in the roster)", w))
+			continue
+		}
+		st.Pay, err = earnings.Compute(earnings.Person{ID: w, Country: p.Country, PayoutCurrency: p.Currency()}, month, lines, wages, rates, multiplier)
+		if err != nil {
+			problems = append(problems, fmt.Errorf("%s: %w", w, err))
+			continue
+		}
+		cur := st.Pay.PayoutCurrency
+		sum.PayTotals[cur] += st.Pay.Total
+		c := sum.Countries[p.Country]
+		if c.Paid == nil {
+			c.Paid, c.TopUps = map[string]int64{}, map[string]int64{}
+		}
+		c.People++
+		c.Paid[cur] += st.Pay.Total
+		if top := st.Pay.Floor.TopUp; top > 0 {
+			c.TopUps[cur] += top
+			sum.TopUps = append(sum.TopUps, TopUp{Person: w, Country: p.Country, Currency: cur, Amount: top})
+		}
+		sum.Countries[p.Country] = c
+	}
+	if len(problems) > 0 {
+		return invalidInput("payroll %s cannot be computed: %v", month, errors.Join(problems...))
+	}
+	// Reconcile: the statements, before conversion and top-ups, hold exactly the ledger.
+	for cur, v := range sum.Totals {
+		if ledger[cur] != v {
+			return fmt.Errorf("payroll %s does not reconcile: ledger %d %s, statements %d", month, v, cur, ledger[cur])
+		}
+	}
+	return nil
 }
 
 // PayPayrollInput names the month to pay.
@@ -188,17 +301,13 @@ func (a *Activities) PayPayroll(ctx context.Context, in PayPayrollInput) (PayPay
 		if p, err := roster.Get(ctx, w); err == nil {
 			method = p.PayoutMethod
 		}
-		due := false
-		for _, cur := range sortedKeys(st.Totals) {
-			if owed := st.Totals[cur] - rec.Paid[cur]; owed > 0 {
-				due = true
-				payouts = append(payouts, payout.Payout{
-					IdempotencyKey: fmt.Sprintf("%s/%s/%s/after-%d", in.Month, w, cur, rec.Paid[cur]),
-					Worker:         w, Month: in.Month, Currency: cur, Amount: owed, Method: method,
-				})
-			}
-		}
-		if !due {
+		cur := st.Pay.PayoutCurrency
+		if owed := st.Pay.Total - rec.Paid[cur]; owed > 0 {
+			payouts = append(payouts, payout.Payout{
+				IdempotencyKey: fmt.Sprintf("%s/%s/%s/after-%d", in.Month, w, cur, rec.Paid[cur]),
+				Worker:         w, Month: in.Month, Currency: cur, Amount: owed, Method: method,
+			})
+		} else {
 			res.AlreadyPaid++
 		}
 	}
@@ -219,13 +328,4 @@ func (a *Activities) PayPayroll(ctx context.Context, in PayPayrollInput) (PayPay
 		}
 	}
 	return res, nil
-}
-
-func sortedKeys(m map[string]int64) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

@@ -33,6 +33,7 @@ type Config struct {
 	ChunkWindow       int           `envconfig:"LABELFLOW_CHUNK_WINDOW" default:"8" desc:"chunks of one project annotated at the same time"`
 	MaxLineBytes      int           `envconfig:"LABELFLOW_MAX_LINE_BYTES" default:"65536" desc:"longest accepted manifest line"`
 	MonthTimeZone     string        `envconfig:"LABELFLOW_MONTH_TIME_ZONE" default:"UTC" desc:"time zone that decides which payroll month work falls in"`
+	FloorMultiplier   string        `envconfig:"LABELFLOW_FLOOR_MULTIPLIER" default:"2" desc:"the earnings floor: this many times the local hourly minimum wage, for the hours worked"`
 	WorkerConcurrency int           `envconfig:"LABELFLOW_WORKER_CONCURRENCY" default:"16" desc:"concurrent activities per worker"`
 	StatusCacheTTL    time.Duration `envconfig:"LABELFLOW_STATUS_CACHE_TTL" default:"1s" desc:"how long the gateway reuses a project's list of open chunks"`
 

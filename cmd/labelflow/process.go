@@ -65,6 +65,12 @@ func devCmd(ctx context.Context, cfg config.Config, log zerolog.Logger, _ []stri
 	if err := e.App.Store.PutIn(ctx, demo.IntakeBucket, "acme/reviews.manifest", data); err != nil {
 		return err
 	}
+	loc, _ := time.LoadLocation(cfg.MonthTimeZone)
+	for _, m := range []time.Time{time.Now().In(loc), time.Now().In(loc).AddDate(0, -1, 0)} {
+		if err := demo.SeedFinanceTables(ctx, e.App.Store, m.Format("2006-01")); err != nil {
+			return err
+		}
+	}
 	fmt.Printf(`LabelFlow dev stack is up (Ctrl-C stops it)
   Temporal        %s   (namespace %s)
   Temporal UI     %s

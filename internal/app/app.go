@@ -66,7 +66,7 @@ func (a *App) Activities() *activities.Activities {
 	loc, _ := time.LoadLocation(a.Cfg.MonthTimeZone)
 	return &activities.Activities{
 		Store: a.Store, Targets: a.Targets, Payouts: &payout.FileProvider{Store: a.Store},
-		MaxLineBytes: a.Cfg.MaxLineBytes, Months: loc, Log: a.Log,
+		MaxLineBytes: a.Cfg.MaxLineBytes, Months: loc, FloorMultiplier: a.Cfg.FloorMultiplier, Log: a.Log,
 	}
 }
 

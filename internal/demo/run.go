@@ -128,6 +128,9 @@ func Run(ctx context.Context, e *Env, o RunOptions) (Summary, error) {
 	if err := a.Roster.Save(ctx, []workforce.Person{FinanceDemo}); err != nil {
 		return sum, err
 	}
+	if err := SeedFinanceTables(ctx, a.Store, sum.Month); err != nil {
+		return sum, err
+	}
 	pay, err := RunAndApprovePayroll(ctx, a, sum.Month, FinanceDemo.ID)
 	if err != nil {
 		return sum, err

@@ -26,18 +26,33 @@ type Person struct {
 	Skills       []string `json:"skills,omitempty"`
 	Languages    []string `json:"languages,omitempty"`
 	PayoutMethod string   `json:"payout_method"` // bank-transfer | mobile-money
-	TokenSHA256  string   `json:"token_sha256"`
+	// PayoutCurrency is the currency the person is paid in; empty means their country's currency.
+	PayoutCurrency string `json:"payout_currency,omitempty"`
+	TokenSHA256    string `json:"token_sha256"`
+}
+
+// localCurrency is the currency of the countries LabelFlow's people work from.
+var localCurrency = map[string]string{"KE": "KES", "UG": "UGX", "RW": "RWF", "NG": "NGN", "GH": "GHS", "ET": "ETB",
+	"TZ": "TZS", "ZA": "ZAR", "SN": "XOF", "CI": "XOF", "CM": "XAF", "EG": "EGP", "MA": "MAD", "ZM": "ZMW", "MW": "MWK"}
+
+// Currency is the currency p is paid in.
+func (p Person) Currency() string {
+	if p.PayoutCurrency != "" {
+		return p.PayoutCurrency
+	}
+	return localCurrency[p.Country]
 }
 
 // Columns of a roster CSV, in any order; the header row names them.
 var (
 	requiredColumns = []string{"id", "name", "country", "role", "token"}
-	optionalColumns = []string{"skills", "languages", "payout_method"}
+	optionalColumns = []string{"skills", "languages", "payout_method", "payout_currency"}
 )
 
 var (
-	idPattern      = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
-	countryPattern = regexp.MustCompile(`^[A-Z]{2}$`)
+	idPattern       = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
+	countryPattern  = regexp.MustCompile(`^[A-Z]{2}$`)
+	currencyPattern = regexp.MustCompile(`^[A-Z]{3}$`)
 )
 
 // LineError is a bad roster line.
@@ -116,7 +131,8 @@ func ParseCSV(file string, r io.Reader) ([]Person, error) {
 			bad = append(bad, LineError{file, line, field, fmt.Sprintf(format, args...)})
 		}
 		p := Person{ID: get("id"), Name: get("name"), Country: get("country"), Role: get("role"),
-			Skills: split(get("skills")), Languages: split(get("languages")), PayoutMethod: get("payout_method")}
+			Skills: split(get("skills")), Languages: split(get("languages")), PayoutMethod: get("payout_method"),
+			PayoutCurrency: get("payout_currency")}
 		if p.PayoutMethod == "" {
 			p.PayoutMethod = "bank-transfer"
 		}
@@ -136,6 +152,9 @@ func ParseCSV(file string, r io.Reader) ([]Person, error) {
 		}
 		if p.Role != "annotator" && p.Role != "reviewer" && p.Role != "finance" {
 			fail("role", "must be annotator, reviewer or finance, got %q", p.Role)
+		}
+		if p.PayoutCurrency != "" && !currencyPattern.MatchString(p.PayoutCurrency) {
+			fail("payout_currency", "must be an ISO 4217 code such as KES, got %q", p.PayoutCurrency)
 		}
 		if p.PayoutMethod != "bank-transfer" && p.PayoutMethod != "mobile-money" {
 			fail("payout_method", "must be bank-transfer or mobile-money, got %q", p.PayoutMethod)
