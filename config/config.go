@@ -4,6 +4,8 @@ package config
 
 import (
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/kelseyhightower/envconfig"
@@ -55,6 +57,9 @@ func Load() (Config, error) {
 	case "all", "workflows", "activities":
 	default:
 		return c, fmt.Errorf("configuration: LABELFLOW_WORKER_ROLE must be all, workflows or activities, got %q", c.WorkerRole)
+	}
+	if f, err := strconv.ParseFloat(c.FloorMultiplier, 64); err != nil || f < 1 || strings.ContainsAny(c.FloorMultiplier, "eE+-") {
+		return c, fmt.Errorf("configuration: LABELFLOW_FLOOR_MULTIPLIER must be a decimal of at least 1 such as 2 or 2.5, got %q", c.FloorMultiplier)
 	}
 	if _, err := time.LoadLocation(c.MonthTimeZone); err != nil {
 		return c, fmt.Errorf("configuration: LABELFLOW_MONTH_TIME_ZONE: %w", err)

@@ -47,6 +47,7 @@ func TestLoadDefaults(t *testing.T) {
 		ChunkWindow:       8,
 		MaxLineBytes:      65536,
 		MonthTimeZone:     "UTC",
+		FloorMultiplier:   "2",
 		WorkerConcurrency: 16,
 		StatusCacheTTL:    time.Second,
 		DataDir:           ".labelflow",
