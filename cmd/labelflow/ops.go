@@ -18,6 +18,7 @@ import (
 	"github.com/labelflow/labelflow/config"
 	"github.com/labelflow/labelflow/internal/app"
 	"github.com/labelflow/labelflow/internal/demo"
+	"github.com/labelflow/labelflow/internal/earnings"
 	"github.com/labelflow/labelflow/internal/simulate"
 	"github.com/labelflow/labelflow/internal/spec"
 	"github.com/labelflow/labelflow/internal/workforce"
@@ -318,8 +319,7 @@ func money(m map[string]int64) string {
 	}
 	var parts []string
 	for cur, v := range m {
-		exp, _ := spec.CurrencyExponent(cur)
-		parts = append(parts, spec.FormatMinor(v, exp)+" "+cur)
+		parts = append(parts, earnings.FormatMinor(v, cur)+" "+cur)
 	}
 	sort.Strings(parts)
 	return strings.Join(parts, ", ")

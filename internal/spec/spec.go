@@ -14,6 +14,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/labelflow/labelflow/internal/earnings"
 	"github.com/labelflow/labelflow/internal/label"
 	"github.com/labelflow/labelflow/internal/store"
 )
@@ -288,7 +289,6 @@ var (
 	attrPattern    = regexp.MustCompile(`^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,126}$`)
 	yamlLine       = regexp.MustCompile(`^line (\d+): (.*)$`)
 	amountPattern  = regexp.MustCompile(`^([0-9]+)(?:\.([0-9]+))?$`)
-	currencyCode   = regexp.MustCompile(`^[A-Z]{3}$`)
 )
 
 // LeaseDuration is the parsed lease.
@@ -305,19 +305,9 @@ func (p Project) Rates() (perAnnotation, perArbitration int64) {
 	return
 }
 
-// zeroDecimal lists ISO 4217 currencies without minor units that LabelFlow pays in.
-var zeroDecimal = map[string]bool{"JPY": true, "KRW": true, "UGX": true, "RWF": true, "XOF": true, "XAF": true, "BIF": true, "GNF": true, "DJF": true, "KMF": true}
-
-// CurrencyExponent returns the number of minor-unit digits of an ISO 4217 code.
-func CurrencyExponent(code string) (int, error) {
-	if !currencyCode.MatchString(code) {
-		return 0, fmt.Errorf("must be an ISO 4217 code such as USD or KES, got %q", code)
-	}
-	if zeroDecimal[code] {
-		return 0, nil
-	}
-	return 2, nil
-}
+// CurrencyExponent returns the number of minor-unit digits of an ISO 4217 code; payroll uses the
+// same table.
+func CurrencyExponent(code string) (int, error) { return earnings.CurrencyExponent(code) }
 
 // Minor converts a decimal amount to integer minor units without floating point.
 // More decimals than the currency has is an error, never a silent rounding.
@@ -350,22 +340,6 @@ func (a Amount) Minor(exponent int) (int64, error) {
 		f, _ = strconv.ParseInt(frac, 10, 64)
 	}
 	return w*scale + f, nil
-}
-
-// FormatMinor renders minor units as a decimal string ("1234", 2 → "12.34").
-func FormatMinor(v int64, exponent int) string {
-	if exponent == 0 {
-		return strconv.FormatInt(v, 10)
-	}
-	sign := ""
-	if v < 0 {
-		sign, v = "-", -v
-	}
-	scale := int64(1)
-	for i := 0; i < exponent; i++ {
-		scale *= 10
-	}
-	return fmt.Sprintf("%s%d.%0*d", sign, v/scale, exponent, v%scale)
 }
 
 func yamlFieldError(msg string) FieldError {

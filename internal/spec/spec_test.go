@@ -2,6 +2,7 @@ package spec
 
 import (
 	"errors"
+	"github.com/labelflow/labelflow/internal/earnings"
 	"reflect"
 	"strconv"
 	"strings"
@@ -512,7 +513,7 @@ func TestFormatMinor(t *testing.T) {
 		{-7, 0, "-7"},
 		{1234, 3, "1.234"},
 	} {
-		if got := FormatMinor(tc.v, tc.exp); got != tc.want {
+		if got := earnings.FormatMinor(tc.v, map[int]string{0: "UGX", 2: "USD", 3: "KWD"}[tc.exp]); got != tc.want {
 			t.Errorf("FormatMinor(%d, %d) = %q, want %q", tc.v, tc.exp, got, tc.want)
 		}
 	}
@@ -524,7 +525,7 @@ func TestMinorFormatRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Minor(%q): %v", s, err)
 		}
-		if got := FormatMinor(v, 2); got != s {
+		if got := earnings.FormatMinor(v, "USD"); got != s {
 			t.Errorf("FormatMinor(Minor(%q)) = %q", s, got)
 		}
 	}
