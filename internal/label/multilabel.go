@@ -112,19 +112,7 @@ func (m MultiLabel) Consolidate(answers []Answer) Answer {
 	if len(answers) == 0 {
 		return nil
 	}
-	votes := map[string]int{}
-	for _, a := range answers {
-		set, _ := parseClassSet(a) // an unreadable answer votes for nothing
-		for c := range set {
-			votes[c]++
-		}
-	}
-	kept := []string{}
-	for c, v := range votes {
-		if 2*v > len(answers) {
-			kept = append(kept, c)
-		}
-	}
+	kept := majority(answers, parseClassSet)
 	m.sortClasses(kept)
 	return marshalAnswer(kept)
 }
@@ -180,6 +168,25 @@ func parseClassSet(a Answer) (map[string]bool, error) {
 
 // The helpers below are shared by the multi-label, bounding-box, transcription and
 // named-entities types.
+
+// majority returns the elements present in more than half of the answers; an unreadable answer
+// votes for nothing. The order is unspecified: callers sort.
+func majority[T comparable](answers []Answer, parse func(Answer) (map[T]bool, error)) []T {
+	votes := map[T]int{}
+	for _, a := range answers {
+		set, _ := parse(a)
+		for e := range set {
+			votes[e]++
+		}
+	}
+	kept := []T{}
+	for e, v := range votes {
+		if 2*v > len(answers) {
+			kept = append(kept, e)
+		}
+	}
+	return kept
+}
 
 // checkClasses requires at least one class, none empty, none listed twice.
 func checkClasses(taxonomy []string) error {

@@ -21,17 +21,7 @@ func (SingleLabel) CheckTaxonomy(taxonomy []string) error {
 	if len(taxonomy) < 2 {
 		return fmt.Errorf("needs at least 2 classes, got %d", len(taxonomy))
 	}
-	seen := map[string]bool{}
-	for i, c := range taxonomy {
-		if c == "" {
-			return fmt.Errorf("class %d is empty", i+1)
-		}
-		if seen[c] {
-			return fmt.Errorf("class %q is listed twice", c)
-		}
-		seen[c] = true
-	}
-	return nil
+	return checkClasses(taxonomy)
 }
 
 func (SingleLabel) Validate(a Answer, item Item) error {

@@ -150,19 +150,7 @@ func (Spans) Consolidate(answers []Answer) Answer {
 	if len(answers) == 0 {
 		return nil
 	}
-	votes := map[Span]int{}
-	for _, a := range answers {
-		set, _ := parseSpanSet(a) // an unreadable answer votes for nothing
-		for s := range set {
-			votes[s]++
-		}
-	}
-	out := []Span{}
-	for s, v := range votes {
-		if 2*v > len(answers) {
-			out = append(out, s)
-		}
-	}
+	out := majority(answers, parseSpanSet)
 	sortSpans(out)
 	return marshalAnswer(spansAnswer{Spans: out})
 }
