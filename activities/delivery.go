@@ -104,7 +104,7 @@ func (a *Activities) DeliverChunk(ctx context.Context, in DeliverChunkInput) (De
 	target := in.Redelivery.target(sp)
 	b, err := a.Targets.Open(ctx, target)
 	if err != nil {
-		return DeliveryReceipt{}, invalidInput("delivery target: %v", err)
+		return DeliveryReceipt{}, fmt.Errorf("delivery target: %w", err)
 	}
 	key := DeliveredChunkKey(target.Prefix, sp.ID, in.Chunk)
 	sum, err := b.Put(ctx, key, data, "application/x-ndjson")
@@ -186,7 +186,7 @@ func (a *Activities) WriteDeliveryManifest(ctx context.Context, in DeliveryManif
 	target := in.Redelivery.target(sp)
 	b, err := a.Targets.Open(ctx, target)
 	if err != nil {
-		return DeliveryManifestResult{}, invalidInput("delivery target: %v", err)
+		return DeliveryManifestResult{}, fmt.Errorf("delivery target: %w", err)
 	}
 	m := DeliveryManifest{LayoutVersion: DeliveryLayoutVersion, Project: sp.ID, Client: sp.Client, CompletedAt: in.CompletedAt.UTC()}
 	for c := 0; c < in.Chunks; c++ {
