@@ -149,6 +149,9 @@ func (a *App) ProjectStatus(ctx context.Context, project string) (ProjectView, e
 	for _, c := range v.Running {
 		if d, err := a.Temporal.DescribeWorkflowExecution(ctx, workflows.ChunkWorkflowID(project, c), ""); err == nil {
 			v.Problems = append(v.Problems, retrying(workflows.ChunkWorkflowID(project, c), d)...)
+			if s := d.GetWorkflowExecutionInfo().GetStatus(); s != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING && s != enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED {
+				v.Problems = append(v.Problems, fmt.Sprintf("%s: chunk workflow %s; see it in the Temporal UI", workflows.ChunkWorkflowID(project, c), s))
+			}
 		}
 		res, err := a.Temporal.QueryWorkflow(ctx, workflows.ChunkWorkflowID(project, c), "", workflows.QueryStatus)
 		if err != nil {
