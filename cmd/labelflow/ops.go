@@ -317,11 +317,15 @@ func money(m map[string]int64) string {
 	if len(m) == 0 {
 		return "0"
 	}
-	var parts []string
-	for cur, v := range m {
-		parts = append(parts, earnings.FormatMinor(v, cur)+" "+cur)
+	currencies := make([]string, 0, len(m))
+	for cur := range m {
+		currencies = append(currencies, cur)
 	}
-	sort.Strings(parts)
+	sort.Strings(currencies)
+	parts := make([]string, len(currencies))
+	for i, cur := range currencies {
+		parts[i] = earnings.FormatMinor(m[cur], cur) + " " + cur
+	}
 	return strings.Join(parts, ", ")
 }
 
