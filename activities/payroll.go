@@ -258,6 +258,9 @@ type PayPayrollResult struct {
 	Payouts     int              `json:"payouts"`
 	Paid        map[string]int64 `json:"paid"`         // paid by this run, per currency
 	AlreadyPaid int              `json:"already_paid"` // people with nothing left to pay
+	// Rejected lists payouts the provider refused (person: reason); nothing was paid to them, and
+	// a later run of the month tries again.
+	Rejected []string `json:"rejected,omitempty"`
 }
 
 // PaidRecord is what a person has been paid for a month, per currency.
@@ -316,6 +319,10 @@ func (a *Activities) PayPayroll(ctx context.Context, in PayPayrollInput) (PayPay
 		return res, fmt.Errorf("payout provider: %w", err)
 	}
 	for _, o := range outcomes {
+		if o.Rejected != "" {
+			res.Rejected = append(res.Rejected, o.Worker+": "+o.Rejected)
+			continue
+		}
 		paid[o.Worker].Paid[o.Currency] += o.Amount
 		if !o.AlreadyPaid {
 			res.Payouts++

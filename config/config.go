@@ -36,6 +36,9 @@ type Config struct {
 	MaxLineBytes      int           `envconfig:"LABELFLOW_MAX_LINE_BYTES" default:"65536" desc:"longest accepted manifest line"`
 	MonthTimeZone     string        `envconfig:"LABELFLOW_MONTH_TIME_ZONE" default:"UTC" desc:"time zone that decides which payroll month work falls in"`
 	FloorMultiplier   string        `envconfig:"LABELFLOW_FLOOR_MULTIPLIER" default:"2" desc:"the earnings floor: this many times the local hourly minimum wage, for the hours worked"`
+	PayoutProvider    string        `envconfig:"LABELFLOW_PAYOUT_PROVIDER" default:"file" desc:"file (batch files for finance to upload) or http (a payment API)"`
+	PayoutURL         string        `envconfig:"LABELFLOW_PAYOUT_URL" default:"" desc:"the payment API's payouts endpoint, with the http provider"`
+	PayoutToken       string        `envconfig:"LABELFLOW_PAYOUT_TOKEN" default:"" desc:"bearer token of the payment API"`
 	WorkerConcurrency int           `envconfig:"LABELFLOW_WORKER_CONCURRENCY" default:"16" desc:"concurrent activities per worker"`
 	StatusCacheTTL    time.Duration `envconfig:"LABELFLOW_STATUS_CACHE_TTL" default:"1s" desc:"how long the gateway reuses a project's list of open chunks"`
 
@@ -52,6 +55,12 @@ func Load() (Config, error) {
 	}
 	if c.ChunkWindow < 1 {
 		return c, fmt.Errorf("configuration: LABELFLOW_CHUNK_WINDOW must be at least 1, got %d", c.ChunkWindow)
+	}
+	switch {
+	case c.PayoutProvider == "http" && c.PayoutURL == "":
+		return c, fmt.Errorf("configuration: LABELFLOW_PAYOUT_PROVIDER=http needs LABELFLOW_PAYOUT_URL")
+	case c.PayoutProvider != "file" && c.PayoutProvider != "http":
+		return c, fmt.Errorf("configuration: LABELFLOW_PAYOUT_PROVIDER must be file or http, got %q", c.PayoutProvider)
 	}
 	switch c.WorkerRole {
 	case "all", "workflows", "activities":

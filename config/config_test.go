@@ -48,6 +48,7 @@ func TestLoadDefaults(t *testing.T) {
 		MaxLineBytes:      65536,
 		MonthTimeZone:     "UTC",
 		FloorMultiplier:   "2",
+		PayoutProvider:    "file",
 		WorkerConcurrency: 16,
 		StatusCacheTTL:    time.Second,
 		DataDir:           ".labelflow",

@@ -301,6 +301,9 @@ func payrollCmd(ctx context.Context, cfg config.Config, log zerolog.Logger, args
 		for _, h := range st.Holds {
 			fmt.Printf("  held: %s by %s at %s: %s\n", h.Person, h.By, h.At.Format(time.RFC3339), h.Reason)
 		}
+		for _, r := range st.Payout.Rejected {
+			fmt.Printf("  payout refused by the provider: %s\n", r)
+		}
 		for _, r := range st.Released {
 			fmt.Printf("  released hold: %d payout(s), paid %s\n", r.Payouts, money(r.Paid))
 		}

@@ -64,8 +64,12 @@ func (a *App) Close() {
 // Activities builds the activity dependencies.
 func (a *App) Activities() *activities.Activities {
 	loc, _ := time.LoadLocation(a.Cfg.MonthTimeZone)
+	var provider payout.Provider = &payout.FileProvider{Store: a.Store}
+	if a.Cfg.PayoutProvider == "http" {
+		provider = &payout.HTTPProvider{URL: a.Cfg.PayoutURL, Token: a.Cfg.PayoutToken}
+	}
 	return &activities.Activities{
-		Store: a.Store, Targets: a.Targets, Payouts: &payout.FileProvider{Store: a.Store},
+		Store: a.Store, Targets: a.Targets, Payouts: provider,
 		MaxLineBytes: a.Cfg.MaxLineBytes, Months: loc, FloorMultiplier: a.Cfg.FloorMultiplier, Log: a.Log,
 	}
 }

@@ -32,6 +32,8 @@ type Outcome struct {
 	// AlreadyPaid is true when the key had been paid by an earlier call.
 	AlreadyPaid bool   `json:"already_paid"`
 	BatchKey    string `json:"batch_key,omitempty"`
+	// Rejected says why the provider refused this payout for good (nothing was paid).
+	Rejected string `json:"rejected,omitempty"`
 }
 
 // Provider pays.

@@ -1,0 +1,79 @@
+package payout
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+)
+
+// HTTPProvider pays through a payment API: one POST per payout with an Idempotency-Key header.
+// The API pays a key at most once and answers a repeated key with the original result, so a
+// retry after a timeout or a crash never pays twice.
+type HTTPProvider struct {
+	URL    string // e.g. https://payments.example/v1/payouts
+	Token  string // bearer token
+	Client *http.Client
+}
+
+// PayoutRequest is the body sent for one payout.
+type PayoutRequest struct {
+	Recipient string `json:"recipient"`
+	Amount    int64  `json:"amount"` // minor units
+	Currency  string `json:"currency"`
+	Method    string `json:"method"`
+	Reference string `json:"reference"` // the month
+}
+
+// PayoutResponse is the API's answer.
+type PayoutResponse struct {
+	ID     string `json:"id"`
+	Status string `json:"status"` // paid | pending
+}
+
+// Pay implements Provider. Network errors, timeouts, 409, 429 and 5xx are returned as errors for
+// the caller to retry with the same keys; another 4xx answer refuses that payout for good
+// (Outcome.Rejected), and the others go on.
+func (h *HTTPProvider) Pay(ctx context.Context, month string, payouts []Payout) ([]Outcome, error) {
+	client := h.Client
+	if client == nil {
+		client = &http.Client{Timeout: 30 * time.Second}
+	}
+	out := make([]Outcome, 0, len(payouts))
+	for _, p := range payouts {
+		body, _ := json.Marshal(PayoutRequest{Recipient: p.Worker, Amount: p.Amount, Currency: p.Currency, Method: p.Method, Reference: month})
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, h.URL, bytes.NewReader(body))
+		if err != nil {
+			return out, err
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Idempotency-Key", p.IdempotencyKey)
+		if h.Token != "" {
+			req.Header.Set("Authorization", "Bearer "+h.Token)
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			return out, fmt.Errorf("payout %s: %w", p.IdempotencyKey, err)
+		}
+		data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+		resp.Body.Close()
+		switch {
+		case resp.StatusCode == http.StatusOK || resp.StatusCode == http.StatusCreated:
+			var pr PayoutResponse
+			if err := json.Unmarshal(data, &pr); err != nil {
+				return out, fmt.Errorf("payout %s: unreadable answer: %w", p.IdempotencyKey, err)
+			}
+			// 200 answers a key the API had already paid: the original payout, not a new one.
+			out = append(out, Outcome{Payout: p, AlreadyPaid: resp.StatusCode == http.StatusOK && resp.Header.Get("Idempotent-Replayed") == "true", BatchKey: pr.ID})
+		case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500 || resp.StatusCode == http.StatusConflict:
+			// 409: the same key is being processed right now; asking again later is safe.
+			return out, fmt.Errorf("payout %s: HTTP %d: %s", p.IdempotencyKey, resp.StatusCode, bytes.TrimSpace(data))
+		default:
+			out = append(out, Outcome{Payout: p, Rejected: fmt.Sprintf("HTTP %d: %s", resp.StatusCode, bytes.TrimSpace(data))})
+		}
+	}
+	return out, nil
+}
