@@ -4,11 +4,13 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/labelflow/labelflow/internal/earnings"
@@ -29,6 +31,25 @@ type Statement struct {
 	// Pay is what the person is paid: every line converted to their payout currency at the
 	// month's rate, and the earnings floor with any top-up.
 	Pay earnings.Statement `json:"pay"`
+}
+
+// StatementCSV renders a statement as CSV, one row per line of work and one for any top-up, each
+// with its amount as earned and as paid.
+func StatementCSV(st *Statement) []byte {
+	var b bytes.Buffer
+	w := csv.NewWriter(&b)
+	cur := st.Pay.PayoutCurrency
+	w.Write([]string{"month", "person", "project", "kind", "count", "hours", "currency", "amount", "rate", "payout_currency", "amount_paid"})
+	for _, l := range st.Pay.Lines {
+		w.Write([]string{st.Month, st.Worker, l.Project, l.Kind, strconv.Itoa(l.Count), fmt.Sprintf("%.2f", float64(l.Seconds)/3600),
+			l.Currency, earnings.FormatMinor(l.Amount, l.Currency), l.Rate, cur, earnings.FormatMinor(l.AmountPayout, cur)})
+	}
+	if top := st.Pay.Floor.TopUp; top > 0 {
+		w.Write([]string{st.Month, st.Worker, "", "floor-top-up", "", fmt.Sprintf("%.2f", float64(st.Pay.Seconds)/3600),
+			"", "", "", cur, earnings.FormatMinor(top, cur)})
+	}
+	w.Flush()
+	return b.Bytes()
 }
 
 // TopUp is a payment that lifts a person's month to the earnings floor.
@@ -155,6 +176,9 @@ func (a *Activities) AggregatePayroll(ctx context.Context, month string) (Payrol
 	}
 	for _, w := range workers {
 		if err := a.Store.PutJSON(ctx, StatementKey(month, w), stmts[w]); err != nil {
+			return sum, err
+		}
+		if err := a.Store.Put(ctx, strings.TrimSuffix(StatementKey(month, w), ".json")+".csv", StatementCSV(stmts[w])); err != nil {
 			return sum, err
 		}
 	}

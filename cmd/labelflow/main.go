@@ -38,6 +38,7 @@ Finance:
   labelflow payroll hold --month YYYY-MM --person ID --reason TEXT --by ID
   labelflow payroll release --month YYYY-MM --person ID --by ID
   labelflow payroll status --month YYYY-MM [--json]
+  labelflow payroll report --month YYYY-MM --csv       one row per person: earned, floor, top-up, paid
   labelflow payroll schedule --day 3 [--hour 6]     previous month's payroll, every month
 
 Embedded stack:

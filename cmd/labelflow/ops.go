@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -225,6 +226,7 @@ const payrollUsage = `usage: labelflow payroll run --month YYYY-MM [--force]
        labelflow payroll hold --month YYYY-MM --person ID --reason TEXT --by ID
        labelflow payroll release --month YYYY-MM --person ID --by ID
        labelflow payroll status --month YYYY-MM [--json]
+       labelflow payroll report --month YYYY-MM --csv
        labelflow payroll schedule --day 3 [--hour 6]`
 
 func payrollCmd(ctx context.Context, cfg config.Config, log zerolog.Logger, args []string) error {
@@ -237,6 +239,7 @@ func payrollCmd(ctx context.Context, cfg config.Config, log zerolog.Logger, args
 	asJSON := fs.Bool("json", false, "print JSON")
 	approver := fs.String("approver", currentUser(), "the finance person (roster id) who approves")
 	force := fs.Bool("force", false, "run a month that is not over yet")
+	_ = fs.Bool("csv", true, "CSV output (report)")
 	person := fs.String("person", "", "whose payout to hold or release")
 	reason := fs.String("reason", "", "why the payout is held")
 	by := fs.String("by", currentUser(), "the finance person (roster id) acting")
@@ -252,6 +255,8 @@ func payrollCmd(ctx context.Context, cfg config.Config, log zerolog.Logger, args
 	}
 	defer a.Close()
 	switch args[0] {
+	case "report":
+		return payrollReport(ctx, a, *month)
 	case "schedule":
 		if err := a.SchedulePayroll(ctx, *day, *hour); err != nil {
 			return err
@@ -506,4 +511,27 @@ func deliveryCmd(ctx context.Context, cfg config.Config, log zerolog.Logger, arg
 	}
 	fmt.Printf("delivered %d items in %d objects; manifest %s\n", res.Items, res.Objects, res.ManifestKey)
 	return nil
+}
+
+// payrollReport prints one CSV row per person of the month: what they earned, the floor, any
+// top-up and what they are paid, in their payout currency.
+func payrollReport(ctx context.Context, a *app.App, month string) error {
+	var sum activities.PayrollSummary
+	if err := a.Store.GetJSON(ctx, activities.PayrollPrefix(month)+"summary.json", &sum); err != nil {
+		return fmt.Errorf("no payroll statements for %s: %w", month, err)
+	}
+	w := csv.NewWriter(os.Stdout)
+	w.Write([]string{"month", "person", "country", "hours", "payout_currency", "earned", "hourly_effective", "minimum_hourly", "required", "top_up", "total", "minimum_wage_source"})
+	for _, person := range sum.Workers {
+		var st activities.Statement
+		if err := a.Store.GetJSON(ctx, activities.StatementKey(month, person), &st); err != nil {
+			return err
+		}
+		p, cur := st.Pay, st.Pay.PayoutCurrency
+		w.Write([]string{month, person, st.Country, fmt.Sprintf("%.2f", float64(p.Seconds)/3600), cur,
+			earnings.FormatMinor(p.Earned, cur), earnings.FormatMinor(p.HourlyEffective, cur), earnings.FormatMinor(p.Floor.MinimumWage.HourlyMinor, cur),
+			earnings.FormatMinor(p.Floor.Required, cur), earnings.FormatMinor(p.Floor.TopUp, cur), earnings.FormatMinor(p.Total, cur), p.Floor.InForce.Source})
+	}
+	w.Flush()
+	return w.Error()
 }
