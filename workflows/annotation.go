@@ -62,6 +62,9 @@ type chunk struct {
 	updates  int
 	finished bool
 	ready    bool // what validation needs of the items is known
+	// reviewersOnlyArbitrate is off only for chunks started before reviewers stopped annotating,
+	// so that their histories replay as they ran.
+	reviewersOnlyArbitrate bool
 }
 
 // ChunkWorkflow owns the annotation of one chunk: it leases task suites to annotators and
@@ -80,6 +83,7 @@ func ChunkWorkflow(ctx workflow.Context, in ChunkInput) (ChunkSummary, error) {
 	if c.in.Settings.MaxUpdatesPerRun <= 0 {
 		c.in.Settings.MaxUpdatesPerRun = DefaultMaxUpdatesPerRun
 	}
+	c.reviewersOnlyArbitrate = workflow.GetVersion(ctx, "reviewers-only-arbitrate", workflow.DefaultVersion, 1) >= 1
 	// Handlers first: an Update that arrives before its handler exists is refused as unknown.
 	if err := c.registerHandlers(ctx); err != nil {
 		return ChunkSummary{}, err
@@ -265,12 +269,14 @@ func (c *chunk) pick(w Worker, now time.Time) []int {
 	return items
 }
 
-// pickKind chooses the work for w: reviewers arbitrate first; anyone qualified annotates.
+// pickKind chooses the work for w: reviewers arbitrate, annotators annotate. Reviewers never
+// annotate: two reviewers who had both annotated an item could leave nobody to arbitrate it.
 // Items already half-annotated go first so that items finish, and chunks with them.
 func (c *chunk) pickKind(w Worker, now time.Time) (string, []int) {
 	expired := c.expiredHolders(now)
 	if w.Role == RoleReviewer {
-		if items := c.collect(w.ID, expired, c.arbitrable); len(items) > 0 {
+		items := c.collect(w.ID, expired, c.arbitrable)
+		if len(items) > 0 || c.reviewersOnlyArbitrate {
 			return KindArbitrate, items
 		}
 	}

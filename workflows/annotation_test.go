@@ -463,3 +463,19 @@ func TestContinueAsNewKeepsState(t *testing.T) {
 		t.Fatalf("chunk reported to %v, want its project once", ce2.reported)
 	}
 }
+
+func TestReviewersOnlyArbitrate(t *testing.T) {
+	ce := newChunkEnv(t)
+	a, b, r := annotator("ann-a"), annotator("ann-b"), reviewer("rev-r")
+	var cr, ca, cb outcome[Suite]
+	var sa, sb outcome[SubmitResult]
+	ce.script(
+		func() { ce.claim(r, &cr); ce.claim(a, &ca); ce.claim(b, &cb) },
+		func() {
+			ce.submit(a, must(t, "claim a", &ca), always("cat"), &sa)
+			ce.submit(b, must(t, "claim b", &cb), always("cat"), &sb)
+		},
+	)
+	ce.run(ChunkInput{Settings: settings(), Items: 2})
+	rejected(t, "a reviewer's claim with nothing to arbitrate", &cr, ErrNoWork)
+}
