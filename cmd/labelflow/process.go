@@ -162,6 +162,9 @@ func benchCmd(ctx context.Context, cfg config.Config, log zerolog.Logger, args [
 	if len(args) > 0 && args[0] == "delivery" {
 		return benchDeliveryCmd(ctx, cfg, log, args[1:])
 	}
+	if len(args) > 0 && args[0] == "payroll" {
+		return benchPayrollCmd(ctx, cfg, log, args[1:])
+	}
 	fs := newFlags("bench")
 	items := fs.Int("items", 10000, "valid items in the project")
 	annotators := fs.Int("annotators", 20, "simulated annotators")
