@@ -179,7 +179,7 @@ func TestRecordAndDeliverAreIdempotent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Objects != 2 || res.Items != 2 {
+	if res.Objects != 3 || res.Items != 2 {
 		t.Fatalf("manifest result = %+v", res)
 	}
 }
@@ -369,7 +369,7 @@ func TestDeliveryCompletesThroughAFaultyServer(t *testing.T) {
 	if err := json.Unmarshal(data, &m); err != nil {
 		t.Fatal(err)
 	}
-	if m.Items != 3 || len(m.Objects) != 3 {
+	if m.Items != 3 || len(m.Objects) != 4 {
 		t.Fatalf("manifest = %+v", m)
 	}
 	for _, o := range m.Objects {
@@ -458,5 +458,21 @@ func TestPayrollTopsUpToTheFloor(t *testing.T) {
 	}
 	if res.Paid["KES"] != 17000 || res.Paid["UGX"] != 100 {
 		t.Fatalf("paid = %+v", res.Paid)
+	}
+}
+
+func TestChunkStats(t *testing.T) {
+	sp := spec.Project{ID: "p1", Annotation: spec.Annotation{Type: "single-label", Taxonomy: []string{"cat", "dog"}}}
+	st := chunkStats(sp, 0, results(time.Now()))
+	// Item 0: both said cat (agreed). Item 1: ann-a said dog, ann-b cat, the reviewer dog.
+	a, b, rev := st.People["ann-a"], st.People["ann-b"], st.People["rev"]
+	if st.Items != 2 || st.Agreed != 1 || st.Arbitrated != 1 || st.Agreement != 0.5 {
+		t.Fatalf("chunk stats = %+v", st)
+	}
+	if a.Answers != 2 || a.Accepted != 2 || a.Disputed != 1 || a.Overruled != 0 || a.FirstPassOK != 1 {
+		t.Fatalf("ann-a = %+v", a)
+	}
+	if b.Accepted != 1 || b.Overruled != 1 || rev.Arbitrated != 1 || rev.Answers != 0 {
+		t.Fatalf("ann-b = %+v, rev = %+v", b, rev)
 	}
 }

@@ -126,6 +126,9 @@ func (a *Activities) RecordChunk(ctx context.Context, in RecordChunkInput) (Reco
 	if err := a.Store.Put(ctx, res.ResultsKey, out.Bytes()); err != nil {
 		return res, err
 	}
+	if err := a.Store.PutJSON(ctx, StatsKey(in.ProjectID, in.Chunk), chunkStats(sp, in.Chunk, in.Results)); err != nil {
+		return res, err
+	}
 	months := make([]string, 0, len(ledger))
 	for m := range ledger {
 		months = append(months, m)

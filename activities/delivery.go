@@ -212,6 +212,25 @@ func (a *Activities) WriteDeliveryManifest(ctx context.Context, in DeliveryManif
 	}
 	m.Rejects = bytes.Count(rejects, []byte{'\n'})
 	m.Objects = append(m.Objects, ManifestObject{Key: rkey, Kind: "rejects", SHA256: rsum, Size: int64(len(rejects)), Items: m.Rejects})
+	// The quality report goes with the results: agreement per chunk, arbitration rate, first-pass
+	// acceptance, time per task and each person's figures.
+	report, err := a.buildQualityReport(ctx, sp, in.Chunks)
+	if err != nil {
+		return DeliveryManifestResult{}, err
+	}
+	reportJSON, err := json.MarshalIndent(report, "", "  ")
+	if err != nil {
+		return DeliveryManifestResult{}, err
+	}
+	if err := a.Store.Put(ctx, QualityReportKey(sp.ID), append(reportJSON, '\n')); err != nil {
+		return DeliveryManifestResult{}, err
+	}
+	qkey := DeliveryPrefix(target.Prefix, sp.ID) + "quality/report.json"
+	qsum, err := b.Put(ctx, qkey, append(reportJSON, '\n'), "application/json")
+	if err != nil {
+		return DeliveryManifestResult{}, err
+	}
+	m.Objects = append(m.Objects, ManifestObject{Key: qkey, Kind: "quality-report", SHA256: qsum, Size: int64(len(reportJSON) + 1), Items: report.Items})
 	for _, f := range in.Redelivery.formats(sp) {
 		if f == spec.FormatJSONL {
 			continue // the labels objects are the JSON Lines delivery

@@ -28,6 +28,7 @@ Operations:
   labelflow delivery redeliver PROJECT [--to PROFILE] [--bucket B] [--prefix P]
                                             deliver stored results again, nothing re-annotated
   labelflow project annotations ID --csv    every raw answer as task,worker,label
+  labelflow project quality ID [--csv]      agreement, arbitration rate, first-pass acceptance, per person
   labelflow quality aggregate --in answers.csv [--truth truth.csv] --method mv|ds|policy|best [--out labels.csv]
   labelflow quality compare                 accuracy of mv, ds, policy and best on synthetic crowds
   labelflow simulate --project ID [--annotators 20] [--reviewers 3] [--accuracy 0.85]

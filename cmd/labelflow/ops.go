@@ -130,6 +130,34 @@ func projectCmd(ctx context.Context, cfg config.Config, log zerolog.Logger, args
 		}
 		printStatus(os.Stdout, v)
 		return nil
+	case "quality":
+		fs := newFlags("project quality")
+		asCSV := fs.Bool("csv", false, "per-person figures as CSV")
+		id, rest := firstArg(args[1:])
+		if err := fs.Parse(rest); err != nil || id == "" {
+			fmt.Fprintln(os.Stderr, "usage: labelflow project quality ID [--csv]")
+			return errUsage
+		}
+		a, err := app.Open(ctx, cfg, log)
+		if err != nil {
+			return err
+		}
+		defer a.Close()
+		var r activities.QualityReport
+		if err := a.Store.GetJSON(ctx, activities.QualityReportKey(id), &r); err != nil {
+			return fmt.Errorf("no quality report for %s (it is written when the project's delivery completes): %w", id, err)
+		}
+		if *asCSV {
+			_, err := os.Stdout.Write(activities.QualityCSV(r))
+			return err
+		}
+		fmt.Printf("project %s (%s): %d items, %d agreed, %d arbitrated\n  first-pass acceptance %.1f%%, arbitration rate %.1f%%, mean agreement %.3f, %.1f s per task\n",
+			r.Project, r.AnnotationType, r.Items, r.Agreed, r.Arbitrated, 100*r.FirstPassRate, 100*r.ArbitrationRate, r.Agreement, r.SecondsPerTask)
+		for _, c := range r.Chunks {
+			fmt.Printf("  chunk %d: %d items, %d arbitrated, agreement %.3f\n", c.Chunk, c.Items, c.Arbitrated, c.Agreement)
+		}
+		os.Stdout.Write(activities.QualityCSV(r))
+		return nil
 	case "annotations":
 		fs := newFlags("project annotations")
 		_ = fs.Bool("csv", true, "CSV in the common crowd format (the only format)")

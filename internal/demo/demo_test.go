@@ -139,7 +139,7 @@ func TestWholeProjectThroughTheRealStack(t *testing.T) {
 	var m activities.DeliveryManifest
 	mustJSON(t, readObject(t, s3c, activities.ManifestKey("labelflow/", "it-whole")), &m)
 	// 7 label files, the rejects, 3 whole-project formats, and 2 Ground Truth annotation files per chunk.
-	if m.Items != items || m.Rejects != bad || len(m.Objects) != 7+1+3+7*2 {
+	if m.Items != items || m.Rejects != bad || len(m.Objects) != 7+1+1+3+7*2 {
 		t.Fatalf("manifest: items %d rejects %d objects %d", m.Items, m.Rejects, len(m.Objects))
 	}
 	var done struct{ Manifest, SHA256 string }
@@ -160,6 +160,13 @@ func TestWholeProjectThroughTheRealStack(t *testing.T) {
 			continue
 		case "groundtruth", "csv", "labelstudio":
 			checkFormat(t, o.Kind, data, items)
+			continue
+		case "quality-report":
+			var r activities.QualityReport
+			mustJSON(t, data, &r)
+			if r.Items != items || r.Arbitrated != sum.Arbitrated || len(r.Chunks) != 7 || len(r.People) != 11 || r.FirstPassRate <= 0 {
+				t.Fatalf("quality report: %d items, %d arbitrated, %d chunks, %d people", r.Items, r.Arbitrated, len(r.Chunks), len(r.People))
+			}
 			continue
 		case "groundtruth-worker-response", "groundtruth-consolidated":
 			var entries []struct {
@@ -707,7 +714,7 @@ func TestBoxAndTranscriptionProjects(t *testing.T) {
 			if slices.Contains(c.formats, "groundtruth") {
 				gtFiles = 3 * 2
 			}
-			if verified != 3+1+len(c.formats)-1+gtFiles {
+			if verified != 3+1+1+len(c.formats)-1+gtFiles {
 				t.Fatalf("%d objects verified, manifest %+v", verified, m.Objects)
 			}
 			s3c := clientReader(t)

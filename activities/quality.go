@@ -1,0 +1,177 @@
+package activities
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"fmt"
+	"sort"
+	"strconv"
+
+	"github.com/labelflow/labelflow/internal/label"
+	"github.com/labelflow/labelflow/internal/spec"
+)
+
+// AnnotatorStats is what one person did in one chunk (or, summed, in a project).
+type AnnotatorStats struct {
+	Answers int `json:"answers"` // annotations given
+	// Accepted counts annotations that match the final label (agreed, or sided with the reviewer).
+	Accepted int `json:"accepted"`
+	// Disputed counts annotations on items that went to arbitration; Overruled those the reviewer
+	// decided against.
+	Disputed    int   `json:"disputed"`
+	Overruled   int   `json:"overruled"`
+	Arbitrated  int   `json:"arbitrated"` // items this person settled as reviewer
+	Seconds     int64 `json:"seconds"`
+	FirstPassOK int   `json:"first_pass_ok"` // annotations on items settled by agreement
+}
+
+func (s *AnnotatorStats) add(o AnnotatorStats) {
+	s.Answers += o.Answers
+	s.Accepted += o.Accepted
+	s.Disputed += o.Disputed
+	s.Overruled += o.Overruled
+	s.Arbitrated += o.Arbitrated
+	s.Seconds += o.Seconds
+	s.FirstPassOK += o.FirstPassOK
+}
+
+// ChunkStats is a chunk's contribution to the project's quality report.
+type ChunkStats struct {
+	Chunk      int                       `json:"chunk"`
+	Items      int                       `json:"items"`
+	Agreed     int                       `json:"agreed"`
+	Arbitrated int                       `json:"arbitrated"`
+	Agreement  float64                   `json:"agreement"` // mean agreement measure of the first two answers
+	People     map[string]AnnotatorStats `json:"people"`
+}
+
+// StatsKey holds a chunk's quality figures.
+func StatsKey(project string, chunk int) string {
+	return fmt.Sprintf("projects/%s/stats/chunk-%06d.json", project, chunk)
+}
+
+// chunkStats measures a finished chunk.
+func chunkStats(sp spec.Project, chunk int, results []ItemResult) ChunkStats {
+	typ, _ := label.Lookup(sp.Annotation.Type)
+	st := ChunkStats{Chunk: chunk, Items: len(results), People: map[string]AnnotatorStats{}}
+	sumAgreement := 0.0
+	for _, r := range results {
+		if r.Method == "arbitrated" {
+			st.Arbitrated++
+		} else {
+			st.Agreed++
+		}
+		if len(r.Annotations) >= 2 && typ != nil {
+			sumAgreement += typ.Agreement(r.Annotations[0].Answer, r.Annotations[1].Answer)
+		}
+		for _, c := range r.Annotations {
+			p := st.People[c.Worker]
+			p.Answers++
+			p.Seconds += int64(c.Seconds)
+			right := typ != nil && label.Agree(typ, c.Answer, r.Final, 0)
+			if right {
+				p.Accepted++
+			}
+			if r.Method == "arbitrated" {
+				p.Disputed++
+				if !right {
+					p.Overruled++
+				}
+			} else {
+				p.FirstPassOK++
+			}
+			st.People[c.Worker] = p
+		}
+		if r.Arbitration != nil {
+			p := st.People[r.Arbitration.Worker]
+			p.Arbitrated++
+			p.Seconds += int64(r.Arbitration.Seconds)
+			st.People[r.Arbitration.Worker] = p
+		}
+	}
+	if st.Items > 0 {
+		st.Agreement = round4(sumAgreement / float64(st.Items))
+	}
+	return st
+}
+
+// QualityReport is delivered with a project's results and printed by `project quality`.
+type QualityReport struct {
+	Project         string                    `json:"project"`
+	AnnotationType  string                    `json:"annotation_type"`
+	Items           int                       `json:"items"`
+	Agreed          int                       `json:"agreed"`
+	Arbitrated      int                       `json:"arbitrated"`
+	ArbitrationRate float64                   `json:"arbitration_rate"`
+	Agreement       float64                   `json:"agreement"` // mean over items
+	FirstPassRate   float64                   `json:"first_pass_acceptance"`
+	SecondsPerTask  float64                   `json:"seconds_per_task"`
+	Chunks          []ChunkStats              `json:"chunks"`
+	People          map[string]AnnotatorStats `json:"people"`
+}
+
+// QualityReportKey is the report's key in the platform store.
+func QualityReportKey(project string) string {
+	return fmt.Sprintf("projects/%s/quality-report.json", project)
+}
+
+// buildQualityReport sums the chunks' figures.
+func (a *Activities) buildQualityReport(ctx context.Context, sp spec.Project, chunks int) (QualityReport, error) {
+	r := QualityReport{Project: sp.ID, AnnotationType: sp.Annotation.Type, People: map[string]AnnotatorStats{}}
+	agreement, answers, seconds := 0.0, 0, int64(0)
+	for c := 0; c < chunks; c++ {
+		var st ChunkStats
+		if err := a.Store.GetJSON(ctx, StatsKey(sp.ID, c), &st); err != nil {
+			return r, err
+		}
+		for w, p := range st.People {
+			q := r.People[w]
+			q.add(p)
+			r.People[w] = q
+			answers += p.Answers + p.Arbitrated
+			seconds += p.Seconds
+		}
+		st.People = nil // summed per person above, not repeated per chunk
+		r.Chunks = append(r.Chunks, st)
+		r.Items += st.Items
+		r.Agreed += st.Agreed
+		r.Arbitrated += st.Arbitrated
+		agreement += st.Agreement * float64(st.Items)
+	}
+	if r.Items > 0 {
+		r.Agreement = round4(agreement / float64(r.Items))
+		r.ArbitrationRate = round4(float64(r.Arbitrated) / float64(r.Items))
+		r.FirstPassRate = round4(float64(r.Agreed) / float64(r.Items))
+	}
+	if answers > 0 {
+		r.SecondsPerTask = round4(float64(seconds) / float64(answers))
+	}
+	return r, nil
+}
+
+// QualityCSV renders the per-person part of a report.
+func QualityCSV(r QualityReport) []byte {
+	var b bytes.Buffer
+	w := csv.NewWriter(&b)
+	w.Write([]string{"person", "answers", "accepted", "acceptance", "disputed", "overruled", "arbitrated", "seconds_per_task"})
+	people := make([]string, 0, len(r.People))
+	for p := range r.People {
+		people = append(people, p)
+	}
+	sort.Strings(people)
+	for _, id := range people {
+		p := r.People[id]
+		acc, per := 0.0, 0.0
+		if p.Answers > 0 {
+			acc = float64(p.Accepted) / float64(p.Answers)
+		}
+		if n := p.Answers + p.Arbitrated; n > 0 {
+			per = float64(p.Seconds) / float64(n)
+		}
+		w.Write([]string{id, strconv.Itoa(p.Answers), strconv.Itoa(p.Accepted), fmt.Sprintf("%.4f", acc), strconv.Itoa(p.Disputed),
+			strconv.Itoa(p.Overruled), strconv.Itoa(p.Arbitrated), fmt.Sprintf("%.1f", per)})
+	}
+	w.Flush()
+	return b.Bytes()
+}
