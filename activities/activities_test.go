@@ -476,3 +476,38 @@ func TestChunkStats(t *testing.T) {
 		t.Fatalf("ann-b = %+v, rev = %+v", b, rev)
 	}
 }
+
+func TestConfidenceUsesEstimatedAccuracies(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	at := time.Date(2026, 11, 10, 9, 0, 0, 0, time.UTC)
+	confidence := func() float64 {
+		t.Helper()
+		res, err := f.acts.RecordChunk(ctx, RecordChunkInput{ProjectID: "p1", Chunk: 0, Results: results(at)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, _ := f.env.Store.Get(ctx, res.ResultsKey)
+		var line struct {
+			Meta LabelMetadata `json:"label-metadata"`
+		}
+		json.Unmarshal(bytes.SplitN(data, []byte{'\n'}, 2)[0], &line)
+		return line.Meta.Confidence
+	}
+	// No record: both annotators at the prior 0.8, 2 classes: 0.64 / (0.64 + 0.04) = 0.9412.
+	if got := confidence(); got != 0.9412 {
+		t.Fatalf("confidence without records = %v", got)
+	}
+	// On an earlier project ann-a was accepted 96 times in 96 and ann-b 46 in 96:
+	// ann-a (3.2+96)/100 = 0.992, ann-b (3.2+46)/100 = 0.492 → 0.992·0.492 / (0.992·0.492 + 0.008·0.508) = 0.9917.
+	for w, acc := range map[string]int{"ann-a": 96, "ann-b": 46} {
+		if err := f.env.Store.PutJSON(ctx, ScoreKey("single-label", w, "earlier"), ScoreRecord{Answers: 96, Accepted: acc}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The project's own record is not evidence about it.
+	f.env.Store.PutJSON(ctx, ScoreKey("single-label", "ann-b", "p1"), ScoreRecord{Answers: 1000, Accepted: 0})
+	if got := confidence(); got != 0.9917 {
+		t.Fatalf("confidence with records = %v", got)
+	}
+}

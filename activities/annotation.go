@@ -8,6 +8,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/labelflow/labelflow/internal/label"
 	"github.com/labelflow/labelflow/internal/manifest"
 	"github.com/labelflow/labelflow/internal/quality"
 	"github.com/labelflow/labelflow/internal/spec"
@@ -93,6 +94,10 @@ func (a *Activities) RecordChunk(ctx context.Context, in RecordChunkInput) (Reco
 		return RecordChunkResult{}, invalidInput("chunk %d holds %d items but %d results were given", in.Chunk, len(items), len(in.Results))
 	}
 	perAnnotation, perArbitration := sp.Rates()
+	acc, err := a.accuracies(ctx, sp, in.Results)
+	if err != nil {
+		return RecordChunkResult{}, err
+	}
 	var out bytes.Buffer
 	ledger := map[string][]LedgerEntry{}
 	for i, r := range in.Results {
@@ -100,7 +105,7 @@ func (a *Activities) RecordChunk(ctx context.Context, in RecordChunkInput) (Reco
 		if r.Item != i {
 			return RecordChunkResult{}, invalidInput("result %d is for item %d", i, r.Item)
 		}
-		meta, completed := metadataFor(sp, r)
+		meta, completed := metadataFor(sp, r, acc)
 		line, err := labelledLine(it.Data, r.Final, meta)
 		if err != nil {
 			return RecordChunkResult{}, invalidInput("chunk %d line %d: %v", in.Chunk, it.Line, err)
@@ -153,26 +158,48 @@ func (a *Activities) RecordChunk(ctx context.Context, in RecordChunkInput) (Reco
 }
 
 // metadataFor builds the label metadata and the time the item was settled.
-func metadataFor(sp spec.Project, r ItemResult) (LabelMetadata, time.Time) {
+// metadataFor builds the label metadata and the time the item was settled. Confidence is the
+// posterior of the delivered label given each person's estimated accuracy (acc; the default for
+// people without a record). An answer that agrees with the delivered one under the type's
+// measure counts as a vote for it.
+func metadataFor(sp spec.Project, r ItemResult, acc map[string]float64) (LabelMetadata, time.Time) {
 	meta := LabelMetadata{Method: r.Method, Type: sp.Annotation.Type, Project: sp.ID}
+	typ, _ := label.Lookup(sp.Annotation.Type)
+	class := func(a label.Answer) string {
+		if typ != nil && label.Agree(typ, a, r.Final, 0) {
+			return string(r.Final)
+		}
+		return string(a)
+	}
+	accuracy := func(worker string, dflt float64) float64 {
+		if v, ok := acc[worker]; ok {
+			return v
+		}
+		return dflt
+	}
 	var votes []quality.Vote
 	var completed time.Time
 	for _, c := range r.Annotations {
 		meta.Annotators = append(meta.Annotators, c.Worker)
 		meta.Answers = append(meta.Answers, c.Answer)
-		votes = append(votes, quality.Vote{Class: string(c.Answer), Accuracy: quality.DefaultAnnotatorAccuracy})
+		votes = append(votes, quality.Vote{Class: class(c.Answer), Accuracy: accuracy(c.Worker, quality.DefaultAnnotatorAccuracy)})
 		if c.SubmittedAt.After(completed) {
 			completed = c.SubmittedAt
 		}
 	}
 	if r.Arbitration != nil {
 		meta.Reviewer = r.Arbitration.Worker
-		votes = append(votes, quality.Vote{Class: string(r.Arbitration.Answer), Accuracy: quality.DefaultReviewerAccuracy})
+		votes = append(votes, quality.Vote{Class: class(r.Arbitration.Answer), Accuracy: quality.DefaultReviewerAccuracy})
 		if r.Arbitration.SubmittedAt.After(completed) {
 			completed = r.Arbitration.SubmittedAt
 		}
 	}
-	meta.Confidence = round4(quality.Posterior(string(r.Final), votes, len(sp.Annotation.Taxonomy)))
+	// Free-form types have many possible answers; two classes is the cautious count for them.
+	k := len(sp.Annotation.Taxonomy)
+	if sp.Annotation.Type != label.SingleLabelName || k < 2 {
+		k = 2
+	}
+	meta.Confidence = round4(quality.Posterior(string(r.Final), votes, k))
 	meta.CompletedAt = completed.UTC()
 	return meta, completed
 }

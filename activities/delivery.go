@@ -225,6 +225,9 @@ func (a *Activities) WriteDeliveryManifest(ctx context.Context, in DeliveryManif
 	if err := a.Store.Put(ctx, QualityReportKey(sp.ID), append(reportJSON, '\n')); err != nil {
 		return DeliveryManifestResult{}, err
 	}
+	if err := a.recordScores(ctx, sp, report); err != nil {
+		return DeliveryManifestResult{}, err
+	}
 	qkey := DeliveryPrefix(target.Prefix, sp.ID) + "quality/report.json"
 	qsum, err := b.Put(ctx, qkey, append(reportJSON, '\n'), "application/json")
 	if err != nil {

@@ -175,3 +175,68 @@ func QualityCSV(r QualityReport) []byte {
 	w.Flush()
 	return b.Bytes()
 }
+
+// ScoreRecord is one person's record on one finished project, for one annotation type.
+type ScoreRecord struct {
+	Answers  int `json:"answers"`
+	Accepted int `json:"accepted"`
+}
+
+// ScoreKey holds a person's record on a project. One object per (type, person, project): a
+// project writes only its own, so projects finishing together never overwrite each other.
+func ScoreKey(annotationType, worker, project string) string {
+	return fmt.Sprintf("quality/scores/%s/%s/%s.json", annotationType, worker, project)
+}
+
+// Prior of the accuracy estimate: a person without a record is assumed right 80% of the time, and
+// that assumption weighs as much as 4 answers.
+const (
+	priorAccuracy = 0.8
+	priorWeight   = 4.0
+)
+
+// accuracies estimates each annotator's accuracy for the project's type from their records on
+// earlier projects: (prior weight × prior + accepted) / (prior weight + answers).
+func (a *Activities) accuracies(ctx context.Context, sp spec.Project, results []ItemResult) (map[string]float64, error) {
+	people := map[string]bool{}
+	for _, r := range results {
+		for _, c := range r.Annotations {
+			people[c.Worker] = true
+		}
+	}
+	out := map[string]float64{}
+	for w := range people {
+		answers, accepted := 0, 0
+		prefix := fmt.Sprintf("quality/scores/%s/%s/", sp.Annotation.Type, w)
+		err := a.Store.List(ctx, prefix, func(key string, _ int64) error {
+			if key == ScoreKey(sp.Annotation.Type, w, sp.ID) {
+				return nil // this project's own record is not evidence about it
+			}
+			var rec ScoreRecord
+			if err := a.Store.GetJSON(ctx, key, &rec); err != nil {
+				return err
+			}
+			answers += rec.Answers
+			accepted += rec.Accepted
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		out[w] = (priorWeight*priorAccuracy + float64(accepted)) / (priorWeight + float64(answers))
+	}
+	return out, nil
+}
+
+// recordScores keeps each person's record on this project for later projects' estimates.
+func (a *Activities) recordScores(ctx context.Context, sp spec.Project, r QualityReport) error {
+	for w, p := range r.People {
+		if p.Answers == 0 {
+			continue
+		}
+		if err := a.Store.PutJSON(ctx, ScoreKey(sp.Annotation.Type, w, sp.ID), ScoreRecord{Answers: p.Answers, Accepted: p.Accepted}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
