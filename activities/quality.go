@@ -42,7 +42,8 @@ type ChunkStats struct {
 	Items      int                       `json:"items"`
 	Agreed     int                       `json:"agreed"`
 	Arbitrated int                       `json:"arbitrated"`
-	Agreement  float64                   `json:"agreement"` // mean agreement measure of the first two answers
+	Overlap    int                       `json:"settled_by_overlap"` // settled by asking more annotators
+	Agreement  float64                   `json:"agreement"`          // mean agreement measure of the first two answers
 	People     map[string]AnnotatorStats `json:"people"`
 }
 
@@ -57,9 +58,12 @@ func chunkStats(sp spec.Project, chunk int, results []ItemResult) ChunkStats {
 	st := ChunkStats{Chunk: chunk, Items: len(results), People: map[string]AnnotatorStats{}}
 	sumAgreement := 0.0
 	for _, r := range results {
-		if r.Method == "arbitrated" {
+		switch r.Method {
+		case "arbitrated":
 			st.Arbitrated++
-		} else {
+		case "overlap":
+			st.Overlap++
+		default:
 			st.Agreed++
 		}
 		if len(r.Annotations) >= 2 && typ != nil {
@@ -73,13 +77,13 @@ func chunkStats(sp spec.Project, chunk int, results []ItemResult) ChunkStats {
 			if right {
 				p.Accepted++
 			}
-			if r.Method == "arbitrated" {
+			if r.Method == "agreed" {
+				p.FirstPassOK++
+			} else {
 				p.Disputed++
 				if !right {
 					p.Overruled++
 				}
-			} else {
-				p.FirstPassOK++
 			}
 			st.People[c.Worker] = p
 		}
@@ -103,6 +107,7 @@ type QualityReport struct {
 	Items           int                       `json:"items"`
 	Agreed          int                       `json:"agreed"`
 	Arbitrated      int                       `json:"arbitrated"`
+	Overlap         int                       `json:"settled_by_overlap"`
 	ArbitrationRate float64                   `json:"arbitration_rate"`
 	Agreement       float64                   `json:"agreement"` // mean over items
 	FirstPassRate   float64                   `json:"first_pass_acceptance"`
@@ -137,6 +142,7 @@ func (a *Activities) buildQualityReport(ctx context.Context, sp spec.Project, ch
 		r.Items += st.Items
 		r.Agreed += st.Agreed
 		r.Arbitrated += st.Arbitrated
+		r.Overlap += st.Overlap
 		agreement += st.Agreement * float64(st.Items)
 	}
 	if r.Items > 0 {

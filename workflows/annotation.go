@@ -12,6 +12,7 @@ import (
 
 	"github.com/labelflow/labelflow/activities"
 	"github.com/labelflow/labelflow/internal/label"
+	"github.com/labelflow/labelflow/internal/quality"
 	"github.com/labelflow/labelflow/internal/webhook"
 )
 
@@ -40,6 +41,8 @@ type ItemState struct {
 	Excluded []string `json:",omitempty"`
 	Final    bool     `json:",omitempty"`
 	Method   string   `json:",omitempty"`
+	// Settled is the delivered answer of an item settled by overlap (the winning answers merged).
+	Settled label.Answer `json:",omitempty"`
 }
 
 // ChunkState is the whole state of a chunk; it moves across continue-as-new.
@@ -314,13 +317,30 @@ func (c *chunk) liveHolders(i int, expired map[string]map[int]bool) []string {
 	return live
 }
 
+// wanted is how many annotations item it needs now: the usual number, or, under dynamic
+// overlap after a disagreement, one more than it has, up to the maximum.
+func (c *chunk) wanted(it *ItemState) int {
+	n, o := c.in.Settings.AnnotatorsPerItem, c.in.Settings.Overlap
+	if it.Final || it.Arbitration != nil {
+		return 0
+	}
+	if len(it.Annotations) < n {
+		return n
+	}
+	if o.Mode == "dynamic" && len(it.Annotations) < o.MaxAnnotations {
+		return len(it.Annotations) + 1
+	}
+	return len(it.Annotations)
+}
+
 func (c *chunk) annotatable(i int, worker string, expired map[string]map[int]bool) bool {
 	it := &c.st.Items[i]
-	if it.Final || it.Arbitration != nil || len(it.Annotations) >= c.in.Settings.AnnotatorsPerItem {
+	want := c.wanted(it)
+	if len(it.Annotations) >= want {
 		return false
 	}
 	live := c.liveHolders(i, expired)
-	if len(it.Annotations)+len(live) >= c.in.Settings.AnnotatorsPerItem {
+	if len(it.Annotations)+len(live) >= want {
 		return false
 	}
 	return !c.involved(it, worker, live)
@@ -328,7 +348,7 @@ func (c *chunk) annotatable(i int, worker string, expired map[string]map[int]boo
 
 func (c *chunk) arbitrable(i int, worker string, expired map[string]map[int]bool) bool {
 	it := &c.st.Items[i]
-	if it.Final || len(it.Annotations) < c.in.Settings.AnnotatorsPerItem {
+	if it.Final || len(it.Annotations) < c.in.Settings.AnnotatorsPerItem || c.wanted(it) > len(it.Annotations) {
 		return false
 	}
 	live := c.liveHolders(i, expired)
@@ -463,11 +483,47 @@ func (c *chunk) submit(ctx workflow.Context, req SubmitRequest) (SubmitResult, e
 			continue
 		}
 		it.Annotations = append(it.Annotations, contrib)
-		if len(it.Annotations) == c.in.Settings.AnnotatorsPerItem && c.unanimous(it.Annotations) {
+		switch {
+		case len(it.Annotations) == c.in.Settings.AnnotatorsPerItem && c.unanimous(it.Annotations):
 			it.Final, it.Method = true, MethodAgreed
+		case len(it.Annotations) > c.in.Settings.AnnotatorsPerItem:
+			// Dynamic overlap: settle once the best answer is sure enough.
+			if settled, ok := c.overlapSettles(it.Annotations); ok {
+				it.Final, it.Method, it.Settled = true, MethodOverlap, settled
+			}
 		}
 	}
 	return SubmitResult{SuiteID: req.SuiteID, Accepted: len(req.Answers)}, nil
+}
+
+// overlapSettles groups the answers by agreement and, when the largest group's answer has a
+// posterior at or above the target (each annotator assumed right with the default accuracy),
+// returns the group's merged answer.
+func (c *chunk) overlapSettles(as []Contribution) (label.Answer, bool) {
+	best, bestGroup := 0.0, []label.Answer(nil)
+	k := len(c.in.Settings.Taxonomy)
+	if c.in.Settings.AnnotationType != label.SingleLabelName || k < 2 {
+		k = 2
+	}
+	for i := range as {
+		var group []label.Answer
+		var votes []quality.Vote
+		for _, b := range as {
+			class := string(b.Answer)
+			if label.Agree(c.typ, as[i].Answer, b.Answer, 0) {
+				class = "chosen"
+				group = append(group, b.Answer)
+			}
+			votes = append(votes, quality.Vote{Class: class, Accuracy: quality.DefaultAnnotatorAccuracy})
+		}
+		if p := quality.Posterior("chosen", votes, k); p > best {
+			best, bestGroup = p, group
+		}
+	}
+	if best >= c.in.Settings.Overlap.ConfidenceTarget {
+		return c.typ.Consolidate(bestGroup), true
+	}
+	return nil, false
 }
 
 func (c *chunk) unanimous(as []Contribution) bool {
@@ -494,6 +550,8 @@ func (c *chunk) status() ChunkStatus {
 			st.Agreed++
 		case it.Final && it.Method == MethodArbitrated:
 			st.Arbitrated++
+		case it.Final && it.Method == MethodOverlap:
+			st.Overlap++
 		case len(it.Annotations) >= c.in.Settings.AnnotatorsPerItem:
 			st.AwaitingArbitration++
 		}
@@ -514,6 +572,8 @@ func (c *chunk) finish(ctx workflow.Context) (ChunkSummary, error) {
 		r := activities.ItemResult{Item: i, Method: it.Method, Annotations: it.Annotations, Arbitration: it.Arbitration}
 		if it.Arbitration != nil {
 			r.Final = it.Arbitration.Answer
+		} else if it.Method == MethodOverlap {
+			r.Final = it.Settled
 		} else {
 			answers := make([]label.Answer, len(it.Annotations))
 			for j, a := range it.Annotations {
@@ -542,7 +602,7 @@ func (c *chunk) finish(ctx workflow.Context) (ChunkSummary, error) {
 	}
 	sum := ChunkSummary{
 		Chunk: c.in.Chunk, Items: st.Items, Annotations: st.Annotations, Arbitrations: st.Arbitrated,
-		Agreed: st.Agreed, Arbitrated: st.Arbitrated, LeasesExpired: c.st.LeasesExpired,
+		Agreed: st.Agreed, Arbitrated: st.Arbitrated, Overlap: st.Overlap, LeasesExpired: c.st.LeasesExpired,
 		Delivered: receipt.Items, DeliveredKey: receipt.Key,
 	}
 	if set.Webhook {

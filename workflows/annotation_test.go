@@ -15,6 +15,7 @@ import (
 
 	"github.com/labelflow/labelflow/activities"
 	"github.com/labelflow/labelflow/internal/label"
+	"github.com/labelflow/labelflow/internal/spec"
 )
 
 func settings() ChunkSettings {
@@ -478,4 +479,72 @@ func TestReviewersOnlyArbitrate(t *testing.T) {
 	)
 	ce.run(ChunkInput{Settings: settings(), Items: 2})
 	rejected(t, "a reviewer's claim with nothing to arbitrate", &cr, ErrNoWork)
+}
+
+func TestDynamicOverlapAsksMoreAnnotatorsUntilSure(t *testing.T) {
+	ce := newChunkEnv(t)
+	set := settings()
+	set.Overlap = spec.Overlap{Mode: "dynamic", ConfidenceTarget: 0.9, MaxAnnotations: 4}
+	people := []Worker{annotator("ann-a"), annotator("ann-b"), annotator("ann-c"), annotator("ann-d"), annotator("ann-e")}
+	answers := []string{"cat", "dog", "cat", "cat"}
+	claims := make([]outcome[Suite], 5)
+	subs := make([]outcome[SubmitResult], 4)
+	var status ChunkStatus
+	var rev outcome[Suite]
+	ce.script(
+		func() { ce.claim(people[0], &claims[0]); ce.claim(people[1], &claims[1]) },
+		func() {
+			ce.submit(people[0], must(t, "claim a", &claims[0]), always(answers[0]), &subs[0])
+			ce.submit(people[1], must(t, "claim b", &claims[1]), always(answers[1]), &subs[1])
+		},
+		// Disagreement: a reviewer is not asked yet, a third annotator is.
+		func() { ce.claim(reviewer("rev-r"), &rev); ce.claim(people[2], &claims[2]) },
+		func() { ce.submit(people[2], must(t, "claim c", &claims[2]), always(answers[2]), &subs[2]) },
+		// Two cats and a dog give 0.8 at accuracy 0.8: below 0.9, a fourth is asked.
+		func() {
+			v, _ := ce.env.QueryWorkflow(QueryStatus)
+			_ = v.Get(&status)
+			ce.claim(people[3], &claims[3])
+		},
+		func() { ce.submit(people[3], must(t, "claim d", &claims[3]), always(answers[3]), &subs[3]) },
+	)
+	sum := ce.run(ChunkInput{Settings: set, Items: 1})
+	rejected(t, "reviewer claim before overlap runs out", &rev, ErrNoWork)
+	if status.Final != 0 {
+		t.Fatalf("settled after three answers: %+v", status)
+	}
+	// Three cats and a dog: 0.8³·0.2 / (0.8³·0.2 + 0.2³·0.8) = 0.941 ≥ 0.9.
+	if sum.Overlap != 1 || sum.Arbitrated != 0 || sum.Annotations != 4 {
+		t.Fatalf("summary = %+v", sum)
+	}
+	r := ce.recorded.Results[0]
+	if r.Method != MethodOverlap || string(r.Final) != `"cat"` || len(r.Annotations) != 4 {
+		t.Fatalf("result = %+v", r)
+	}
+}
+
+func TestDynamicOverlapFallsBackToAReviewer(t *testing.T) {
+	ce := newChunkEnv(t)
+	set := settings()
+	set.Overlap = spec.Overlap{Mode: "dynamic", ConfidenceTarget: 0.9, MaxAnnotations: 4}
+	people := []Worker{annotator("ann-a"), annotator("ann-b"), annotator("ann-c"), annotator("ann-d")}
+	answers := []string{"cat", "dog", "cat", "dog"}
+	claims := make([]outcome[Suite], 4)
+	subs := make([]outcome[SubmitResult], 4)
+	var rev outcome[Suite]
+	var rs outcome[SubmitResult]
+	steps := []func(){}
+	for i := range people {
+		steps = append(steps,
+			func() { ce.claim(people[i], &claims[i]) },
+			func() { ce.submit(people[i], must(t, "claim", &claims[i]), always(answers[i]), &subs[i]) })
+	}
+	steps = append(steps,
+		func() { ce.claim(reviewer("rev-r"), &rev) },
+		func() { ce.submit(reviewer("rev-r"), must(t, "reviewer claim", &rev), always("dog"), &rs) })
+	ce.script(steps...)
+	sum := ce.run(ChunkInput{Settings: set, Items: 1})
+	if sum.Arbitrated != 1 || sum.Overlap != 0 || sum.Annotations != 4 || string(ce.recorded.Results[0].Final) != `"dog"` {
+		t.Fatalf("summary = %+v, result %+v", sum, ce.recorded.Results[0])
+	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/labelflow/labelflow/activities"
 	"github.com/labelflow/labelflow/internal/label"
+	"github.com/labelflow/labelflow/internal/spec"
 )
 
 // Names of messages and search attributes. They are part of the public surface (CLI, gateway,
@@ -52,6 +53,7 @@ const (
 const (
 	MethodAgreed     = "agreed"
 	MethodArbitrated = "arbitrated"
+	MethodOverlap    = "overlap" // settled by asking more annotators
 )
 
 // Error types carried by rejected Updates; the gateway maps them to HTTP status codes.
@@ -104,6 +106,9 @@ type ChunkSettings struct {
 	ActivityTaskQueue string
 	// Webhook is true when the project has a webhook to notify on each delivered chunk.
 	Webhook bool
+	// Overlap is what happens on disagreement: a reviewer decides (the default), or more
+	// annotators are asked until the answer is sure enough.
+	Overlap spec.Overlap
 	// MaxUpdatesPerRun bounds the Updates one run accepts before it continues as new,
 	// far below the server's 2,000 per run.
 	MaxUpdatesPerRun int
@@ -166,6 +171,7 @@ type ChunkSummary struct {
 	Arbitrations  int
 	Agreed        int
 	Arbitrated    int
+	Overlap       int
 	LeasesExpired int
 	Delivered     int
 	DeliveredKey  string
@@ -180,6 +186,7 @@ type ChunkStatus struct {
 	DoublyAnnotated     int     `json:"doubly_annotated"`
 	Agreed              int     `json:"agreed"`
 	Arbitrated          int     `json:"arbitrated"`
+	Overlap             int     `json:"settled_by_overlap"`
 	AwaitingArbitration int     `json:"awaiting_arbitration"`
 	Final               int     `json:"final"`
 	ActiveLeases        int     `json:"active_leases"`

@@ -46,6 +46,7 @@ type ChunkTotals struct {
 	Arbitrations  int
 	Agreed        int
 	Arbitrated    int
+	Overlap       int
 	LeasesExpired int
 	Delivered     int
 	Webhooks      WebhookTotals
@@ -76,6 +77,7 @@ func (t *ChunkTotals) add(s ChunkSummary) {
 	t.Arbitrations += s.Arbitrations
 	t.Agreed += s.Agreed
 	t.Arbitrated += s.Arbitrated
+	t.Overlap += s.Overlap
 	t.LeasesExpired += s.LeasesExpired
 	t.Delivered += s.Delivered
 }
@@ -227,7 +229,7 @@ func (p *project) startChunk(ctx workflow.Context, chunk int) error {
 			SuiteSize: sp.SuiteSize, AnnotatorsPerItem: sp.AnnotatorsPerItem, Lease: sp.LeaseDuration(),
 			RequiredSkills: sp.RequiredSkills, Languages: sp.Languages,
 			ActivityTaskQueue: p.in.ActivityTaskQueue, MaxUpdatesPerRun: p.in.MaxUpdatesPerRun,
-			Webhook: sp.Delivery.Webhook.URL != "",
+			Webhook: sp.Delivery.Webhook.URL != "", Overlap: sp.Quality.Overlap,
 		},
 	}
 	child := workflow.ExecuteChildWorkflow(workflow.WithChildOptions(ctx, opts), ChunkWorkflow, in)

@@ -675,6 +675,7 @@ func TestBoxAndTranscriptionProjects(t *testing.T) {
 	}{
 		{"it-boxes", label.BoundingBoxName, BoxTaxonomy, BoxDataset(60, 5), []string{"jsonl", "coco", "groundtruth", "labelstudio"}},
 		{"it-receipts", label.TranscriptionName, TranscriptionTaxonomy, TranscriptionDataset(60, 6), []string{"jsonl", "csv"}},
+		{"it-overlap", label.SingleLabelName, Taxonomy, singleLabelLines(60), []string{"jsonl"}},
 	}
 	for _, c := range cases {
 		t.Run(c.typ, func(t *testing.T) {
@@ -683,7 +684,11 @@ func TestBoxAndTranscriptionProjects(t *testing.T) {
 			if err := a.Store.PutIn(ctx, IntakeBucket, key, c.data); err != nil {
 				t.Fatal(err)
 			}
-			p, err := spec.Parse(c.id+".yaml", []byte(TypedSpecYAML(c.id, c.typ, c.tax, key, env.Cfg.StoreEndpoint, 25, c.formats)))
+			yaml := TypedSpecYAML(c.id, c.typ, c.tax, key, env.Cfg.StoreEndpoint, 25, c.formats)
+			if c.id == "it-overlap" {
+				yaml += "quality:\n  overlap: {mode: dynamic, confidence_target: 0.9, max_annotations: 4}\n"
+			}
+			p, err := spec.Parse(c.id+".yaml", []byte(yaml))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -703,8 +708,11 @@ func TestBoxAndTranscriptionProjects(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if v.Done.Delivered != 60 || v.Done.Arbitrated == 0 || v.Done.Agreed == 0 {
+			if v.Done.Delivered != 60 || v.Done.Agreed == 0 || (v.Done.Arbitrated == 0 && c.id != "it-overlap") {
 				t.Fatalf("status = %+v", v.Done)
+			}
+			if c.id == "it-overlap" && (v.Done.Overlap == 0 || v.Done.Annotations <= 120) {
+				t.Fatalf("dynamic overlap asked no extra annotator: %+v", v.Done)
 			}
 			m, verified, err := VerifyDelivery(ctx, a, p)
 			if err != nil {
@@ -773,4 +781,11 @@ func TestBoxAndTranscriptionProjects(t *testing.T) {
 			}
 		})
 	}
+}
+
+// singleLabelLines is the demo dataset without its bad lines.
+func singleLabelLines(n int) []byte {
+	data, _ := Dataset(n, 8)
+	lines := bytes.SplitAfter(data, []byte{'\n'})
+	return bytes.Join(lines[:n], nil)
 }

@@ -3,6 +3,8 @@
 // probability and reviewers with a higher one; the posterior below is exact under that model.
 package quality
 
+import "slices"
+
 // Default accuracies assumed for the posterior.
 const (
 	DefaultAnnotatorAccuracy = 0.8
@@ -22,9 +24,12 @@ func Posterior(class string, votes []Vote, k int) float64 {
 		return 1
 	}
 	// Only classes that received a vote, plus one representative of the unvoted ones, differ.
-	classes := map[string]bool{class: true}
+	// Classes in a fixed order: the sum below must not depend on map order (workflows call this).
+	classes := []string{class}
 	for _, v := range votes {
-		classes[v.Class] = true
+		if !slices.Contains(classes, v.Class) {
+			classes = append(classes, v.Class)
+		}
 	}
 	likelihood := func(c string) float64 {
 		l := 1.0
@@ -38,7 +43,7 @@ func Posterior(class string, votes []Vote, k int) float64 {
 		return l
 	}
 	total := 0.0
-	for c := range classes {
+	for _, c := range classes {
 		total += likelihood(c)
 	}
 	if unvoted := k - len(classes); unvoted > 0 {

@@ -47,3 +47,25 @@ func TestDeliveryOptions(t *testing.T) {
 		}
 	}
 }
+
+func TestOverlapPolicy(t *testing.T) {
+	p, err := Parse("p.yaml", []byte(deliveryBase+"quality: {overlap: {mode: dynamic}}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o := p.Quality.Overlap; o.ConfidenceTarget != 0.9 || o.MaxAnnotations != 4 {
+		t.Fatalf("dynamic overlap defaults = %+v", o)
+	}
+	if p, _ := Parse("p.yaml", []byte(deliveryBase)); p.Quality.Overlap.Mode != "review" {
+		t.Fatalf("default overlap = %+v", p.Quality.Overlap)
+	}
+	_, err = Parse("p.yaml", []byte(deliveryBase+"quality: {overlap: {mode: dynamic, confidence_target: 0.4, max_annotations: 20}}\n"))
+	for _, want := range []string{"quality.overlap.confidence_target", "quality.overlap.max_annotations"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v lacks %s", err, want)
+		}
+	}
+	if _, err := Parse("p.yaml", []byte(deliveryBase+"quality: {overlap: {mode: vote}}\n")); err == nil || !strings.Contains(err.Error(), "quality.overlap.mode") {
+		t.Errorf("unknown mode: %v", err)
+	}
+}

@@ -34,6 +34,21 @@ type Project struct {
 	ReviewerRole      string     `yaml:"reviewer_role" json:"reviewer_role"`
 	Delivery          Delivery   `yaml:"delivery" json:"delivery"`
 	Pay               Pay        `yaml:"pay" json:"pay"`
+	Quality           Quality    `yaml:"quality" json:"quality,omitempty"`
+}
+
+// Quality holds the project's quality policy.
+type Quality struct {
+	Overlap Overlap `yaml:"overlap" json:"overlap,omitempty"`
+}
+
+// Overlap is the policy on disagreement. Mode "review" (the default) sends the item to a
+// reviewer; "dynamic" asks one more annotator at a time until the best answer's confidence
+// reaches ConfidenceTarget, and only then, at MaxAnnotations, sends it to a reviewer.
+type Overlap struct {
+	Mode             string  `yaml:"mode" json:"mode,omitempty"`
+	ConfidenceTarget float64 `yaml:"confidence_target" json:"confidence_target,omitempty"`
+	MaxAnnotations   int     `yaml:"max_annotations" json:"max_annotations,omitempty"`
 }
 
 // Annotation says what is asked of annotators.
@@ -181,6 +196,17 @@ func (p *Project) applyDefaults() {
 	if p.Annotation.Type == "" {
 		p.Annotation.Type = label.SingleLabelName
 	}
+	if p.Quality.Overlap.Mode == "" {
+		p.Quality.Overlap.Mode = "review"
+	}
+	if p.Quality.Overlap.Mode == "dynamic" {
+		if p.Quality.Overlap.ConfidenceTarget == 0 {
+			p.Quality.Overlap.ConfidenceTarget = 0.9
+		}
+		if p.Quality.Overlap.MaxAnnotations == 0 {
+			p.Quality.Overlap.MaxAnnotations = 4
+		}
+	}
 	if p.Delivery.LabelAttribute == "" {
 		p.Delivery.LabelAttribute = "label"
 	}
@@ -236,6 +262,18 @@ func (p *Project) validate() []FieldError {
 	}
 	if p.Delivery.Endpoint != "" && !strings.HasPrefix(p.Delivery.Endpoint, "http://") && !strings.HasPrefix(p.Delivery.Endpoint, "https://") {
 		bad("delivery.endpoint", "must be an http:// or https:// URL, got %q", p.Delivery.Endpoint)
+	}
+	switch o := p.Quality.Overlap; o.Mode {
+	case "review":
+	case "dynamic":
+		if o.ConfidenceTarget <= 0.5 || o.ConfidenceTarget > 0.999 {
+			bad("quality.overlap.confidence_target", "must be above 0.5 and at most 0.999, got %v", o.ConfidenceTarget)
+		}
+		if o.MaxAnnotations < 3 || o.MaxAnnotations > 10 {
+			bad("quality.overlap.max_annotations", "must be between 3 and 10, got %d", o.MaxAnnotations)
+		}
+	default:
+		bad("quality.overlap.mode", "must be review or dynamic, got %q", o.Mode)
 	}
 	for i, f := range p.Delivery.Formats {
 		if !slices.Contains(Formats, f) {

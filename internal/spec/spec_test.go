@@ -111,7 +111,8 @@ func wantProject() Project {
 			Credentials:    "acme-prod",
 			LabelAttribute: "label", // the default
 		},
-		Pay: Pay{Currency: "KES", PerAnnotation: "5.50", PerArbitration: "12"},
+		Pay:     Pay{Currency: "KES", PerAnnotation: "5.50", PerArbitration: "12"},
+		Quality: Quality{Overlap: Overlap{Mode: "review"}}, // the default
 	}
 }
 
