@@ -67,6 +67,9 @@ type CountryTotals struct {
 	TopUps map[string]int64 `json:"top_ups"` // payout currency → top-ups
 }
 
+// ioWidth is how many store round trips an activity keeps in flight.
+const ioWidth = 16
+
 // Finance tables in the platform store.
 const WageTableKey = "finance/tables/minimum-wage.csv"
 
@@ -174,13 +177,14 @@ func (a *Activities) AggregatePayroll(ctx context.Context, month string) (Payrol
 	if err := a.applyFloor(ctx, month, workers, stmts, &sum); err != nil {
 		return sum, err
 	}
-	for _, w := range workers {
+	if err := store.Parallel(len(workers), ioWidth, func(i int) error {
+		w := workers[i]
 		if err := a.Store.PutJSON(ctx, StatementKey(month, w), stmts[w]); err != nil {
-			return sum, err
+			return err
 		}
-		if err := a.Store.Put(ctx, strings.TrimSuffix(StatementKey(month, w), ".json")+".csv", StatementCSV(stmts[w])); err != nil {
-			return sum, err
-		}
+		return a.Store.Put(ctx, strings.TrimSuffix(StatementKey(month, w), ".json")+".csv", StatementCSV(stmts[w]))
+	}); err != nil {
+		return sum, err
 	}
 	sum.People, sum.Workers = len(workers), workers
 	if err := a.Store.PutJSON(ctx, sum.SummaryKey, sum); err != nil {
@@ -221,9 +225,15 @@ func (a *Activities) applyFloor(ctx context.Context, month string, workers []str
 	sum.PayTotals, sum.Countries, sum.TopUps = map[string]int64{}, map[string]CountryTotals{}, nil
 	ledger := map[string]int64{}
 	var problems []error
-	for _, w := range workers {
+	persons := make([]workforce.Person, len(workers))
+	lookups := make([]error, len(workers))
+	_ = store.Parallel(len(workers), ioWidth, func(i int) error {
+		persons[i], lookups[i] = roster.Get(ctx, workers[i])
+		return nil
+	})
+	for i, w := range workers {
 		st := stmts[w]
-		p, err := roster.Get(ctx, w)
+		p, err := persons[i], lookups[i]
 		if err != nil {
 			problems = append(problems, fmt.Errorf("%s: not in the roster: %w", w, err))
 			continue
@@ -314,20 +324,33 @@ func (a *Activities) PayPayroll(ctx context.Context, in PayPayrollInput) (PayPay
 		}
 		people = append(people, w)
 	}
-	for _, w := range people {
-		var st Statement
-		if err := a.Store.GetJSON(ctx, StatementKey(in.Month, w), &st); err != nil {
-			return res, err
+	// Read each person's statement, payment record and payout method side by side; decide in order.
+	type person struct {
+		st     Statement
+		rec    *PaidRecord
+		method string
+	}
+	read := make([]person, len(people))
+	if err := store.Parallel(len(people), ioWidth, func(i int) error {
+		w := people[i]
+		p := person{rec: &PaidRecord{Worker: w, Month: in.Month, Paid: map[string]int64{}}, method: "bank-transfer"}
+		if err := a.Store.GetJSON(ctx, StatementKey(in.Month, w), &p.st); err != nil {
+			return err
 		}
-		rec := &PaidRecord{Worker: w, Month: in.Month, Paid: map[string]int64{}}
-		if err := a.Store.GetJSON(ctx, paidKey(in.Month, w), rec); err != nil && !errors.Is(err, store.ErrNotFound) {
-			return res, err
+		if err := a.Store.GetJSON(ctx, paidKey(in.Month, w), p.rec); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
 		}
+		if r, err := roster.Get(ctx, w); err == nil {
+			p.method = r.PayoutMethod
+		}
+		read[i] = p
+		return nil
+	}); err != nil {
+		return res, err
+	}
+	for i, w := range people {
+		st, rec, method := read[i].st, read[i].rec, read[i].method
 		paid[w] = rec
-		method := "bank-transfer"
-		if p, err := roster.Get(ctx, w); err == nil {
-			method = p.PayoutMethod
-		}
 		cur := st.Pay.PayoutCurrency
 		if owed := st.Pay.Total - rec.Paid[cur]; owed > 0 {
 			payouts = append(payouts, payout.Payout{
@@ -353,10 +376,10 @@ func (a *Activities) PayPayroll(ctx context.Context, in PayPayrollInput) (PayPay
 			res.Paid[o.Currency] += o.Amount
 		}
 	}
-	for _, w := range people {
-		if err := a.Store.PutJSON(ctx, paidKey(in.Month, w), paid[w]); err != nil {
-			return res, err
-		}
+	if err := store.Parallel(len(people), ioWidth, func(i int) error {
+		return a.Store.PutJSON(ctx, paidKey(in.Month, people[i]), paid[people[i]])
+	}); err != nil {
+		return res, err
 	}
 	return res, nil
 }

@@ -58,7 +58,7 @@ func benchPayrollCmd(ctx context.Context, cfg config.Config, log zerolog.Logger,
 		roster = append(roster, workforce.Person{ID: fmt.Sprintf("p%05d", i), Name: "p", Country: c, Role: "annotator", PayoutMethod: "mobile-money",
 			TokenSHA256: workforce.HashToken(fmt.Sprintf("token-%05d", i))})
 	}
-	if err := parallel(16, len(roster)/100+1, func(i int) error {
+	if err := store.Parallel(len(roster)/100+1, 16, func(i int) error {
 		end := min(len(roster), (i+1)*100)
 		if i*100 >= end {
 			return nil
@@ -69,7 +69,7 @@ func benchPayrollCmd(ctx context.Context, cfg config.Config, log zerolog.Logger,
 	}
 	const perFile = 500
 	files := (*lines + perFile - 1) / perFile
-	if err := parallel(16, files, func(f int) error {
+	if err := store.Parallel(files, 16, func(f int) error {
 		var buf bytes.Buffer
 		enc := json.NewEncoder(&buf)
 		for j := 0; j < perFile && f*perFile+j < *lines; j++ {
@@ -111,27 +111,6 @@ func benchPayrollCmd(ctx context.Context, cfg config.Config, log zerolog.Logger,
 `, sum.Entries, sum.People, files, aggregate.Round(time.Millisecond), float64(sum.Entries)/aggregate.Seconds(),
 		pay.Round(time.Millisecond), res.Payouts, float64(maxHeap)/(1<<20), len(sum.TopUps))
 	return nil
-}
-
-// parallel runs fn(0..n-1) on at most width goroutines and returns the first error.
-func parallel(width, n int, fn func(int) error) error {
-	var wg sync.WaitGroup
-	errs := make(chan error, n)
-	sem := make(chan struct{}, width)
-	for i := 0; i < n; i++ {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			if err := fn(i); err != nil {
-				errs <- err
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	return <-errs
 }
 
 // peakHeap samples the heap in use until the returned function is called, which returns the peak.

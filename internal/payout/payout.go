@@ -62,9 +62,16 @@ func (f *FileProvider) Pay(ctx context.Context, month string, payouts []Payout) 
 	var out []Outcome
 	byMethod := map[string][]Payout{}
 	batchExists := map[string]bool{}
-	for _, p := range payouts {
-		var marker struct{ Batch string }
-		err := f.Store.GetJSON(ctx, MarkerKey(p.IdempotencyKey), &marker)
+	// Read every marker side by side; decide in order.
+	type marker struct{ Batch string }
+	markers := make([]marker, len(payouts))
+	readErrs := make([]error, len(payouts))
+	_ = store.Parallel(len(payouts), 16, func(i int) error {
+		readErrs[i] = f.Store.GetJSON(ctx, MarkerKey(payouts[i].IdempotencyKey), &markers[i])
+		return nil
+	})
+	for i, p := range payouts {
+		marker, err := markers[i], readErrs[i]
 		switch {
 		case err == nil:
 			exists, seen := batchExists[marker.Batch]
@@ -101,10 +108,10 @@ func (f *FileProvider) Pay(ctx context.Context, month string, payouts []Payout) 
 			}
 		}
 		key := fmt.Sprintf("finance/payouts/%s/%s-%s.jsonl", month, m, hex.EncodeToString(h.Sum(nil))[:16])
-		for _, p := range batch {
-			if err := f.Store.PutJSON(ctx, MarkerKey(p.IdempotencyKey), map[string]string{"batch": key, "key": p.IdempotencyKey}); err != nil {
-				return nil, err
-			}
+		if err := store.Parallel(len(batch), 16, func(i int) error {
+			return f.Store.PutJSON(ctx, MarkerKey(batch[i].IdempotencyKey), map[string]string{"batch": key, "key": batch[i].IdempotencyKey})
+		}); err != nil {
+			return nil, err
 		}
 		if err := f.Store.Put(ctx, key, buf.Bytes()); err != nil {
 			return nil, err
