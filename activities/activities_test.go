@@ -463,7 +463,7 @@ func TestPayrollTopsUpToTheFloor(t *testing.T) {
 
 func TestChunkStats(t *testing.T) {
 	sp := spec.Project{ID: "p1", Annotation: spec.Annotation{Type: "single-label", Taxonomy: []string{"cat", "dog"}}}
-	st := chunkStats(sp, 0, results(time.Now()))
+	st := chunkStats(sp, 0, nil, results(time.Now()))
 	// Item 0: both said cat (agreed). Item 1: ann-a said dog, ann-b cat, the reviewer dog.
 	a, b, rev := st.People["ann-a"], st.People["ann-b"], st.People["rev"]
 	if st.Items != 2 || st.Agreed != 1 || st.Arbitrated != 1 || st.Agreement != 0.5 {

@@ -72,6 +72,7 @@ type LedgerEntry struct {
 const (
 	LedgerAnnotation  = "annotation"
 	LedgerArbitration = "arbitration"
+	LedgerGold        = "gold"
 )
 
 // RecordChunk writes a chunk's final labels (the platform's copy, from which deliveries are made)
@@ -106,12 +107,14 @@ func (a *Activities) RecordChunk(ctx context.Context, in RecordChunkInput) (Reco
 			return RecordChunkResult{}, invalidInput("result %d is for item %d", i, r.Item)
 		}
 		meta, completed := metadataFor(sp, r, acc)
-		line, err := labelledLine(it.Data, r.Final, meta)
-		if err != nil {
-			return RecordChunkResult{}, invalidInput("chunk %d line %d: %v", in.Chunk, it.Line, err)
+		if !it.Gold { // gold items are scored, never delivered
+			line, err := labelledLine(it.Data, r.Final, meta)
+			if err != nil {
+				return RecordChunkResult{}, invalidInput("chunk %d line %d: %v", in.Chunk, it.Line, err)
+			}
+			out.Write(line)
+			out.WriteByte('\n')
 		}
-		out.Write(line)
-		out.WriteByte('\n')
 		month := completed.In(a.Months).Format("2006-01")
 		add := func(c Contribution, role string, amount int64) {
 			ledger[month] = append(ledger[month], LedgerEntry{
@@ -121,17 +124,21 @@ func (a *Activities) RecordChunk(ctx context.Context, in RecordChunkInput) (Reco
 			})
 		}
 		for _, c := range r.Annotations {
-			add(c, LedgerAnnotation, perAnnotation)
+			if it.Gold {
+				add(c, LedgerGold, sp.GoldRate())
+			} else {
+				add(c, LedgerAnnotation, perAnnotation)
+			}
 		}
 		if r.Arbitration != nil {
 			add(*r.Arbitration, LedgerArbitration, perArbitration)
 		}
 	}
-	res := RecordChunkResult{ResultsKey: ResultsKey(in.ProjectID, in.Chunk), Items: len(items)}
+	res := RecordChunkResult{ResultsKey: ResultsKey(in.ProjectID, in.Chunk), Items: bytes.Count(out.Bytes(), []byte{'\n'})}
 	if err := a.Store.Put(ctx, res.ResultsKey, out.Bytes()); err != nil {
 		return res, err
 	}
-	if err := a.Store.PutJSON(ctx, StatsKey(in.ProjectID, in.Chunk), chunkStats(sp, in.Chunk, in.Results)); err != nil {
+	if err := a.Store.PutJSON(ctx, StatsKey(in.ProjectID, in.Chunk), chunkStats(sp, in.Chunk, items, in.Results)); err != nil {
 		return res, err
 	}
 	months := make([]string, 0, len(ledger))

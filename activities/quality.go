@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strconv"
 
 	"github.com/labelflow/labelflow/internal/label"
+	"github.com/labelflow/labelflow/internal/manifest"
 	"github.com/labelflow/labelflow/internal/spec"
 )
 
@@ -24,6 +26,8 @@ type AnnotatorStats struct {
 	Arbitrated  int   `json:"arbitrated"` // items this person settled as reviewer
 	Seconds     int64 `json:"seconds"`
 	FirstPassOK int   `json:"first_pass_ok"` // annotations on items settled by agreement
+	GoldAnswers int   `json:"gold_answers"`
+	GoldCorrect int   `json:"gold_correct"` // gold answers that agree with the known answer
 }
 
 func (s *AnnotatorStats) add(o AnnotatorStats) {
@@ -34,6 +38,8 @@ func (s *AnnotatorStats) add(o AnnotatorStats) {
 	s.Arbitrated += o.Arbitrated
 	s.Seconds += o.Seconds
 	s.FirstPassOK += o.FirstPassOK
+	s.GoldAnswers += o.GoldAnswers
+	s.GoldCorrect += o.GoldCorrect
 }
 
 // ChunkStats is a chunk's contribution to the project's quality report.
@@ -43,6 +49,7 @@ type ChunkStats struct {
 	Agreed     int                       `json:"agreed"`
 	Arbitrated int                       `json:"arbitrated"`
 	Overlap    int                       `json:"settled_by_overlap"` // settled by asking more annotators
+	Gold       int                       `json:"gold"`               // gold items answered
 	Agreement  float64                   `json:"agreement"`          // mean agreement measure of the first two answers
 	People     map[string]AnnotatorStats `json:"people"`
 }
@@ -53,11 +60,30 @@ func StatsKey(project string, chunk int) string {
 }
 
 // chunkStats measures a finished chunk.
-func chunkStats(sp spec.Project, chunk int, results []ItemResult) ChunkStats {
+func chunkStats(sp spec.Project, chunk int, items []manifest.Item, results []ItemResult) ChunkStats {
 	typ, _ := label.Lookup(sp.Annotation.Type)
-	st := ChunkStats{Chunk: chunk, Items: len(results), People: map[string]AnnotatorStats{}}
+	st := ChunkStats{Chunk: chunk, People: map[string]AnnotatorStats{}}
 	sumAgreement := 0.0
-	for _, r := range results {
+	for i, r := range results {
+		if i < len(items) && items[i].Gold {
+			// Gold answers are scored against the known answer and kept apart.
+			var line struct {
+				Truth json.RawMessage `json:"truth"`
+			}
+			_ = json.Unmarshal(items[i].Data, &line)
+			for _, c := range r.Annotations {
+				p := st.People[c.Worker]
+				p.GoldAnswers++
+				p.Seconds += int64(c.Seconds)
+				if typ != nil && len(line.Truth) > 0 && label.Agree(typ, c.Answer, line.Truth, 0) {
+					p.GoldCorrect++
+				}
+				st.People[c.Worker] = p
+			}
+			st.Gold++
+			continue
+		}
+		st.Items++
 		switch r.Method {
 		case "arbitrated":
 			st.Arbitrated++
@@ -111,6 +137,7 @@ type QualityReport struct {
 	ArbitrationRate float64                   `json:"arbitration_rate"`
 	Agreement       float64                   `json:"agreement"` // mean over items
 	FirstPassRate   float64                   `json:"first_pass_acceptance"`
+	GoldAccuracy    float64                   `json:"gold_accuracy"` // share of gold answers that were right
 	SecondsPerTask  float64                   `json:"seconds_per_task"`
 	Chunks          []ChunkStats              `json:"chunks"`
 	People          map[string]AnnotatorStats `json:"people"`
@@ -134,7 +161,7 @@ func (a *Activities) buildQualityReport(ctx context.Context, sp spec.Project, ch
 			q := r.People[w]
 			q.add(p)
 			r.People[w] = q
-			answers += p.Answers + p.Arbitrated
+			answers += p.Answers + p.Arbitrated + p.GoldAnswers
 			seconds += p.Seconds
 		}
 		st.People = nil // summed per person above, not repeated per chunk
@@ -153,6 +180,14 @@ func (a *Activities) buildQualityReport(ctx context.Context, sp spec.Project, ch
 	if answers > 0 {
 		r.SecondsPerTask = round4(float64(seconds) / float64(answers))
 	}
+	goldAnswers, goldCorrect := 0, 0
+	for _, p := range r.People {
+		goldAnswers += p.GoldAnswers
+		goldCorrect += p.GoldCorrect
+	}
+	if goldAnswers > 0 {
+		r.GoldAccuracy = round4(float64(goldCorrect) / float64(goldAnswers))
+	}
 	return r, nil
 }
 
@@ -160,7 +195,7 @@ func (a *Activities) buildQualityReport(ctx context.Context, sp spec.Project, ch
 func QualityCSV(r QualityReport) []byte {
 	var b bytes.Buffer
 	w := csv.NewWriter(&b)
-	w.Write([]string{"person", "answers", "accepted", "acceptance", "disputed", "overruled", "arbitrated", "seconds_per_task"})
+	w.Write([]string{"person", "answers", "accepted", "acceptance", "disputed", "overruled", "arbitrated", "gold_answers", "gold_accuracy", "seconds_per_task"})
 	people := make([]string, 0, len(r.People))
 	for p := range r.People {
 		people = append(people, p)
@@ -172,11 +207,15 @@ func QualityCSV(r QualityReport) []byte {
 		if p.Answers > 0 {
 			acc = float64(p.Accepted) / float64(p.Answers)
 		}
-		if n := p.Answers + p.Arbitrated; n > 0 {
+		if n := p.Answers + p.Arbitrated + p.GoldAnswers; n > 0 {
 			per = float64(p.Seconds) / float64(n)
 		}
+		gold := ""
+		if p.GoldAnswers > 0 {
+			gold = fmt.Sprintf("%.4f", float64(p.GoldCorrect)/float64(p.GoldAnswers))
+		}
 		w.Write([]string{id, strconv.Itoa(p.Answers), strconv.Itoa(p.Accepted), fmt.Sprintf("%.4f", acc), strconv.Itoa(p.Disputed),
-			strconv.Itoa(p.Overruled), strconv.Itoa(p.Arbitrated), fmt.Sprintf("%.1f", per)})
+			strconv.Itoa(p.Overruled), strconv.Itoa(p.Arbitrated), strconv.Itoa(p.GoldAnswers), gold, fmt.Sprintf("%.1f", per)})
 	}
 	w.Flush()
 	return b.Bytes()
@@ -237,10 +276,12 @@ func (a *Activities) accuracies(ctx context.Context, sp spec.Project, results []
 // recordScores keeps each person's record on this project for later projects' estimates.
 func (a *Activities) recordScores(ctx context.Context, sp spec.Project, r QualityReport) error {
 	for w, p := range r.People {
-		if p.Answers == 0 {
+		if p.Answers+p.GoldAnswers == 0 {
 			continue
 		}
-		if err := a.Store.PutJSON(ctx, ScoreKey(sp.Annotation.Type, w, sp.ID), ScoreRecord{Answers: p.Answers, Accepted: p.Accepted}); err != nil {
+		// Gold answers are the surest evidence: they count with the known answer as the judge.
+		rec := ScoreRecord{Answers: p.Answers + p.GoldAnswers, Accepted: p.Accepted + p.GoldCorrect}
+		if err := a.Store.PutJSON(ctx, ScoreKey(sp.Annotation.Type, w, sp.ID), rec); err != nil {
 			return err
 		}
 	}

@@ -26,7 +26,10 @@ type ChunkInput struct {
 	Chunk             int
 	Items             int
 	ProjectWorkflowID string
-	State             *ChunkState // set when continuing as new
+	// Gold is how many of the chunk's items, at its end, are gold items: answered like the
+	// others, scored, never arbitrated or delivered.
+	Gold  int
+	State *ChunkState // set when continuing as new
 }
 
 // Contribution is one person's answer to one item.
@@ -298,12 +301,33 @@ func (c *chunk) collect(worker string, expired map[string]map[int]bool, ok func(
 			fresh = append(fresh, i)
 		}
 	}
+	if c.in.Gold > 0 {
+		// Gold items sit at the end of the chunk: shuffle deterministically so that they fall
+		// among the others, in suites and within a suite.
+		c.mix(fresh)
+	}
 	out := append(half, fresh...)
 	if len(out) > c.in.Settings.SuiteSize {
 		out = out[:c.in.Settings.SuiteSize]
 	}
-	sort.Ints(out)
+	if c.in.Gold > 0 {
+		c.mix(out)
+	} else {
+		sort.Ints(out)
+	}
 	return out
+}
+
+// mix orders item indices by a hash of chunk and index: the same order on every replay.
+func (c *chunk) mix(items []int) {
+	// splitmix64 of (chunk, index): a fixed pseudo-random order.
+	key := func(i int) uint64 {
+		z := uint64(c.in.Chunk)<<32 ^ uint64(i) + 0x9e3779b97f4a7c15
+		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
+		z = (z ^ (z >> 27)) * 0x94d049bb133111eb
+		return z ^ (z >> 31)
+	}
+	sort.Slice(items, func(a, b int) bool { return key(items[a]) < key(items[b]) })
 }
 
 // liveHolders counts holders of item i whose lease has not run out.
@@ -319,13 +343,17 @@ func (c *chunk) liveHolders(i int, expired map[string]map[int]bool) []string {
 
 // wanted is how many annotations item it needs now: the usual number, or, under dynamic
 // overlap after a disagreement, one more than it has, up to the maximum.
-func (c *chunk) wanted(it *ItemState) int {
+func (c *chunk) wanted(i int) int {
+	it := &c.st.Items[i]
 	n, o := c.in.Settings.AnnotatorsPerItem, c.in.Settings.Overlap
 	if it.Final || it.Arbitration != nil {
 		return 0
 	}
 	if len(it.Annotations) < n {
 		return n
+	}
+	if c.isGold(i) {
+		return len(it.Annotations)
 	}
 	if o.Mode == "dynamic" && len(it.Annotations) < o.MaxAnnotations {
 		return len(it.Annotations) + 1
@@ -335,7 +363,7 @@ func (c *chunk) wanted(it *ItemState) int {
 
 func (c *chunk) annotatable(i int, worker string, expired map[string]map[int]bool) bool {
 	it := &c.st.Items[i]
-	want := c.wanted(it)
+	want := c.wanted(i)
 	if len(it.Annotations) >= want {
 		return false
 	}
@@ -346,9 +374,14 @@ func (c *chunk) annotatable(i int, worker string, expired map[string]map[int]boo
 	return !c.involved(it, worker, live)
 }
 
+// isGold reports whether item i is one of the gold items at the end of the chunk.
+func (c *chunk) isGold(i int) bool {
+	return c.in.Gold > 0 && i >= len(c.st.Items)-c.in.Gold
+}
+
 func (c *chunk) arbitrable(i int, worker string, expired map[string]map[int]bool) bool {
 	it := &c.st.Items[i]
-	if it.Final || len(it.Annotations) < c.in.Settings.AnnotatorsPerItem || c.wanted(it) > len(it.Annotations) {
+	if it.Final || c.isGold(i) || len(it.Annotations) < c.in.Settings.AnnotatorsPerItem || c.wanted(i) > len(it.Annotations) {
 		return false
 	}
 	live := c.liveHolders(i, expired)
@@ -484,6 +517,9 @@ func (c *chunk) submit(ctx workflow.Context, req SubmitRequest) (SubmitResult, e
 		}
 		it.Annotations = append(it.Annotations, contrib)
 		switch {
+		case c.isGold(a.Item) && len(it.Annotations) == c.in.Settings.AnnotatorsPerItem:
+			// Gold items are scored against their known answer, never arbitrated.
+			it.Final, it.Method = true, MethodGold
 		case len(it.Annotations) == c.in.Settings.AnnotatorsPerItem && c.unanimous(it.Annotations):
 			it.Final, it.Method = true, MethodAgreed
 		case len(it.Annotations) > c.in.Settings.AnnotatorsPerItem:
@@ -541,6 +577,13 @@ func (c *chunk) status() ChunkStatus {
 	st := ChunkStatus{Chunk: c.in.Chunk, Items: len(c.st.Items), ActiveLeases: len(c.st.Suites), LeasesExpired: c.st.LeasesExpired, Finishing: c.finished}
 	for i := range c.st.Items {
 		it := &c.st.Items[i]
+		if c.isGold(i) {
+			st.Items--
+			if it.Final {
+				st.Gold++
+			}
+			continue
+		}
 		st.Annotations += len(it.Annotations)
 		if len(it.Annotations) >= c.in.Settings.AnnotatorsPerItem {
 			st.DoublyAnnotated++
@@ -574,6 +617,8 @@ func (c *chunk) finish(ctx workflow.Context) (ChunkSummary, error) {
 			r.Final = it.Arbitration.Answer
 		} else if it.Method == MethodOverlap {
 			r.Final = it.Settled
+		} else if it.Method == MethodGold {
+			r.Final = it.Annotations[0].Answer // not delivered: gold items are scored, not labelled
 		} else {
 			answers := make([]label.Answer, len(it.Annotations))
 			for j, a := range it.Annotations {

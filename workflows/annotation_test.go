@@ -548,3 +548,33 @@ func TestDynamicOverlapFallsBackToAReviewer(t *testing.T) {
 		t.Fatalf("summary = %+v, result %+v", sum, ce.recorded.Results[0])
 	}
 }
+
+func TestGoldItemsAreScoredNotArbitrated(t *testing.T) {
+	ce := newChunkEnv(t)
+	set := settings()
+	set.SuiteSize = 3
+	a, b := annotator("ann-a"), annotator("ann-b")
+	var ca, cb outcome[Suite]
+	var sa, sb outcome[SubmitResult]
+	ce.script(
+		func() { ce.claim(a, &ca); ce.claim(b, &cb) },
+		func() {
+			ce.submit(a, must(t, "claim a", &ca), always("cat"), &sa)
+			// b agrees on the two ordinary items and not on the gold one (item 2).
+			ce.submit(b, must(t, "claim b", &cb), func(i int) label.Answer {
+				if i == 2 {
+					return ans("dog")
+				}
+				return ans("cat")
+			}, &sb)
+		},
+	)
+	// The chunk finishes without any reviewer: a gold disagreement is scored, not arbitrated.
+	sum := ce.run(ChunkInput{Settings: set, Items: 3, Gold: 1})
+	if sum.Items != 2 || sum.Agreed != 2 || sum.Arbitrated != 0 {
+		t.Fatalf("summary = %+v", sum)
+	}
+	if r := ce.recorded.Results[2]; r.Method != MethodGold || len(r.Annotations) != 2 {
+		t.Fatalf("gold result = %+v", r)
+	}
+}

@@ -14,7 +14,8 @@ func (p *project) chunk(ctx, actx workflow.Context) error {
 	if err := workflow.ExecuteActivity(actx, a.PrepareProject, activities.PrepareProjectInput{Spec: sp}).Get(ctx, nil); err != nil {
 		return err
 	}
-	in := activities.SplitInput{ProjectID: sp.ID, Source: sp.Source, ChunkSize: sp.ChunkSize}
+	in := activities.SplitInput{ProjectID: sp.ID, Source: sp.Source, ChunkSize: sp.ChunkSize,
+		GoldSource: sp.Quality.Gold.Source, GoldPerChunk: sp.Quality.Gold.PerChunk}
 	if err := workflow.ExecuteActivity(actx, a.SplitManifest, in).Get(ctx, &p.st.Split); err != nil {
 		return err
 	}

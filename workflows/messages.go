@@ -54,6 +54,7 @@ const (
 	MethodAgreed     = "agreed"
 	MethodArbitrated = "arbitrated"
 	MethodOverlap    = "overlap" // settled by asking more annotators
+	MethodGold       = "gold"    // a gold item: scored against its known answer
 )
 
 // Error types carried by rejected Updates; the gateway maps them to HTTP status codes.
@@ -187,6 +188,7 @@ type ChunkStatus struct {
 	Agreed              int     `json:"agreed"`
 	Arbitrated          int     `json:"arbitrated"`
 	Overlap             int     `json:"settled_by_overlap"`
+	Gold                int     `json:"gold_answered"` // gold items with all their answers
 	AwaitingArbitration int     `json:"awaiting_arbitration"`
 	Final               int     `json:"final"`
 	ActiveLeases        int     `json:"active_leases"`

@@ -222,7 +222,8 @@ func (p *project) startChunk(ctx workflow.Context, chunk int) error {
 	}
 	in := ChunkInput{
 		Chunk:             chunk,
-		Items:             chunkItems(p.st.Split.Items, sp.ChunkSize, chunk),
+		Items:             chunkItems(p.st.Split.Items, sp.ChunkSize, chunk) + p.st.Split.GoldPerChunk,
+		Gold:              p.st.Split.GoldPerChunk,
 		ProjectWorkflowID: info.WorkflowExecution.ID,
 		Settings: ChunkSettings{
 			ProjectID: sp.ID, Client: sp.Client, AnnotationType: sp.Annotation.Type, Taxonomy: sp.Annotation.Taxonomy,

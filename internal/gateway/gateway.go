@@ -187,10 +187,10 @@ func open(stage string) bool {
 	return stage == workflows.StageChunking || stage == workflows.StageAnnotating
 }
 
-// TaskView is one task as a worker sees it.
+// TaskView is one task as a worker sees it. The client's item id is not shown: gold items must
+// look like any other.
 type TaskView struct {
 	Item      int            `json:"item"`
-	ItemID    string         `json:"item_id"`
 	Source    string         `json:"source,omitempty"`
 	SourceRef string         `json:"source_ref,omitempty"`
 	Answers   []label.Answer `json:"answers,omitempty"` // arbitration only: the two answers, unattributed
@@ -328,7 +328,7 @@ func (g *Gateway) view(ctx context.Context, sp spec.Project, s workflows.Suite) 
 			return v, errors.New("suite names an item outside its chunk")
 		}
 		it := items[t.Item]
-		v.Tasks = append(v.Tasks, TaskView{Item: t.Item, ItemID: it.ID, Source: it.Source, SourceRef: it.SourceRef, Answers: t.Answers})
+		v.Tasks = append(v.Tasks, TaskView{Item: t.Item, Source: it.Source, SourceRef: it.SourceRef, Answers: t.Answers})
 	}
 	return v, nil
 }

@@ -33,6 +33,9 @@ type Item struct {
 	Source    string          `json:"source,omitempty"`
 	SourceRef string          `json:"source-ref,omitempty"`
 	Data      json.RawMessage `json:"data"` // the original line, compacted (json.Compact), unchanged otherwise
+	// Gold marks a gold item (known answer, in Data's "truth"), mixed into the chunk by the
+	// platform: scored, never delivered.
+	Gold bool `json:"gold,omitempty"`
 }
 
 // Reject is one quarantined line.

@@ -141,7 +141,7 @@ func Run(ctx context.Context, o Options, st *store.Store, crowd []Person) (Stats
 	if o.Idle == 0 {
 		o.Idle = 100 * time.Millisecond
 	}
-	s := &sim{o: o, store: st, http: &http.Client{Timeout: time.Minute}, truth: map[int]map[string]known{}}
+	s := &sim{o: o, store: st, http: &http.Client{Timeout: time.Minute}, truth: map[int][]known{}}
 	var wg sync.WaitGroup
 	errs := make(chan error, len(crowd))
 	for i, p := range crowd {
@@ -166,11 +166,12 @@ type sim struct {
 	stats Stats
 
 	mu    sync.Mutex
-	truth map[int]map[string]known // chunk → item id → what the simulator knows of the item
+	truth map[int][]known // chunk → item → what the simulator knows of the item
 }
 
 // known is an item's true answer (JSON) and what a person sees of it.
 type known struct {
+	id    string
 	truth json.RawMessage
 	info  itemInfo
 }
@@ -212,7 +213,7 @@ func (s *sim) work(ctx context.Context, p Person, rng *rand.Rand) error {
 		}
 		chunk, _ := workflows.ParseSuiteID(suite.ID)
 		for _, t := range suite.Tasks {
-			k, err := s.truthOf(ctx, chunk, t.ItemID)
+			k, err := s.truthOf(ctx, chunk, t.Item)
 			if err != nil {
 				return err
 			}
@@ -240,7 +241,7 @@ func (s *sim) work(ctx context.Context, p Person, rng *rand.Rand) error {
 	return nil
 }
 
-func (s *sim) truthOf(ctx context.Context, chunk int, itemID string) (known, error) {
+func (s *sim) truthOf(ctx context.Context, chunk, item int) (known, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	m, ok := s.truth[chunk]
@@ -253,21 +254,26 @@ func (s *sim) truthOf(ctx context.Context, chunk int, itemID string) (known, err
 		if err != nil {
 			return known{}, err
 		}
-		m = map[string]known{}
-		for _, it := range items {
+		m = make([]known, len(items))
+		for i, it := range items {
 			var line struct {
 				Truth  json.RawMessage `json:"truth"`
 				Width  float64         `json:"width"`
 				Height float64         `json:"height"`
 			}
 			_ = json.Unmarshal(it.Data, &line)
-			m[it.ID] = known{truth: line.Truth, info: itemInfo{Width: line.Width, Height: line.Height, Text: it.Source}}
+			m[i] = known{id: it.ID, truth: line.Truth, info: itemInfo{Width: line.Width, Height: line.Height, Text: it.Source}}
 		}
 		s.truth[chunk] = m
 	}
-	k := m[itemID]
+	if item < 0 || item >= len(m) {
+		return known{}, fmt.Errorf("chunk %d has no item %d", chunk, item)
+	}
+	k := m[item]
 	if s.o.Truth != nil {
-		k.truth = marshal(s.o.Truth[itemID])
+		if t, ok := s.o.Truth[k.id]; ok {
+			k.truth = marshal(t)
+		}
 	}
 	return k, nil
 }

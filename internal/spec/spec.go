@@ -40,6 +40,14 @@ type Project struct {
 // Quality holds the project's quality policy.
 type Quality struct {
 	Overlap Overlap `yaml:"overlap" json:"overlap,omitempty"`
+	Gold    Gold    `yaml:"gold" json:"gold,omitempty"`
+}
+
+// Gold are items with known answers mixed into every chunk, indistinguishable to annotators,
+// scored and never delivered. Source is a manifest whose lines carry a `truth` answer.
+type Gold struct {
+	Source   string `yaml:"source" json:"source,omitempty"`
+	PerChunk int    `yaml:"per_chunk" json:"per_chunk,omitempty"`
 }
 
 // Overlap is the policy on disagreement. Mode "review" (the default) sends the item to a
@@ -102,6 +110,7 @@ type Pay struct {
 	Currency       string `yaml:"currency" json:"currency"`
 	PerAnnotation  Amount `yaml:"per_annotation" json:"per_annotation"`
 	PerArbitration Amount `yaml:"per_arbitration" json:"per_arbitration"`
+	PerGold        Amount `yaml:"per_gold" json:"per_gold,omitempty"` // default: per_annotation
 }
 
 // Amount is money as written in a spec ("0.05"), kept as text until the currency is known.
@@ -196,6 +205,9 @@ func (p *Project) applyDefaults() {
 	if p.Annotation.Type == "" {
 		p.Annotation.Type = label.SingleLabelName
 	}
+	if p.Quality.Gold.Source != "" && p.Quality.Gold.PerChunk == 0 {
+		p.Quality.Gold.PerChunk = 5
+	}
 	if p.Quality.Overlap.Mode == "" {
 		p.Quality.Overlap.Mode = "review"
 	}
@@ -263,6 +275,14 @@ func (p *Project) validate() []FieldError {
 	if p.Delivery.Endpoint != "" && !strings.HasPrefix(p.Delivery.Endpoint, "http://") && !strings.HasPrefix(p.Delivery.Endpoint, "https://") {
 		bad("delivery.endpoint", "must be an http:// or https:// URL, got %q", p.Delivery.Endpoint)
 	}
+	if g := p.Quality.Gold; g.Source != "" {
+		if _, _, err := store.ParseURI(g.Source); err != nil {
+			bad("quality.gold.source", "%v", err)
+		}
+		if g.PerChunk < 1 || g.PerChunk > 50 {
+			bad("quality.gold.per_chunk", "must be between 1 and 50, got %d", g.PerChunk)
+		}
+	}
 	switch o := p.Quality.Overlap; o.Mode {
 	case "review":
 	case "dynamic":
@@ -318,6 +338,11 @@ func (p *Project) validate() []FieldError {
 	if _, err := p.Pay.PerArbitration.Minor(exp); err != nil {
 		bad("pay.per_arbitration", "%v", err)
 	}
+	if p.Pay.PerGold != "" {
+		if _, err := p.Pay.PerGold.Minor(exp); err != nil {
+			bad("pay.per_gold", "%v", err)
+		}
+	}
 	return errs
 }
 
@@ -333,6 +358,17 @@ var (
 func (p Project) LeaseDuration() time.Duration {
 	d, _ := time.ParseDuration(string(p.Lease))
 	return d
+}
+
+// GoldRate returns the rate of a gold task in minor units.
+func (p Project) GoldRate() int64 {
+	exp, _ := CurrencyExponent(p.Pay.Currency)
+	rate := p.Pay.PerGold
+	if rate == "" {
+		rate = p.Pay.PerAnnotation
+	}
+	v, _ := rate.Minor(exp)
+	return v
 }
 
 // Rates returns the pay rates in minor units.
