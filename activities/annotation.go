@@ -134,11 +134,30 @@ func (a *Activities) RecordChunk(ctx context.Context, in RecordChunkInput) (Reco
 			add(*r.Arbitration, LedgerArbitration, perArbitration)
 		}
 	}
+	stats := chunkStats(sp, in.Chunk, items, in.Results)
+	for i, r := range in.Results {
+		if !items[i].Gold {
+			continue
+		}
+		// The label this gold item would have been delivered with, and its confidence.
+		var line struct {
+			Truth json.RawMessage `json:"truth"`
+		}
+		_ = json.Unmarshal(items[i].Data, &line)
+		typ, _ := label.Lookup(sp.Annotation.Type)
+		would := r
+		would.Method = "agreed"
+		if len(r.Annotations) >= 2 && typ != nil && !label.Agree(typ, r.Annotations[0].Answer, r.Annotations[1].Answer, 0) {
+			would.Method = "disputed"
+		}
+		meta, _ := metadataFor(sp, would, acc)
+		stats.calibrate(meta.Confidence, typ != nil && len(line.Truth) > 0 && label.Agree(typ, r.Final, line.Truth, 0))
+	}
 	res := RecordChunkResult{ResultsKey: ResultsKey(in.ProjectID, in.Chunk), Items: bytes.Count(out.Bytes(), []byte{'\n'})}
 	if err := a.Store.Put(ctx, res.ResultsKey, out.Bytes()); err != nil {
 		return res, err
 	}
-	if err := a.Store.PutJSON(ctx, StatsKey(in.ProjectID, in.Chunk), chunkStats(sp, in.Chunk, items, in.Results)); err != nil {
+	if err := a.Store.PutJSON(ctx, StatsKey(in.ProjectID, in.Chunk), stats); err != nil {
 		return res, err
 	}
 	months := make([]string, 0, len(ledger))

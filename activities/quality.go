@@ -44,14 +44,17 @@ func (s *AnnotatorStats) add(o AnnotatorStats) {
 
 // ChunkStats is a chunk's contribution to the project's quality report.
 type ChunkStats struct {
-	Chunk      int                       `json:"chunk"`
-	Items      int                       `json:"items"`
-	Agreed     int                       `json:"agreed"`
-	Arbitrated int                       `json:"arbitrated"`
-	Overlap    int                       `json:"settled_by_overlap"` // settled by asking more annotators
-	Gold       int                       `json:"gold"`               // gold items answered
-	Agreement  float64                   `json:"agreement"`          // mean agreement measure of the first two answers
-	People     map[string]AnnotatorStats `json:"people"`
+	Chunk      int `json:"chunk"`
+	Items      int `json:"items"`
+	Agreed     int `json:"agreed"`
+	Arbitrated int `json:"arbitrated"`
+	Overlap    int `json:"settled_by_overlap"` // settled by asking more annotators
+	Gold       int `json:"gold"`               // gold items answered
+	// Calibration bins gold items by the confidence their label would have been delivered with
+	// (bin i holds [i/10, (i+1)/10)) and counts how many of those labels were right.
+	Calibration [10]CalibrationBin        `json:"calibration"`
+	Agreement   float64                   `json:"agreement"` // mean agreement measure of the first two answers
+	People      map[string]AnnotatorStats `json:"people"`
 }
 
 // StatsKey holds a chunk's quality figures.
@@ -126,21 +129,39 @@ func chunkStats(sp spec.Project, chunk int, items []manifest.Item, results []Ite
 	return st
 }
 
+// CalibrationBin counts gold items whose would-be confidence fell in the bin, and how many of
+// their would-be labels were right.
+type CalibrationBin struct {
+	Items   int `json:"items"`
+	Correct int `json:"correct"`
+}
+
+func (c *ChunkStats) calibrate(confidence float64, correct bool) {
+	b := min(int(confidence*10), 9)
+	c.Calibration[b].Items++
+	if correct {
+		c.Calibration[b].Correct++
+	}
+}
+
 // QualityReport is delivered with a project's results and printed by `project quality`.
 type QualityReport struct {
-	Project         string                    `json:"project"`
-	AnnotationType  string                    `json:"annotation_type"`
-	Items           int                       `json:"items"`
-	Agreed          int                       `json:"agreed"`
-	Arbitrated      int                       `json:"arbitrated"`
-	Overlap         int                       `json:"settled_by_overlap"`
-	ArbitrationRate float64                   `json:"arbitration_rate"`
-	Agreement       float64                   `json:"agreement"` // mean over items
-	FirstPassRate   float64                   `json:"first_pass_acceptance"`
-	GoldAccuracy    float64                   `json:"gold_accuracy"` // share of gold answers that were right
-	SecondsPerTask  float64                   `json:"seconds_per_task"`
-	Chunks          []ChunkStats              `json:"chunks"`
-	People          map[string]AnnotatorStats `json:"people"`
+	Project         string  `json:"project"`
+	AnnotationType  string  `json:"annotation_type"`
+	Items           int     `json:"items"`
+	Agreed          int     `json:"agreed"`
+	Arbitrated      int     `json:"arbitrated"`
+	Overlap         int     `json:"settled_by_overlap"`
+	ArbitrationRate float64 `json:"arbitration_rate"`
+	Agreement       float64 `json:"agreement"` // mean over items
+	FirstPassRate   float64 `json:"first_pass_acceptance"`
+	GoldAccuracy    float64 `json:"gold_accuracy"` // share of gold answers that were right
+	// Calibration: on gold items, the confidence a label would have been delivered with against
+	// how often it was right, by tenths of confidence.
+	Calibration    [10]CalibrationBin        `json:"calibration_on_gold"`
+	SecondsPerTask float64                   `json:"seconds_per_task"`
+	Chunks         []ChunkStats              `json:"chunks"`
+	People         map[string]AnnotatorStats `json:"people"`
 }
 
 // QualityReportKey is the report's key in the platform store.
@@ -166,6 +187,10 @@ func (a *Activities) buildQualityReport(ctx context.Context, sp spec.Project, ch
 		}
 		st.People = nil // summed per person above, not repeated per chunk
 		r.Chunks = append(r.Chunks, st)
+		for b := range st.Calibration {
+			r.Calibration[b].Items += st.Calibration[b].Items
+			r.Calibration[b].Correct += st.Calibration[b].Correct
+		}
 		r.Items += st.Items
 		r.Agreed += st.Agreed
 		r.Arbitrated += st.Arbitrated

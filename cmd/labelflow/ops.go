@@ -156,6 +156,14 @@ func projectCmd(ctx context.Context, cfg config.Config, log zerolog.Logger, args
 		for _, c := range r.Chunks {
 			fmt.Printf("  chunk %d: %d items, %d arbitrated, agreement %.3f\n", c.Chunk, c.Items, c.Arbitrated, c.Agreement)
 		}
+		if r.GoldAccuracy > 0 {
+			fmt.Printf("  gold accuracy %.1f%%; calibration on gold (confidence → share right):\n", 100*r.GoldAccuracy)
+			for b, bin := range r.Calibration {
+				if bin.Items > 0 {
+					fmt.Printf("    %.1f–%.1f: %d items, %.1f%% right\n", float64(b)/10, float64(b+1)/10, bin.Items, 100*float64(bin.Correct)/float64(bin.Items))
+				}
+			}
+		}
 		os.Stdout.Write(activities.QualityCSV(r))
 		return nil
 	case "annotations":

@@ -741,8 +741,12 @@ func TestBoxAndTranscriptionProjects(t *testing.T) {
 					golds += p.GoldAnswers
 				}
 				// 3 chunks × 3 gold items × 2 answers, scored and never delivered.
-				if golds != 18 || r.GoldAccuracy < 0.5 || r.Items != 60 {
-					t.Fatalf("gold: %d answers, accuracy %v, %d items", golds, r.GoldAccuracy, r.Items)
+				binned := 0
+				for _, b := range r.Calibration {
+					binned += b.Items
+				}
+				if golds != 18 || r.GoldAccuracy < 0.5 || r.Items != 60 || binned != 9 {
+					t.Fatalf("gold: %d answers, accuracy %v, %d items, %d calibrated", golds, r.GoldAccuracy, r.Items, binned)
 				}
 			}
 			m, verified, err := VerifyDelivery(ctx, a, p)
