@@ -12,6 +12,7 @@ import (
 	"github.com/labelflow/labelflow/internal/label"
 	"github.com/labelflow/labelflow/internal/manifest"
 	"github.com/labelflow/labelflow/internal/spec"
+	"github.com/labelflow/labelflow/internal/store"
 )
 
 // AnnotatorStats is what one person did in one chunk (or, summed, in a project).
@@ -276,26 +277,33 @@ func (a *Activities) accuracies(ctx context.Context, sp spec.Project, results []
 	}
 	out := map[string]float64{}
 	for w := range people {
-		answers, accepted := 0, 0
-		prefix := fmt.Sprintf("quality/scores/%s/%s/", sp.Annotation.Type, w)
-		err := a.Store.List(ctx, prefix, func(key string, _ int64) error {
-			if key == ScoreKey(sp.Annotation.Type, w, sp.ID) {
-				return nil // this project's own record is not evidence about it
-			}
-			var rec ScoreRecord
-			if err := a.Store.GetJSON(ctx, key, &rec); err != nil {
-				return err
-			}
-			answers += rec.Answers
-			accepted += rec.Accepted
-			return nil
-		})
+		acc, err := EstimatedAccuracy(ctx, a.Store, sp.Annotation.Type, w, sp.ID)
 		if err != nil {
 			return nil, err
 		}
-		out[w] = (priorWeight*priorAccuracy + float64(accepted)) / (priorWeight + float64(answers))
+		out[w] = acc
 	}
 	return out, nil
+}
+
+// EstimatedAccuracy is a person's estimated accuracy for an annotation type, from their records
+// on projects other than exceptProject: (prior weight × prior + accepted) / (prior weight + answers).
+func EstimatedAccuracy(ctx context.Context, s *store.Store, annotationType, worker, exceptProject string) (float64, error) {
+	answers, accepted := 0, 0
+	prefix := fmt.Sprintf("quality/scores/%s/%s/", annotationType, worker)
+	err := s.List(ctx, prefix, func(key string, _ int64) error {
+		if key == ScoreKey(annotationType, worker, exceptProject) {
+			return nil // a project's own record is not evidence about it
+		}
+		var rec ScoreRecord
+		if err := s.GetJSON(ctx, key, &rec); err != nil {
+			return err
+		}
+		answers += rec.Answers
+		accepted += rec.Accepted
+		return nil
+	})
+	return (priorWeight*priorAccuracy + float64(accepted)) / (priorWeight + float64(answers)), err
 }
 
 // recordScores keeps each person's record on this project for later projects' estimates.

@@ -202,9 +202,18 @@ func (c *chunk) validateClaim(ctx workflow.Context, req ClaimRequest) error {
 		return nil // a repeated claim returns the suite already leased
 	}
 	if len(c.pick(req.Worker, now)) == 0 {
+		if c.belowThreshold(req.Worker) {
+			return appErr(ErrTrainingOnly, "your estimated accuracy for %s is %.2f, below this project's %.2f: you get gold (training) items only, and none is open right now",
+				c.in.Settings.AnnotationType, req.Worker.Accuracy, c.in.Settings.MinAccuracy)
+		}
 		return appErr(ErrNoWork, "no work for %s in chunk %d right now", req.Worker.ID, c.in.Chunk)
 	}
 	return nil
+}
+
+// belowThreshold reports a person whose estimated accuracy is under the project's minimum.
+func (c *chunk) belowThreshold(w Worker) bool {
+	return c.in.Settings.MinAccuracy > 0 && w.Accuracy < c.in.Settings.MinAccuracy
 }
 
 func (c *chunk) claim(ctx workflow.Context, req ClaimRequest) (Suite, error) {
@@ -280,6 +289,14 @@ func (c *chunk) pick(w Worker, now time.Time) []int {
 // Items already half-annotated go first so that items finish, and chunks with them.
 func (c *chunk) pickKind(w Worker, now time.Time) (string, []int) {
 	expired := c.expiredHolders(now)
+	if c.belowThreshold(w) {
+		if w.Role == RoleReviewer {
+			return KindArbitrate, nil // arbitration goes to reviewers at or above the threshold
+		}
+		return KindAnnotate, c.collect(w.ID, expired, func(i int, worker string, expired map[string]map[int]bool) bool {
+			return c.isGold(i) && c.annotatable(i, worker, expired)
+		})
+	}
 	if w.Role == RoleReviewer {
 		items := c.collect(w.ID, expired, c.arbitrable)
 		if len(items) > 0 || c.reviewersOnlyArbitrate {

@@ -578,3 +578,40 @@ func TestGoldItemsAreScoredNotArbitrated(t *testing.T) {
 		t.Fatalf("gold result = %+v", r)
 	}
 }
+
+func TestBelowTheAccuracyThresholdOnlyGoldIsOffered(t *testing.T) {
+	ce := newChunkEnv(t)
+	set := settings()
+	set.SuiteSize = 3
+	set.MinAccuracy = 0.7
+	weak := Worker{ID: "ann-weak", Role: RoleAnnotator, Languages: []string{"en"}, Accuracy: 0.55}
+	weak2 := Worker{ID: "ann-weak2", Role: RoleAnnotator, Languages: []string{"en"}, Accuracy: 0.55}
+	weak3 := Worker{ID: "ann-weak3", Role: RoleAnnotator, Languages: []string{"en"}, Accuracy: 0.55}
+	a := Worker{ID: "ann-a", Role: RoleAnnotator, Languages: []string{"en"}, Accuracy: 0.9}
+	b := Worker{ID: "ann-b", Role: RoleAnnotator, Languages: []string{"en"}, Accuracy: 0.9}
+	var cw, cw2, cw3, ca, cb outcome[Suite]
+	var sw, sw2, sa, sb outcome[SubmitResult]
+	ce.script(
+		func() { ce.claim(weak, &cw); ce.claim(weak2, &cw2) },
+		func() {
+			for _, s := range []*outcome[Suite]{&cw, &cw2} {
+				got := must(t, "weak claim", s)
+				if len(got.Tasks) != 1 || got.Tasks[0].Item != 2 {
+					t.Fatalf("a person below the threshold got %+v, want the gold item only", got.Tasks)
+				}
+			}
+			ce.submit(weak, must(t, "claim", &cw), always("cat"), &sw)
+			ce.submit(weak2, must(t, "claim", &cw2), always("cat"), &sw2)
+		},
+		func() { ce.claim(weak3, &cw3); ce.claim(a, &ca); ce.claim(b, &cb) },
+		func() {
+			ce.submit(a, must(t, "claim a", &ca), always("cat"), &sa)
+			ce.submit(b, must(t, "claim b", &cb), always("cat"), &sb)
+		},
+	)
+	ce.run(ChunkInput{Settings: set, Items: 3, Gold: 1})
+	rejected(t, "claim below the threshold with no gold left", &cw3, ErrTrainingOnly)
+	if !strings.Contains(cw3.err.Error(), "0.55") {
+		t.Errorf("the reason does not say the person's accuracy: %v", cw3.err)
+	}
+}

@@ -68,6 +68,7 @@ const (
 	ErrInvalidAnswer  = "InvalidAnswer"
 	ErrInvalidRequest = "InvalidRequest"
 	ErrWrongStage     = "WrongStage"
+	ErrTrainingOnly   = "TrainingOnly" // below the project's accuracy threshold and no gold work left
 )
 
 // ProjectWorkflowID is the workflow id of a project; launching the same id twice is refused.
@@ -110,6 +111,9 @@ type ChunkSettings struct {
 	// Overlap is what happens on disagreement: a reviewer decides (the default), or more
 	// annotators are asked until the answer is sure enough.
 	Overlap spec.Overlap
+	// MinAccuracy, when above 0, is the estimated accuracy below which a person only gets gold
+	// items, and a reviewer no arbitration.
+	MinAccuracy float64
 	// MaxUpdatesPerRun bounds the Updates one run accepts before it continues as new,
 	// far below the server's 2,000 per run.
 	MaxUpdatesPerRun int
@@ -121,6 +125,9 @@ type Worker struct {
 	Role      string   `json:"role"`
 	Skills    []string `json:"skills,omitempty"`
 	Languages []string `json:"languages,omitempty"`
+	// Accuracy is the person's estimated accuracy for the project's annotation type, from their
+	// record on earlier projects (0 when the gateway did not look it up).
+	Accuracy float64 `json:"accuracy,omitempty"`
 }
 
 // ClaimRequest asks a chunk for a suite of work.

@@ -230,7 +230,7 @@ func (p *project) startChunk(ctx workflow.Context, chunk int) error {
 			SuiteSize: sp.SuiteSize, AnnotatorsPerItem: sp.AnnotatorsPerItem, Lease: sp.LeaseDuration(),
 			RequiredSkills: sp.RequiredSkills, Languages: sp.Languages,
 			ActivityTaskQueue: p.in.ActivityTaskQueue, MaxUpdatesPerRun: p.in.MaxUpdatesPerRun,
-			Webhook: sp.Delivery.Webhook.URL != "", Overlap: sp.Quality.Overlap,
+			Webhook: sp.Delivery.Webhook.URL != "", Overlap: sp.Quality.Overlap, MinAccuracy: sp.Quality.MinAccuracy,
 		},
 	}
 	child := workflow.ExecuteChildWorkflow(workflow.WithChildOptions(ctx, opts), ChunkWorkflow, in)

@@ -213,6 +213,8 @@ type ClaimResponse struct {
 	ProjectStage string     `json:"project_stage"`
 	ProjectOpen  bool       `json:"project_open"`
 	RetryAfter   int        `json:"retry_after_seconds,omitempty"`
+	// Reason says why no work was offered when it is about the person (training only).
+	Reason string `json:"reason,omitempty"`
 }
 
 func (g *Gateway) claim(w http.ResponseWriter, r *http.Request, p workforce.Person) {
@@ -233,6 +235,13 @@ func (g *Gateway) claim(w http.ResponseWriter, r *http.Request, p workforce.Pers
 		return
 	}
 	req := workflows.ClaimRequest{Worker: workflows.Worker{ID: p.ID, Role: p.Role, Skills: p.Skills, Languages: p.Languages}}
+	if sp.Quality.MinAccuracy > 0 {
+		if req.Worker.Accuracy, err = activities.EstimatedAccuracy(ctx, g.app.Store, sp.Annotation.Type, p.ID, sp.ID); err != nil {
+			g.fail(w, err)
+			return
+		}
+	}
+	reason := ""
 	// Start at a chunk chosen by the person, so that people spread over the open chunks.
 	h := fnv.New32a()
 	h.Write([]byte(p.ID))
@@ -249,6 +258,9 @@ func (g *Gateway) claim(w http.ResponseWriter, r *http.Request, p workforce.Pers
 			}
 			writeJSON(w, http.StatusOK, ClaimResponse{Suite: &view, ProjectStage: stage, ProjectOpen: true})
 			return
+		case kind == workflows.ErrTrainingOnly:
+			reason = message(err)
+			continue
 		case kind == workflows.ErrNoWork || isGone(err) || (isTimeout(err) && ctx.Err() == nil):
 			// A chunk that is closing may not answer in time; another chunk may have work.
 			continue
@@ -257,7 +269,7 @@ func (g *Gateway) claim(w http.ResponseWriter, r *http.Request, p workforce.Pers
 			return
 		}
 	}
-	writeJSON(w, http.StatusOK, ClaimResponse{ProjectStage: stage, ProjectOpen: open(stage), RetryAfter: 5})
+	writeJSON(w, http.StatusOK, ClaimResponse{ProjectStage: stage, ProjectOpen: open(stage), RetryAfter: 5, Reason: reason})
 }
 
 // SubmitBody is the body of a submission.

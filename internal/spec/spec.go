@@ -41,6 +41,9 @@ type Project struct {
 type Quality struct {
 	Overlap Overlap `yaml:"overlap" json:"overlap,omitempty"`
 	Gold    Gold    `yaml:"gold" json:"gold,omitempty"`
+	// MinAccuracy: people whose estimated accuracy is below it only get gold (training) items;
+	// reviewers below it do not arbitrate. 0 turns it off.
+	MinAccuracy float64 `yaml:"min_accuracy" json:"min_accuracy,omitempty"`
 }
 
 // Gold are items with known answers mixed into every chunk, indistinguishable to annotators,
@@ -282,6 +285,9 @@ func (p *Project) validate() []FieldError {
 		if g.PerChunk < 1 || g.PerChunk > 50 {
 			bad("quality.gold.per_chunk", "must be between 1 and 50, got %d", g.PerChunk)
 		}
+	}
+	if m := p.Quality.MinAccuracy; m < 0 || m >= 1 {
+		bad("quality.min_accuracy", "must be at least 0 and below 1, got %v", m)
 	}
 	switch o := p.Quality.Overlap; o.Mode {
 	case "review":
