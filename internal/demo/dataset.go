@@ -153,3 +153,53 @@ pay:
   per_arbitration: "12"
 `, id, IntakeBucket, key, typ, strings.Join(taxonomy, ", "), chunkSize, ClientBucket, endpoint, strings.Join(formats, ", "))
 }
+
+// Taxonomies of the multi-label and named-entity demo datasets.
+var (
+	TopicTaxonomy  = []string{"price", "quality", "delivery", "service"}
+	EntityTaxonomy = []string{"PER", "LOC", "ORG"}
+)
+
+// MultiLabelDataset builds n reviews, each with the set of topics it mentions as its truth.
+func MultiLabelDataset(n int, seed uint64) []byte {
+	rng := rand.New(rand.NewPCG(seed, 17))
+	phrases := map[string]string{"price": "cheap for what it is", "quality": "well made", "delivery": "arrived a day early", "service": "the seller answered fast"}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	for i := 0; i < n; i++ {
+		var topics, parts []string
+		for _, t := range TopicTaxonomy {
+			if rng.IntN(2) == 0 {
+				topics = append(topics, t)
+				parts = append(parts, phrases[t])
+			}
+		}
+		if len(topics) == 0 {
+			topics, parts = []string{"quality"}, []string{phrases["quality"]}
+		}
+		_ = enc.Encode(map[string]any{"id": fmt.Sprintf("topics-%05d", i+1), "source": strings.Join(parts, "; ") + ".", "truth": topics})
+	}
+	return b.Bytes()
+}
+
+// EntityDataset builds n sentences with their named entities (code-point offsets) as truth.
+func EntityDataset(n int, seed uint64) []byte {
+	rng := rand.New(rand.NewPCG(seed, 19))
+	people := []string{"Amina Wanjiru", "Kwame Mensah", "Grace Okafor", "Tigist Alemu"}
+	places := []string{"Nairobi", "Kigali", "Accra", "Addis Ababa"}
+	orgs := []string{"Acme", "Safari Labs", "Mama Mboga Ltd"}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	for i := 0; i < n; i++ {
+		p, l, o := people[rng.IntN(len(people))], places[rng.IntN(len(places))], orgs[rng.IntN(len(orgs))]
+		text := p + " joined " + o + " in " + l + "."
+		span := func(start int, s, label string) map[string]any {
+			return map[string]any{"start": start, "end": start + len([]rune(s)), "label": label}
+		}
+		po := len([]rune(p + " joined "))
+		lo := len([]rune(p + " joined " + o + " in "))
+		_ = enc.Encode(map[string]any{"id": fmt.Sprintf("sentence-%05d", i+1), "source": text,
+			"truth": map[string]any{"spans": []any{span(0, p, "PER"), span(po, o, "ORG"), span(lo, l, "LOC")}}})
+	}
+	return b.Bytes()
+}

@@ -685,6 +685,8 @@ func TestBoxAndTranscriptionProjects(t *testing.T) {
 		{"it-receipts", label.TranscriptionName, TranscriptionTaxonomy, TranscriptionDataset(60, 6), []string{"jsonl", "csv"}},
 		{"it-overlap", label.SingleLabelName, Taxonomy, singleLabelLines(60), []string{"jsonl"}},
 		{"it-gold", label.SingleLabelName, Taxonomy, singleLabelLines(60), []string{"jsonl"}},
+		{"it-topics", label.MultiLabelName, TopicTaxonomy, MultiLabelDataset(60, 21), []string{"jsonl", "csv", "labelstudio"}},
+		{"it-entities", label.SpansName, EntityTaxonomy, EntityDataset(60, 22), []string{"jsonl", "labelstudio"}},
 	}
 	for _, c := range cases {
 		t.Run(c.typ, func(t *testing.T) {
@@ -782,7 +784,7 @@ func TestBoxAndTranscriptionProjects(t *testing.T) {
 							Label json.RawMessage `json:"label"`
 						}
 						mustJSON(t, l, &line)
-						if err := typ.Validate(line.Label, label.Item{Taxonomy: c.tax, Width: 640, Height: 480}); err != nil {
+						if err := typ.Validate(line.Label, label.Item{Taxonomy: c.tax, Width: 640, Height: 480, TextLen: 1000}); err != nil {
 							t.Fatalf("%s: delivered label %s is invalid: %v", line.ID, line.Label, err)
 						}
 						if label.Agree(typ, line.Label, truth[line.ID], 0) {
