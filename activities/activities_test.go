@@ -511,3 +511,26 @@ func TestConfidenceUsesEstimatedAccuracies(t *testing.T) {
 		t.Fatalf("confidence with records = %v", got)
 	}
 }
+
+func TestChunkAnswersRefineAccuracy(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	// 30 items; ann-a, ann-b and ann-c answer all of them; ann-c disagrees with the other two on
+	// every third item. The chunk's own model should think less of ann-c than of ann-a.
+	var res []ItemResult
+	for i := 0; i < 30; i++ {
+		c := `"cat"`
+		if i%3 == 0 {
+			c = `"dog"`
+		}
+		res = append(res, ItemResult{Item: i, Final: label.Answer(`"cat"`), Method: "agreed", Annotations: []Contribution{
+			{Worker: "ann-a", Answer: label.Answer(`"cat"`)}, {Worker: "ann-b", Answer: label.Answer(`"cat"`)}, {Worker: "ann-c", Answer: label.Answer(c)}}})
+	}
+	acc, err := f.acts.accuracies(ctx, f.sp, res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !(acc["ann-a"] > 0.8 && acc["ann-c"] < 0.8 && acc["ann-a"] > acc["ann-c"]) {
+		t.Fatalf("accuracies = %v: the chunk's answers should raise ann-a above the 0.8 prior and lower ann-c", acc)
+	}
+}

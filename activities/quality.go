@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 
+	"github.com/labelflow/labelflow/internal/aggregate"
 	"github.com/labelflow/labelflow/internal/label"
 	"github.com/labelflow/labelflow/internal/manifest"
 	"github.com/labelflow/labelflow/internal/spec"
@@ -259,6 +260,10 @@ func ScoreKey(annotationType, worker, project string) string {
 	return fmt.Sprintf("quality/scores/%s/%s/%s.json", annotationType, worker, project)
 }
 
+// minChunkAnswers is the fewest answers in a chunk for the chunk's own estimate of a person to
+// count.
+const minChunkAnswers = 20
+
 // Prior of the accuracy estimate: a person without a record is assumed right 80% of the time, and
 // that assumption weighs as much as 4 answers.
 const (
@@ -275,11 +280,36 @@ func (a *Activities) accuracies(ctx context.Context, sp spec.Project, results []
 			people[c.Worker] = true
 		}
 	}
+	// For single-label projects the chunk's own answers also speak: the hierarchical Dawid–Skene
+	// model of `quality aggregate --method best` estimates each person's accuracy on this chunk,
+	// weighed against their record by the number of answers behind each.
+	var chunkSkill map[string]float64
+	chunkAnswers := map[string]int{}
+	if sp.Annotation.Type == label.SingleLabelName {
+		var answers []aggregate.Answer
+		for _, r := range results {
+			for _, c := range r.Annotations {
+				var class string
+				if json.Unmarshal(c.Answer, &class) == nil {
+					answers = append(answers, aggregate.Answer{Task: strconv.Itoa(r.Item), Worker: c.Worker, Label: class})
+					chunkAnswers[c.Worker]++
+				}
+			}
+		}
+		if len(answers) > 0 {
+			chunkSkill = aggregate.Best(answers).Skill
+		}
+	}
 	out := map[string]float64{}
 	for w := range people {
-		acc, err := EstimatedAccuracy(ctx, a.Store, sp.Annotation.Type, w, sp.ID)
+		acc, n, err := EstimatedAccuracy(ctx, a.Store, sp.Annotation.Type, w, sp.ID)
 		if err != nil {
 			return nil, err
+		}
+		// A person with a handful of answers in the chunk says little about their accuracy.
+		if skill, ok := chunkSkill[w]; ok && chunkAnswers[w] >= minChunkAnswers {
+			m := float64(chunkAnswers[w])
+			acc = (acc*(priorWeight+float64(n)) + skill*m) / (priorWeight + float64(n) + m)
 		}
 		out[w] = acc
 	}
@@ -288,7 +318,8 @@ func (a *Activities) accuracies(ctx context.Context, sp spec.Project, results []
 
 // EstimatedAccuracy is a person's estimated accuracy for an annotation type, from their records
 // on projects other than exceptProject: (prior weight × prior + accepted) / (prior weight + answers).
-func EstimatedAccuracy(ctx context.Context, s *store.Store, annotationType, worker, exceptProject string) (float64, error) {
+// The second result is the number of answers behind the estimate.
+func EstimatedAccuracy(ctx context.Context, s *store.Store, annotationType, worker, exceptProject string) (float64, int, error) {
 	answers, accepted := 0, 0
 	prefix := fmt.Sprintf("quality/scores/%s/%s/", annotationType, worker)
 	err := s.List(ctx, prefix, func(key string, _ int64) error {
@@ -303,7 +334,7 @@ func EstimatedAccuracy(ctx context.Context, s *store.Store, annotationType, work
 		accepted += rec.Accepted
 		return nil
 	})
-	return (priorWeight*priorAccuracy + float64(accepted)) / (priorWeight + float64(answers)), err
+	return (priorWeight*priorAccuracy + float64(accepted)) / (priorWeight + float64(answers)), answers, err
 }
 
 // recordScores keeps each person's record on this project for later projects' estimates.

@@ -236,7 +236,7 @@ func (g *Gateway) claim(w http.ResponseWriter, r *http.Request, p workforce.Pers
 	}
 	req := workflows.ClaimRequest{Worker: workflows.Worker{ID: p.ID, Role: p.Role, Skills: p.Skills, Languages: p.Languages}}
 	if sp.Quality.MinAccuracy > 0 {
-		if req.Worker.Accuracy, err = activities.EstimatedAccuracy(ctx, g.app.Store, sp.Annotation.Type, p.ID, sp.ID); err != nil {
+		if req.Worker.Accuracy, _, err = activities.EstimatedAccuracy(ctx, g.app.Store, sp.Annotation.Type, p.ID, sp.ID); err != nil {
 			g.fail(w, err)
 			return
 		}
