@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"sort"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -21,7 +22,7 @@ import (
 
 // qualityCmd re-aggregates crowd answers offline with the same code the platform uses.
 func qualityCmd(ctx context.Context, cfg config.Config, log zerolog.Logger, args []string) error {
-	usage := "usage: labelflow quality aggregate --in answers.csv [--truth truth.csv] --method mv|ds|policy|best [--out labels.csv] [--skills skills.csv]\n       labelflow quality compare"
+	usage := "usage: labelflow quality aggregate --in answers.csv [--truth truth.csv] --method mv|ds|policy|best [--out labels.csv] [--skills skills.csv]\n       labelflow quality compare\n       labelflow quality synth [--tasks 20000] [--workers 100] [--answers 5] [--out answers.csv] [--truth truth.csv]"
 	if len(args) == 0 {
 		fmt.Fprintln(os.Stderr, usage)
 		return errUsage
@@ -34,6 +35,41 @@ func qualityCmd(ctx context.Context, cfg config.Config, log zerolog.Logger, args
 			{Tasks: 2000, Workers: 50, Classes: 4, SkillMin: 0.6, SkillMax: 0.9, ClassImbalance: 0.5, Seed: 3},
 		}
 		fmt.Print(aggregate.Compare(specs, []int{3, 5}))
+		return nil
+	case "synth":
+		fs := newFlags("quality synth")
+		spec := aggregate.CrowdSpec{Classes: 4, SkillMin: 0.55, SkillMax: 0.95, Seed: 1}
+		fs.IntVar(&spec.Tasks, "tasks", 20000, "tasks")
+		fs.IntVar(&spec.Workers, "workers", 100, "workers")
+		fs.IntVar(&spec.AnswersPerTask, "answers", 5, "answers per task")
+		fs.Float64Var(&spec.SpammerShare, "spammers", 0, "share of workers answering at random")
+		out := fs.String("out", "answers.csv", "answers CSV (task,worker,label)")
+		truthOut := fs.String("truth", "truth.csv", "truth CSV (task,label)")
+		if err := fs.Parse(args[1:]); err != nil {
+			return errUsage
+		}
+		answers, truth, _ := aggregate.Synthesize(spec)
+		var b bytes.Buffer
+		w := csv.NewWriter(&b)
+		w.Write([]string{"task", "worker", "label"})
+		for _, a := range answers {
+			w.Write([]string{a.Task, a.Worker, a.Label})
+		}
+		w.Flush()
+		if err := os.WriteFile(*out, b.Bytes(), 0o644); err != nil {
+			return err
+		}
+		b.Reset()
+		w = csv.NewWriter(&b)
+		w.Write([]string{"task", "label"})
+		for _, task := range sortedTasks(truth) {
+			w.Write([]string{task, truth[task]})
+		}
+		w.Flush()
+		if err := os.WriteFile(*truthOut, b.Bytes(), 0o644); err != nil {
+			return err
+		}
+		fmt.Printf("%d answers in %s, %d truths in %s\n", len(answers), *out, len(truth), *truthOut)
 		return nil
 	case "aggregate":
 	default:
@@ -158,4 +194,13 @@ func annotationsCSV(ctx context.Context, a *app.App, project string) error {
 	}
 	w.Flush()
 	return w.Error()
+}
+
+func sortedTasks(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }
