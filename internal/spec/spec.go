@@ -286,8 +286,10 @@ func (p *Project) validate() []FieldError {
 			bad("quality.gold.per_chunk", "must be between 1 and 50, got %d", g.PerChunk)
 		}
 	}
-	if m := p.Quality.MinAccuracy; m < 0 || m >= 1 {
-		bad("quality.min_accuracy", "must be at least 0 and below 1, got %v", m)
+	// Newcomers start at the 0.8 prior; a threshold at or above it would leave them, and every
+	// reviewer without a record, with nothing to do.
+	if m := p.Quality.MinAccuracy; m < 0 || m >= 0.8 {
+		bad("quality.min_accuracy", "must be at least 0 and below 0.8 (the estimate a newcomer starts with), got %v", m)
 	}
 	switch o := p.Quality.Overlap; o.Mode {
 	case "review":
