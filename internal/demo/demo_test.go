@@ -284,6 +284,19 @@ func TestWholeProjectThroughTheRealStack(t *testing.T) {
 		t.Fatalf("statement = %+v", st)
 	}
 	call(t, crowd[0].Token, "GET", env.GatewayURL+"/v1/me/statements/1999-01", nil, 404, "not_found")
+	// Every line traces to the items it pays for.
+	var traced struct{ Items []activities.LedgerEntry }
+	mustJSON(t, call(t, crowd[0].Token, "GET", env.GatewayURL+"/v1/me/statements/"+sum.Month+"/items", nil, 200, ""), &traced)
+	var tracedTotal int64
+	for _, e := range traced.Items {
+		if e.Worker != crowd[0].ID || e.Item == "" {
+			t.Fatalf("traced entry %+v", e)
+		}
+		tracedTotal += e.Amount
+	}
+	if tracedTotal != st.Totals["USD"] || len(traced.Items) != st.Entries {
+		t.Fatalf("traced %d entries, %d, statement %d entries, %d", len(traced.Items), tracedTotal, st.Entries, st.Totals["USD"])
+	}
 
 	// A second payroll run of the month pays nothing new.
 	again, err := RunAndApprovePayroll(ctx, env.App, sum.Month, FinanceDemo.ID)

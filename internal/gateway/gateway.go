@@ -5,11 +5,13 @@
 package gateway
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"hash/fnv"
 	"net/http"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -57,6 +59,7 @@ func (g *Gateway) Handler() http.Handler {
 	mux.HandleFunc("GET /v1/me", g.auth(g.me))
 	mux.HandleFunc("GET /v1/me/statements", g.auth(g.statements))
 	mux.HandleFunc("GET /v1/me/statements/{month}", g.auth(g.statement))
+	mux.HandleFunc("GET /v1/me/statements/{month}/items", g.auth(g.statementItems))
 	mux.HandleFunc("GET /v1/projects/{project}", g.auth(g.project))
 	mux.HandleFunc("POST /v1/projects/{project}/claim", g.auth(g.claim))
 	mux.HandleFunc("POST /v1/projects/{project}/suites/{suite}/submit", g.auth(g.submit))
@@ -155,6 +158,48 @@ func (g *Gateway) statement(w http.ResponseWriter, r *http.Request, p workforce.
 		return
 	}
 	writeJSON(w, http.StatusOK, st)
+}
+
+// statementItems lists every ledger entry behind a person's statement: each item of each project
+// they are paid for, with the kind of work, the amount and the time.
+func (g *Gateway) statementItems(w http.ResponseWriter, r *http.Request, p workforce.Person) {
+	ctx := r.Context()
+	month := r.PathValue("month")
+	if !workflows.ValidMonth(month) {
+		writeError(w, http.StatusBadRequest, "invalid_request", "month must be YYYY-MM, got "+month)
+		return
+	}
+	var st activities.Statement
+	if err := g.app.Store.GetJSON(ctx, activities.StatementKey(month, p.ID), &st); err != nil {
+		writeError(w, http.StatusNotFound, "not_found", "no statement for "+month+" yet")
+		return
+	}
+	projects := map[string]bool{}
+	for _, l := range st.Lines {
+		projects[l.Project] = true
+	}
+	entries := []activities.LedgerEntry{}
+	for project := range projects {
+		err := g.app.Store.List(ctx, activities.LedgerPrefix(month)+project+"/", func(key string, _ int64) error {
+			data, err := g.app.Store.Get(ctx, key)
+			if err != nil {
+				return err
+			}
+			for _, line := range bytes.Split(bytes.TrimSpace(data), []byte{'\n'}) {
+				var e activities.LedgerEntry
+				if json.Unmarshal(line, &e) == nil && e.Worker == p.ID {
+					entries = append(entries, e)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			g.fail(w, err)
+			return
+		}
+	}
+	sort.Slice(entries, func(i, j int) bool { return entries[i].ID < entries[j].ID })
+	writeJSON(w, http.StatusOK, map[string]any{"month": month, "items": entries})
 }
 
 // ProjectBrief is what a worker sees of a project.
