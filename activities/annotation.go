@@ -73,6 +73,7 @@ const (
 	LedgerAnnotation  = "annotation"
 	LedgerArbitration = "arbitration"
 	LedgerGold        = "gold"
+	LedgerBonus       = "bonus"
 )
 
 // RecordChunk writes a chunk's final labels (the platform's copy, from which deliveries are made)

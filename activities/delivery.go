@@ -228,6 +228,11 @@ func (a *Activities) WriteDeliveryManifest(ctx context.Context, in DeliveryManif
 	if err := a.recordScores(ctx, sp, report); err != nil {
 		return DeliveryManifestResult{}, err
 	}
+	if in.Redelivery.ID == "" {
+		if err := a.payBonuses(ctx, sp, report, in.CompletedAt); err != nil {
+			return DeliveryManifestResult{}, err
+		}
+	}
 	qkey := DeliveryPrefix(target.Prefix, sp.ID) + "quality/report.json"
 	qsum, err := b.Put(ctx, qkey, append(reportJSON, '\n'), "application/json")
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"time"
 
 	"github.com/labelflow/labelflow/internal/aggregate"
 	"github.com/labelflow/labelflow/internal/label"
@@ -335,6 +336,43 @@ func EstimatedAccuracy(ctx context.Context, s *store.Store, annotationType, work
 		return nil
 	})
 	return (priorWeight*priorAccuracy + float64(accepted)) / (priorWeight + float64(answers)), answers, err
+}
+
+// BonusKey holds a project's quality bonuses in the ledger of the month it completed.
+func BonusKey(month, project string) string {
+	return fmt.Sprintf("ledger/%s/%s/bonus.jsonl", month, project)
+}
+
+// payBonuses writes one ledger entry per person who earned the project's quality bonus. The key
+// and bytes depend only on the project, its report and its completion, so a retry changes nothing.
+func (a *Activities) payBonuses(ctx context.Context, sp spec.Project, r QualityReport, completed time.Time) error {
+	b := sp.Pay.QualityBonus
+	amount := sp.BonusAmount()
+	if b.Amount == "" || amount <= 0 {
+		return nil
+	}
+	month := completed.In(a.Months).Format("2006-01")
+	people := make([]string, 0, len(r.People))
+	for w := range r.People {
+		people = append(people, w)
+	}
+	sort.Strings(people)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	for _, w := range people {
+		p := r.People[w]
+		if p.GoldAnswers < max(1, b.MinGoldAnswers) || float64(p.GoldCorrect) < b.MinGoldAccuracy*float64(p.GoldAnswers) {
+			continue
+		}
+		if err := enc.Encode(LedgerEntry{ID: fmt.Sprintf("%s/bonus/%s", sp.ID, w), Worker: w, Project: sp.ID, Item: "quality-bonus",
+			Role: LedgerBonus, Amount: amount, Currency: sp.Pay.Currency, Month: month, AcceptedAt: completed.UTC()}); err != nil {
+			return err
+		}
+	}
+	if buf.Len() == 0 {
+		return nil
+	}
+	return a.Store.Put(ctx, BonusKey(month, sp.ID), buf.Bytes())
 }
 
 // recordScores keeps each person's record on this project for later projects' estimates.

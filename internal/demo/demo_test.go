@@ -719,6 +719,7 @@ func TestBoxAndTranscriptionProjects(t *testing.T) {
 					t.Fatal(err)
 				}
 				yaml += "quality:\n  gold: {source: s3://" + IntakeBucket + "/acme/gold.manifest, per_chunk: 3}\n"
+				yaml = strings.Replace(yaml, `  per_arbitration: "12"`, `  per_arbitration: "12"`+"\n  quality_bonus: {amount: \"50\", min_gold_accuracy: 0.5}", 1)
 			}
 			p, err := spec.Parse(c.id+".yaml", []byte(yaml))
 			if err != nil {
@@ -762,6 +763,28 @@ func TestBoxAndTranscriptionProjects(t *testing.T) {
 				}
 				if golds != 18 || r.GoldAccuracy < 0.5 || r.Items != 60 || binned != 9 {
 					t.Fatalf("gold: %d answers, accuracy %v, %d items, %d calibrated", golds, r.GoldAccuracy, r.Items, binned)
+				}
+				// Quality bonus: one ledger entry of 50 KES per person at or above half right on gold.
+				data, err := a.Store.Get(ctx, activities.BonusKey(time.Now().UTC().Format("2006-01"), c.id))
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := 0
+				for _, p := range r.People {
+					if p.GoldAnswers > 0 && 2*p.GoldCorrect >= p.GoldAnswers {
+						want++
+					}
+				}
+				bonuses := bytes.Split(bytes.TrimSpace(data), []byte{'\n'})
+				for _, l := range bonuses {
+					var e activities.LedgerEntry
+					mustJSON(t, l, &e)
+					if e.Role != "bonus" || e.Amount != 5000 || e.Currency != "KES" {
+						t.Fatalf("bonus entry %+v", e)
+					}
+				}
+				if len(bonuses) != want || want == 0 {
+					t.Fatalf("%d bonus entries, want %d", len(bonuses), want)
 				}
 			}
 			m, verified, err := VerifyDelivery(ctx, a, p)

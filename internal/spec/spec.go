@@ -114,6 +114,16 @@ type Pay struct {
 	PerAnnotation  Amount `yaml:"per_annotation" json:"per_annotation"`
 	PerArbitration Amount `yaml:"per_arbitration" json:"per_arbitration"`
 	PerGold        Amount `yaml:"per_gold" json:"per_gold,omitempty"` // default: per_annotation
+	// QualityBonus is paid, once per project, to each person whose gold accuracy reaches
+	// MinGoldAccuracy over at least MinGoldAnswers gold answers.
+	QualityBonus QualityBonus `yaml:"quality_bonus" json:"quality_bonus,omitempty"`
+}
+
+// QualityBonus rewards accuracy on gold items.
+type QualityBonus struct {
+	Amount          Amount  `yaml:"amount" json:"amount,omitempty"`
+	MinGoldAccuracy float64 `yaml:"min_gold_accuracy" json:"min_gold_accuracy,omitempty"`
+	MinGoldAnswers  int     `yaml:"min_gold_answers" json:"min_gold_answers,omitempty"`
 }
 
 // Amount is money as written in a spec ("0.05"), kept as text until the currency is known.
@@ -346,6 +356,17 @@ func (p *Project) validate() []FieldError {
 	if _, err := p.Pay.PerArbitration.Minor(exp); err != nil {
 		bad("pay.per_arbitration", "%v", err)
 	}
+	if b := p.Pay.QualityBonus; b.Amount != "" {
+		if _, err := b.Amount.Minor(exp); err != nil {
+			bad("pay.quality_bonus.amount", "%v", err)
+		}
+		if b.MinGoldAccuracy <= 0 || b.MinGoldAccuracy > 1 {
+			bad("pay.quality_bonus.min_gold_accuracy", "must be above 0 and at most 1, got %v", b.MinGoldAccuracy)
+		}
+		if p.Quality.Gold.Source == "" {
+			bad("pay.quality_bonus", "needs gold items (quality.gold) to measure accuracy")
+		}
+	}
 	if p.Pay.PerGold != "" {
 		if _, err := p.Pay.PerGold.Minor(exp); err != nil {
 			bad("pay.per_gold", "%v", err)
@@ -376,6 +397,13 @@ func (p Project) GoldRate() int64 {
 		rate = p.Pay.PerAnnotation
 	}
 	v, _ := rate.Minor(exp)
+	return v
+}
+
+// BonusAmount returns the quality bonus in minor units (0 without one).
+func (p Project) BonusAmount() int64 {
+	exp, _ := CurrencyExponent(p.Pay.Currency)
+	v, _ := p.Pay.QualityBonus.Amount.Minor(exp)
 	return v
 }
 
