@@ -55,8 +55,6 @@ type Contribution struct {
 
 // Platform store layout. Keys are derived from project, chunk and month only, never from time or
 // randomness, which is what makes retries idempotent.
-func specKey(project string) string    { return fmt.Sprintf("projects/%s/spec.json", project) }
-func rejectsKey(project string) string { return fmt.Sprintf("projects/%s/rejects.jsonl", project) }
 
 // ChunkKey is the chunk file of a project.
 func ChunkKey(project string, chunk int) string {
@@ -85,15 +83,15 @@ func LedgerKey(month, project string, chunk int) string {
 func LedgerPrefix(month string) string { return "ledger/" + month + "/" }
 
 // SpecKey is where a launched project's spec is kept.
-func SpecKey(project string) string { return specKey(project) }
+func SpecKey(project string) string { return fmt.Sprintf("projects/%s/spec.json", project) }
 
 // RejectsKey is the quarantine file of a project's bad manifest lines.
-func RejectsKey(project string) string { return rejectsKey(project) }
+func RejectsKey(project string) string { return fmt.Sprintf("projects/%s/rejects.jsonl", project) }
 
 // LoadSpec reads a launched project's spec from the store.
 func LoadSpec(ctx context.Context, s *store.Store, project string) (spec.Project, error) {
 	var p spec.Project
-	err := s.GetJSON(ctx, specKey(project), &p)
+	err := s.GetJSON(ctx, SpecKey(project), &p)
 	return p, err
 }
 

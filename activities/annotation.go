@@ -25,11 +25,9 @@ type ItemResult struct {
 
 // RecordChunkInput carries a finished chunk's outcomes.
 type RecordChunkInput struct {
-	ProjectID      string
-	Chunk          int
-	AnnotationType string
-	Taxonomy       []string
-	Results        []ItemResult
+	ProjectID string
+	Chunk     int
+	Results   []ItemResult
 }
 
 // RecordChunkResult says what was written.

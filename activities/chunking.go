@@ -22,7 +22,7 @@ type PrepareProjectInput struct {
 // PrepareProject stores the spec (the gateway and later activities read it from there) and checks
 // that the client's bucket accepts writes before any annotation starts.
 func (a *Activities) PrepareProject(ctx context.Context, in PrepareProjectInput) error {
-	if err := a.Store.PutJSON(ctx, specKey(in.Spec.ID), in.Spec); err != nil {
+	if err := a.Store.PutJSON(ctx, SpecKey(in.Spec.ID), in.Spec); err != nil {
 		return err
 	}
 	if err := CheckDeliveryTarget(ctx, a.Targets, in.Spec); err != nil {
@@ -87,7 +87,7 @@ func (a *Activities) SplitManifest(ctx context.Context, in SplitInput) (SplitRes
 	}
 	a.Log.Info().Str("project", in.ProjectID).Int("lines", res.Lines).Int("items", res.Items).
 		Int("chunks", res.Chunks).Int("rejects", res.Rejects).Msg("manifest split")
-	return SplitResult{Lines: res.Lines, Items: res.Items, Chunks: res.Chunks, Rejects: res.Rejects, RejectsKey: rejectsKey(in.ProjectID),
+	return SplitResult{Lines: res.Lines, Items: res.Items, Chunks: res.Chunks, Rejects: res.Rejects, RejectsKey: RejectsKey(in.ProjectID),
 		GoldPerChunk: sink.perChunk}, nil
 }
 
@@ -160,5 +160,5 @@ func (s *chunkSink) WriteChunk(ctx context.Context, index int, data []byte, _ in
 }
 
 func (s *chunkSink) WriteRejects(ctx context.Context, data []byte, _ int) error {
-	return s.store.Put(ctx, rejectsKey(s.project), data)
+	return s.store.Put(ctx, RejectsKey(s.project), data)
 }

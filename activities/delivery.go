@@ -201,7 +201,7 @@ func (a *Activities) WriteDeliveryManifest(ctx context.Context, in DeliveryManif
 		m.Objects = append(m.Objects, r.Extra...)
 		m.Items += r.Items
 	}
-	rejects, err := a.Store.Get(ctx, rejectsKey(in.ProjectID))
+	rejects, err := a.Store.Get(ctx, RejectsKey(in.ProjectID))
 	if err != nil {
 		return DeliveryManifestResult{}, err
 	}

@@ -646,10 +646,7 @@ func (c *chunk) finish(ctx workflow.Context) (ChunkSummary, error) {
 		results[i] = r
 	}
 	set := c.in.Settings
-	record := activities.RecordChunkInput{
-		ProjectID: set.ProjectID, Chunk: c.in.Chunk, AnnotationType: set.AnnotationType,
-		Taxonomy: set.Taxonomy, Results: results,
-	}
+	record := activities.RecordChunkInput{ProjectID: set.ProjectID, Chunk: c.in.Chunk, Results: results}
 	actx := workflow.WithActivityOptions(ctx, ioActivityOptions(set.ActivityTaskQueue))
 	var a *activities.Activities
 	var recorded activities.RecordChunkResult

@@ -9,6 +9,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/labelflow/labelflow/activities"
+	"github.com/labelflow/labelflow/internal/manifest"
 	"github.com/labelflow/labelflow/internal/spec"
 )
 
@@ -222,7 +223,7 @@ func (p *project) startChunk(ctx workflow.Context, chunk int) error {
 	}
 	in := ChunkInput{
 		Chunk:             chunk,
-		Items:             chunkItems(p.st.Split.Items, sp.ChunkSize, chunk) + p.st.Split.GoldPerChunk,
+		Items:             manifest.ChunkItems(p.st.Split.Items, sp.ChunkSize, chunk) + p.st.Split.GoldPerChunk,
 		Gold:              p.st.Split.GoldPerChunk,
 		ProjectWorkflowID: info.WorkflowExecution.ID,
 		Settings: ChunkSettings{
@@ -236,17 +237,6 @@ func (p *project) startChunk(ctx workflow.Context, chunk int) error {
 	child := workflow.ExecuteChildWorkflow(workflow.WithChildOptions(ctx, opts), ChunkWorkflow, in)
 	// Wait for the start only: the chunk reports its end by signal.
 	return child.GetChildWorkflowExecution().Get(ctx, nil)
-}
-
-func chunkItems(total, size, i int) int {
-	n := total - i*size
-	if n > size {
-		return size
-	}
-	if n < 0 {
-		return 0
-	}
-	return n
 }
 
 func (p *project) status() ProjectStatus {

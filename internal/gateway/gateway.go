@@ -25,6 +25,7 @@ import (
 	"github.com/labelflow/labelflow/internal/label"
 	"github.com/labelflow/labelflow/internal/manifest"
 	"github.com/labelflow/labelflow/internal/spec"
+	"github.com/labelflow/labelflow/internal/store"
 	"github.com/labelflow/labelflow/internal/workforce"
 	"github.com/labelflow/labelflow/workflows"
 )
@@ -150,7 +151,7 @@ func (g *Gateway) statement(w http.ResponseWriter, r *http.Request, p workforce.
 	}
 	var st activities.Statement
 	if err := g.app.Store.GetJSON(r.Context(), activities.StatementKey(month, p.ID), &st); err != nil {
-		if strings.Contains(err.Error(), "object not found") {
+		if errors.Is(err, store.ErrNotFound) {
 			writeError(w, http.StatusNotFound, "not_found", "no statement for "+month+" yet")
 			return
 		}
@@ -480,7 +481,7 @@ func (g *Gateway) fail(w http.ResponseWriter, err error) {
 			return
 		}
 	}
-	if errors.Is(err, app.ErrNotFound) || strings.Contains(err.Error(), "object not found") {
+	if errors.Is(err, app.ErrNotFound) || errors.Is(err, store.ErrNotFound) {
 		writeError(w, http.StatusNotFound, "not_found", err.Error())
 		return
 	}
