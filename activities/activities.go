@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/labelflow/labelflow/internal/clientbucket"
@@ -29,6 +30,9 @@ type Activities struct {
 	// FloorMultiplier times the local hourly minimum wage is the least a person earns an hour.
 	FloorMultiplier string
 	Log             zerolog.Logger
+	// Clock tells the time where it decides something (whether a month is over); nil is the
+	// system clock.
+	Clock func() time.Time
 
 	specs sync.Map // project id → spec.Project; a launched spec never changes
 }
@@ -98,4 +102,40 @@ func LoadSpec(ctx context.Context, s *store.Store, project string) (spec.Project
 // invalidInput marks an error that retrying cannot fix.
 func invalidInput(format string, args ...any) error {
 	return temporal.NewNonRetryableApplicationError(fmt.Sprintf(format, args...), "InvalidInput", nil)
+}
+
+// heartbeatEvery is how often a long activity tells Temporal it is alive; well inside the
+// heartbeat timeout, so that only a dead worker lets the activity time out and be retried.
+const heartbeatEvery = 10 * time.Second
+
+// keepAlive heartbeats until the returned stop is called. It suits steps that cannot report
+// progress of their own (a payout provider's batch, a long ledger stream); outside an activity it
+// does nothing.
+func keepAlive(ctx context.Context) (stop func()) {
+	if !activity.IsActivity(ctx) {
+		return func() {}
+	}
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTicker(heartbeatEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				activity.RecordHeartbeat(ctx)
+			}
+		}
+	}()
+	return func() { close(done) }
+}
+
+func (a *Activities) now() time.Time {
+	if a.Clock != nil {
+		return a.Clock()
+	}
+	return time.Now()
 }

@@ -186,6 +186,7 @@ func TestRecordAndDeliverAreIdempotent(t *testing.T) {
 
 func TestPayrollPaysEachPersonOnce(t *testing.T) {
 	f := newFixture(t)
+	f.acts.Clock = func() time.Time { return time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC) } // November is not over
 	ctx := context.Background()
 	at := time.Date(2026, 11, 10, 9, 0, 0, 0, time.UTC)
 	if _, err := f.acts.RecordChunk(ctx, RecordChunkInput{ProjectID: "p1", Chunk: 0, Results: results(at)}); err != nil {
@@ -228,11 +229,17 @@ func TestPayrollPaysEachPersonOnce(t *testing.T) {
 	if st.Pay.PayoutCurrency != "KES" || st.Pay.Total != 700 || st.Pay.Floor.Required != 189 || st.Pay.Floor.TopUp != 0 || len(sum.TopUps) != 0 {
 		t.Fatalf("pay = %+v", st.Pay)
 	}
+	// An attempt that paid ann-a and died before writing her record: the retry asks for the same
+	// key, the provider answers it as paid, and the run counts it as its own, recovered.
+	if _, err := f.acts.Payouts.Pay(ctx, "2026-11", []payout.Payout{{IdempotencyKey: "2026-11/ann-a/KES/after-0", Worker: "ann-a", Month: "2026-11",
+		Currency: "KES", Amount: 700, Method: "mobile-money"}}); err != nil {
+		t.Fatal(err)
+	}
 	first, err := f.acts.PayPayroll(ctx, PayPayrollInput{Month: "2026-11", Approver: "fin"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if first.Payouts != 3 || first.Paid["KES"] != 2400 {
+	if first.Payouts != 3 || first.Recovered != 1 || first.Paid["KES"] != 2400 {
 		t.Fatalf("first run = %+v", first)
 	}
 	second, err := f.acts.PayPayroll(ctx, PayPayrollInput{Month: "2026-11", Approver: "fin"})
@@ -242,7 +249,8 @@ func TestPayrollPaysEachPersonOnce(t *testing.T) {
 	if second.Payouts != 0 || len(second.Paid) != 0 || second.AlreadyPaid != 3 {
 		t.Fatalf("second run paid again: %+v", second)
 	}
-	// Work accepted later in the month is paid by the next run, and only that work.
+	// Before November is over a (forced) run leaves it open: work accepted since is paid by the
+	// next run of November, and only that work.
 	if _, err := f.acts.RecordChunk(ctx, RecordChunkInput{ProjectID: "p1", Chunk: 1, Results: []ItemResult{
 		{Item: 0, Final: label.Answer(`"cat"`), Method: "agreed", Annotations: []Contribution{
 			{Worker: "ann-a", Answer: label.Answer(`"cat"`), SubmittedAt: at}, {Worker: "ann-c", Answer: label.Answer(`"cat"`), SubmittedAt: at}}},
@@ -258,6 +266,129 @@ func TestPayrollPaysEachPersonOnce(t *testing.T) {
 	}
 	if third.Payouts != 2 || third.Paid["KES"] != 700 || third.AlreadyPaid != 2 {
 		t.Fatalf("third run = %+v", third)
+	}
+	// The run after November is over closes it. Work of November accepted after that (a chunk
+	// recorded late) is not taken by November again but paid by December, as a late adjustment.
+	f.acts.Clock = func() time.Time { return time.Date(2026, 12, 3, 6, 0, 0, 0, time.UTC) }
+	closing, err := f.acts.AggregatePayroll(ctx, "2026-11")
+	if err != nil || closing.Entries != 7 {
+		t.Fatalf("closing run of November = %+v, %v", closing, err)
+	}
+	lateEntry := LedgerEntry{ID: "p1/000009/i9/annotation/ann-a", Worker: "ann-a", Project: "p1", Chunk: 9, Item: "i9", Role: LedgerAnnotation,
+		Amount: 350, Currency: "KES", Month: "2026-11", AcceptedAt: at, Seconds: 30}
+	lateB := lateEntry
+	lateB.ID, lateB.Worker, lateB.Seconds = "p1/000009/i9/annotation/ann-c", "ann-c", 0
+	var lines []byte
+	for _, e := range []LedgerEntry{lateEntry, lateB} {
+		b, _ := json.Marshal(e)
+		lines = append(append(lines, b...), '\n')
+	}
+	if err := f.env.Store.Put(ctx, LedgerKey("2026-11", "p1", 9), lines); err != nil {
+		t.Fatal(err)
+	}
+	if again, err := f.acts.AggregatePayroll(ctx, "2026-11"); err != nil || again.Entries != 7 || again.Totals["KES"] != closing.Totals["KES"] {
+		t.Fatalf("a run of a closed month took new work: %+v, %v", again, err)
+	}
+	if fourth, err := f.acts.PayPayroll(ctx, PayPayrollInput{Month: "2026-11", Approver: "fin"}); err != nil || fourth.Payouts != 0 {
+		t.Fatalf("fourth run of November = %+v, %v", fourth, err)
+	}
+	f.env.Store.Put(ctx, RatesKey("2026-12"), []byte("from,to,rate\nUSD,KES,129.35\n"))
+	dec, err := f.acts.AggregatePayroll(ctx, "2026-12")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dec.Entries != 2 || dec.Adjustments[AdjustmentLate]["KES"] != 700 || dec.Totals["KES"] != 700 || dec.LedgerFiles != 1 {
+		t.Fatalf("December = %+v", dec)
+	}
+	var late Statement
+	if err := f.env.Store.GetJSON(ctx, StatementKey("2026-12", "ann-a"), &late); err != nil {
+		t.Fatal(err)
+	}
+	if len(late.Lines) != 1 || late.Lines[0].Adjustment != AdjustmentLate || late.Lines[0].WorkMonth != "2026-11" || late.Lines[0].Seconds != 30 ||
+		late.Pay.Lines[0].Adjustment != AdjustmentLate || !strings.Contains(string(StatementCSV(&late)), ",late,2026-11,") {
+		t.Fatalf("late statement = %+v", late)
+	}
+	paidDec, err := f.acts.PayPayroll(ctx, PayPayrollInput{Month: "2026-12", Approver: "fin"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if paidDec.Payouts != 2 || paidDec.Paid["KES"] != 700 {
+		t.Fatalf("December paid %+v", paidDec)
+	}
+}
+
+// A rejection sets a person's work aside with its reason; reversing it pays the work in the next
+// month to close, once, as reversal lines.
+func TestRejectedWorkIsSetAsideThenPaidWhenReversed(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	f.acts.Clock = func() time.Time { return time.Date(2027, 1, 5, 0, 0, 0, 0, time.UTC) } // every month below is over
+	f.env.Store.Put(ctx, WageTableKey, []byte("country,currency,hourly_minimum,effective_from,source\nKE,KES,85.00,2026-01-01,test\n"))
+	for _, m := range []string{"2026-09", "2026-10", "2026-11"} {
+		f.env.Store.Put(ctx, RatesKey(m), []byte("from,to,rate\nUSD,KES,129.35\n"))
+	}
+	var people []workforce.Person
+	for _, id := range []string{"ann-a", "ann-b", "rev"} {
+		people = append(people, workforce.Person{ID: id, Name: id, Country: "KE", Role: "annotator", PayoutMethod: "mobile-money"})
+	}
+	if err := (workforce.Roster{Store: f.env.Store}).Save(ctx, people); err != nil {
+		t.Fatal(err)
+	}
+	rej := Rejection{ID: "p1-ann-b-1", Project: "p1", Person: "ann-b", Chunks: []int{0}, Reason: "answers copied from another person", By: "qa", At: time.Date(2026, 9, 30, 0, 0, 0, 0, time.UTC)}
+	if err := f.env.Store.PutJSON(ctx, RejectionKey(rej.ID), rej); err != nil {
+		t.Fatal(err)
+	}
+	// Chunk 0 (ann-a, ann-b, rev) is accepted in September; ann-b's two answers are rejected.
+	if _, err := f.acts.RecordChunk(ctx, RecordChunkInput{ProjectID: "p1", Chunk: 0, Results: results(time.Date(2026, 9, 10, 9, 0, 0, 0, time.UTC))}); err != nil {
+		t.Fatal(err)
+	}
+	sep, err := f.acts.AggregatePayroll(ctx, "2026-09")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sep.Rejected["KES"] != 700 || sep.Totals["KES"] != 700+1000 || sep.People != 3 {
+		t.Fatalf("September = %+v", sep)
+	}
+	var b Statement
+	if err := f.env.Store.GetJSON(ctx, StatementKey("2026-09", "ann-b"), &b); err != nil {
+		t.Fatal(err)
+	}
+	if len(b.Lines) != 0 || len(b.Rejected) != 1 || b.Rejected[0].Count != 2 || b.Rejected[0].Reason != rej.Reason || b.Pay.Total != 0 ||
+		!strings.Contains(string(StatementCSV(&b)), "answers copied") {
+		t.Fatalf("rejected statement = %+v", b)
+	}
+	if data, err := f.env.Store.Get(ctx, RejectedKey("2026-09", rej.ID)); err != nil || strings.Count(string(data), "\n") != 2 {
+		t.Fatalf("rejected entries file: %q, %v", data, err)
+	}
+	// October closes with the rejection still in force: nothing of ann-b's is paid.
+	if oct, err := f.acts.AggregatePayroll(ctx, "2026-10"); err != nil || oct.Entries != 0 {
+		t.Fatalf("October = %+v, %v", oct, err)
+	}
+	rej.Reversed = &Reversal{By: "fin", At: time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC), Note: "checked: honest work"}
+	if err := f.env.Store.PutJSON(ctx, RejectionKey(rej.ID), rej); err != nil {
+		t.Fatal(err)
+	}
+	// September run again after the reversal: closed months do not change.
+	if again, err := f.acts.AggregatePayroll(ctx, "2026-09"); err != nil || again.Rejected["KES"] != 700 {
+		t.Fatalf("September again = %+v, %v", again, err)
+	}
+	nov, err := f.acts.AggregatePayroll(ctx, "2026-11")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if nov.People != 1 || nov.Adjustments[AdjustmentReversal]["KES"] != 700 || nov.Totals["KES"] != 700 {
+		t.Fatalf("November = %+v", nov)
+	}
+	if err := f.env.Store.GetJSON(ctx, StatementKey("2026-11", "ann-b"), &b); err != nil {
+		t.Fatal(err)
+	}
+	if len(b.Lines) != 1 || b.Lines[0].Adjustment != AdjustmentReversal || b.Lines[0].WorkMonth != "2026-09" || b.Pay.Total != 700 {
+		t.Fatalf("reversal statement = %+v", b)
+	}
+	// The reversal is paid once: the next month finds nothing left.
+	f.env.Store.Put(ctx, RatesKey("2026-12"), []byte("from,to,rate\nUSD,KES,129.35\n"))
+	if dec, err := f.acts.AggregatePayroll(ctx, "2026-12"); err != nil || dec.Entries != 0 {
+		t.Fatalf("December = %+v, %v", dec, err)
 	}
 }
 

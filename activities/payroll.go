@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strconv"
@@ -28,6 +29,8 @@ type Statement struct {
 	Entries int              `json:"entries"`
 	Seconds int              `json:"seconds"`
 	Country string           `json:"country"`
+	// Rejected is work set aside under a rejection, with its reason.
+	Rejected []RejectedLine `json:"rejected,omitempty"`
 	// Pay is what the person is paid: every line converted to their payout currency at the
 	// month's rate, and the earnings floor with any top-up.
 	Pay earnings.Statement `json:"pay"`
@@ -39,14 +42,19 @@ func StatementCSV(st *Statement) []byte {
 	var b bytes.Buffer
 	w := csv.NewWriter(&b)
 	cur := st.Pay.PayoutCurrency
-	w.Write([]string{"month", "person", "project", "kind", "count", "hours", "currency", "amount", "rate", "payout_currency", "amount_paid"})
+	w.Write([]string{"month", "person", "project", "kind", "count", "hours", "currency", "amount", "rate", "payout_currency", "amount_paid", "adjustment", "work_month", "note"})
 	for _, l := range st.Pay.Lines {
 		w.Write([]string{st.Month, st.Worker, l.Project, l.Kind, strconv.Itoa(l.Count), fmt.Sprintf("%.2f", float64(l.Seconds)/3600),
-			l.Currency, earnings.FormatMinor(l.Amount, l.Currency), l.Rate, cur, earnings.FormatMinor(l.AmountPayout, cur)})
+			l.Currency, earnings.FormatMinor(l.Amount, l.Currency), l.Rate, cur, earnings.FormatMinor(l.AmountPayout, cur), l.Adjustment, l.WorkMonth, ""})
 	}
 	if top := st.Pay.Floor.TopUp; top > 0 {
 		w.Write([]string{st.Month, st.Worker, "", "floor-top-up", "", fmt.Sprintf("%.2f", float64(st.Pay.Seconds)/3600),
-			"", "", "", cur, earnings.FormatMinor(top, cur)})
+			"", "", "", cur, earnings.FormatMinor(top, cur), "", "", ""})
+	}
+	// Rejected work is listed, unpaid, with the reason, so that the person can contest it.
+	for _, l := range st.Rejected {
+		w.Write([]string{st.Month, st.Worker, l.Project, l.Role, strconv.Itoa(l.Count), "",
+			l.Currency, earnings.FormatMinor(l.Amount, l.Currency), "", cur, "0", "rejected", "", l.Rejection + ": " + l.Reason})
 	}
 	w.Flush()
 	return b.Bytes()
@@ -76,14 +84,30 @@ const WageTableKey = "finance/tables/minimum-wage.csv"
 // RatesKey holds the month's exchange rates.
 func RatesKey(month string) string { return "finance/rates/" + month + ".csv" }
 
-// StatementLine sums one kind of work on one project.
+// StatementLine sums one kind of work on one project. An adjustment line pays work of an
+// earlier month: accepted after that month closed (late), or rejected then and accepted since
+// (reversal); WorkMonth is the month the work was accepted in.
 type StatementLine struct {
-	Project  string `json:"project"`
-	Role     string `json:"role"`
-	Currency string `json:"currency"`
-	Count    int    `json:"count"`
-	Amount   int64  `json:"amount"`
-	Seconds  int    `json:"seconds"`
+	Project    string `json:"project"`
+	Role       string `json:"role"`
+	Currency   string `json:"currency"`
+	Count      int    `json:"count"`
+	Amount     int64  `json:"amount"`
+	Seconds    int    `json:"seconds"`
+	Adjustment string `json:"adjustment,omitempty"` // late | reversal
+	WorkMonth  string `json:"work_month,omitempty"`
+}
+
+// RejectedLine sums work set aside under one rejection: shown to the person with the reason, and
+// not paid unless the rejection is reversed.
+type RejectedLine struct {
+	Project   string `json:"project"`
+	Role      string `json:"role"`
+	Currency  string `json:"currency"`
+	Count     int    `json:"count"`
+	Amount    int64  `json:"amount"`
+	Rejection string `json:"rejection"`
+	Reason    string `json:"reason"`
 }
 
 // PayrollSummary is the finance summary of a month; it is small enough for history.
@@ -99,6 +123,12 @@ type PayrollSummary struct {
 	PayTotals map[string]int64         `json:"pay_totals"` // payout currency → total to pay, top-ups included
 	TopUps    []TopUp                  `json:"top_ups"`
 	Countries map[string]CountryTotals `json:"countries"`
+	// Adjustments sums the adjustment lines by kind (late, reversal) and currency; they are
+	// included in Totals. Rejected sums work set aside, which Totals excludes.
+	Adjustments map[string]map[string]int64 `json:"adjustments,omitempty"`
+	Rejected    map[string]int64            `json:"rejected,omitempty"`
+	// LedgerFiles counts the ledger files the month took (see PayrollClosure).
+	LedgerFiles int `json:"ledger_files"`
 }
 
 // PayrollPrefix is the finance area of a month.
@@ -111,63 +141,81 @@ func StatementKey(month, worker string) string {
 
 func paidKey(month, worker string) string { return PayrollPrefix(month) + "paid/" + worker + ".json" }
 
-// AggregatePayroll streams the month's ledger, one file at a time, and writes a statement per
-// person and the finance summary. Memory grows with people and projects, not with ledger lines.
+// AggregatePayroll closes the month's part of the ledger (see PayrollClosure), streams it one file
+// at a time, and writes a statement per person and the finance summary. Memory grows with people
+// and projects, and with rejected entries, not with ledger lines.
 func (a *Activities) AggregatePayroll(ctx context.Context, month string) (PayrollSummary, error) {
+	defer keepAlive(ctx)()
+	plan, err := a.planLedger(ctx, month)
+	if err != nil {
+		return PayrollSummary{}, err
+	}
 	stmts := map[string]*Statement{}
 	lines := map[string]*StatementLine{}
-	sum := PayrollSummary{Month: month, Totals: map[string]int64{}, SummaryKey: PayrollPrefix(month) + "summary.json"}
-	err := a.Store.List(ctx, LedgerPrefix(month), func(key string, _ int64) error {
-		r, err := a.Store.OpenIn(ctx, a.Store.Bucket, key)
-		if err != nil {
-			return err
+	rejectedLines := map[string]*RejectedLine{}
+	rejected := map[string][]LedgerEntry{} // rejection id → entries set aside
+	sum := PayrollSummary{Month: month, Totals: map[string]int64{}, SummaryKey: PayrollPrefix(month) + "summary.json",
+		Adjustments: map[string]map[string]int64{}, Rejected: map[string]int64{}}
+	statement := func(worker string) *Statement {
+		st := stmts[worker]
+		if st == nil {
+			st = &Statement{Worker: worker, Month: month, Totals: map[string]int64{}}
+			stmts[worker] = st
 		}
-		defer r.Close()
-		sc := bufio.NewScanner(r)
-		sc.Buffer(make([]byte, 64*1024), 1024*1024)
-		n := 0
-		for sc.Scan() {
-			n++
-			var e LedgerEntry
-			if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
-				return invalidInput("%s line %d: %v", key, n, err)
-			}
-			st := stmts[e.Worker]
-			if st == nil {
-				st = &Statement{Worker: e.Worker, Month: month, Totals: map[string]int64{}}
-				stmts[e.Worker] = st
-			}
-			lk := e.Worker + "\x00" + e.Project + "\x00" + e.Role + "\x00" + e.Currency
-			l := lines[lk]
+		return st
+	}
+	take := func(key string, e LedgerEntry) {
+		st := statement(e.Worker)
+		if id := plan.rejectionFor(e); id != "" && !strings.HasPrefix(key, "finance/") {
+			rejected[id] = append(rejected[id], e)
+			lk := e.Worker + "\x00" + e.Project + "\x00" + e.Role + "\x00" + e.Currency + "\x00" + id
+			l := rejectedLines[lk]
 			if l == nil {
-				l = &StatementLine{Project: e.Project, Role: e.Role, Currency: e.Currency}
-				lines[lk] = l
+				l = &RejectedLine{Project: e.Project, Role: e.Role, Currency: e.Currency, Rejection: id, Reason: plan.rejections[id].Reason}
+				rejectedLines[lk] = l
 			}
 			l.Count++
 			l.Amount += e.Amount
-			l.Seconds += e.Seconds
-			st.Totals[e.Currency] += e.Amount
-			st.Entries++
-			st.Seconds += e.Seconds
-			sum.Totals[e.Currency] += e.Amount
-			sum.Entries++
+			sum.Rejected[e.Currency] += e.Amount
+			return
 		}
-		if err := sc.Err(); err != nil {
-			return fmt.Errorf("%s: %w", key, err)
+		adj, workMonth := AdjustmentOf(key, e, month), ""
+		if adj != "" {
+			workMonth = e.Month
+			if sum.Adjustments[adj] == nil {
+				sum.Adjustments[adj] = map[string]int64{}
+			}
+			sum.Adjustments[adj][e.Currency] += e.Amount
 		}
-		return nil
-	})
-	if err != nil {
-		return sum, err
+		lk := strings.Join([]string{e.Worker, e.Project, e.Role, e.Currency, adj, workMonth}, "\x00")
+		l := lines[lk]
+		if l == nil {
+			l = &StatementLine{Project: e.Project, Role: e.Role, Currency: e.Currency, Adjustment: adj, WorkMonth: workMonth}
+			lines[lk] = l
+		}
+		l.Count++
+		l.Amount += e.Amount
+		l.Seconds += e.Seconds
+		st.Totals[e.Currency] += e.Amount
+		st.Entries++
+		st.Seconds += e.Seconds
+		sum.Totals[e.Currency] += e.Amount
+		sum.Entries++
 	}
-	lineKeys := make([]string, 0, len(lines))
-	for k := range lines {
-		lineKeys = append(lineKeys, k)
+	keys := append(slices.Clone(plan.closure.LedgerKeys), plan.closure.ReversalKeys...)
+	for _, key := range keys {
+		if err := a.readLedgerFile(ctx, key, func(e LedgerEntry) { take(key, e) }); err != nil {
+			return sum, err
+		}
 	}
-	sort.Strings(lineKeys)
-	for _, k := range lineKeys {
+	// Lines in key order: person, project, kind, currency, adjustment.
+	for _, k := range slices.Sorted(maps.Keys(lines)) {
 		worker, _, _ := strings.Cut(k, "\x00")
 		stmts[worker].Lines = append(stmts[worker].Lines, *lines[k])
+	}
+	for _, k := range slices.Sorted(maps.Keys(rejectedLines)) {
+		worker, _, _ := strings.Cut(k, "\x00")
+		stmts[worker].Rejected = append(stmts[worker].Rejected, *rejectedLines[k])
 	}
 	workers := make([]string, 0, len(stmts))
 	for w := range stmts {
@@ -186,11 +234,66 @@ func (a *Activities) AggregatePayroll(ctx context.Context, month string) (Payrol
 	}); err != nil {
 		return sum, err
 	}
-	sum.People, sum.Workers = len(workers), workers
+	applied := make([]string, 0, len(rejected))
+	for id, entries := range rejected {
+		applied = append(applied, id)
+		sort.Slice(entries, func(i, j int) bool { return entries[i].ID < entries[j].ID })
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		for _, e := range entries {
+			if err := enc.Encode(e); err != nil {
+				return sum, err
+			}
+		}
+		if err := a.Store.Put(ctx, RejectedKey(month, id), buf.Bytes()); err != nil {
+			return sum, err
+		}
+	}
+	sort.Strings(applied)
+	// The closure is written last before the summary: until then a retry plans afresh. A month
+	// keeps the rejections it applied, whatever became of them since; a reversal is paid back by a
+	// later month, from the file of entries set aside.
+	if !plan.frozen {
+		for id := range plan.rejections {
+			if slices.Contains(plan.closure.Rejections, id) && !slices.Contains(applied, id) {
+				applied = append(applied, id)
+			}
+		}
+		sort.Strings(applied)
+		plan.closure.Rejections = applied
+		plan.closure.Closed = a.now().UTC()
+		if err := a.Store.PutJSON(ctx, ClosureKey(month), plan.closure); err != nil {
+			return sum, err
+		}
+	}
+	sum.People, sum.Workers, sum.LedgerFiles = len(workers), workers, len(plan.closure.LedgerKeys)
 	if err := a.Store.PutJSON(ctx, sum.SummaryKey, sum); err != nil {
 		return sum, err
 	}
 	return sum, nil
+}
+
+// readLedgerFile calls fn for each entry of a ledger file (or of a file of rejected entries), and
+// names the file and line of any entry it cannot read.
+func (a *Activities) readLedgerFile(ctx context.Context, key string, fn func(LedgerEntry)) error {
+	r, err := a.Store.OpenIn(ctx, a.Store.Bucket, key)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64*1024), 1024*1024)
+	for n := 1; sc.Scan(); n++ {
+		var e LedgerEntry
+		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
+			return invalidInput("%s line %d: %v", key, n, err)
+		}
+		fn(e)
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("%s: %w", key, err)
+	}
+	return nil
 }
 
 // applyFloor converts every statement to the person's payout currency and adds the top-up that
@@ -241,7 +344,8 @@ func (a *Activities) applyFloor(ctx context.Context, month string, workers []str
 		st.Country = p.Country
 		var lines []earnings.Line
 		for _, l := range st.Lines {
-			lines = append(lines, earnings.Line{Project: l.Project, Kind: l.Role, Currency: l.Currency, Count: l.Count, Amount: l.Amount, Seconds: int64(l.Seconds)})
+			lines = append(lines, earnings.Line{Project: l.Project, Kind: l.Role, Currency: l.Currency, Count: l.Count, Amount: l.Amount, Seconds: int64(l.Seconds),
+				Adjustment: l.Adjustment, WorkMonth: l.WorkMonth})
 			ledger[l.Currency] += l.Amount
 		}
 		if p.Currency() == "" {
@@ -292,6 +396,9 @@ type PayPayrollResult struct {
 	Payouts     int              `json:"payouts"`
 	Paid        map[string]int64 `json:"paid"`         // paid by this run, per currency
 	AlreadyPaid int              `json:"already_paid"` // people with nothing left to pay
+	// Recovered counts payouts of this run that an earlier attempt had made before it was cut
+	// short (a crash): the provider answered their keys as already paid. They are in Payouts.
+	Recovered int `json:"recovered,omitempty"`
 	// Rejected lists payouts the provider refused (person: reason); nothing was paid to them, and
 	// a later run of the month tries again.
 	Rejected []string `json:"rejected,omitempty"`
@@ -302,13 +409,17 @@ type PaidRecord struct {
 	Worker string           `json:"worker"`
 	Month  string           `json:"month"`
 	Paid   map[string]int64 `json:"paid"`
+	// Refused counts the provider's refusals per currency; each retry after one carries a new key,
+	// since a provider may answer a key it refused with the same refusal for good.
+	Refused map[string]int `json:"refused,omitempty"`
 }
 
 // PayPayroll pays each person what their statement shows beyond what they were already paid for
-// the month. The idempotency key names the person, month, currency and amount already paid, so a
-// retry asks for the same payout (which the provider pays once) and a later run of the month pays
-// only work accepted since.
+// the month. The idempotency key names the person, month, currency and amount already paid (and
+// the refusals so far), so a retry asks for the same payout, which the provider pays once, and a
+// later run of the month pays only what its statements add.
 func (a *Activities) PayPayroll(ctx context.Context, in PayPayrollInput) (PayPayrollResult, error) {
+	defer keepAlive(ctx)()
 	res := PayPayrollResult{Paid: map[string]int64{}}
 	var summary struct{ Workers []string }
 	if err := a.Store.GetJSON(ctx, PayrollPrefix(in.Month)+"summary.json", &summary); err != nil {
@@ -352,11 +463,19 @@ func (a *Activities) PayPayroll(ctx context.Context, in PayPayrollInput) (PayPay
 		st, rec, method := read[i].st, read[i].rec, read[i].method
 		paid[w] = rec
 		cur := st.Pay.PayoutCurrency
+		// Paid in another currency: the payout currency changed after a payout. What is owed in
+		// the new one cannot be told from the old one without a rate finance has not given.
+		if other := otherCurrencyPaid(rec.Paid, cur); other != "" {
+			res.Rejected = append(res.Rejected, fmt.Sprintf("%s: already paid %s %s for %s, now to be paid in %s; settle by hand",
+				w, earnings.FormatMinor(rec.Paid[other], other), other, in.Month, cur))
+			continue
+		}
 		if owed := st.Pay.Total - rec.Paid[cur]; owed > 0 {
-			payouts = append(payouts, payout.Payout{
-				IdempotencyKey: fmt.Sprintf("%s/%s/%s/after-%d", in.Month, w, cur, rec.Paid[cur]),
-				Worker:         w, Month: in.Month, Currency: cur, Amount: owed, Method: method,
-			})
+			key := fmt.Sprintf("%s/%s/%s/after-%d", in.Month, w, cur, rec.Paid[cur])
+			if n := rec.Refused[cur]; n > 0 {
+				key += fmt.Sprintf("/retry-%d", n)
+			}
+			payouts = append(payouts, payout.Payout{IdempotencyKey: key, Worker: w, Month: in.Month, Currency: cur, Amount: owed, Method: method})
 		} else {
 			res.AlreadyPaid++
 		}
@@ -366,14 +485,22 @@ func (a *Activities) PayPayroll(ctx context.Context, in PayPayrollInput) (PayPay
 		return res, fmt.Errorf("payout provider: %w", err)
 	}
 	for _, o := range outcomes {
+		rec := paid[o.Worker]
 		if o.Rejected != "" {
 			res.Rejected = append(res.Rejected, o.Worker+": "+o.Rejected)
+			if rec.Refused == nil {
+				rec.Refused = map[string]int{}
+			}
+			rec.Refused[o.Currency]++
 			continue
 		}
-		paid[o.Worker].Paid[o.Currency] += o.Amount
-		if !o.AlreadyPaid {
-			res.Payouts++
-			res.Paid[o.Currency] += o.Amount
+		// A key the provider had already paid, yet missing from the person's record, was paid by
+		// an attempt of this run that did not live to write the record: it is this run's payout.
+		rec.Paid[o.Currency] += o.Amount
+		res.Payouts++
+		res.Paid[o.Currency] += o.Amount
+		if o.AlreadyPaid {
+			res.Recovered++
 		}
 	}
 	if err := store.Parallel(len(people), ioWidth, func(i int) error {
@@ -382,4 +509,14 @@ func (a *Activities) PayPayroll(ctx context.Context, in PayPayrollInput) (PayPay
 		return res, err
 	}
 	return res, nil
+}
+
+// otherCurrencyPaid names a currency other than cur in which something was paid.
+func otherCurrencyPaid(paid map[string]int64, cur string) string {
+	for c, v := range paid {
+		if c != cur && v > 0 {
+			return c
+		}
+	}
+	return ""
 }

@@ -19,6 +19,7 @@ func RegisterWorkflows(r worker.WorkflowRegistry) {
 	r.RegisterWorkflowWithOptions(workflows.ProjectWorkflow, workflow.RegisterOptions{Name: "ProjectWorkflow"})
 	r.RegisterWorkflowWithOptions(workflows.ChunkWorkflow, workflow.RegisterOptions{Name: "ChunkWorkflow"})
 	r.RegisterWorkflowWithOptions(workflows.PayrollWorkflow, workflow.RegisterOptions{Name: "PayrollWorkflow"})
+	r.RegisterWorkflowWithOptions(workflows.PayrollLedgerWorkflow, workflow.RegisterOptions{Name: "PayrollLedgerWorkflow"})
 	r.RegisterWorkflowWithOptions(workflows.RedeliveryWorkflow, workflow.RegisterOptions{Name: "RedeliveryWorkflow"})
 	r.RegisterWorkflowWithOptions(workflows.ScheduledPayrollWorkflow, workflow.RegisterOptions{Name: "ScheduledPayrollWorkflow"})
 }

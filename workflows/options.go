@@ -41,3 +41,13 @@ func ioActivityOptions(queue string) workflow.ActivityOptions {
 		},
 	}
 }
+
+// payrollActivityOptions suit AggregatePayroll and PayPayroll, which heartbeat every 10 s however
+// long the ledger or the provider takes: a worker that dies mid-payout is noticed in 30 s and the
+// activity retried with the same idempotency keys.
+func payrollActivityOptions(queue string) workflow.ActivityOptions {
+	o := ioActivityOptions(queue)
+	o.StartToCloseTimeout = 2 * time.Hour
+	o.HeartbeatTimeout = 30 * time.Second
+	return o
+}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/labelflow/labelflow/activities"
@@ -16,6 +17,7 @@ import (
 // Payroll stages.
 const (
 	PayrollAggregating      = "aggregating"
+	PayrollWaitingForLedger = "waiting-for-ledger" // another month is closing its ledger
 	PayrollAwaitingApproval = "awaiting-approval"
 	PayrollPaying           = "paying"
 	PayrollHolding          = "paid-except-holds" // paid, but held payouts wait for release
@@ -100,9 +102,13 @@ func PayrollWorkflow(ctx workflow.Context, in PayrollInput) (PayrollStatus, erro
 	if err := p.register(ctx); err != nil {
 		return p.st, err
 	}
-	actx := workflow.WithActivityOptions(ctx, ioActivityOptions(in.ActivityTaskQueue))
+	actx := workflow.WithActivityOptions(ctx, payrollActivityOptions(in.ActivityTaskQueue))
 	var a *activities.Activities
-	if err := workflow.ExecuteActivity(actx, a.AggregatePayroll, in.Month).Get(ctx, &p.st.Summary); err != nil {
+	if workflow.GetVersion(ctx, "serial-ledger-close", workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		if err := workflow.ExecuteActivity(actx, a.AggregatePayroll, in.Month).Get(ctx, &p.st.Summary); err != nil {
+			return p.st, err
+		}
+	} else if err := p.closeLedger(ctx); err != nil {
 		return p.st, err
 	}
 	p.st.Stage = PayrollAwaitingApproval
@@ -131,6 +137,50 @@ func PayrollWorkflow(ctx workflow.Context, in PayrollInput) (PayrollStatus, erro
 	// Let the last reply reach finance before the run closes.
 	err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
 	return p.st, err
+}
+
+// PayrollLedgerWorkflowID is the one id under which a month's ledger is closed. Temporal runs at
+// most one workflow per id, so two months never take ledger files at the same time: work accepted
+// late for a closed month is taken by exactly one later month.
+const PayrollLedgerWorkflowID = "payroll-ledger"
+
+// While another month closes its ledger a payroll tries again after 15 s, then waits twice as
+// long each time up to 5 minutes: few events however long the other month takes.
+const (
+	ledgerBusyWait    = 15 * time.Second
+	ledgerBusyWaitMax = 5 * time.Minute
+)
+
+// closeLedger aggregates the month in PayrollLedgerWorkflow, waiting its turn if another month is
+// closing its ledger.
+func (p *payroll) closeLedger(ctx workflow.Context) error {
+	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
+		WorkflowID:            PayrollLedgerWorkflowID,
+		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+		ParentClosePolicy:     enumspb.PARENT_CLOSE_POLICY_TERMINATE,
+	})
+	for wait := ledgerBusyWait; ; wait = min(2*wait, ledgerBusyWaitMax) {
+		err := workflow.ExecuteChildWorkflow(cctx, PayrollLedgerWorkflow, p.in).Get(ctx, &p.st.Summary)
+		if !temporal.IsWorkflowExecutionAlreadyStartedError(err) {
+			return err
+		}
+		p.st.Stage = PayrollWaitingForLedger
+		if err := workflow.Sleep(ctx, wait); err != nil {
+			return err
+		}
+		p.st.Stage = PayrollAggregating
+	}
+}
+
+// PayrollLedgerWorkflow closes one month's ledger: it takes the month's ledger files and any
+// accepted late for earlier months, applies rejections and reversals, and writes the statements.
+// It runs under PayrollLedgerWorkflowID only.
+func PayrollLedgerWorkflow(ctx workflow.Context, in PayrollInput) (activities.PayrollSummary, error) {
+	actx := workflow.WithActivityOptions(ctx, payrollActivityOptions(in.ActivityTaskQueue))
+	var a *activities.Activities
+	var sum activities.PayrollSummary
+	err := workflow.ExecuteActivity(actx, a.AggregatePayroll, in.Month).Get(ctx, &sum)
+	return sum, err
 }
 
 func (p *payroll) heldPeople() []string {

@@ -7,11 +7,20 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/mock"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/labelflow/labelflow/activities"
 )
+
+// newPayrollEnv is a test environment with the payroll's child workflow registered.
+func newPayrollEnv(s *testsuite.WorkflowTestSuite) *testsuite.TestWorkflowEnvironment {
+	env := s.NewTestWorkflowEnvironment()
+	env.RegisterWorkflow(PayrollLedgerWorkflow)
+	return env
+}
 
 func approve(env *testsuite.TestWorkflowEnvironment, who string, out *outcome[PayrollStatus]) {
 	sendUpdate(env, UpdateApprove, ApproveRequest{Approver: who, Role: RoleFinance}, out)
@@ -19,7 +28,7 @@ func approve(env *testsuite.TestWorkflowEnvironment, who string, out *outcome[Pa
 
 func TestPayrollWaitsForApprovalThenPays(t *testing.T) {
 	var s testsuite.WorkflowTestSuite
-	env := s.NewTestWorkflowEnvironment()
+	env := newPayrollEnv(&s)
 	var a *activities.Activities
 	env.RegisterActivity(a)
 	env.OnActivity(a.AggregatePayroll, mock.Anything, "2026-11").Return(activities.PayrollSummary{Month: "2026-11", People: 3, Entries: 10, Totals: map[string]int64{"USD": 460}, Workers: []string{"amina", "grace", "ruth"}}, nil)
@@ -63,7 +72,7 @@ func TestPayrollWaitsForApprovalThenPays(t *testing.T) {
 
 func TestPayrollRefusesABadMonth(t *testing.T) {
 	var s testsuite.WorkflowTestSuite
-	env := s.NewTestWorkflowEnvironment()
+	env := newPayrollEnv(&s)
 	env.ExecuteWorkflow(PayrollWorkflow, PayrollInput{Month: "2026-13"})
 	if err := env.GetWorkflowError(); err == nil {
 		t.Fatal("month 2026-13 accepted")
@@ -72,7 +81,7 @@ func TestPayrollRefusesABadMonth(t *testing.T) {
 
 func TestOnlyFinanceApproves(t *testing.T) {
 	var s testsuite.WorkflowTestSuite
-	env := s.NewTestWorkflowEnvironment()
+	env := newPayrollEnv(&s)
 	var a *activities.Activities
 	env.RegisterActivity(a)
 	env.OnActivity(a.AggregatePayroll, mock.Anything, mock.Anything).Return(activities.PayrollSummary{Month: "2026-11", Workers: []string{"amina"}}, nil)
@@ -89,7 +98,7 @@ func TestOnlyFinanceApproves(t *testing.T) {
 
 func TestHeldPayoutIsPaidOnlyAfterRelease(t *testing.T) {
 	var s testsuite.WorkflowTestSuite
-	env := s.NewTestWorkflowEnvironment()
+	env := newPayrollEnv(&s)
 	var a *activities.Activities
 	env.RegisterActivity(a)
 	env.OnActivity(a.AggregatePayroll, mock.Anything, mock.Anything).Return(activities.PayrollSummary{Month: "2026-11", People: 2, Workers: []string{"amina", "grace"}}, nil)
@@ -162,5 +171,79 @@ func TestScheduledPayrollStartsThePreviousMonth(t *testing.T) {
 	}
 	if month != "2026-11" || started.Month != "2026-11" {
 		t.Fatalf("started %q (%+v), want 2026-11", month, started)
+	}
+}
+
+// twoPayrolls runs two months' payroll side by side, as finance might by hand.
+func twoPayrolls(ctx workflow.Context, months []string) error {
+	var runs []workflow.ChildWorkflowFuture
+	for _, m := range months {
+		cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{WorkflowID: PayrollWorkflowID(m)})
+		runs = append(runs, workflow.ExecuteChildWorkflow(cctx, PayrollWorkflow, PayrollInput{Month: m}))
+	}
+	for _, r := range runs {
+		if err := r.Get(ctx, nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Two months never close the ledger at the same time: the second waits for the first, so a file
+// accepted late is taken by one month only.
+func TestPayrollsCloseTheLedgerOneAtATime(t *testing.T) {
+	var s testsuite.WorkflowTestSuite
+	env := newPayrollEnv(&s)
+	env.RegisterWorkflow(PayrollWorkflow)
+	var a *activities.Activities
+	env.RegisterActivity(a)
+	var starts []time.Time
+	env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, _ converter.EncodedValues) {
+		if info.ActivityType.Name == "AggregatePayroll" {
+			starts = append(starts, env.Now())
+		}
+	})
+	env.OnActivity(a.AggregatePayroll, mock.Anything, mock.Anything).After(time.Hour).Return(func(_ context.Context, month string) (activities.PayrollSummary, error) {
+		return activities.PayrollSummary{Month: month, People: 1, Workers: []string{"amina"}}, nil
+	})
+	env.OnActivity(a.PayPayroll, mock.Anything, mock.Anything).Return(activities.PayPayrollResult{Payouts: 1}, nil)
+	stages := map[string]string{}
+	env.RegisterDelayedCallback(func() {
+		for _, m := range []string{"2026-10", "2026-11"} {
+			v, err := env.QueryWorkflowByID(PayrollWorkflowID(m), QueryStatus)
+			if err != nil {
+				t.Error(err)
+				continue
+			}
+			var st PayrollStatus
+			_ = v.Get(&st)
+			stages[m] = st.Stage
+		}
+	}, 30*time.Minute)
+	env.RegisterDelayedCallback(func() {
+		for _, m := range []string{"2026-10", "2026-11"} {
+			_ = env.UpdateWorkflowByID(PayrollWorkflowID(m), UpdateApprove, "approve-"+m, &testsuite.TestUpdateCallback{
+				OnReject: func(err error) { t.Errorf("approval of %s: %v", m, err) }, OnAccept: func() {}, OnComplete: func(any, error) {},
+			}, ApproveRequest{Approver: "fatuma", Role: RoleFinance})
+		}
+	}, 4*time.Hour)
+	env.ExecuteWorkflow(twoPayrolls, []string{"2026-10", "2026-11"})
+	if err := env.GetWorkflowError(); err != nil {
+		t.Fatal(err)
+	}
+	waiting, aggregating := 0, 0
+	for _, st := range stages {
+		switch st {
+		case PayrollWaitingForLedger:
+			waiting++
+		case PayrollAggregating:
+			aggregating++
+		}
+	}
+	if waiting != 1 || aggregating != 1 {
+		t.Fatalf("stages half an hour in = %v, want one aggregating and one waiting", stages)
+	}
+	if len(starts) != 2 || starts[1].Sub(starts[0]) < time.Hour {
+		t.Fatalf("aggregations started at %v: they overlapped", starts)
 	}
 }

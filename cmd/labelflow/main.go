@@ -41,6 +41,10 @@ Finance:
   labelflow payroll status --month YYYY-MM [--json]
   labelflow payroll report --month YYYY-MM --csv       one row per person: earned, floor, top-up, paid
   labelflow payroll schedule --day 3 [--hour 6]     previous month's payroll, every month
+  labelflow payroll reject --project ID --person ID [--chunks 3,4] --reason TEXT --by ID
+                                                    set work done in bad faith aside from pay
+  labelflow payroll reverse --rejection ID --by ID  pay it after all, next month, as an adjustment
+  labelflow payroll rejections [--json]
 
 Embedded stack:
   labelflow dev                             real Temporal + S3 servers, worker and gateway, in the foreground

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/user"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -263,7 +264,10 @@ const payrollUsage = `usage: labelflow payroll run --month YYYY-MM [--force]
        labelflow payroll release --month YYYY-MM --person ID --by ID
        labelflow payroll status --month YYYY-MM [--json]
        labelflow payroll report --month YYYY-MM --csv
-       labelflow payroll schedule --day 3 [--hour 6]`
+       labelflow payroll schedule --day 3 [--hour 6]
+       labelflow payroll reject --project ID --person ID [--chunks 3,4] --reason TEXT --by ID
+       labelflow payroll reverse --rejection ID --by ID [--note TEXT]
+       labelflow payroll rejections [--json]`
 
 func payrollCmd(ctx context.Context, cfg config.Config, log zerolog.Logger, args []string) error {
 	if len(args) == 0 {
@@ -276,12 +280,17 @@ func payrollCmd(ctx context.Context, cfg config.Config, log zerolog.Logger, args
 	approver := fs.String("approver", currentUser(), "the finance person (roster id) who approves")
 	force := fs.Bool("force", false, "run a month that is not over yet")
 	_ = fs.Bool("csv", true, "CSV output (report)")
-	person := fs.String("person", "", "whose payout to hold or release")
-	reason := fs.String("reason", "", "why the payout is held")
+	person := fs.String("person", "", "whose payout to hold or release, or whose work to reject")
+	reason := fs.String("reason", "", "why the payout is held or the work rejected")
 	by := fs.String("by", currentUser(), "the finance person (roster id) acting")
 	day := fs.Int("day", 3, "day of the month the schedule runs payroll for the previous month")
 	hour := fs.Int("hour", 6, "hour of that day, in LABELFLOW_MONTH_TIME_ZONE")
-	if err := fs.Parse(args[1:]); err != nil || (*month == "" && args[0] != "schedule") {
+	project := fs.String("project", "", "the project whose work is rejected")
+	chunks := fs.String("chunks", "", "comma-separated chunk numbers (default: every chunk)")
+	rejection := fs.String("rejection", "", "the rejection to reverse")
+	note := fs.String("note", "", "why the rejection is reversed")
+	monthless := map[string]bool{"schedule": true, "reject": true, "reverse": true, "rejections": true}
+	if err := fs.Parse(args[1:]); err != nil || (*month == "" && !monthless[args[0]]) {
 		fmt.Fprintln(os.Stderr, payrollUsage)
 		return errUsage
 	}
@@ -298,6 +307,44 @@ func payrollCmd(ctx context.Context, cfg config.Config, log zerolog.Logger, args
 			return err
 		}
 		fmt.Printf("payroll for the previous month will start on day %d of every month at %02d:00 %s (schedule %s)\n", *day, *hour, cfg.MonthTimeZone, app.PayrollScheduleID)
+		return nil
+	case "reject":
+		var nums []int
+		for _, c := range splitList(*chunks) {
+			n, err := strconv.Atoi(c)
+			if err != nil || n < 0 {
+				return fmt.Errorf("--chunks: %q is not a chunk number", c)
+			}
+			nums = append(nums, n)
+		}
+		r, err := a.RejectWork(ctx, *project, *person, nums, *reason, *by)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("rejection %s: %s's work on %s is set aside from payroll runs that close from now on\n", r.ID, r.Person, r.Project)
+		return nil
+	case "reverse":
+		r, err := a.ReverseRejection(ctx, *rejection, *by, *note)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("rejection %s reversed: the next payroll pays the work it set aside, as adjustment lines\n", r.ID)
+		return nil
+	case "rejections":
+		rs, err := activities.ListRejections(ctx, a.Store)
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			return printJSON(rs)
+		}
+		for _, r := range rs {
+			state := "in force"
+			if r.Reversed != nil {
+				state = fmt.Sprintf("reversed by %s at %s", r.Reversed.By, r.Reversed.At.Format(time.RFC3339))
+			}
+			fmt.Printf("%s  %s on %s chunks %v by %s at %s: %s (%s)\n", r.ID, r.Person, r.Project, r.Chunks, r.By, r.At.Format(time.RFC3339), r.Reason, state)
+		}
 		return nil
 	case "hold", "release":
 		st, err := a.HoldPayout(ctx, *month, *by, *person, *reason, args[0] == "release")
@@ -339,6 +386,14 @@ func payrollCmd(ctx context.Context, cfg config.Config, log zerolog.Logger, args
 			return printJSON(st)
 		}
 		fmt.Printf("payroll %s: %s\n  people %d, ledger entries %d, totals %s\n", st.Month, st.Stage, st.Summary.People, st.Summary.Entries, money(st.Summary.Totals))
+		for _, kind := range []string{activities.AdjustmentLate, activities.AdjustmentReversal} {
+			if adj := st.Summary.Adjustments[kind]; len(adj) > 0 {
+				fmt.Printf("  adjustments (%s work of earlier months): %s\n", kind, money(adj))
+			}
+		}
+		if len(st.Summary.Rejected) > 0 {
+			fmt.Printf("  rejected work set aside: %s (see `labelflow payroll rejections`)\n", money(st.Summary.Rejected))
+		}
 		for _, h := range st.Holds {
 			fmt.Printf("  held: %s by %s at %s: %s\n", h.Person, h.By, h.At.Format(time.RFC3339), h.Reason)
 		}

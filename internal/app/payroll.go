@@ -4,18 +4,23 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 
+	"github.com/labelflow/labelflow/activities"
+	"github.com/labelflow/labelflow/internal/store"
 	"github.com/labelflow/labelflow/workflows"
 )
 
 // RunPayroll starts the payroll of a month. A month not yet over is refused unless forced; a
-// month whose payroll is running is refused; a month already paid may be run again, and then pays
-// only work accepted since.
+// month whose payroll is running is refused; a month already paid may be run again: it takes the
+// same ledger files as before and pays only what was not paid (released holds, refused payouts).
+// Work accepted after the month closed is paid by the next month, as adjustment lines.
 func (a *App) RunPayroll(ctx context.Context, month string, force bool) error {
 	if !workflows.ValidMonth(month) {
 		return fmt.Errorf("--month %q: must be YYYY-MM", month)
@@ -164,4 +169,67 @@ func (a *App) WaitPayroll(ctx context.Context, month string) (workflows.PayrollS
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
+}
+
+// rejectingRoles may reject work and reverse rejections: reviewers, who see the answers, and
+// finance, who answers for the pay.
+var rejectingRoles = []string{"reviewer", "finance"}
+
+// RejectWork sets aside a person's entries on a project (or on some of its chunks) from payroll,
+// with the reason they will see on their statement. Payroll runs that close after this skip the
+// entries; ReverseRejection pays them back.
+func (a *App) RejectWork(ctx context.Context, project, person string, chunks []int, reason, by string) (activities.Rejection, error) {
+	r := activities.Rejection{Project: project, Person: person, Chunks: chunks, Reason: strings.TrimSpace(reason), By: by, At: time.Now().UTC().Truncate(time.Second)}
+	switch {
+	case project == "":
+		return r, fmt.Errorf("--project: which project's work is rejected")
+	case person == "":
+		return r, fmt.Errorf("--person: whose work is rejected")
+	case r.Reason == "":
+		return r, fmt.Errorf("--reason: say why the work is rejected; the person sees it on their statement")
+	}
+	if err := a.actingAs(ctx, by, rejectingRoles); err != nil {
+		return r, err
+	}
+	if _, err := a.Roster.Get(ctx, person); err != nil {
+		return r, fmt.Errorf("--person %q is not in the roster: %w", person, err)
+	}
+	if ok, err := a.Store.Exists(ctx, activities.SpecKey(project)); err != nil {
+		return r, err
+	} else if !ok {
+		return r, fmt.Errorf("--project %q was never launched", project)
+	}
+	r.ID = fmt.Sprintf("%s-%s-%s", project, person, r.At.Format("20060102T150405Z"))
+	return r, a.Store.PutJSON(ctx, activities.RejectionKey(r.ID), r)
+}
+
+// ReverseRejection records that a rejection was wrong. The next payroll to close pays the work it
+// had set aside, as adjustment lines; work not yet set aside is simply paid.
+func (a *App) ReverseRejection(ctx context.Context, id, by, note string) (activities.Rejection, error) {
+	var r activities.Rejection
+	if err := a.actingAs(ctx, by, rejectingRoles); err != nil {
+		return r, err
+	}
+	if err := a.Store.GetJSON(ctx, activities.RejectionKey(id), &r); errors.Is(err, store.ErrNotFound) {
+		return r, fmt.Errorf("--rejection %q: no such rejection; see `labelflow payroll rejections`", id)
+	} else if err != nil {
+		return r, err
+	}
+	if r.Reversed != nil {
+		return r, fmt.Errorf("rejection %s was already reversed by %s at %s", id, r.Reversed.By, r.Reversed.At.Format(time.RFC3339))
+	}
+	r.Reversed = &activities.Reversal{By: by, At: time.Now().UTC().Truncate(time.Second), Note: strings.TrimSpace(note)}
+	return r, a.Store.PutJSON(ctx, activities.RejectionKey(id), r)
+}
+
+// actingAs checks that id is in the roster with one of roles.
+func (a *App) actingAs(ctx context.Context, id string, roles []string) error {
+	p, err := a.Roster.Get(ctx, id)
+	if err != nil {
+		return fmt.Errorf("--by %q is not in the roster: %w", id, err)
+	}
+	if !slices.Contains(roles, p.Role) {
+		return fmt.Errorf("--by %s has the role %q; only %s may do this", id, p.Role, strings.Join(roles, " or "))
+	}
+	return nil
 }

@@ -221,7 +221,7 @@ func AwaitPayrollStage(ctx context.Context, a *app.App, month, stage string) (wo
 		case err == nil && st.Stage == stage:
 			return st, nil
 		case err == nil && (st.Stage == workflows.PayrollPaid || st.Stage == workflows.PayrollHolding):
-			return st, fmt.Errorf("payroll %s is already approved by %s (%s); `labelflow payroll run --month %s` pays work accepted since", month, st.Approver, st.Stage, month)
+			return st, fmt.Errorf("payroll %s is already approved by %s (%s); `labelflow payroll run --month %s` pays what it has not paid yet", month, st.Approver, st.Stage, month)
 		}
 		select {
 		case <-ctx.Done():

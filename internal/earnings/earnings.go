@@ -55,6 +55,11 @@ type Line struct {
 	Count    int    `json:"count"`
 	Amount   int64  `json:"amount"`  // minor units of Currency, never negative
 	Seconds  int64  `json:"seconds"` // time worked, already capped per suite
+	// Adjustment labels a line that pays work of an earlier month (late | reversal) and
+	// WorkMonth names that month. Such a line counts like any other, its time included, in the
+	// month it is paid: the floor holds over the work paid.
+	Adjustment string `json:"adjustment,omitempty"`
+	WorkMonth  string `json:"work_month,omitempty"`
 }
 
 // Person is who is paid.

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"hash/fnv"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -161,8 +162,18 @@ func (g *Gateway) statement(w http.ResponseWriter, r *http.Request, p workforce.
 	writeJSON(w, http.StatusOK, st)
 }
 
+// StatementItem is one ledger entry behind a statement: paid, paid as an adjustment of an earlier
+// month, or set aside under a rejection.
+type StatementItem struct {
+	activities.LedgerEntry
+	Adjustment string `json:"adjustment,omitempty"` // late | reversal
+	Rejection  string `json:"rejection,omitempty"`
+	Reason     string `json:"reason,omitempty"`
+}
+
 // statementItems lists every ledger entry behind a person's statement: each item of each project
-// they are paid for, with the kind of work, the amount and the time.
+// they are paid for, with the kind of work, the amount and the time, and the items set aside under
+// a rejection with its reason. It reads the files the month's payroll took (its closure).
 func (g *Gateway) statementItems(w http.ResponseWriter, r *http.Request, p workforce.Person) {
 	ctx := r.Context()
 	month := r.PathValue("month")
@@ -175,32 +186,73 @@ func (g *Gateway) statementItems(w http.ResponseWriter, r *http.Request, p workf
 		writeError(w, http.StatusNotFound, "not_found", "no statement for "+month+" yet")
 		return
 	}
+	var closure activities.PayrollClosure
+	if err := g.app.Store.GetJSON(ctx, activities.ClosureKey(month), &closure); err != nil {
+		g.fail(w, err)
+		return
+	}
 	projects := map[string]bool{}
 	for _, l := range st.Lines {
 		projects[l.Project] = true
 	}
-	entries := []activities.LedgerEntry{}
-	for project := range projects {
-		err := g.app.Store.List(ctx, activities.LedgerPrefix(month)+project+"/", func(key string, _ int64) error {
-			data, err := g.app.Store.Get(ctx, key)
-			if err != nil {
-				return err
-			}
-			for _, line := range bytes.Split(bytes.TrimSpace(data), []byte{'\n'}) {
-				var e activities.LedgerEntry
-				if json.Unmarshal(line, &e) == nil && e.Worker == p.ID {
-					entries = append(entries, e)
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			g.fail(w, err)
-			return
+	reasons := map[string]string{}
+	for _, l := range st.Rejected {
+		projects[l.Project] = true
+		reasons[l.Rejection] = l.Reason
+	}
+	var keys []string
+	for _, k := range closure.LedgerKeys {
+		// ledger/<month>/<project>/<file>
+		if parts := strings.Split(k, "/"); len(parts) == 4 && projects[parts[2]] {
+			keys = append(keys, k)
 		}
 	}
-	sort.Slice(entries, func(i, j int) bool { return entries[i].ID < entries[j].ID })
-	writeJSON(w, http.StatusOK, map[string]any{"month": month, "items": entries})
+	keys = append(keys, closure.ReversalKeys...)
+	for id := range reasons {
+		keys = append(keys, activities.RejectedKey(month, id))
+	}
+	rejectedIn := map[string]string{} // entry id → rejection
+	for id := range reasons {
+		rejectedIn[activities.RejectedKey(month, id)] = id
+	}
+	var mu sync.Mutex
+	items := []StatementItem{}
+	err := store.Parallel(len(keys), 16, func(i int) error {
+		data, err := g.app.Store.Get(ctx, keys[i])
+		if err != nil {
+			return err
+		}
+		for _, line := range bytes.Split(bytes.TrimSpace(data), []byte{'\n'}) {
+			var e activities.LedgerEntry
+			if json.Unmarshal(line, &e) != nil || e.Worker != p.ID {
+				continue
+			}
+			it := StatementItem{LedgerEntry: e}
+			if id, rejected := rejectedIn[keys[i]]; rejected {
+				it.Rejection, it.Reason = id, reasons[id]
+			} else {
+				it.Adjustment = activities.AdjustmentOf(keys[i], e, month)
+			}
+			mu.Lock()
+			items = append(items, it)
+			mu.Unlock()
+		}
+		return nil
+	})
+	if err != nil {
+		g.fail(w, err)
+		return
+	}
+	// Entries set aside under a rejection also sit in their ledger file: show each once.
+	seen := map[string]bool{}
+	for _, it := range items {
+		if it.Rejection != "" {
+			seen[it.ID] = true
+		}
+	}
+	items = slices.DeleteFunc(items, func(it StatementItem) bool { return it.Rejection == "" && seen[it.ID] })
+	sort.Slice(items, func(i, j int) bool { return items[i].ID < items[j].ID })
+	writeJSON(w, http.StatusOK, map[string]any{"month": month, "items": items})
 }
 
 // ProjectBrief is what a worker sees of a project.

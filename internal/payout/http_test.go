@@ -86,3 +86,25 @@ func TestHTTPProviderReportsARejectedPayoutAndGoesOn(t *testing.T) {
 		t.Fatalf("outcomes %+v, error %v, paid %+v", out, err, api.Paid)
 	}
 }
+
+func TestPaymentAPIPaymentsListsEachKeyOnceInOrder(t *testing.T) {
+	api := &PaymentAPI{}
+	srv := httptest.NewServer(api)
+	defer srv.Close()
+	p := &HTTPProvider{URL: srv.URL}
+	first := payouts()
+	for _, batch := range [][]Payout{first[:1], first, first} {
+		if _, err := p.Pay(context.Background(), "2026-11", batch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := api.Payments()
+	if api.Requests != 5 || len(got) != 2 || got[0].Recipient != "amina" || got[1].Recipient != "grace" || got[1].Amount != 980000 {
+		t.Fatalf("after %d requests, payments = %+v", api.Requests, got)
+	}
+	// The copy is the caller's: changing it leaves the API's record alone.
+	got[0].Amount = 1
+	if api.Payments()[0].Amount != 155220 {
+		t.Fatal("Payments returned the API's own slice")
+	}
+}

@@ -72,6 +72,14 @@ func (api *PaymentAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_ = json.NewEncoder(w).Encode(prev)
 }
 
+// Payments returns a copy of every payout the API made, in the order it made them; repeated keys
+// are not in it. Safe to call while requests are being served.
+func (api *PaymentAPI) Payments() []PayoutRequest {
+	api.mu.Lock()
+	defer api.mu.Unlock()
+	return append([]PayoutRequest(nil), api.Paid...)
+}
+
 // PaidTotal sums what the API paid, per recipient and currency.
 func (api *PaymentAPI) PaidTotal() map[string]int64 {
 	api.mu.Lock()
