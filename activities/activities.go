@@ -55,6 +55,8 @@ type Contribution struct {
 	Answer      label.Answer `json:"answer"`
 	SubmittedAt time.Time    `json:"submitted_at"`
 	Seconds     int          `json:"seconds"` // time from claim to submit, per task of the suite
+	// Accuracy is the person's estimated accuracy when they claimed the work (0: unknown).
+	Accuracy float64 `json:"accuracy,omitempty"`
 }
 
 // Platform store layout. Keys are derived from project, chunk and month only, never from time or

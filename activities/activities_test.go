@@ -612,7 +612,7 @@ func TestConfidenceUsesEstimatedAccuracies(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	at := time.Date(2026, 11, 10, 9, 0, 0, 0, time.UTC)
-	confidence := func() float64 {
+	confidenceOf := func(item int) float64 {
 		t.Helper()
 		res, err := f.acts.RecordChunk(ctx, RecordChunkInput{ProjectID: "p1", Chunk: 0, Results: results(at)})
 		if err != nil {
@@ -622,9 +622,10 @@ func TestConfidenceUsesEstimatedAccuracies(t *testing.T) {
 		var line struct {
 			Meta LabelMetadata `json:"label-metadata"`
 		}
-		json.Unmarshal(bytes.SplitN(data, []byte{'\n'}, 2)[0], &line)
+		json.Unmarshal(bytes.Split(data, []byte{'\n'})[item], &line)
 		return line.Meta.Confidence
 	}
+	confidence := func() float64 { return confidenceOf(0) }
 	// No record: both annotators at the prior 0.8, 2 classes: 0.64 / (0.64 + 0.04) = 0.9412.
 	if got := confidence(); got != 0.9412 {
 		t.Fatalf("confidence without records = %v", got)
@@ -640,6 +641,18 @@ func TestConfidenceUsesEstimatedAccuracies(t *testing.T) {
 	f.env.Store.PutJSON(ctx, ScoreKey("single-label", "ann-b", "p1"), ScoreRecord{Answers: 1000, Accepted: 0})
 	if got := confidence(); got != 0.9917 {
 		t.Fatalf("confidence with records = %v", got)
+	}
+	// Item 1: ann-a (0.992) and the reviewer say dog, ann-b (0.492) cat. A reviewer without a
+	// record weighs the default 0.9: 0.992·0.508·0.9 / (… + 0.008·0.492·0.1) = 0.9991.
+	if got := confidenceOf(1); got != 0.9991 {
+		t.Fatalf("arbitrated confidence, reviewer without a record = %v", got)
+	}
+	// A reviewer right on 2 of 10 gold disputes: (4·0.9 + 2) / 14 = 0.4 → 0.9884.
+	if err := f.env.Store.PutJSON(ctx, ScoreKey("single-label", "rev", "earlier"), ScoreRecord{Answers: 10, Accepted: 2}); err != nil {
+		t.Fatal(err)
+	}
+	if got := confidenceOf(1); got != 0.9884 {
+		t.Fatalf("arbitrated confidence, reviewer with a poor record = %v", got)
 	}
 }
 

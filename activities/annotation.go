@@ -130,6 +130,7 @@ func (a *Activities) RecordChunk(ctx context.Context, in RecordChunkInput) (Reco
 			}
 		}
 		if r.Arbitration != nil {
+			// Gold items included: the reviewer did the work of an arbitration, unaware of the truth.
 			add(*r.Arbitration, LedgerArbitration, perArbitration)
 		}
 	}
@@ -182,7 +183,6 @@ func (a *Activities) RecordChunk(ctx context.Context, in RecordChunkInput) (Reco
 	return res, nil
 }
 
-// metadataFor builds the label metadata and the time the item was settled.
 // metadataFor builds the label metadata and the time the item was settled. Confidence is the
 // posterior of the delivered label given each person's estimated accuracy (acc; the default for
 // people without a record). An answer that agrees with the delivered one under the type's
@@ -214,7 +214,7 @@ func metadataFor(sp spec.Project, r ItemResult, acc map[string]float64) (LabelMe
 	}
 	if r.Arbitration != nil {
 		meta.Reviewer = r.Arbitration.Worker
-		votes = append(votes, quality.Vote{Class: class(r.Arbitration.Answer), Accuracy: quality.DefaultReviewerAccuracy})
+		votes = append(votes, quality.Vote{Class: class(r.Arbitration.Answer), Accuracy: accuracy(r.Arbitration.Worker, quality.DefaultReviewerAccuracy)})
 		if r.Arbitration.SubmittedAt.After(completed) {
 			completed = r.Arbitration.SubmittedAt
 		}

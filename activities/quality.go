@@ -13,6 +13,7 @@ import (
 	"github.com/labelflow/labelflow/internal/aggregate"
 	"github.com/labelflow/labelflow/internal/label"
 	"github.com/labelflow/labelflow/internal/manifest"
+	"github.com/labelflow/labelflow/internal/quality"
 	"github.com/labelflow/labelflow/internal/spec"
 	"github.com/labelflow/labelflow/internal/store"
 )
@@ -31,6 +32,11 @@ type AnnotatorStats struct {
 	FirstPassOK int   `json:"first_pass_ok"` // annotations on items settled by agreement
 	GoldAnswers int   `json:"gold_answers"`
 	GoldCorrect int   `json:"gold_correct"` // gold answers that agree with the known answer
+	// GoldArbitrations counts disputed gold items this person settled as reviewer (unknowingly:
+	// they look like any other), GoldArbitrationsCorrect those settled with the known answer.
+	// They are what measures a reviewer's accuracy.
+	GoldArbitrations        int `json:"gold_arbitrations"`
+	GoldArbitrationsCorrect int `json:"gold_arbitrations_correct"`
 }
 
 func (s *AnnotatorStats) add(o AnnotatorStats) {
@@ -43,6 +49,13 @@ func (s *AnnotatorStats) add(o AnnotatorStats) {
 	s.FirstPassOK += o.FirstPassOK
 	s.GoldAnswers += o.GoldAnswers
 	s.GoldCorrect += o.GoldCorrect
+	s.GoldArbitrations += o.GoldArbitrations
+	s.GoldArbitrationsCorrect += o.GoldArbitrationsCorrect
+}
+
+// tasks is how many pieces of work the person's seconds were spent on.
+func (s AnnotatorStats) tasks() int {
+	return s.Answers + s.Arbitrated + s.GoldAnswers + s.GoldArbitrations
 }
 
 // ChunkStats is a chunk's contribution to the project's quality report.
@@ -77,14 +90,27 @@ func chunkStats(sp spec.Project, chunk int, items []manifest.Item, results []Ite
 				Truth json.RawMessage `json:"truth"`
 			}
 			_ = json.Unmarshal(items[i].Data, &line)
+			right := func(a label.Answer) bool {
+				return typ != nil && len(line.Truth) > 0 && label.Agree(typ, a, line.Truth, 0)
+			}
 			for _, c := range r.Annotations {
 				p := st.People[c.Worker]
 				p.GoldAnswers++
 				p.Seconds += int64(c.Seconds)
-				if typ != nil && len(line.Truth) > 0 && label.Agree(typ, c.Answer, line.Truth, 0) {
+				if right(c.Answer) {
 					p.GoldCorrect++
 				}
 				st.People[c.Worker] = p
+			}
+			if a := r.Arbitration; a != nil {
+				// A disputed gold item went to a reviewer like any other: their answer is scored too.
+				p := st.People[a.Worker]
+				p.GoldArbitrations++
+				p.Seconds += int64(a.Seconds)
+				if right(a.Answer) {
+					p.GoldArbitrationsCorrect++
+				}
+				st.People[a.Worker] = p
 			}
 			st.Gold++
 			continue
@@ -185,7 +211,7 @@ func (a *Activities) buildQualityReport(ctx context.Context, sp spec.Project, ch
 			q := r.People[w]
 			q.add(p)
 			r.People[w] = q
-			answers += p.Answers + p.Arbitrated + p.GoldAnswers
+			answers += p.tasks()
 			seconds += p.Seconds
 		}
 		st.People = nil // summed per person above, not repeated per chunk
@@ -223,7 +249,8 @@ func (a *Activities) buildQualityReport(ctx context.Context, sp spec.Project, ch
 func QualityCSV(r QualityReport) []byte {
 	var b bytes.Buffer
 	w := csv.NewWriter(&b)
-	w.Write([]string{"person", "answers", "accepted", "acceptance", "disputed", "overruled", "arbitrated", "gold_answers", "gold_accuracy", "seconds_per_task"})
+	w.Write([]string{"person", "answers", "accepted", "acceptance", "disputed", "overruled", "arbitrated", "gold_answers", "gold_accuracy", "seconds_per_task",
+		"gold_arbitrations", "gold_arbitration_accuracy"})
 	people := make([]string, 0, len(r.People))
 	for p := range r.People {
 		people = append(people, p)
@@ -235,15 +262,19 @@ func QualityCSV(r QualityReport) []byte {
 		if p.Answers > 0 {
 			acc = float64(p.Accepted) / float64(p.Answers)
 		}
-		if n := p.Answers + p.Arbitrated + p.GoldAnswers; n > 0 {
+		if n := p.tasks(); n > 0 {
 			per = float64(p.Seconds) / float64(n)
 		}
-		gold := ""
+		gold, goldArbitration := "", ""
 		if p.GoldAnswers > 0 {
 			gold = fmt.Sprintf("%.4f", float64(p.GoldCorrect)/float64(p.GoldAnswers))
 		}
+		if p.GoldArbitrations > 0 {
+			goldArbitration = fmt.Sprintf("%.4f", float64(p.GoldArbitrationsCorrect)/float64(p.GoldArbitrations))
+		}
 		w.Write([]string{id, strconv.Itoa(p.Answers), strconv.Itoa(p.Accepted), fmt.Sprintf("%.4f", acc), strconv.Itoa(p.Disputed),
-			strconv.Itoa(p.Overruled), strconv.Itoa(p.Arbitrated), strconv.Itoa(p.GoldAnswers), gold, fmt.Sprintf("%.1f", per)})
+			strconv.Itoa(p.Overruled), strconv.Itoa(p.Arbitrated), strconv.Itoa(p.GoldAnswers), gold, fmt.Sprintf("%.1f", per),
+			strconv.Itoa(p.GoldArbitrations), goldArbitration})
 	}
 	w.Flush()
 	return b.Bytes()
@@ -302,6 +333,24 @@ func (a *Activities) accuracies(ctx context.Context, sp spec.Project, results []
 		}
 	}
 	out := map[string]float64{}
+	// Reviewers weigh with their record of gold arbitrations where they have one; without one the
+	// caller's reviewer default applies, not the newcomer prior of annotators.
+	for _, r := range results {
+		if r.Arbitration == nil || people[r.Arbitration.Worker] {
+			continue
+		}
+		w := r.Arbitration.Worker
+		if _, done := out[w]; done {
+			continue
+		}
+		acc, n, err := estimate(ctx, a.Store, sp.Annotation.Type, w, sp.ID, quality.DefaultReviewerAccuracy)
+		if err != nil {
+			return nil, err
+		}
+		if n > 0 {
+			out[w] = acc
+		}
+	}
 	for w := range people {
 		acc, n, err := EstimatedAccuracy(ctx, a.Store, sp.Annotation.Type, w, sp.ID)
 		if err != nil {
@@ -321,6 +370,12 @@ func (a *Activities) accuracies(ctx context.Context, sp spec.Project, results []
 // on projects other than exceptProject: (prior weight × prior + accepted) / (prior weight + answers).
 // The second result is the number of answers behind the estimate.
 func EstimatedAccuracy(ctx context.Context, s *store.Store, annotationType, worker, exceptProject string) (float64, int, error) {
+	return estimate(ctx, s, annotationType, worker, exceptProject, priorAccuracy)
+}
+
+// estimate is (prior weight × prior + accepted) / (prior weight + answers) over a person's records
+// on projects other than exceptProject.
+func estimate(ctx context.Context, s *store.Store, annotationType, worker, exceptProject string, prior float64) (float64, int, error) {
 	answers, accepted := 0, 0
 	prefix := fmt.Sprintf("quality/scores/%s/%s/", annotationType, worker)
 	err := s.List(ctx, prefix, func(key string, _ int64) error {
@@ -335,7 +390,7 @@ func EstimatedAccuracy(ctx context.Context, s *store.Store, annotationType, work
 		accepted += rec.Accepted
 		return nil
 	})
-	return (priorWeight*priorAccuracy + float64(accepted)) / (priorWeight + float64(answers)), answers, err
+	return (priorWeight*prior + float64(accepted)) / (priorWeight + float64(answers)), answers, err
 }
 
 // BonusKey holds a project's quality bonuses in the ledger of the month it completed.
@@ -378,11 +433,16 @@ func (a *Activities) payBonuses(ctx context.Context, sp spec.Project, r QualityR
 // recordScores keeps each person's record on this project for later projects' estimates.
 func (a *Activities) recordScores(ctx context.Context, sp spec.Project, r QualityReport) error {
 	for w, p := range r.People {
-		if p.Answers+p.GoldAnswers == 0 {
+		if p.Answers+p.GoldAnswers+p.GoldArbitrations == 0 {
 			continue
 		}
 		// Gold answers are the surest evidence: they count with the known answer as the judge.
-		rec := ScoreRecord{Answers: p.Answers + p.GoldAnswers, Accepted: p.Accepted + p.GoldCorrect}
+		// A reviewer's arbitrations of gold items are their only answers with a judge, so they
+		// are the reviewer's record; other arbitrations, final by definition, say nothing.
+		rec := ScoreRecord{
+			Answers:  p.Answers + p.GoldAnswers + p.GoldArbitrations,
+			Accepted: p.Accepted + p.GoldCorrect + p.GoldArbitrationsCorrect,
+		}
 		if err := a.Store.PutJSON(ctx, ScoreKey(sp.Annotation.Type, w, sp.ID), rec); err != nil {
 			return err
 		}

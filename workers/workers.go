@@ -14,14 +14,33 @@ import (
 	"github.com/labelflow/labelflow/workflows"
 )
 
+// registered are every workflow and the type name it runs under.
+var registered = []struct {
+	name string
+	fn   any
+}{
+	{"ProjectWorkflow", workflows.ProjectWorkflow},
+	{"ChunkWorkflow", workflows.ChunkWorkflow},
+	{"PayrollWorkflow", workflows.PayrollWorkflow},
+	{"PayrollLedgerWorkflow", workflows.PayrollLedgerWorkflow},
+	{"RedeliveryWorkflow", workflows.RedeliveryWorkflow},
+	{"ScheduledPayrollWorkflow", workflows.ScheduledPayrollWorkflow},
+}
+
 // RegisterWorkflows registers every workflow; replay tests use it too.
 func RegisterWorkflows(r worker.WorkflowRegistry) {
-	r.RegisterWorkflowWithOptions(workflows.ProjectWorkflow, workflow.RegisterOptions{Name: "ProjectWorkflow"})
-	r.RegisterWorkflowWithOptions(workflows.ChunkWorkflow, workflow.RegisterOptions{Name: "ChunkWorkflow"})
-	r.RegisterWorkflowWithOptions(workflows.PayrollWorkflow, workflow.RegisterOptions{Name: "PayrollWorkflow"})
-	r.RegisterWorkflowWithOptions(workflows.PayrollLedgerWorkflow, workflow.RegisterOptions{Name: "PayrollLedgerWorkflow"})
-	r.RegisterWorkflowWithOptions(workflows.RedeliveryWorkflow, workflow.RegisterOptions{Name: "RedeliveryWorkflow"})
-	r.RegisterWorkflowWithOptions(workflows.ScheduledPayrollWorkflow, workflow.RegisterOptions{Name: "ScheduledPayrollWorkflow"})
+	for _, w := range registered {
+		r.RegisterWorkflowWithOptions(w.fn, workflow.RegisterOptions{Name: w.name})
+	}
+}
+
+// WorkflowTypes names every registered workflow type: replay tests check each has a history.
+func WorkflowTypes() []string {
+	out := make([]string, len(registered))
+	for i, w := range registered {
+		out[i] = w.name
+	}
+	return out
 }
 
 // New builds the workers the configured role asks for. Start them with Run or Start.

@@ -27,7 +27,8 @@ type ChunkInput struct {
 	Items             int
 	ProjectWorkflowID string
 	// Gold is how many of the chunk's items, at its end, are gold items: answered like the
-	// others, scored, never arbitrated or delivered.
+	// others, scored, never delivered. Since accuracy-aware assignment a disputed gold item is
+	// arbitrated like any other, so that reviewers are scored too.
 	Gold  int
 	State *ChunkState // set when continuing as new
 }
@@ -58,6 +59,16 @@ type ChunkState struct {
 	// Facts are what validation knows of each item (image size, text length), for the types
 	// that need them; empty otherwise.
 	Facts []activities.ItemFacts `json:",omitempty"`
+	// Reviewers are the reviewers seen lately, for offering disputes to the most accurate.
+	Reviewers []ReviewerSeen `json:",omitempty"`
+}
+
+// ReviewerSeen is a reviewer who claimed work in this chunk, as last seen.
+type ReviewerSeen struct {
+	ID       string
+	Accuracy float64
+	// LastSeen is the time of their last accepted claim or submission: both show they are at work.
+	LastSeen time.Time
 }
 
 // chunk holds the running workflow's state and handlers.
@@ -71,7 +82,14 @@ type chunk struct {
 	// reviewersOnlyArbitrate is off only for chunks started before reviewers stopped annotating,
 	// so that their histories replay as they ran.
 	reviewersOnlyArbitrate bool
+	// accuracyAware is off only for runs started before assignment used estimated accuracies
+	// (disputed gold arbitrated, disputes to the most accurate reviewers, per-annotator accuracy
+	// in dynamic overlap), so that their histories replay as they ran.
+	accuracyAware bool
 }
+
+// versionAccuracyAware is the change id of accuracy-aware assignment.
+const versionAccuracyAware = "accuracy-aware-assignment"
 
 // ChunkWorkflow owns the annotation of one chunk: it leases task suites to annotators and
 // reviewers through Updates, collects two independent answers per item, sends disagreements to
@@ -90,6 +108,7 @@ func ChunkWorkflow(ctx workflow.Context, in ChunkInput) (ChunkSummary, error) {
 		c.in.Settings.MaxUpdatesPerRun = DefaultMaxUpdatesPerRun
 	}
 	c.reviewersOnlyArbitrate = workflow.GetVersion(ctx, "reviewers-only-arbitrate", workflow.DefaultVersion, 1) >= 1
+	c.accuracyAware = workflow.GetVersion(ctx, versionAccuracyAware, workflow.DefaultVersion, 1) >= 1
 	// Handlers first: an Update that arrives before its handler exists is refused as unknown.
 	if err := c.registerHandlers(ctx); err != nil {
 		return ChunkSummary{}, err
@@ -201,10 +220,14 @@ func (c *chunk) validateClaim(ctx workflow.Context, req ClaimRequest) error {
 	if s := c.activeSuiteOf(req.Worker.ID, now); s != nil {
 		return nil // a repeated claim returns the suite already leased
 	}
-	if len(c.pick(req.Worker, now)) == 0 {
+	if _, items, outranked := c.pickKind(req.Worker, now); len(items) == 0 {
 		if c.belowThreshold(req.Worker) {
 			return appErr(ErrTrainingOnly, "your estimated accuracy for %s is %.2f, below this project's %.2f: you get gold (training) items only, and none is open right now",
 				c.in.Settings.AnnotationType, req.Worker.Accuracy, c.in.Settings.MinAccuracy)
+		}
+		if outranked {
+			return temporal.NewApplicationError(fmt.Sprintf("more accurate reviewers are taking the open disputes of chunk %d right now; claim again later: more reviewers are brought in when disputes pile up",
+				c.in.Chunk), ErrNoWork, NoWorkDetail{Reason: NoWorkOutranked})
 		}
 		return appErr(ErrNoWork, "no work for %s in chunk %d right now", req.Worker.ID, c.in.Chunk)
 	}
@@ -220,10 +243,13 @@ func (c *chunk) claim(ctx workflow.Context, req ClaimRequest) (Suite, error) {
 	c.updates++
 	now := workflow.Now(ctx)
 	c.expireLeases(now)
+	if c.accuracyAware && req.Worker.Role == RoleReviewer {
+		c.sawReviewer(req.Worker, now)
+	}
 	if s := c.activeSuiteOf(req.Worker.ID, now); s != nil {
 		return *s, nil
 	}
-	kind, items := c.pickKind(req.Worker, now)
+	kind, items, _ := c.pickKind(req.Worker, now)
 	if len(items) == 0 {
 		return Suite{}, appErr(ErrNoWork, "no work for %s in chunk %d right now", req.Worker.ID, c.in.Chunk)
 	}
@@ -234,6 +260,9 @@ func (c *chunk) claim(ctx workflow.Context, req ClaimRequest) (Suite, error) {
 		Worker:    req.Worker.ID,
 		ClaimedAt: now,
 		ExpiresAt: now.Add(c.in.Settings.Lease),
+	}
+	if c.accuracyAware {
+		s.Accuracy = req.Worker.Accuracy
 	}
 	c.st.NextSuite++
 	for _, i := range items {
@@ -278,32 +307,92 @@ func (c *chunk) activeSuiteOf(worker string, now time.Time) *Suite {
 	return nil
 }
 
-// pick returns the items a claim by w would lease, whatever their kind.
-func (c *chunk) pick(w Worker, now time.Time) []int {
-	_, items := c.pickKind(w, now)
-	return items
-}
-
 // pickKind chooses the work for w: reviewers arbitrate, annotators annotate. Reviewers never
 // annotate: two reviewers who had both annotated an item could leave nobody to arbitrate it.
-// Items already half-annotated go first so that items finish, and chunks with them.
-func (c *chunk) pickKind(w Worker, now time.Time) (string, []int) {
+// Items already half-annotated go first so that items finish, and chunks with them. outranked
+// reports a reviewer left without the open disputes because more accurate reviewers are around
+// to take them.
+func (c *chunk) pickKind(w Worker, now time.Time) (kind string, items []int, outranked bool) {
 	expired := c.expiredHolders(now)
 	if c.belowThreshold(w) {
 		if w.Role == RoleReviewer {
-			return KindArbitrate, nil // arbitration goes to reviewers at or above the threshold
+			// Arbitration goes to reviewers at or above the threshold. Below it, a reviewer gets
+			// disputed gold items only: training that scores them, and their way back.
+			if !c.accuracyAware {
+				return KindArbitrate, nil, false
+			}
+			return KindArbitrate, c.collect(w.ID, expired, func(i int, worker string, expired map[string]map[int]bool) bool {
+				return c.isGold(i) && c.arbitrable(i, worker, expired)
+			}), false
 		}
 		return KindAnnotate, c.collect(w.ID, expired, func(i int, worker string, expired map[string]map[int]bool) bool {
 			return c.isGold(i) && c.annotatable(i, worker, expired)
-		})
+		}), false
 	}
 	if w.Role == RoleReviewer {
 		items := c.collect(w.ID, expired, c.arbitrable)
+		if len(items) > 0 && c.accuracyAware && c.outranked(w, now, expired) {
+			return KindArbitrate, nil, true
+		}
 		if len(items) > 0 || c.reviewersOnlyArbitrate {
-			return KindArbitrate, items
+			return KindArbitrate, items, false
 		}
 	}
-	return KindAnnotate, c.collect(w.ID, expired, c.annotatable)
+	return KindAnnotate, c.collect(w.ID, expired, c.annotatable), false
+}
+
+// sawReviewer notes that reviewer w is at work now, with their current estimated accuracy, and
+// forgets reviewers not seen for a lease: they no longer count in the ranking.
+func (c *chunk) sawReviewer(w Worker, now time.Time) {
+	c.st.Reviewers = slices.DeleteFunc(c.st.Reviewers, func(r ReviewerSeen) bool {
+		return r.ID == w.ID || !c.recentlySeen(r, now)
+	})
+	c.st.Reviewers = append(c.st.Reviewers, ReviewerSeen{ID: w.ID, Accuracy: w.Accuracy, LastSeen: now})
+}
+
+// reviewerSubmitted refreshes when a known reviewer was last seen; their accuracy stays as claimed.
+func (c *chunk) reviewerSubmitted(id string, now time.Time) {
+	for i := range c.st.Reviewers {
+		if c.st.Reviewers[i].ID == id {
+			c.st.Reviewers[i].LastSeen = now
+		}
+	}
+}
+
+func (c *chunk) recentlySeen(r ReviewerSeen, now time.Time) bool {
+	return now.Sub(r.LastSeen) < c.in.Settings.Lease
+}
+
+// outranked reports whether at least K other reviewers rank above w by accuracy (ties by id)
+// and could take the open disputes now: seen within a lease, holding no unexpired suite, and
+// with something here they may arbitrate. K is the number of suites the open, unleased disputes
+// fill (at least 1), so a short queue goes to the best reviewers alone and a backlog brings in
+// more; a top reviewer who went away stops counting after one lease.
+func (c *chunk) outranked(w Worker, now time.Time, expired map[string]map[int]bool) bool {
+	open := 0
+	for i := range c.st.Items {
+		if c.awaitsReviewer(i, expired) {
+			open++
+		}
+	}
+	suite := max(1, c.in.Settings.SuiteSize)
+	k := max(1, (open+suite-1)/suite)
+	above := 0
+	for _, r := range c.st.Reviewers {
+		if r.ID == w.ID || !c.recentlySeen(r, now) || c.activeSuiteOf(r.ID, now) != nil {
+			continue
+		}
+		if r.Accuracy < w.Accuracy || (r.Accuracy == w.Accuracy && r.ID > w.ID) {
+			continue
+		}
+		// A rival who may not take any open dispute (below the threshold, or excluded from them
+		// after letting a lease expire) must not hold them back from others.
+		if c.belowThreshold(Worker{Accuracy: r.Accuracy}) || len(c.collect(r.ID, expired, c.arbitrable)) == 0 {
+			continue
+		}
+		above++
+	}
+	return above >= k
 }
 
 func (c *chunk) collect(worker string, expired map[string]map[int]bool, ok func(i int, worker string, expired map[string]map[int]bool) bool) []int {
@@ -396,13 +485,23 @@ func (c *chunk) isGold(i int) bool {
 	return c.in.Gold > 0 && i >= len(c.st.Items)-c.in.Gold
 }
 
-func (c *chunk) arbitrable(i int, worker string, expired map[string]map[int]bool) bool {
+// awaitsReviewer reports an item whose answers are all in without settling it, and that no one
+// holds: an open dispute.
+func (c *chunk) awaitsReviewer(i int, expired map[string]map[int]bool) bool {
 	it := &c.st.Items[i]
-	if it.Final || c.isGold(i) || len(it.Annotations) < c.in.Settings.AnnotatorsPerItem || c.wanted(i) > len(it.Annotations) {
+	if it.Final || len(it.Annotations) < c.in.Settings.AnnotatorsPerItem || c.wanted(i) > len(it.Annotations) {
 		return false
 	}
-	live := c.liveHolders(i, expired)
-	return len(live) == 0 && !c.involved(it, worker, live)
+	// Before accuracy-aware assignment, gold items were final with their answers and never
+	// reached a reviewer.
+	if c.isGold(i) && !c.accuracyAware {
+		return false
+	}
+	return len(c.liveHolders(i, expired)) == 0
+}
+
+func (c *chunk) arbitrable(i int, worker string, expired map[string]map[int]bool) bool {
+	return c.awaitsReviewer(i, expired) && !c.involved(&c.st.Items[i], worker, nil)
 }
 
 // involved reports whether worker already answered, holds, or abandoned item it.
@@ -523,21 +622,37 @@ func (c *chunk) submit(ctx workflow.Context, req SubmitRequest) (SubmitResult, e
 	c.dropSuite(req.SuiteID)
 	c.st.Submitted[req.SuiteID] = req.Worker.ID
 	seconds := int(now.Sub(s.ClaimedAt).Seconds()) / max(1, len(s.Tasks))
+	if c.accuracyAware && s.Kind == KindArbitrate {
+		c.reviewerSubmitted(req.Worker.ID, now)
+	}
+	n := c.in.Settings.AnnotatorsPerItem
 	for _, a := range req.Answers {
 		it := &c.st.Items[a.Item]
 		it.Holders = slices.DeleteFunc(it.Holders, func(h string) bool { return h == req.Worker.ID })
-		contrib := Contribution{Worker: req.Worker.ID, Answer: c.typ.Canonical(a.Answer), SubmittedAt: now, Seconds: seconds}
+		contrib := Contribution{Worker: req.Worker.ID, Answer: c.typ.Canonical(a.Answer), SubmittedAt: now, Seconds: seconds, Accuracy: s.Accuracy}
 		if s.Kind == KindArbitrate {
+			// On a gold item too: the reviewer cannot tell it apart, and RecordChunk scores their
+			// answer against the known one.
 			it.Arbitration = &contrib
 			it.Final, it.Method = true, MethodArbitrated
 			continue
 		}
 		it.Annotations = append(it.Annotations, contrib)
 		switch {
-		case c.isGold(a.Item) && len(it.Annotations) == c.in.Settings.AnnotatorsPerItem:
-			// Gold items are scored against their known answer, never arbitrated.
-			it.Final, it.Method = true, MethodGold
-		case len(it.Annotations) == c.in.Settings.AnnotatorsPerItem && c.unanimous(it.Annotations):
+		case c.isGold(a.Item) && len(it.Annotations) == n:
+			// Gold items are scored against their known answer. Agreeing answers settle them;
+			// disputed ones wait for a reviewer, whose answer is then scored as well. Before
+			// accuracy-aware assignment no gold item was arbitrated.
+			if !c.accuracyAware || c.unanimous(it.Annotations) {
+				it.Final, it.Method = true, MethodGold
+			}
+		case c.accuracyAware && c.in.Settings.Overlap.Mode == "dynamic" && len(it.Annotations) == n && c.unanimous(it.Annotations):
+			// Agreement settles the item only if the agreeing people are accurate enough to reach
+			// the target; otherwise one more annotator is asked (wanted), as after a disagreement.
+			if _, ok := c.overlapSettles(it.Annotations); ok {
+				it.Final, it.Method = true, MethodAgreed
+			}
+		case len(it.Annotations) == n && c.unanimous(it.Annotations):
 			it.Final, it.Method = true, MethodAgreed
 		case len(it.Annotations) > c.in.Settings.AnnotatorsPerItem:
 			// Dynamic overlap: settle once the best answer is sure enough.
@@ -550,8 +665,8 @@ func (c *chunk) submit(ctx workflow.Context, req SubmitRequest) (SubmitResult, e
 }
 
 // overlapSettles groups the answers by agreement and, when the largest group's answer has a
-// posterior at or above the target (each annotator assumed right with the default accuracy),
-// returns the group's merged answer.
+// posterior at or above the target (each annotator right with their estimated accuracy, or the
+// default one), returns the group's merged answer.
 func (c *chunk) overlapSettles(as []Contribution) (label.Answer, bool) {
 	best, bestGroup := 0.0, []label.Answer(nil)
 	k := len(c.in.Settings.Taxonomy)
@@ -567,7 +682,7 @@ func (c *chunk) overlapSettles(as []Contribution) (label.Answer, bool) {
 				class = "chosen"
 				group = append(group, b.Answer)
 			}
-			votes = append(votes, quality.Vote{Class: class, Accuracy: quality.DefaultAnnotatorAccuracy})
+			votes = append(votes, quality.Vote{Class: class, Accuracy: c.annotatorAccuracy(b)})
 		}
 		if p := quality.Posterior("chosen", votes, k); p > best {
 			best, bestGroup = p, group
@@ -577,6 +692,15 @@ func (c *chunk) overlapSettles(as []Contribution) (label.Answer, bool) {
 		return c.typ.Consolidate(bestGroup), true
 	}
 	return nil, false
+}
+
+// annotatorAccuracy is the accuracy an answer weighs with: the annotator's estimate when they
+// claimed, or the default when it was unknown (0) or the run predates accuracy-aware assignment.
+func (c *chunk) annotatorAccuracy(a Contribution) float64 {
+	if c.accuracyAware && a.Accuracy > 0 {
+		return a.Accuracy
+	}
+	return quality.DefaultAnnotatorAccuracy
 }
 
 func (c *chunk) unanimous(as []Contribution) bool {
@@ -596,8 +720,12 @@ func (c *chunk) status() ChunkStatus {
 		it := &c.st.Items[i]
 		if c.isGold(i) {
 			st.Items--
-			if it.Final {
+			switch {
+			case it.Final:
 				st.Gold++
+			case len(it.Annotations) >= c.in.Settings.AnnotatorsPerItem:
+				// A disputed gold item holds the chunk open like any other dispute.
+				st.AwaitingArbitration++
 			}
 			continue
 		}

@@ -73,6 +73,18 @@ type outcome[T any] struct {
 }
 
 // sendUpdate sends an Update; out receives its outcome once the workflow has handled it.
+// continuedAsNew checks that the workflow continued as new and decodes the next run's input.
+func continuedAsNew(t *testing.T, env *testsuite.TestWorkflowEnvironment, next any) {
+	t.Helper()
+	var can *workflow.ContinueAsNewError
+	if err := env.GetWorkflowError(); !errors.As(err, &can) {
+		t.Fatalf("workflow ended with %v, want continue-as-new", err)
+	}
+	if err := converter.GetDefaultDataConverter().FromPayloads(can.Input, next); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func sendUpdate[T any](env *testsuite.TestWorkflowEnvironment, name string, arg any, out *outcome[T]) {
 	env.UpdateWorkflow(name, "", &testsuite.TestUpdateCallback{
 		OnReject: func(err error) { out.err, out.ok = err, true },
@@ -418,14 +430,8 @@ func TestContinueAsNewKeepsState(t *testing.T) {
 		func() { ce.claim(b, &cb) },
 	)
 	ce.env.ExecuteWorkflow(ChunkWorkflow, ChunkInput{Settings: set, Chunk: 4, Items: 2, ProjectWorkflowID: "project-p1"})
-	var can *workflow.ContinueAsNewError
-	if err := ce.env.GetWorkflowError(); !errors.As(err, &can) {
-		t.Fatalf("workflow ended with %v, want continue-as-new", err)
-	}
 	var next ChunkInput
-	if err := converter.GetDefaultDataConverter().FromPayloads(can.Input, &next); err != nil {
-		t.Fatal(err)
-	}
+	continuedAsNew(t, ce.env, &next)
 	if next.Chunk != 4 || next.ProjectWorkflowID != "project-p1" || next.State == nil {
 		t.Fatalf("next run input = %+v", next)
 	}
@@ -546,36 +552,6 @@ func TestDynamicOverlapFallsBackToAReviewer(t *testing.T) {
 	sum := ce.run(ChunkInput{Settings: set, Items: 1})
 	if sum.Arbitrated != 1 || sum.Overlap != 0 || sum.Annotations != 4 || string(ce.recorded.Results[0].Final) != `"dog"` {
 		t.Fatalf("summary = %+v, result %+v", sum, ce.recorded.Results[0])
-	}
-}
-
-func TestGoldItemsAreScoredNotArbitrated(t *testing.T) {
-	ce := newChunkEnv(t)
-	set := settings()
-	set.SuiteSize = 3
-	a, b := annotator("ann-a"), annotator("ann-b")
-	var ca, cb outcome[Suite]
-	var sa, sb outcome[SubmitResult]
-	ce.script(
-		func() { ce.claim(a, &ca); ce.claim(b, &cb) },
-		func() {
-			ce.submit(a, must(t, "claim a", &ca), always("cat"), &sa)
-			// b agrees on the two ordinary items and not on the gold one (item 2).
-			ce.submit(b, must(t, "claim b", &cb), func(i int) label.Answer {
-				if i == 2 {
-					return ans("dog")
-				}
-				return ans("cat")
-			}, &sb)
-		},
-	)
-	// The chunk finishes without any reviewer: a gold disagreement is scored, not arbitrated.
-	sum := ce.run(ChunkInput{Settings: set, Items: 3, Gold: 1})
-	if sum.Items != 2 || sum.Agreed != 2 || sum.Arbitrated != 0 {
-		t.Fatalf("summary = %+v", sum)
-	}
-	if r := ce.recorded.Results[2]; r.Method != MethodGold || len(r.Annotations) != 2 {
-		t.Fatalf("gold result = %+v", r)
 	}
 }
 

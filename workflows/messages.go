@@ -5,8 +5,11 @@
 package workflows
 
 import (
+	"errors"
 	"fmt"
 	"time"
+
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/labelflow/labelflow/activities"
 	"github.com/labelflow/labelflow/internal/label"
@@ -71,6 +74,28 @@ const (
 	ErrTrainingOnly   = "TrainingOnly" // below the project's accuracy threshold and no gold work left
 )
 
+// NoWorkDetail travels with an ErrNoWork rejection whose cause is about the person rather than
+// the chunk, so that the gateway can tell them why instead of only "no work".
+type NoWorkDetail struct {
+	Reason string `json:"reason"`
+}
+
+// NoWorkOutranked: open disputes are left to more accurate reviewers who are at work.
+const NoWorkOutranked = "outranked"
+
+// NoWorkReason returns the reason an ErrNoWork rejection carries about the person, or "".
+func NoWorkReason(err error) string {
+	var ae *temporal.ApplicationError
+	if !errors.As(err, &ae) || ae.Type() != ErrNoWork || !ae.HasDetails() {
+		return ""
+	}
+	var d NoWorkDetail
+	if ae.Details(&d) != nil {
+		return ""
+	}
+	return d.Reason
+}
+
 // ProjectWorkflowID is the workflow id of a project; launching the same id twice is refused.
 func ProjectWorkflowID(project string) string { return "project-" + project }
 
@@ -126,7 +151,9 @@ type Worker struct {
 	Skills    []string `json:"skills,omitempty"`
 	Languages []string `json:"languages,omitempty"`
 	// Accuracy is the person's estimated accuracy for the project's annotation type, from their
-	// record on earlier projects (0 when the gateway did not look it up).
+	// record on earlier projects (0 when the gateway did not look it up). The gateway sends it on
+	// every reviewer's claim, and on annotators' claims when the project has a minimum accuracy or
+	// dynamic overlap.
 	Accuracy float64 `json:"accuracy,omitempty"`
 }
 
@@ -150,6 +177,9 @@ type Suite struct {
 	Tasks     []SuiteTask `json:"tasks"`
 	ClaimedAt time.Time   `json:"claimed_at"`
 	ExpiresAt time.Time   `json:"expires_at"`
+	// Accuracy is the claimer's estimated accuracy when they claimed (0: unknown); their answers
+	// weigh with it in dynamic overlap.
+	Accuracy float64 `json:"accuracy,omitempty"`
 }
 
 // TaskAnswer answers one task of a suite.
@@ -195,8 +225,8 @@ type ChunkStatus struct {
 	Agreed              int     `json:"agreed"`
 	Arbitrated          int     `json:"arbitrated"`
 	Overlap             int     `json:"settled_by_overlap"`
-	Gold                int     `json:"gold_answered"` // gold items with all their answers
-	AwaitingArbitration int     `json:"awaiting_arbitration"`
+	Gold                int     `json:"gold_answered"`        // gold items settled: all answers in, arbitrated if disputed
+	AwaitingArbitration int     `json:"awaiting_arbitration"` // disputed gold items included
 	Final               int     `json:"final"`
 	ActiveLeases        int     `json:"active_leases"`
 	LeasesExpired       int     `json:"leases_expired"`

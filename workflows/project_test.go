@@ -2,12 +2,10 @@ package workflows
 
 import (
 	"context"
-	"errors"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/mock"
-	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
 
@@ -113,14 +111,8 @@ func TestProjectWithNoValidItemsStillDelivers(t *testing.T) {
 func TestProjectContinuesAsNewWithItsState(t *testing.T) {
 	pe := newProjectEnv(t, 95)
 	pe.env.ExecuteWorkflow(ProjectWorkflow, ProjectInput{Spec: testSpec(), Window: 2, ChunksPerRun: 4})
-	var can *workflow.ContinueAsNewError
-	if err := pe.env.GetWorkflowError(); !errors.As(err, &can) {
-		t.Fatalf("workflow ended with %v, want continue-as-new", err)
-	}
 	var next ProjectInput
-	if err := converter.GetDefaultDataConverter().FromPayloads(can.Input, &next); err != nil {
-		t.Fatal(err)
-	}
+	continuedAsNew(t, pe.env, &next)
 	st := next.State
 	if st == nil || st.Stage != StageAnnotating || st.NextChunk != 4 || st.Split.Chunks != 10 {
 		t.Fatalf("state = %+v", st)

@@ -32,7 +32,7 @@ func TestReplayRecordedHistories(t *testing.T) {
 			}
 		})
 	}
-	for _, typ := range []string{"ProjectWorkflow", "ChunkWorkflow", "PayrollWorkflow", "RedeliveryWorkflow"} {
+	for _, typ := range workers.WorkflowTypes() {
 		if !seen[typ] {
 			t.Errorf("no recorded history of %s in testdata", typ)
 		}

@@ -24,6 +24,7 @@ import (
 	"github.com/minio/minio-go/v7/pkg/credentials"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
 	"google.golang.org/protobuf/encoding/protojson"
 
@@ -331,6 +332,21 @@ func TestWholeProjectThroughTheRealStack(t *testing.T) {
 		}
 	}
 
+	// The monthly schedule's workflow starts the previous month's payroll. Without that month's
+	// exchange rates the payroll stops before approval, having taken and paid nothing.
+	var started string
+	run, err := env.App.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "it-scheduled-payroll", TaskQueue: env.App.Cfg.WorkflowTaskQueue},
+		workflows.ScheduledPayrollWorkflow, workflows.ScheduledPayrollInput{TimeZone: env.App.Cfg.MonthTimeZone, ActivityTaskQueue: env.App.Cfg.ActivityTaskQueue})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := run.Get(ctx, &started); err != nil {
+		t.Fatal(err)
+	}
+	if err := env.App.Temporal.GetWorkflow(ctx, workflows.PayrollWorkflowID(started), "").Get(ctx, nil); err == nil || !strings.Contains(err.Error(), "no exchange rates") {
+		t.Fatalf("scheduled payroll of %s without rates: %v", started, err)
+	}
+
 	replayAll(t, ctx)
 }
 
@@ -369,7 +385,7 @@ func replayAll(t *testing.T, ctx context.Context) {
 			}
 		}
 	}
-	for _, typ := range []string{"ProjectWorkflow", "ChunkWorkflow", "PayrollWorkflow", "RedeliveryWorkflow"} {
+	for _, typ := range workers.WorkflowTypes() {
 		if types[typ] == 0 {
 			t.Errorf("no %s history replayed", typ)
 		}

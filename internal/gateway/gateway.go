@@ -311,7 +311,8 @@ type ClaimResponse struct {
 	ProjectStage string     `json:"project_stage"`
 	ProjectOpen  bool       `json:"project_open"`
 	RetryAfter   int        `json:"retry_after_seconds,omitempty"`
-	// Reason says why no work was offered when it is about the person (training only).
+	// Reason says why no work was offered when it is about the person (training only, or
+	// disputes left to more accurate reviewers).
 	Reason string `json:"reason,omitempty"`
 }
 
@@ -333,7 +334,7 @@ func (g *Gateway) claim(w http.ResponseWriter, r *http.Request, p workforce.Pers
 		return
 	}
 	req := workflows.ClaimRequest{Worker: workflows.Worker{ID: p.ID, Role: p.Role, Skills: p.Skills, Languages: p.Languages}}
-	if sp.Quality.MinAccuracy > 0 {
+	if needsAccuracy(sp, p.Role) {
 		if req.Worker.Accuracy, _, err = activities.EstimatedAccuracy(ctx, g.app.Store, sp.Annotation.Type, p.ID, sp.ID); err != nil {
 			g.fail(w, err)
 			return
@@ -356,7 +357,7 @@ func (g *Gateway) claim(w http.ResponseWriter, r *http.Request, p workforce.Pers
 			}
 			writeJSON(w, http.StatusOK, ClaimResponse{Suite: &view, ProjectStage: stage, ProjectOpen: true})
 			return
-		case kind == workflows.ErrTrainingOnly:
+		case kind == workflows.ErrTrainingOnly || workflows.NoWorkReason(err) != "":
 			reason = message(err)
 			continue
 		case kind == workflows.ErrNoWork || isGone(err) || (isTimeout(err) && ctx.Err() == nil):
@@ -368,6 +369,16 @@ func (g *Gateway) claim(w http.ResponseWriter, r *http.Request, p workforce.Pers
 		}
 	}
 	writeJSON(w, http.StatusOK, ClaimResponse{ProjectStage: stage, ProjectOpen: open(stage), RetryAfter: 5, Reason: reason})
+}
+
+// needsAccuracy reports whether a claim must carry the person's estimated accuracy: always for
+// reviewers, whom chunks rank by it for arbitration; for annotators when the project gates work
+// on it or weighs their answers with it (dynamic overlap).
+func needsAccuracy(sp spec.Project, role string) bool {
+	if role == workflows.RoleReviewer {
+		return true
+	}
+	return sp.Quality.MinAccuracy > 0 || sp.Quality.Overlap.Mode == "dynamic"
 }
 
 // SubmitBody is the body of a submission.

@@ -1,11 +1,12 @@
-// Package quality turns answers into confidence. Until per-annotator accuracies are estimated from
-// gold tasks and arbitration outcomes, every annotator is assumed to be right with the same
-// probability and reviewers with a higher one; the posterior below is exact under that model.
+// Package quality turns answers into confidence. Each answer weighs with its author's accuracy:
+// their estimate from gold tasks and arbitration outcomes on earlier projects where the caller has
+// one, otherwise the defaults below (reviewers higher than annotators). The posterior below is
+// exact under that model.
 package quality
 
 import "slices"
 
-// Default accuracies assumed for the posterior.
+// Default accuracies assumed for the posterior when a person's own is unknown.
 const (
 	DefaultAnnotatorAccuracy = 0.8
 	DefaultReviewerAccuracy  = 0.9

@@ -1,0 +1,134 @@
+package activities
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/labelflow/labelflow/internal/label"
+)
+
+// withGold splits the fixture's manifest again with one gold item (truth "cat") at the end of
+// each chunk: chunk 0 holds i1, i2 and a gold item; chunk 1 holds i3 and a gold item.
+func (f *fixture) withGold(t *testing.T) {
+	t.Helper()
+	ctx := context.Background()
+	if err := f.env.Store.Put(ctx, "intake/gold.manifest", []byte(`{"id":"g1","source":"a gold cat","truth":"cat"}`+"\n")); err != nil {
+		t.Fatal(err)
+	}
+	var s testsuite.WorkflowTestSuite
+	aenv := s.NewTestActivityEnvironment()
+	aenv.RegisterActivity(f.acts)
+	v, err := aenv.ExecuteActivity(f.acts.SplitManifest, SplitInput{ProjectID: "p1", Source: f.sp.Source, ChunkSize: 2,
+		GoldSource: "s3://labelflow/intake/gold.manifest", GoldPerChunk: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var split SplitResult
+	if err := v.Get(&split); err != nil || split.GoldPerChunk != 1 || split.Chunks != 2 {
+		t.Fatalf("split with gold = %+v, %v", split, err)
+	}
+}
+
+func TestGoldArbitrationScoresTheReviewer(t *testing.T) {
+	f := newFixture(t)
+	f.withGold(t)
+	ctx := context.Background()
+	at := time.Date(2026, 11, 10, 9, 0, 0, 0, time.UTC)
+	c := func(w, a string) Contribution {
+		return Contribution{Worker: w, Answer: label.Answer(a), SubmittedAt: at, Seconds: 20}
+	}
+	disputedGold := func(item int, reviewer, answer string) ItemResult {
+		arb := c(reviewer, answer)
+		return ItemResult{Item: item, Final: label.Answer(answer), Method: "arbitrated",
+			Annotations: []Contribution{c("ann-a", `"cat"`), c("ann-b", `"dog"`)}, Arbitration: &arb}
+	}
+	// Chunk 0: rev settles the gold dispute with the known answer; chunk 1: rev-2 against it.
+	chunk0 := append(results(at), disputedGold(2, "rev", `"cat"`))
+	chunk1 := []ItemResult{
+		{Item: 0, Final: label.Answer(`"cat"`), Method: "agreed", Annotations: []Contribution{c("ann-a", `"cat"`), c("ann-b", `"cat"`)}},
+		disputedGold(1, "rev-2", `"dog"`),
+	}
+	var entries []LedgerEntry
+	for chunk, res := range [][]ItemResult{chunk0, chunk1} {
+		rec, err := f.acts.RecordChunk(ctx, RecordChunkInput{ProjectID: "p1", Chunk: chunk, Results: res})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Gold items are never delivered, arbitrated or not.
+		if rec.Items != len(res)-1 {
+			t.Fatalf("chunk %d: %d lines recorded, want %d", chunk, rec.Items, len(res)-1)
+		}
+		data, _ := f.env.Store.Get(ctx, rec.ResultsKey)
+		if bytes.Contains(data, []byte("gold")) {
+			t.Fatalf("chunk %d results hold a gold item: %s", chunk, data)
+		}
+		for _, k := range rec.LedgerKeys {
+			data, _ := f.env.Store.Get(ctx, k)
+			for _, l := range bytes.Split(bytes.TrimSpace(data), []byte{'\n'}) {
+				var e LedgerEntry
+				if err := json.Unmarshal(l, &e); err != nil {
+					t.Fatal(err)
+				}
+				entries = append(entries, e)
+			}
+		}
+		if _, err := f.acts.DeliverChunk(ctx, DeliverChunkInput{ProjectID: "p1", Chunk: chunk}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The reviewer's answer on a gold item is paid as an arbitration, the annotators' as gold.
+	paid := map[string]LedgerEntry{}
+	for _, e := range entries {
+		paid[e.ID] = e
+	}
+	if e, ok := paid["p1/000000/gold-000000-00/arbitration/rev"]; !ok || e.Role != LedgerArbitration || e.Amount != 1000 {
+		t.Fatalf("gold arbitration ledger entry = %+v (found %v); entries %+v", e, ok, entries)
+	}
+	if e, ok := paid["p1/000000/gold-000000-00/gold/ann-b"]; !ok || e.Role != LedgerGold {
+		t.Fatalf("gold annotation ledger entry = %+v (found %v)", e, ok)
+	}
+
+	var st ChunkStats
+	if err := f.env.Store.GetJSON(ctx, StatsKey("p1", 0), &st); err != nil {
+		t.Fatal(err)
+	}
+	rev, a, b := st.People["rev"], st.People["ann-a"], st.People["ann-b"]
+	// rev arbitrated item i2 (delivered) and the gold item (scored).
+	if rev.Arbitrated != 1 || rev.GoldArbitrations != 1 || rev.GoldArbitrationsCorrect != 1 || rev.GoldAnswers != 0 {
+		t.Fatalf("reviewer stats = %+v", rev)
+	}
+	if a.GoldAnswers != 1 || a.GoldCorrect != 1 || b.GoldAnswers != 1 || b.GoldCorrect != 0 || st.Gold != 1 || st.Arbitrated != 1 {
+		t.Fatalf("chunk stats = %+v", st)
+	}
+
+	if _, err := f.acts.WriteDeliveryManifest(ctx, DeliveryManifestInput{ProjectID: "p1", Chunks: 2, CompletedAt: at}); err != nil {
+		t.Fatal(err)
+	}
+	var report QualityReport
+	if err := f.env.Store.GetJSON(ctx, QualityReportKey("p1"), &report); err != nil {
+		t.Fatal(err)
+	}
+	if p := report.People["rev-2"]; p.GoldArbitrations != 1 || p.GoldArbitrationsCorrect != 0 {
+		t.Fatalf("report for rev-2 = %+v", p)
+	}
+	if csv := string(QualityCSV(report)); !strings.Contains(csv, "\nrev,0,0,0.0000,0,0,1,0,,20.0,1,1.0000\n") {
+		t.Fatalf("quality csv lacks rev's gold arbitrations:\n%s", csv)
+	}
+	// Later projects see each reviewer's measured accuracy: right once (3.2+1)/5 = 0.84, wrong
+	// once 3.2/5 = 0.64, against 0.8 without a record.
+	for reviewer, want := range map[string]float64{"rev": 0.84, "rev-2": 0.64, "rev-never-seen": 0.8} {
+		got, _, err := EstimatedAccuracy(ctx, f.env.Store, "single-label", reviewer, "p2")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if round4(got) != want {
+			t.Errorf("estimated accuracy of %s = %v, want %v", reviewer, got, want)
+		}
+	}
+}
