@@ -780,6 +780,22 @@ func TestBoxAndTranscriptionProjects(t *testing.T) {
 				if golds != 18 || r.GoldAccuracy < 0.5 || r.Items != 60 || binned != 9 {
 					t.Fatalf("gold: %d answers, accuracy %v, %d items, %d calibrated", golds, r.GoldAccuracy, r.Items, binned)
 				}
+				// Disputed gold items went to reviewers, who were scored on them and keep the record.
+				goldDisputes := 0
+				for id, p := range r.People {
+					if p.GoldArbitrations == 0 {
+						continue
+					}
+					goldDisputes += p.GoldArbitrations
+					var rec activities.ScoreRecord
+					if err := a.Store.GetJSON(ctx, activities.ScoreKey(label.SingleLabelName, id, c.id), &rec); err != nil || rec.Answers < p.GoldArbitrations || p.GoldAnswers != 0 {
+						t.Fatalf("%s arbitrated %d gold disputes: record %+v, %v, gold answers %d", id, p.GoldArbitrations, rec, err, p.GoldAnswers)
+					}
+				}
+				if goldDisputes > 9 {
+					t.Fatalf("%d gold arbitrations for 9 gold items", goldDisputes)
+				}
+				t.Logf("gold: %d answers, %d disputes arbitrated", golds, goldDisputes)
 				// Quality bonus: one ledger entry of 50 KES per person at or above half right on gold.
 				data, err := a.Store.Get(ctx, activities.BonusKey(time.Now().UTC().Format("2006-01"), c.id))
 				if err != nil {
