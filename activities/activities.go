@@ -30,6 +30,8 @@ type Activities struct {
 	// FloorMultiplier times the local hourly minimum wage is the least a person earns an hour.
 	FloorMultiplier string
 	Log             zerolog.Logger
+	// Scores caches people's records for accuracy estimates; nil reads them every time.
+	Scores *ScoreCache
 	// Clock tells the time where it decides something (whether a month is over); nil is the
 	// system clock.
 	Clock func() time.Time

@@ -48,6 +48,17 @@ func ClosureKey(month string) string { return "finance/closures/" + month + ".js
 
 const closurePrefix = "finance/closures/"
 
+// ClosedMonths lists the months a payroll has run for, oldest first.
+func ClosedMonths(ctx context.Context, s *store.Store) ([]string, error) {
+	var months []string
+	err := s.List(ctx, closurePrefix, func(key string, _ int64) error {
+		months = append(months, strings.TrimSuffix(strings.TrimPrefix(key, closurePrefix), ".json"))
+		return nil
+	})
+	sort.Strings(months)
+	return months, err
+}
+
 // Rejection withholds pay for work done in bad faith (spam, copied answers): a person's entries on
 // a project, or on some of its chunks. Honest disagreement is never rejected; arbitration settles
 // it and both answers are paid.

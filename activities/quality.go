@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/labelflow/labelflow/internal/aggregate"
@@ -343,7 +344,7 @@ func (a *Activities) accuracies(ctx context.Context, sp spec.Project, results []
 		if _, done := out[w]; done {
 			continue
 		}
-		acc, n, err := estimate(ctx, a.Store, sp.Annotation.Type, w, sp.ID, quality.DefaultReviewerAccuracy)
+		acc, n, err := a.Scores.estimate(ctx, a.Store, sp.Annotation.Type, w, sp.ID, quality.DefaultReviewerAccuracy)
 		if err != nil {
 			return nil, err
 		}
@@ -352,7 +353,7 @@ func (a *Activities) accuracies(ctx context.Context, sp spec.Project, results []
 		}
 	}
 	for w := range people {
-		acc, n, err := EstimatedAccuracy(ctx, a.Store, sp.Annotation.Type, w, sp.ID)
+		acc, n, err := a.Scores.EstimatedAccuracy(ctx, a.Store, sp.Annotation.Type, w, sp.ID)
 		if err != nil {
 			return nil, err
 		}
@@ -370,12 +371,41 @@ func (a *Activities) accuracies(ctx context.Context, sp spec.Project, results []
 // on projects other than exceptProject: (prior weight × prior + accepted) / (prior weight + answers).
 // The second result is the number of answers behind the estimate.
 func EstimatedAccuracy(ctx context.Context, s *store.Store, annotationType, worker, exceptProject string) (float64, int, error) {
-	return estimate(ctx, s, annotationType, worker, exceptProject, priorAccuracy)
+	return (*ScoreCache)(nil).estimate(ctx, s, annotationType, worker, exceptProject, priorAccuracy)
+}
+
+// ScoreCache keeps people's summed records for TTL. A record changes only when a project
+// finishes, yet every reviewer's claim and every chunk's confidence read all of a person's
+// records; a minute-old sum serves them as well. A nil cache, or a TTL of 0, reads every time.
+type ScoreCache struct {
+	TTL time.Duration
+
+	mu   sync.Mutex
+	sums map[string]scoreSum
+}
+
+type scoreSum struct {
+	answers, accepted int
+	at                time.Time
+}
+
+// EstimatedAccuracy is the package's EstimatedAccuracy through the cache.
+func (c *ScoreCache) EstimatedAccuracy(ctx context.Context, s *store.Store, annotationType, worker, exceptProject string) (float64, int, error) {
+	return c.estimate(ctx, s, annotationType, worker, exceptProject, priorAccuracy)
 }
 
 // estimate is (prior weight × prior + accepted) / (prior weight + answers) over a person's records
 // on projects other than exceptProject.
-func estimate(ctx context.Context, s *store.Store, annotationType, worker, exceptProject string, prior float64) (float64, int, error) {
+func (c *ScoreCache) estimate(ctx context.Context, s *store.Store, annotationType, worker, exceptProject string, prior float64) (float64, int, error) {
+	key := annotationType + "\x00" + worker + "\x00" + exceptProject
+	if c != nil && c.TTL > 0 {
+		c.mu.Lock()
+		sum, ok := c.sums[key]
+		c.mu.Unlock()
+		if ok && time.Since(sum.at) < c.TTL {
+			return (priorWeight*prior + float64(sum.accepted)) / (priorWeight + float64(sum.answers)), sum.answers, nil
+		}
+	}
 	answers, accepted := 0, 0
 	prefix := fmt.Sprintf("quality/scores/%s/%s/", annotationType, worker)
 	err := s.List(ctx, prefix, func(key string, _ int64) error {
@@ -390,7 +420,18 @@ func estimate(ctx context.Context, s *store.Store, annotationType, worker, excep
 		accepted += rec.Accepted
 		return nil
 	})
-	return (priorWeight*prior + float64(accepted)) / (priorWeight + float64(answers)), answers, err
+	if err != nil {
+		return 0, 0, err
+	}
+	if c != nil && c.TTL > 0 {
+		c.mu.Lock()
+		if c.sums == nil {
+			c.sums = map[string]scoreSum{}
+		}
+		c.sums[key] = scoreSum{answers: answers, accepted: accepted, at: time.Now()}
+		c.mu.Unlock()
+	}
+	return (priorWeight*prior + float64(accepted)) / (priorWeight + float64(answers)), answers, nil
 }
 
 // BonusKey holds a project's quality bonuses in the ledger of the month it completed.

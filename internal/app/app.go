@@ -28,6 +28,9 @@ type App struct {
 	Store    *store.Store
 	Targets  *clientbucket.Profiles
 	Roster   workforce.Roster
+	// Scores caches accuracy estimates for a minute, for the gateway's claims and the chunks'
+	// confidence alike.
+	Scores *activities.ScoreCache
 }
 
 // Open connects to the store and (unless noTemporal) to Temporal.
@@ -40,7 +43,7 @@ func Open(ctx context.Context, cfg config.Config, log zerolog.Logger) (*App, err
 	if err != nil {
 		return nil, err
 	}
-	a := &App{Cfg: cfg, Log: log, Store: st, Targets: targets, Roster: workforce.Roster{Store: st}}
+	a := &App{Cfg: cfg, Log: log, Store: st, Targets: targets, Roster: workforce.Roster{Store: st}, Scores: &activities.ScoreCache{TTL: time.Minute}}
 	dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	a.Temporal, err = client.DialContext(dctx, client.Options{
@@ -70,7 +73,7 @@ func (a *App) Activities() *activities.Activities {
 	}
 	return &activities.Activities{
 		Store: a.Store, Targets: a.Targets, Payouts: provider,
-		MaxLineBytes: a.Cfg.MaxLineBytes, Months: loc, FloorMultiplier: a.Cfg.FloorMultiplier, Log: a.Log,
+		MaxLineBytes: a.Cfg.MaxLineBytes, Months: loc, FloorMultiplier: a.Cfg.FloorMultiplier, Log: a.Log, Scores: a.Scores,
 	}
 }
 

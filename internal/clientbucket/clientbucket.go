@@ -14,6 +14,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
@@ -50,6 +51,9 @@ type Secret struct {
 type Profiles struct {
 	byName  map[string]Profile
 	secrets map[string][]byte
+	// clients holds one S3 client per (profile, region, endpoint): its connections and any role
+	// credentials assumed through STS are reused by every delivery to the same place.
+	clients sync.Map
 }
 
 // DevProfile is the name of the profile the embedded stack defines from the store's own keys.
@@ -161,6 +165,10 @@ func (p *Profiles) Open(ctx context.Context, d spec.Delivery) (*Bucket, error) {
 	if !ok {
 		return nil, fmt.Errorf("delivery profile %q is not configured (known: %v)", d.Credentials, p.Names())
 	}
+	key := d.Credentials + "\x00" + d.Region + "\x00" + d.Endpoint
+	if c, ok := p.clients.Load(key); ok {
+		return &Bucket{client: c.(*s3.Client), name: d.Bucket, sse: d.Encryption}, nil
+	}
 	var cfg aws.Config
 	if prof.DefaultChain {
 		var err error
@@ -188,7 +196,8 @@ func (p *Profiles) Open(ctx context.Context, d spec.Delivery) (*Bucket, error) {
 		o.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
 		o.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
 	})
-	return &Bucket{client: client, name: d.Bucket, sse: d.Encryption}, nil
+	c, _ := p.clients.LoadOrStore(key, client)
+	return &Bucket{client: c.(*s3.Client), name: d.Bucket, sse: d.Encryption}, nil
 }
 
 // Name is the bucket's name.

@@ -114,16 +114,26 @@ type StatementRef struct {
 	Totals map[string]int64 `json:"totals"` // currency → minor units
 }
 
-// statements lists the months a person has a statement for, newest first.
+// statements lists the months a person has a statement for, newest first. Every payroll run
+// writes its month's closure, so the closures name the months (a few a year) and each month costs
+// one read, however many people the month paid.
 func (g *Gateway) statements(w http.ResponseWriter, r *http.Request, p workforce.Person) {
 	ctx := r.Context()
-	var months []string
-	err := g.app.Store.List(ctx, "finance/payroll/", func(key string, _ int64) error {
-		// finance/payroll/<month>/statements/<person>.json
-		parts := strings.Split(key, "/")
-		if len(parts) == 5 && parts[3] == "statements" && parts[4] == p.ID+".json" {
-			months = append(months, parts[2])
+	months, err := activities.ClosedMonths(ctx, g.app.Store)
+	if err != nil {
+		g.fail(w, err)
+		return
+	}
+	refs := make([]*StatementRef, len(months))
+	err = store.Parallel(len(months), 8, func(i int) error {
+		var st activities.Statement
+		switch err := g.app.Store.GetJSON(ctx, activities.StatementKey(months[i], p.ID), &st); {
+		case errors.Is(err, store.ErrNotFound):
+			return nil // nothing for this person that month
+		case err != nil:
+			return err
 		}
+		refs[i] = &StatementRef{Month: months[i], Totals: st.Totals}
 		return nil
 	})
 	if err != nil {
@@ -131,13 +141,10 @@ func (g *Gateway) statements(w http.ResponseWriter, r *http.Request, p workforce
 		return
 	}
 	out := []StatementRef{}
-	for i := len(months) - 1; i >= 0; i-- {
-		var st activities.Statement
-		if err := g.app.Store.GetJSON(ctx, activities.StatementKey(months[i], p.ID), &st); err != nil {
-			g.fail(w, err)
-			return
+	for i := len(refs) - 1; i >= 0; i-- {
+		if refs[i] != nil {
+			out = append(out, *refs[i])
 		}
-		out = append(out, StatementRef{Month: months[i], Totals: st.Totals})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"statements": out})
 }
@@ -335,7 +342,7 @@ func (g *Gateway) claim(w http.ResponseWriter, r *http.Request, p workforce.Pers
 	}
 	req := workflows.ClaimRequest{Worker: workflows.Worker{ID: p.ID, Role: p.Role, Skills: p.Skills, Languages: p.Languages}}
 	if needsAccuracy(sp, p.Role) {
-		if req.Worker.Accuracy, _, err = activities.EstimatedAccuracy(ctx, g.app.Store, sp.Annotation.Type, p.ID, sp.ID); err != nil {
+		if req.Worker.Accuracy, _, err = g.app.Scores.EstimatedAccuracy(ctx, g.app.Store, sp.Annotation.Type, p.ID, sp.ID); err != nil {
 			g.fail(w, err)
 			return
 		}
