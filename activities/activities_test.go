@@ -707,3 +707,73 @@ func TestScoreCacheKeepsRecordsForItsTTL(t *testing.T) {
 		t.Fatalf("after the TTL the estimate is still %v (%d answers)", later, n)
 	}
 }
+
+// A rejection cannot take back pay already given: a run of an open month keeps paying the files
+// an earlier run paid, and sets aside only work taken since. Reversed, the set-aside work is paid
+// once, by the next month.
+func TestRejectionSetsAsideOnlyUnpaidWork(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	f.acts.Clock = func() time.Time { return time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC) }
+	f.env.Store.Put(ctx, WageTableKey, []byte("country,currency,hourly_minimum,effective_from,source\nKE,KES,85.00,2026-01-01,test\n"))
+	for _, m := range []string{"2026-11", "2026-12"} {
+		f.env.Store.Put(ctx, RatesKey(m), []byte("from,to,rate\nUSD,KES,129.35\n"))
+	}
+	var people []workforce.Person
+	for _, id := range []string{"ann-a", "ann-b", "ann-c", "rev"} {
+		people = append(people, workforce.Person{ID: id, Name: id, Country: "KE", Role: "annotator", PayoutMethod: "mobile-money"})
+	}
+	if err := (workforce.Roster{Store: f.env.Store}).Save(ctx, people); err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 11, 10, 9, 0, 0, 0, time.UTC)
+	if _, err := f.acts.RecordChunk(ctx, RecordChunkInput{ProjectID: "p1", Chunk: 0, Results: results(at)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.acts.AggregatePayroll(ctx, "2026-11"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.acts.PayPayroll(ctx, PayPayrollInput{Month: "2026-11", Approver: "fin"}); err != nil {
+		t.Fatal(err)
+	}
+	rej := Rejection{ID: "p1-ann-b", Project: "p1", Person: "ann-b", Reason: "spam", By: "qa", At: time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)}
+	if err := f.env.Store.PutJSON(ctx, RejectionKey(rej.ID), rej); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.acts.RecordChunk(ctx, RecordChunkInput{ProjectID: "p1", Chunk: 1, Results: []ItemResult{
+		{Item: 0, Final: label.Answer(`"cat"`), Method: "agreed", Annotations: []Contribution{
+			{Worker: "ann-b", Answer: label.Answer(`"cat"`), SubmittedAt: at}, {Worker: "ann-c", Answer: label.Answer(`"cat"`), SubmittedAt: at}}},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	again, err := f.acts.AggregatePayroll(ctx, "2026-11")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b Statement
+	if err := f.env.Store.GetJSON(ctx, StatementKey("2026-11", "ann-b"), &b); err != nil {
+		t.Fatal(err)
+	}
+	// ann-b keeps the 7.00 KES paid for chunk 0; chunk 1's 3.50 is set aside.
+	if again.Rejected["KES"] != 350 || b.Totals["KES"] != 700 || len(b.Rejected) != 1 || b.Rejected[0].Count != 1 {
+		t.Fatalf("open month run again: summary %+v, ann-b %+v", again, b)
+	}
+	if paid, err := f.acts.PayPayroll(ctx, PayPayrollInput{Month: "2026-11", Approver: "fin"}); err != nil || paid.Payouts != 1 || paid.Paid["KES"] != 350 {
+		t.Fatalf("second payout of November = %+v, %v (want ann-c's 3.50 only)", paid, err)
+	}
+	rej.Reversed = &Reversal{By: "fin", At: time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC)}
+	if err := f.env.Store.PutJSON(ctx, RejectionKey(rej.ID), rej); err != nil {
+		t.Fatal(err)
+	}
+	f.acts.Clock = func() time.Time { return time.Date(2026, 12, 3, 6, 0, 0, 0, time.UTC) }
+	if closing, err := f.acts.AggregatePayroll(ctx, "2026-11"); err != nil || closing.Rejected["KES"] != 350 {
+		t.Fatalf("closing run of November = %+v, %v", closing, err)
+	}
+	dec, err := f.acts.AggregatePayroll(ctx, "2026-12")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dec.People != 1 || dec.Entries != 1 || dec.Adjustments[AdjustmentReversal]["KES"] != 350 {
+		t.Fatalf("December = %+v", dec)
+	}
+}

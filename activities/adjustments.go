@@ -37,8 +37,10 @@ type PayrollClosure struct {
 	Closed time.Time `json:"closed"`
 	// LedgerKeys are the ledger files this month paid or rejected, its own month's and late ones.
 	LedgerKeys []string `json:"ledger_keys"`
-	// Rejections are the ids of the rejections applied to them.
-	Rejections []string `json:"rejections,omitempty"`
+	// Rejections are the ids of the rejections applied to them, and RejectedFiles, by rejection,
+	// the files each was applied to.
+	Rejections    []string            `json:"rejections,omitempty"`
+	RejectedFiles map[string][]string `json:"rejected_files,omitempty"`
 	// ReversalKeys are files of rejected entries (RejectedKey) that this month paid back.
 	ReversalKeys []string `json:"reversal_keys,omitempty"`
 }
@@ -119,8 +121,13 @@ func ListRejections(ctx context.Context, s *store.Store) ([]Rejection, error) {
 // ledgerPlan is what a month's payroll is to take: the closure, and the rejections by id.
 type ledgerPlan struct {
 	closure    PayrollClosure
-	rejections map[string]Rejection // the ones to apply
+	rejections map[string]Rejection // the ones that may apply
 	frozen     bool                 // the month was closed by an earlier run
+	// earlier are the files an earlier run of the month took, and earlierRejected the rejections
+	// it applied to each (file → ids): those files were paid as that run decided, and a rejection
+	// made since cannot take back pay already given.
+	earlier         map[string]bool
+	earlierRejected map[string]map[string]bool
 }
 
 // planLedger decides which ledger files month takes.
@@ -132,7 +139,8 @@ type ledgerPlan struct {
 // force (and those it applied before), and pays back the entries set aside by other months whose
 // rejection has since been reversed.
 func (a *Activities) planLedger(ctx context.Context, month string) (ledgerPlan, error) {
-	plan := ledgerPlan{closure: PayrollClosure{Month: month}, rejections: map[string]Rejection{}}
+	plan := ledgerPlan{closure: PayrollClosure{Month: month}, rejections: map[string]Rejection{},
+		earlier: map[string]bool{}, earlierRejected: map[string]map[string]bool{}}
 	start, err := time.ParseInLocation("2006-01", month, a.location())
 	if err != nil {
 		return plan, invalidInput("month %q must be YYYY-MM", month)
@@ -155,6 +163,15 @@ func (a *Activities) planLedger(ctx context.Context, month string) (ledgerPlan, 
 			return plan, fmt.Errorf("%s names rejection %s, which is not in %s", ClosureKey(month), id, rejectionPrefix)
 		}
 		plan.rejections[id] = r
+		for _, k := range plan.closure.RejectedFiles[id] {
+			if plan.earlierRejected[k] == nil {
+				plan.earlierRejected[k] = map[string]bool{}
+			}
+			plan.earlierRejected[k][id] = true
+		}
+	}
+	for _, k := range plan.closure.LedgerKeys {
+		plan.earlier[k] = true
 	}
 	if err == nil && !plan.closure.Closed.Before(start.AddDate(0, 1, 0)) {
 		plan.frozen = true
@@ -218,11 +235,19 @@ func (a *Activities) planLedger(ctx context.Context, month string) (ledgerPlan, 
 	return plan, nil
 }
 
-// rejectionFor returns the id of the rejection that covers e, if any; the earliest wins.
-func (p *ledgerPlan) rejectionFor(e LedgerEntry) string {
+// rejectionFor returns the id of the rejection that sets aside entry e of ledger file key, if
+// any; the earliest wins. A file an earlier run of the month took keeps that run's rejections; a
+// file taken now gets the rejections in force.
+func (p *ledgerPlan) rejectionFor(key string, e LedgerEntry) string {
 	best := ""
 	for id, r := range p.rejections {
-		if r.Covers(e) && (best == "" || r.At.Before(p.rejections[best].At) || (r.At.Equal(p.rejections[best].At) && id < best)) {
+		if !r.Covers(e) {
+			continue
+		}
+		if p.earlier[key] && !p.earlierRejected[key][id] || !p.earlier[key] && r.Reversed != nil {
+			continue
+		}
+		if best == "" || r.At.Before(p.rejections[best].At) || (r.At.Equal(p.rejections[best].At) && id < best) {
 			best = id
 		}
 	}

@@ -153,7 +153,8 @@ func (a *Activities) AggregatePayroll(ctx context.Context, month string) (Payrol
 	stmts := map[string]*Statement{}
 	lines := map[string]*StatementLine{}
 	rejectedLines := map[string]*RejectedLine{}
-	rejected := map[string][]LedgerEntry{} // rejection id → entries set aside
+	rejected := map[string][]LedgerEntry{}        // rejection id → entries set aside
+	rejectedFiles := map[string]map[string]bool{} // rejection id → ledger files it applied to
 	sum := PayrollSummary{Month: month, Totals: map[string]int64{}, SummaryKey: PayrollPrefix(month) + "summary.json",
 		Adjustments: map[string]map[string]int64{}, Rejected: map[string]int64{}}
 	statement := func(worker string) *Statement {
@@ -166,8 +167,12 @@ func (a *Activities) AggregatePayroll(ctx context.Context, month string) (Payrol
 	}
 	take := func(key string, e LedgerEntry) {
 		st := statement(e.Worker)
-		if id := plan.rejectionFor(e); id != "" && !strings.HasPrefix(key, "finance/") {
+		if id := plan.rejectionFor(key, e); id != "" && !strings.HasPrefix(key, "finance/") {
 			rejected[id] = append(rejected[id], e)
+			if rejectedFiles[id] == nil {
+				rejectedFiles[id] = map[string]bool{}
+			}
+			rejectedFiles[id][key] = true
 			lk := e.Worker + "\x00" + e.Project + "\x00" + e.Role + "\x00" + e.Currency + "\x00" + id
 			l := rejectedLines[lk]
 			if l == nil {
@@ -261,6 +266,10 @@ func (a *Activities) AggregatePayroll(ctx context.Context, month string) (Payrol
 		}
 		sort.Strings(applied)
 		plan.closure.Rejections = applied
+		plan.closure.RejectedFiles = map[string][]string{}
+		for id, files := range rejectedFiles {
+			plan.closure.RejectedFiles[id] = slices.Sorted(maps.Keys(files))
+		}
 		plan.closure.Closed = a.now().UTC()
 		if err := a.Store.PutJSON(ctx, ClosureKey(month), plan.closure); err != nil {
 			return sum, err
