@@ -160,7 +160,7 @@ func (a *Activities) AggregatePayroll(ctx context.Context, month string) (Payrol
 	statement := func(worker string) *Statement {
 		st := stmts[worker]
 		if st == nil {
-			st = &Statement{Worker: worker, Month: month, Totals: map[string]int64{}}
+			st = &Statement{Worker: worker, Month: month, Totals: map[string]int64{}, Lines: []StatementLine{}}
 			stmts[worker] = st
 		}
 		return st

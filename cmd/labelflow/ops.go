@@ -310,7 +310,7 @@ func payrollCmd(ctx context.Context, cfg config.Config, log zerolog.Logger, args
 		return nil
 	case "reject":
 		var nums []int
-		for _, c := range splitList(*chunks) {
+		for _, c := range strings.FieldsFunc(*chunks, func(r rune) bool { return r == ',' || r == ' ' }) {
 			n, err := strconv.Atoi(c)
 			if err != nil || n < 0 {
 				return fmt.Errorf("--chunks: %q is not a chunk number", c)
@@ -321,7 +321,7 @@ func payrollCmd(ctx context.Context, cfg config.Config, log zerolog.Logger, args
 		if err != nil {
 			return err
 		}
-		fmt.Printf("rejection %s: %s's work on %s is set aside from payroll runs that close from now on\n", r.ID, r.Person, r.Project)
+		fmt.Printf("rejection %s: %s's work on %s is set aside by payroll runs from now on (work already paid stays paid)\n", r.ID, r.Person, r.Project)
 		return nil
 	case "reverse":
 		r, err := a.ReverseRejection(ctx, *rejection, *by, *note)

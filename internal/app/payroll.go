@@ -11,6 +11,7 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/labelflow/labelflow/activities"
 	"github.com/labelflow/labelflow/internal/store"
@@ -149,7 +150,24 @@ func (a *App) PayrollStatus(ctx context.Context, month string) (workflows.Payrol
 		}
 		return st, res.Get(&st)
 	}
-	return st, a.Temporal.GetWorkflow(ctx, wid, "").Get(ctx, &st)
+	if err := a.Temporal.GetWorkflow(ctx, wid, "").Get(ctx, &st); err != nil {
+		return st, fmt.Errorf("payroll %s stopped: %s", month, rootMessage(err))
+	}
+	return st, nil
+}
+
+// rootMessage is the message of the innermost application error in err (the activity's own
+// words, such as which exchange rate is missing), or err's message.
+func rootMessage(err error) string {
+	msg := err.Error()
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		var ae *temporal.ApplicationError
+		if errors.As(e, &ae) {
+			msg = ae.Message()
+			e = ae
+		}
+	}
+	return msg
 }
 
 // WaitPayroll waits until the month's latest run has paid everyone it may: it has ended, or it

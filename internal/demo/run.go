@@ -222,6 +222,8 @@ func AwaitPayrollStage(ctx context.Context, a *app.App, month, stage string) (wo
 			return st, nil
 		case err == nil && (st.Stage == workflows.PayrollPaid || st.Stage == workflows.PayrollHolding):
 			return st, fmt.Errorf("payroll %s is already approved by %s (%s); `labelflow payroll run --month %s` pays what it has not paid yet", month, st.Approver, st.Stage, month)
+		case err != nil:
+			return st, err // the run stopped (a missing rate or wage names itself) or cannot be read
 		}
 		select {
 		case <-ctx.Done():
