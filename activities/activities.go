@@ -54,7 +54,7 @@ func (a *Activities) spec(ctx context.Context, project string) (spec.Project, er
 // Contribution is one person's answer to one item.
 type Contribution struct {
 	Worker      string       `json:"worker"`
-	Answer      label.Answer `json:"answer"`
+	Answer      label.Answer `json:"answer,omitempty"` // dropped once stored (StoreSettled)
 	SubmittedAt time.Time    `json:"submitted_at"`
 	Seconds     int          `json:"seconds"` // time from claim to submit, per task of the suite
 	// Accuracy is the person's estimated accuracy when they claimed the work (0: unknown).

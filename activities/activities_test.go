@@ -47,6 +47,12 @@ func TestLabelledLineKeepsTheClientsLine(t *testing.T) {
 	if _, err := labelledLine(json.RawMessage(`[1]`), label.Answer(`"cat"`), meta); err == nil {
 		t.Fatal("array line accepted")
 	}
+	// An answer that arrives indented (as from an indented store object) stays on one line.
+	boxes := label.Answer("{\n  \"boxes\": [\n    {\"label\": \"car\", \"left\": 1}\n  ]\n}")
+	if got, err := labelledLine(json.RawMessage(`{"id":"x"}`), boxes, meta); err != nil || bytes.ContainsRune(got, '\n') ||
+		!bytes.Contains(got, []byte(`"label":{"boxes":[{"label":"car","left":1}]}`)) {
+		t.Fatalf("indented answer gave %s, %v", got, err)
+	}
 }
 
 // fixture is a project with one stored chunk of two items.
@@ -775,5 +781,34 @@ func TestRejectionSetsAsideOnlyUnpaidWork(t *testing.T) {
 	}
 	if dec.People != 1 || dec.Entries != 1 || dec.Adjustments[AdjustmentReversal]["KES"] != 350 {
 		t.Fatalf("December = %+v", dec)
+	}
+}
+
+// RecordChunk reads back the parts a chunk stored as it went and records them with the results
+// given inline, as if all had been given at once.
+func TestRecordChunkReadsStoredParts(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	at := time.Date(2026, 11, 10, 9, 0, 0, 0, time.UTC)
+	all := results(at)
+	whole, err := f.acts.RecordChunk(ctx, RecordChunkInput{ProjectID: "p1", Chunk: 0, Results: all})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := f.env.Store.Get(ctx, whole.ResultsKey)
+	if err := f.acts.StoreSettled(ctx, StoreSettledInput{ProjectID: "p1", Chunk: 0, Part: 0, Results: all[:1]}); err != nil {
+		t.Fatal(err)
+	}
+	parted, err := f.acts.RecordChunk(ctx, RecordChunkInput{ProjectID: "p1", Chunk: 0, Results: all[1:], Parts: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := f.env.Store.Get(ctx, parted.ResultsKey)
+	if !bytes.Equal(got, want) || parted.LedgerEntries != whole.LedgerEntries || parted.Items != 2 {
+		t.Fatalf("recorded from parts: %+v\n%s\nwant %+v\n%s", parted, got, whole, want)
+	}
+	// A part that is missing is an error, not a chunk recorded short.
+	if _, err := f.acts.RecordChunk(ctx, RecordChunkInput{ProjectID: "p1", Chunk: 0, Results: all[1:], Parts: 2}); err == nil || !strings.Contains(err.Error(), "settled part 1") {
+		t.Fatalf("missing part: %v", err)
 	}
 }

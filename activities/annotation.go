@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -12,6 +14,7 @@ import (
 	"github.com/labelflow/labelflow/internal/manifest"
 	"github.com/labelflow/labelflow/internal/quality"
 	"github.com/labelflow/labelflow/internal/spec"
+	"github.com/labelflow/labelflow/internal/store"
 )
 
 // ItemResult is the outcome of one item, as the chunk workflow hands it over.
@@ -27,7 +30,65 @@ type ItemResult struct {
 type RecordChunkInput struct {
 	ProjectID string
 	Chunk     int
+	// Results are the items whose answers the workflow still holds; the others were stored
+	// earlier by StoreSettled, in Parts parts, and are read back from the store.
+	Results []ItemResult
+	Parts   int
+}
+
+// StoreSettledInput carries the results of items already settled, so that the chunk workflow can
+// let go of their answers: large answers (boxes, long transcriptions) would otherwise make its
+// state, and RecordChunk's input, outgrow Temporal's payload limit.
+type StoreSettledInput struct {
+	ProjectID string
+	Chunk     int
+	Part      int
 	Results   []ItemResult
+}
+
+// SettledPartKey holds one part of a chunk's settled results until the chunk is recorded.
+func SettledPartKey(project string, chunk, part int) string {
+	return fmt.Sprintf("projects/%s/settled/chunk-%06d/part-%04d.json", project, chunk, part)
+}
+
+// StoreSettled writes one part of a chunk's settled results, one compact JSON line per item;
+// the key is the part's number, so a retry rewrites the same object.
+func (a *Activities) StoreSettled(ctx context.Context, in StoreSettledInput) error {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	for _, r := range in.Results {
+		if err := enc.Encode(r); err != nil {
+			return err
+		}
+	}
+	return a.Store.Put(ctx, SettledPartKey(in.ProjectID, in.Chunk, in.Part), buf.Bytes())
+}
+
+// allResults merges the parts stored by StoreSettled with the results given inline, in item order.
+func (a *Activities) allResults(ctx context.Context, in RecordChunkInput) ([]ItemResult, error) {
+	if in.Parts == 0 {
+		return in.Results, nil
+	}
+	all := slices.Clone(in.Results)
+	for part := range in.Parts {
+		key := SettledPartKey(in.ProjectID, in.Chunk, part)
+		data, err := a.Store.Get(ctx, key)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			return nil, invalidInput("chunk %d, settled part %d is not in the store (%s)", in.Chunk, part, key)
+		case err != nil:
+			return nil, fmt.Errorf("chunk %d, settled part %d: %w", in.Chunk, part, err)
+		}
+		for n, line := range bytes.Split(bytes.TrimSpace(data), []byte{'\n'}) {
+			var r ItemResult
+			if err := json.Unmarshal(line, &r); err != nil {
+				return nil, invalidInput("%s line %d: %v", key, n+1, err)
+			}
+			all = append(all, r)
+		}
+	}
+	sort.SliceStable(all, func(i, j int) bool { return all[i].Item < all[j].Item })
+	return all, nil
 }
 
 // RecordChunkResult says what was written.
@@ -90,9 +151,13 @@ func (a *Activities) RecordChunk(ctx context.Context, in RecordChunkInput) (Reco
 	if err != nil {
 		return RecordChunkResult{}, invalidInput("chunk %d: %v", in.Chunk, err)
 	}
+	if in.Results, err = a.allResults(ctx, in); err != nil {
+		return RecordChunkResult{}, err
+	}
 	if len(items) != len(in.Results) {
 		return RecordChunkResult{}, invalidInput("chunk %d holds %d items but %d results were given", in.Chunk, len(items), len(in.Results))
 	}
+
 	perAnnotation, perArbitration := sp.Rates()
 	acc, err := a.accuracies(ctx, sp, in.Results)
 	if err != nil {
@@ -248,7 +313,10 @@ func labelledLine(original, final json.RawMessage, meta LabelMetadata) ([]byte, 
 		b.WriteByte(',')
 	}
 	b.WriteString(`"label":`)
-	b.Write(final)
+	// Compact, so that the line stays one line whatever formatting the answer came with.
+	if err := json.Compact(&b, final); err != nil {
+		return nil, fmt.Errorf("label: %v", err)
+	}
 	b.WriteString(`,"label-metadata":`)
 	b.Write(m)
 	b.WriteByte('}')

@@ -33,6 +33,7 @@ type Config struct {
 	GatewayURL    string `envconfig:"LABELFLOW_GATEWAY_URL" default:"http://127.0.0.1:8080" desc:"gateway base URL used by the simulator"`
 
 	ChunkWindow       int           `envconfig:"LABELFLOW_CHUNK_WINDOW" default:"8" desc:"chunks of one project annotated at the same time"`
+	ChunkSpillBytes   int           `envconfig:"LABELFLOW_CHUNK_SPILL_BYTES" default:"262144" desc:"bytes of settled answers a chunk workflow holds before storing them in the platform store"`
 	MaxLineBytes      int           `envconfig:"LABELFLOW_MAX_LINE_BYTES" default:"65536" desc:"longest accepted manifest line"`
 	MonthTimeZone     string        `envconfig:"LABELFLOW_MONTH_TIME_ZONE" default:"UTC" desc:"time zone that decides which payroll month work falls in"`
 	FloorMultiplier   string        `envconfig:"LABELFLOW_FLOOR_MULTIPLIER" default:"2" desc:"the earnings floor: this many times the local hourly minimum wage, for the hours worked"`
@@ -52,6 +53,9 @@ func Load() (Config, error) {
 	var c Config
 	if err := envconfig.Process("", &c); err != nil {
 		return c, fmt.Errorf("configuration: %w", err)
+	}
+	if c.ChunkSpillBytes < 1 || c.ChunkSpillBytes > 1<<20 {
+		return c, fmt.Errorf("configuration: LABELFLOW_CHUNK_SPILL_BYTES must be between 1 and 1048576, got %d", c.ChunkSpillBytes)
 	}
 	if c.ChunkWindow < 1 {
 		return c, fmt.Errorf("configuration: LABELFLOW_CHUNK_WINDOW must be at least 1, got %d", c.ChunkWindow)

@@ -45,6 +45,7 @@ func TestLoadDefaults(t *testing.T) {
 		GatewayListen:     "127.0.0.1:8080",
 		GatewayURL:        "http://127.0.0.1:8080",
 		ChunkWindow:       8,
+		ChunkSpillBytes:   262144,
 		MaxLineBytes:      65536,
 		MonthTimeZone:     "UTC",
 		FloorMultiplier:   "2",

@@ -40,13 +40,20 @@ type Contribution = activities.Contribution
 type ItemState struct {
 	Annotations []Contribution `json:",omitempty"`
 	Arbitration *Contribution  `json:",omitempty"`
-	// Holders lease the item right now; Excluded let a lease on it expire and are not offered it again.
-	Holders  []string `json:",omitempty"`
-	Excluded []string `json:",omitempty"`
-	Final    bool     `json:",omitempty"`
-	Method   string   `json:",omitempty"`
+	// Holders lease the item right now; Excluded let a lease on it expire and are not offered it
+	// again until ExcludedUntil (two leases after the last expiry): long enough to hand the item
+	// to someone else, short enough that a small crowd who all walked away from it can still
+	// finish it.
+	Holders       []string   `json:",omitempty"`
+	Excluded      []string   `json:",omitempty"`
+	ExcludedUntil *time.Time `json:",omitempty"`
+	Final         bool       `json:",omitempty"`
+	Method        string     `json:",omitempty"`
 	// Settled is the delivered answer of an item settled by overlap (the winning answers merged).
 	Settled label.Answer `json:",omitempty"`
+	// Spilled is set once the item's result is stored (StoreSettled): its answers are dropped
+	// from the state, their authors and times kept.
+	Spilled bool `json:",omitempty"`
 }
 
 // ChunkState is the whole state of a chunk; it moves across continue-as-new.
@@ -61,6 +68,8 @@ type ChunkState struct {
 	Facts []activities.ItemFacts `json:",omitempty"`
 	// Reviewers are the reviewers seen lately, for offering disputes to the most accurate.
 	Reviewers []ReviewerSeen `json:",omitempty"`
+	// Parts counts the parts of settled results stored so far.
+	Parts int `json:",omitempty"`
 }
 
 // ReviewerSeen is a reviewer who claimed work in this chunk, as last seen.
@@ -86,7 +95,23 @@ type chunk struct {
 	// (disputed gold arbitrated, disputes to the most accurate reviewers, per-annotator accuracy
 	// in dynamic overlap), so that their histories replay as they ran.
 	accuracyAware bool
+	// spill is off only for runs started before settled answers were stored as the chunk went.
+	spill bool
+	// exclusionLapses is off only for runs started before exclusions lapsed (see ItemState).
+	exclusionLapses bool
 }
+
+// versionSpill is the change id of storing settled answers as the chunk goes.
+const versionSpill = "spill-settled-answers"
+
+// DefaultSpillBytes is how many bytes of settled answers a chunk holds before it stores them.
+// Boxes and long transcriptions make answers of kilobytes; held until the end, a chunk's answers
+// would outgrow the 2 MB a payload may carry (RecordChunk's input, the continue-as-new input).
+const DefaultSpillBytes = 256 << 10
+
+// maxRunHistoryBytes makes a run continue as new early when large answers fill its history,
+// well before the 50 MB limit.
+const maxRunHistoryBytes = 8 << 20
 
 // versionAccuracyAware is the change id of accuracy-aware assignment.
 const versionAccuracyAware = "accuracy-aware-assignment"
@@ -109,6 +134,8 @@ func ChunkWorkflow(ctx workflow.Context, in ChunkInput) (ChunkSummary, error) {
 	}
 	c.reviewersOnlyArbitrate = workflow.GetVersion(ctx, "reviewers-only-arbitrate", workflow.DefaultVersion, 1) >= 1
 	c.accuracyAware = workflow.GetVersion(ctx, versionAccuracyAware, workflow.DefaultVersion, 1) >= 1
+	c.spill = workflow.GetVersion(ctx, versionSpill, workflow.DefaultVersion, 1) >= 1
+	c.exclusionLapses = workflow.GetVersion(ctx, "exclusion-lapses", workflow.DefaultVersion, 1) >= 1
 	// Handlers first: an Update that arrives before its handler exists is refused as unknown.
 	if err := c.registerHandlers(ctx); err != nil {
 		return ChunkSummary{}, err
@@ -122,7 +149,9 @@ func ChunkWorkflow(ctx workflow.Context, in ChunkInput) (ChunkSummary, error) {
 	var timer workflow.Future
 	var timerAt time.Time
 	for !c.allFinal() {
-		if c.updates >= c.in.Settings.MaxUpdatesPerRun || workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
+		info := workflow.GetInfo(ctx)
+		if c.updates >= c.in.Settings.MaxUpdatesPerRun || info.GetContinueAsNewSuggested() ||
+			(c.spill && info.GetCurrentHistorySize() > maxRunHistoryBytes) {
 			return ChunkSummary{}, c.continueAsNew(ctx)
 		}
 		now := workflow.Now(ctx)
@@ -140,6 +169,11 @@ func ChunkWorkflow(ctx workflow.Context, in ChunkInput) (ChunkSummary, error) {
 			timer = nil
 		}
 		c.expireLeases(workflow.Now(ctx))
+		if c.spill && !c.allFinal() {
+			if err := c.spillSettled(ctx); err != nil {
+				return ChunkSummary{}, err
+			}
+		}
 	}
 	c.finished = true
 	// Let in-flight Update handlers finish before the chunk's results are written.
@@ -556,18 +590,37 @@ func (c *chunk) expireLeases(now time.Time) {
 			if !slices.Contains(it.Excluded, s.Worker) {
 				it.Excluded = append(it.Excluded, s.Worker)
 			}
+			if c.exclusionLapses {
+				until := s.ExpiresAt.Add(2 * c.in.Settings.Lease)
+				it.ExcludedUntil = &until
+			}
 		}
 		c.dropSuite(s.ID)
 		c.st.LeasesExpired++
 	}
+	if !c.exclusionLapses {
+		return
+	}
+	for i := range c.st.Items {
+		it := &c.st.Items[i]
+		if it.ExcludedUntil != nil && !now.Before(*it.ExcludedUntil) {
+			it.Excluded, it.ExcludedUntil = nil, nil
+		}
+	}
 }
 
-// nextExpiry is when the earliest active lease runs out, or zero without leases.
+// nextExpiry is when the earliest active lease or exclusion runs out, or zero without either.
 func (c *chunk) nextExpiry() time.Time {
 	var next time.Time
 	for _, s := range c.st.Suites {
 		if next.IsZero() || s.ExpiresAt.Before(next) {
 			next = s.ExpiresAt
+		}
+	}
+	for i := range c.st.Items {
+		// An exclusion that lapses wakes the chunk too, so that the next claim may take the item.
+		if u := c.st.Items[i].ExcludedUntil; u != nil && !c.st.Items[i].Final && (next.IsZero() || u.Before(next)) {
+			next = *u
 		}
 	}
 	return next
@@ -753,28 +806,89 @@ func (c *chunk) status() ChunkStatus {
 	return st
 }
 
-func (c *chunk) finish(ctx workflow.Context) (ChunkSummary, error) {
-	results := make([]activities.ItemResult, len(c.st.Items))
+// result is item i's result as RecordChunk takes it.
+func (c *chunk) result(i int) activities.ItemResult {
+	it := &c.st.Items[i]
+	r := activities.ItemResult{Item: i, Method: it.Method, Annotations: it.Annotations, Arbitration: it.Arbitration}
+	if it.Arbitration != nil {
+		r.Final = it.Arbitration.Answer
+	} else if it.Method == MethodOverlap {
+		r.Final = it.Settled
+	} else if it.Method == MethodGold {
+		r.Final = it.Annotations[0].Answer // not delivered: gold items are scored, not labelled
+	} else {
+		answers := make([]label.Answer, len(it.Annotations))
+		for j, a := range it.Annotations {
+			answers[j] = a.Answer
+		}
+		r.Final = c.typ.Consolidate(answers)
+	}
+	return r
+}
+
+// spillSettled stores the results of settled items once their answers reach the spill size, and
+// drops those answers from the state. Settled items never change again, so Updates handled while
+// the activity runs cannot touch them.
+func (c *chunk) spillSettled(ctx workflow.Context) error {
+	limit := c.in.Settings.SpillBytes
+	if limit <= 0 {
+		limit = DefaultSpillBytes
+	}
+	var ready []int
+	held := 0
 	for i := range c.st.Items {
 		it := &c.st.Items[i]
-		r := activities.ItemResult{Item: i, Method: it.Method, Annotations: it.Annotations, Arbitration: it.Arbitration}
-		if it.Arbitration != nil {
-			r.Final = it.Arbitration.Answer
-		} else if it.Method == MethodOverlap {
-			r.Final = it.Settled
-		} else if it.Method == MethodGold {
-			r.Final = it.Annotations[0].Answer // not delivered: gold items are scored, not labelled
-		} else {
-			answers := make([]label.Answer, len(it.Annotations))
-			for j, a := range it.Annotations {
-				answers[j] = a.Answer
-			}
-			r.Final = c.typ.Consolidate(answers)
+		if !it.Final || it.Spilled {
+			continue
 		}
-		results[i] = r
+		ready = append(ready, i)
+		for _, a := range it.Annotations {
+			held += len(a.Answer)
+		}
+		if it.Arbitration != nil {
+			held += len(it.Arbitration.Answer)
+		}
+	}
+	if held < limit {
+		return nil
+	}
+	in := activities.StoreSettledInput{ProjectID: c.in.Settings.ProjectID, Chunk: c.in.Chunk, Part: c.st.Parts}
+	for _, i := range ready {
+		in.Results = append(in.Results, c.result(i))
+	}
+	actx := workflow.WithActivityOptions(ctx, ioActivityOptions(c.in.Settings.ActivityTaskQueue))
+	var a *activities.Activities
+	if err := workflow.ExecuteActivity(actx, a.StoreSettled, in).Get(ctx, nil); err != nil {
+		return err
+	}
+	c.st.Parts++
+	for _, i := range ready {
+		it := &c.st.Items[i]
+		kept := make([]Contribution, len(it.Annotations))
+		for j, a := range it.Annotations {
+			a.Answer = nil
+			kept[j] = a
+		}
+		it.Annotations = kept
+		if it.Arbitration != nil {
+			arb := *it.Arbitration
+			arb.Answer = nil
+			it.Arbitration = &arb
+		}
+		it.Settled, it.Spilled = nil, true
+	}
+	return nil
+}
+
+func (c *chunk) finish(ctx workflow.Context) (ChunkSummary, error) {
+	var results []activities.ItemResult
+	for i := range c.st.Items {
+		if !c.st.Items[i].Spilled {
+			results = append(results, c.result(i))
+		}
 	}
 	set := c.in.Settings
-	record := activities.RecordChunkInput{ProjectID: set.ProjectID, Chunk: c.in.Chunk, Results: results}
+	record := activities.RecordChunkInput{ProjectID: set.ProjectID, Chunk: c.in.Chunk, Results: results, Parts: c.st.Parts}
 	actx := workflow.WithActivityOptions(ctx, ioActivityOptions(set.ActivityTaskQueue))
 	var a *activities.Activities
 	var recorded activities.RecordChunkResult

@@ -37,7 +37,8 @@ type chunkEnv struct {
 	t        *testing.T
 	env      *testsuite.TestWorkflowEnvironment
 	recorded *activities.RecordChunkInput
-	reported []string // project workflows the chunk reported to
+	settled  []activities.StoreSettledInput // parts stored as the chunk went
+	reported []string                       // project workflows the chunk reported to
 }
 
 func newChunkEnv(t *testing.T) *chunkEnv {
@@ -50,9 +51,18 @@ func newChunkEnv(t *testing.T) *chunkEnv {
 			ce.recorded = &in
 			return activities.RecordChunkResult{Items: len(in.Results)}, nil
 		})
+	ce.env.OnActivity(a.StoreSettled, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.StoreSettledInput) error {
+			ce.settled = append(ce.settled, in)
+			return nil
+		})
 	ce.env.OnActivity(a.DeliverChunk, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.DeliverChunkInput) (activities.DeliveryReceipt, error) {
-			return activities.DeliveryReceipt{Chunk: in.Chunk, Items: len(ce.recorded.Results), Key: "k"}, nil
+			items := len(ce.recorded.Results)
+			for _, p := range ce.settled {
+				items += len(p.Results)
+			}
+			return activities.DeliveryReceipt{Chunk: in.Chunk, Items: items, Key: "k"}, nil
 		})
 	ce.env.OnSignalExternalWorkflow(mock.Anything, mock.Anything, mock.Anything, SignalChunkFinished, mock.Anything).Return(
 		func(_, workflowID, _, _ string, arg any) error {
@@ -72,7 +82,6 @@ type outcome[T any] struct {
 	ok  bool
 }
 
-// sendUpdate sends an Update; out receives its outcome once the workflow has handled it.
 // continuedAsNew checks that the workflow continued as new and decodes the next run's input.
 func continuedAsNew(t *testing.T, env *testsuite.TestWorkflowEnvironment, next any) {
 	t.Helper()
@@ -85,6 +94,7 @@ func continuedAsNew(t *testing.T, env *testsuite.TestWorkflowEnvironment, next a
 	}
 }
 
+// sendUpdate sends an Update; out receives its outcome once the workflow has handled it.
 func sendUpdate[T any](env *testsuite.TestWorkflowEnvironment, name string, arg any, out *outcome[T]) {
 	env.UpdateWorkflow(name, "", &testsuite.TestUpdateCallback{
 		OnReject: func(err error) { out.err, out.ok = err, true },
@@ -589,5 +599,56 @@ func TestBelowTheAccuracyThresholdOnlyGoldIsOffered(t *testing.T) {
 	rejected(t, "claim below the threshold with no gold left", &cw3, ErrTrainingOnly)
 	if !strings.Contains(cw3.err.Error(), "0.55") {
 		t.Errorf("the reason does not say the person's accuracy: %v", cw3.err)
+	}
+}
+
+// Settled answers leave the workflow as the chunk goes: each part is stored, the state keeps who
+// answered and when, and RecordChunk gets the rest inline with the number of parts to read back.
+func TestSettledAnswersAreStoredAsTheChunkGoes(t *testing.T) {
+	round := func(ce *chunkEnv, a, b Worker, ca, cb *outcome[Suite], sa, sb *outcome[SubmitResult]) []func() {
+		return []func(){
+			func() { ce.claim(a, ca); ce.claim(b, cb) },
+			func() {
+				ce.submit(a, must(t, "claim a", ca), always("cat"), sa)
+				ce.submit(b, must(t, "claim b", cb), always("cat"), sb)
+			},
+		}
+	}
+	set := settings()
+	set.SpillBytes = 1 // store whatever is settled
+	a, b := annotator("ann-a"), annotator("ann-b")
+
+	ce := newChunkEnv(t)
+	var ca1, cb1, ca2, cb2 outcome[Suite]
+	var sa1, sb1, sa2, sb2 outcome[SubmitResult]
+	ce.script(steps(round(ce, a, b, &ca1, &cb1, &sa1, &sb1), round(ce, a, b, &ca2, &cb2, &sa2, &sb2))...)
+	sum := ce.run(ChunkInput{Settings: set, Items: 4})
+	if len(ce.settled) != 1 || ce.settled[0].Part != 0 || len(ce.settled[0].Results) != 2 {
+		t.Fatalf("settled parts = %+v", ce.settled)
+	}
+	for i, r := range ce.settled[0].Results {
+		if r.Item != i || string(r.Final) != `"cat"` || len(r.Annotations) != 2 || string(r.Annotations[1].Answer) != `"cat"` {
+			t.Fatalf("settled result %d = %+v", i, r)
+		}
+	}
+	if ce.recorded.Parts != 1 || len(ce.recorded.Results) != 2 || ce.recorded.Results[0].Item != 2 || ce.recorded.Results[1].Item != 3 {
+		t.Fatalf("recorded = parts %d, results %+v", ce.recorded.Parts, ce.recorded.Results)
+	}
+	if sum.Delivered != 4 || sum.Agreed != 4 {
+		t.Fatalf("summary = %+v", sum)
+	}
+
+	// Continued as new after the first part: the next run carries no stored answer.
+	set.MaxUpdatesPerRun = 4
+	ce = newChunkEnv(t)
+	var ca, cb outcome[Suite]
+	var sa, sb outcome[SubmitResult]
+	ce.script(round(ce, a, b, &ca, &cb, &sa, &sb)...)
+	ce.env.ExecuteWorkflow(ChunkWorkflow, ChunkInput{Settings: set, Items: 4})
+	var next ChunkInput
+	continuedAsNew(t, ce.env, &next)
+	it := next.State.Items[0]
+	if next.State.Parts != 1 || !it.Spilled || len(it.Annotations) != 2 || it.Annotations[0].Answer != nil || it.Annotations[0].Worker != "ann-a" {
+		t.Fatalf("next state: parts %d, item 0 %+v", next.State.Parts, it)
 	}
 }

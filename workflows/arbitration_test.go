@@ -505,3 +505,26 @@ func TestReviewerBelowThresholdArbitratesGoldOnly(t *testing.T) {
 		t.Fatalf("ordinary result = %+v", r)
 	}
 }
+
+// Someone who let a lease run out is not offered those items again for two leases; after that
+// they are, so that a small crowd who all walked away from an item can still finish it.
+func TestAnExclusionLapsesAfterTwoLeases(t *testing.T) {
+	ce := newChunkEnv(t)
+	set := settings() // lease 10 minutes
+	a, b, r := annotator("ann-a"), annotator("ann-b"), reviewer("rev-r")
+	var first, soon, later outcome[Suite]
+	var sr outcome[SubmitResult]
+	ce.script(steps(ce.dispute(a, b), []func(){func() { ce.claim(r, &first) }})...) // and walks away
+	ce.step(set.Lease+time.Minute, func() { ce.claim(r, &soon) })
+	ce.step(3*set.Lease+time.Minute, func() { ce.claim(r, &later) })
+	ce.step(3*set.Lease+2*time.Minute, func() { ce.submit(r, must(t, "claim after the exclusion lapsed", &later), always("cat"), &sr) })
+	ce.run(ChunkInput{Settings: set, Items: 1})
+	must(t, "first claim", &first)
+	if soon.err == nil {
+		t.Fatalf("offered again within two leases of walking away: %+v", soon.val)
+	}
+	must(t, "arbitration", &sr)
+	if res := ce.recorded.Results[0]; res.Arbitration == nil || res.Arbitration.Worker != "rev-r" {
+		t.Fatalf("result = %+v", res)
+	}
+}

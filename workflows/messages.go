@@ -142,6 +142,9 @@ type ChunkSettings struct {
 	// MaxUpdatesPerRun bounds the Updates one run accepts before it continues as new,
 	// far below the server's 2,000 per run.
 	MaxUpdatesPerRun int
+	// SpillBytes is how many bytes of settled answers the chunk holds before storing them
+	// (0: DefaultSpillBytes).
+	SpillBytes int `json:",omitempty"`
 }
 
 // Worker is the identity the gateway vouches for on each claim and submission.

@@ -25,6 +25,7 @@ type ProjectInput struct {
 	ActivityTaskQueue string
 	ChunksPerRun      int
 	MaxUpdatesPerRun  int // passed to chunk workflows
+	SpillBytes        int `json:",omitempty"` // passed to chunk workflows
 	State             *ProjectState
 }
 
@@ -230,7 +231,7 @@ func (p *project) startChunk(ctx workflow.Context, chunk int) error {
 			ProjectID: sp.ID, Client: sp.Client, AnnotationType: sp.Annotation.Type, Taxonomy: sp.Annotation.Taxonomy,
 			SuiteSize: sp.SuiteSize, AnnotatorsPerItem: sp.AnnotatorsPerItem, Lease: sp.LeaseDuration(),
 			RequiredSkills: sp.RequiredSkills, Languages: sp.Languages,
-			ActivityTaskQueue: p.in.ActivityTaskQueue, MaxUpdatesPerRun: p.in.MaxUpdatesPerRun,
+			ActivityTaskQueue: p.in.ActivityTaskQueue, MaxUpdatesPerRun: p.in.MaxUpdatesPerRun, SpillBytes: p.in.SpillBytes,
 			Webhook: sp.Delivery.Webhook.URL != "", Overlap: sp.Quality.Overlap, MinAccuracy: sp.Quality.MinAccuracy,
 		},
 	}

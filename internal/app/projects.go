@@ -53,7 +53,7 @@ func (a *App) Launch(ctx context.Context, p spec.Project) (string, error) {
 		WorkflowExecutionErrorWhenAlreadyStarted: true,
 		TypedSearchAttributes:                    workflows.ProjectSearchAttributes(p),
 	}, workflows.ProjectWorkflow, workflows.ProjectInput{
-		Spec: p, Window: a.Cfg.ChunkWindow,
+		Spec: p, Window: a.Cfg.ChunkWindow, SpillBytes: a.Cfg.ChunkSpillBytes,
 		WorkflowTaskQueue: a.Cfg.WorkflowTaskQueue, ActivityTaskQueue: a.Cfg.ActivityTaskQueue,
 	})
 	var started *serviceerror.WorkflowExecutionAlreadyStarted

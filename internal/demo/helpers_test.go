@@ -36,3 +36,13 @@ func (h historyIter) collect() (*historypb.History, error) {
 	}
 	return out, nil
 }
+
+// schedules reports whether a history schedules the activity.
+func schedules(h *historypb.History, activity string) bool {
+	for _, e := range h.GetEvents() {
+		if e.GetActivityTaskScheduledEventAttributes().GetActivityType().GetName() == activity {
+			return true
+		}
+	}
+	return false
+}
