@@ -329,17 +329,7 @@ func TestRejectedWorkIsSetAsideThenPaidWhenReversed(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	f.acts.Clock = func() time.Time { return time.Date(2027, 1, 5, 0, 0, 0, 0, time.UTC) } // every month below is over
-	f.env.Store.Put(ctx, WageTableKey, []byte("country,currency,hourly_minimum,effective_from,source\nKE,KES,85.00,2026-01-01,test\n"))
-	for _, m := range []string{"2026-09", "2026-10", "2026-11"} {
-		f.env.Store.Put(ctx, RatesKey(m), []byte("from,to,rate\nUSD,KES,129.35\n"))
-	}
-	var people []workforce.Person
-	for _, id := range []string{"ann-a", "ann-b", "rev"} {
-		people = append(people, workforce.Person{ID: id, Name: id, Country: "KE", Role: "annotator", PayoutMethod: "mobile-money"})
-	}
-	if err := (workforce.Roster{Store: f.env.Store}).Save(ctx, people); err != nil {
-		t.Fatal(err)
-	}
+	f.financeTables(t, []string{"2026-09", "2026-10", "2026-11"}, "ann-a", "ann-b", "rev")
 	rej := Rejection{ID: "p1-ann-b-1", Project: "p1", Person: "ann-b", Chunks: []int{0}, Reason: "answers copied from another person", By: "qa", At: time.Date(2026, 9, 30, 0, 0, 0, 0, time.UTC)}
 	if err := f.env.Store.PutJSON(ctx, RejectionKey(rej.ID), rej); err != nil {
 		t.Fatal(err)
@@ -721,17 +711,7 @@ func TestRejectionSetsAsideOnlyUnpaidWork(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	f.acts.Clock = func() time.Time { return time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC) }
-	f.env.Store.Put(ctx, WageTableKey, []byte("country,currency,hourly_minimum,effective_from,source\nKE,KES,85.00,2026-01-01,test\n"))
-	for _, m := range []string{"2026-11", "2026-12"} {
-		f.env.Store.Put(ctx, RatesKey(m), []byte("from,to,rate\nUSD,KES,129.35\n"))
-	}
-	var people []workforce.Person
-	for _, id := range []string{"ann-a", "ann-b", "ann-c", "rev"} {
-		people = append(people, workforce.Person{ID: id, Name: id, Country: "KE", Role: "annotator", PayoutMethod: "mobile-money"})
-	}
-	if err := (workforce.Roster{Store: f.env.Store}).Save(ctx, people); err != nil {
-		t.Fatal(err)
-	}
+	f.financeTables(t, []string{"2026-11", "2026-12"}, "ann-a", "ann-b", "ann-c", "rev")
 	at := time.Date(2026, 11, 10, 9, 0, 0, 0, time.UTC)
 	if _, err := f.acts.RecordChunk(ctx, RecordChunkInput{ProjectID: "p1", Chunk: 0, Results: results(at)}); err != nil {
 		t.Fatal(err)
@@ -810,5 +790,119 @@ func TestRecordChunkReadsStoredParts(t *testing.T) {
 	// A part that is missing is an error, not a chunk recorded short.
 	if _, err := f.acts.RecordChunk(ctx, RecordChunkInput{ProjectID: "p1", Chunk: 0, Results: all[1:], Parts: 2}); err == nil || !strings.Contains(err.Error(), "settled part 1") {
 		t.Fatalf("missing part: %v", err)
+	}
+}
+
+// financeTables uploads a Kenyan minimum wage, the given months' rates and a roster of Kenyan
+// annotators paid by mobile money.
+func (f *fixture) financeTables(t *testing.T, months []string, people ...string) {
+	t.Helper()
+	ctx := context.Background()
+	f.env.Store.Put(ctx, WageTableKey, []byte("country,currency,hourly_minimum,effective_from,source\nKE,KES,85.00,2026-01-01,test\n"))
+	for _, m := range months {
+		f.env.Store.Put(ctx, RatesKey(m), []byte("from,to,rate\nUSD,KES,129.35\n"))
+	}
+	var roster []workforce.Person
+	for _, id := range people {
+		roster = append(roster, workforce.Person{ID: id, Name: id, Country: "KE", Role: "annotator", PayoutMethod: "mobile-money"})
+	}
+	if err := (workforce.Roster{Store: f.env.Store}).Save(ctx, roster); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Entries paid back after a reversal are still subject to the other rejections in force.
+func TestAReversalDoesNotPayWorkAnotherRejectionCovers(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	f.acts.Clock = func() time.Time { return time.Date(2027, 1, 5, 0, 0, 0, 0, time.UTC) }
+	f.financeTables(t, []string{"2026-09", "2026-10"}, "ann-a", "ann-b", "rev")
+	wide := Rejection{ID: "r1", Project: "p1", Person: "ann-b", Reason: "first look", By: "qa", At: time.Date(2026, 9, 20, 0, 0, 0, 0, time.UTC)}
+	narrow := Rejection{ID: "r2", Project: "p1", Person: "ann-b", Chunks: []int{0}, Reason: "copied answers", By: "qa", At: time.Date(2026, 9, 21, 0, 0, 0, 0, time.UTC)}
+	for _, r := range []Rejection{wide, narrow} {
+		if err := f.env.Store.PutJSON(ctx, RejectionKey(r.ID), r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := f.acts.RecordChunk(ctx, RecordChunkInput{ProjectID: "p1", Chunk: 0, Results: results(time.Date(2026, 9, 10, 9, 0, 0, 0, time.UTC))}); err != nil {
+		t.Fatal(err)
+	}
+	if sep, err := f.acts.AggregatePayroll(ctx, "2026-09"); err != nil || sep.Rejected["KES"] != 700 {
+		t.Fatalf("September = %+v, %v", sep, err)
+	}
+	wide.Reversed = &Reversal{By: "fin", At: time.Date(2026, 10, 2, 0, 0, 0, 0, time.UTC)}
+	if err := f.env.Store.PutJSON(ctx, RejectionKey(wide.ID), wide); err != nil {
+		t.Fatal(err)
+	}
+	oct, err := f.acts.AggregatePayroll(ctx, "2026-10")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if oct.Totals["KES"] != 0 || oct.Rejected["KES"] != 700 {
+		t.Fatalf("October paid work r2 still rejects: %+v", oct)
+	}
+	var b Statement
+	if err := f.env.Store.GetJSON(ctx, StatementKey("2026-10", "ann-b"), &b); err != nil || len(b.Rejected) != 1 || b.Rejected[0].Rejection != "r2" {
+		t.Fatalf("October statement = %+v, %v", b, err)
+	}
+}
+
+// A month paid before months recorded the ledger files they took keeps its files: the next month
+// does not pay them again as late work.
+func TestMonthsPaidBeforeClosuresAreNotPaidAgain(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	f.acts.Clock = func() time.Time { return time.Date(2027, 1, 5, 0, 0, 0, 0, time.UTC) }
+	f.financeTables(t, []string{"2026-10", "2026-11"}, "ann-a", "ann-b", "rev")
+	if _, err := f.acts.RecordChunk(ctx, RecordChunkInput{ProjectID: "p1", Chunk: 0, Results: results(time.Date(2026, 10, 10, 9, 0, 0, 0, time.UTC))}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.acts.AggregatePayroll(ctx, "2026-10"); err != nil {
+		t.Fatal(err)
+	}
+	// As the payroll of the time left it: statements and summary, no closure.
+	if err := f.env.Store.Delete(ctx, ClosureKey("2026-10")); err != nil {
+		t.Fatal(err)
+	}
+	if nov, err := f.acts.AggregatePayroll(ctx, "2026-11"); err != nil || nov.Entries != 0 || len(nov.Adjustments) != 0 {
+		t.Fatalf("November took October's files again: %+v, %v", nov, err)
+	}
+}
+
+// A payout recorded as pending is asked for again exactly as it was, before anything the
+// statement has come to say since; the difference follows under its own key.
+func TestAPendingPayoutIsSettledAsAskedFirst(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	f.acts.Clock = func() time.Time { return time.Date(2026, 12, 3, 0, 0, 0, 0, time.UTC) }
+	f.financeTables(t, []string{"2026-11"}, "ann-a", "ann-b", "rev")
+	if _, err := f.acts.RecordChunk(ctx, RecordChunkInput{ProjectID: "p1", Chunk: 0, Results: results(time.Date(2026, 11, 10, 9, 0, 0, 0, time.UTC))}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.acts.AggregatePayroll(ctx, "2026-11"); err != nil {
+		t.Fatal(err)
+	}
+	// An attempt asked for 5.00 KES for ann-a (her statement then) and was cut short.
+	asked := payout.Payout{IdempotencyKey: "2026-11/ann-a/KES/after-0", Worker: "ann-a", Month: "2026-11", Currency: "KES", Amount: 500, Method: "mobile-money"}
+	if err := f.env.Store.PutJSON(ctx, paidKey("2026-11", "ann-a"), PaidRecord{Worker: "ann-a", Month: "2026-11", Paid: map[string]int64{}, Pending: &asked}); err != nil {
+		t.Fatal(err)
+	}
+	first, err := f.acts.PayPayroll(ctx, PayPayrollInput{Month: "2026-11", Approver: "fin"})
+	if err != nil || first.Payouts != 3 || first.Paid["KES"] != 500+700+1000 {
+		t.Fatalf("first run = %+v, %v", first, err)
+	}
+	second, err := f.acts.PayPayroll(ctx, PayPayrollInput{Month: "2026-11", Approver: "fin"})
+	if err != nil || second.Payouts != 1 || second.Paid["KES"] != 200 {
+		t.Fatalf("second run = %+v, %v (want ann-a's remaining 2.00 KES)", second, err)
+	}
+	var rec PaidRecord
+	if err := f.env.Store.GetJSON(ctx, paidKey("2026-11", "ann-a"), &rec); err != nil || rec.Paid["KES"] != 700 || rec.Pending != nil {
+		t.Fatalf("ann-a's record = %+v, %v", rec, err)
+	}
+	if marker, err := f.env.Store.Exists(ctx, payout.MarkerKey("2026-11/ann-a/KES/after-500")); err != nil || !marker {
+		t.Fatalf("the remainder was not paid under its own key: %v, %v", marker, err)
+	}
+	if third, err := f.acts.PayPayroll(ctx, PayPayrollInput{Month: "2026-11", Approver: "fin"}); err != nil || third.Payouts != 0 {
+		t.Fatalf("third run = %+v, %v", third, err)
 	}
 }

@@ -170,7 +170,7 @@ func (a *Activities) planLedger(ctx context.Context, month string) (ledgerPlan, 
 			plan.earlierRejected[k][id] = true
 		}
 	}
-	for _, k := range plan.closure.LedgerKeys {
+	for _, k := range append(slices.Clone(plan.closure.LedgerKeys), plan.closure.ReversalKeys...) {
 		plan.earlier[k] = true
 	}
 	if err == nil && !plan.closure.Closed.Before(start.AddDate(0, 1, 0)) {
@@ -185,11 +185,13 @@ func (a *Activities) planLedger(ctx context.Context, month string) (ledgerPlan, 
 		taken[k] = true
 	}
 	appliedIn := map[string][]string{} // rejection id → other months that applied it
+	closed := map[string]bool{}        // months with a closure
 	err = a.Store.List(ctx, closurePrefix, func(key string, _ int64) error {
 		var c PayrollClosure
 		if err := a.Store.GetJSON(ctx, key, &c); err != nil {
 			return err
 		}
+		closed[c.Month] = true
 		if c.Month == month {
 			return nil
 		}
@@ -209,6 +211,17 @@ func (a *Activities) planLedger(ctx context.Context, month string) (ledgerPlan, 
 	}
 	for back := LedgerLookback; back >= 0; back-- {
 		m := start.AddDate(0, -back, 0).Format("2006-01")
+		if back > 0 && !closed[m] {
+			// A month paid before months recorded what they took pays its own late work
+			// (by running it again), as it always did: its files are not taken here.
+			legacy, err := a.Store.Exists(ctx, PayrollPrefix(m)+"summary.json")
+			if err != nil {
+				return plan, err
+			}
+			if legacy {
+				continue
+			}
+		}
 		err := a.Store.List(ctx, LedgerPrefix(m), func(key string, _ int64) error {
 			if !taken[key] {
 				plan.closure.LedgerKeys = append(plan.closure.LedgerKeys, key)
@@ -237,7 +250,8 @@ func (a *Activities) planLedger(ctx context.Context, month string) (ledgerPlan, 
 
 // rejectionFor returns the id of the rejection that sets aside entry e of ledger file key, if
 // any; the earliest wins. A file an earlier run of the month took keeps that run's rejections; a
-// file taken now gets the rejections in force.
+// file taken now gets the rejections in force. Entries paid back after a reversal are files too:
+// another rejection still in force sets them aside again.
 func (p *ledgerPlan) rejectionFor(key string, e LedgerEntry) string {
 	best := ""
 	for id, r := range p.rejections {

@@ -167,7 +167,7 @@ func (a *Activities) AggregatePayroll(ctx context.Context, month string) (Payrol
 	}
 	take := func(key string, e LedgerEntry) {
 		st := statement(e.Worker)
-		if id := plan.rejectionFor(key, e); id != "" && !strings.HasPrefix(key, "finance/") {
+		if id := plan.rejectionFor(key, e); id != "" {
 			rejected[id] = append(rejected[id], e)
 			if rejectedFiles[id] == nil {
 				rejectedFiles[id] = map[string]bool{}
@@ -421,11 +421,16 @@ type PaidRecord struct {
 	// Refused counts the provider's refusals per currency; each retry after one carries a new key,
 	// since a provider may answer a key it refused with the same refusal for good.
 	Refused map[string]int `json:"refused,omitempty"`
+	// Pending is a payout asked of the provider whose outcome is not known yet. It is written
+	// before the provider is called; a later attempt asks for exactly it again (same key, same
+	// amount) before anything else, whatever the statement says by then.
+	Pending *payout.Payout `json:"pending,omitempty"`
 }
 
 // PayPayroll pays each person what their statement shows beyond what they were already paid for
 // the month. The idempotency key names the person, month, currency and amount already paid (and
-// the refusals so far), so a retry asks for the same payout, which the provider pays once, and a
+// the refusals so far). Each payout is recorded as pending before the provider is asked, so an
+// attempt cut short is followed by the very same request, which the provider pays once, and a
 // later run of the month pays only what its statements add.
 func (a *Activities) PayPayroll(ctx context.Context, in PayPayrollInput) (PayPayrollResult, error) {
 	defer keepAlive(ctx)()
@@ -468,9 +473,14 @@ func (a *Activities) PayPayroll(ctx context.Context, in PayPayrollInput) (PayPay
 	}); err != nil {
 		return res, err
 	}
+	var intents []string // people whose record gains a pending payout
 	for i, w := range people {
 		st, rec, method := read[i].st, read[i].rec, read[i].method
 		paid[w] = rec
+		if rec.Pending != nil {
+			payouts = append(payouts, *rec.Pending)
+			continue
+		}
 		cur := st.Pay.PayoutCurrency
 		// Paid in another currency: the payout currency changed after a payout. What is owed in
 		// the new one cannot be told from the old one without a rate finance has not given.
@@ -484,17 +494,25 @@ func (a *Activities) PayPayroll(ctx context.Context, in PayPayrollInput) (PayPay
 			if n := rec.Refused[cur]; n > 0 {
 				key += fmt.Sprintf("/retry-%d", n)
 			}
-			payouts = append(payouts, payout.Payout{IdempotencyKey: key, Worker: w, Month: in.Month, Currency: cur, Amount: owed, Method: method})
+			p := payout.Payout{IdempotencyKey: key, Worker: w, Month: in.Month, Currency: cur, Amount: owed, Method: method}
+			payouts = append(payouts, p)
+			rec.Pending = &p
+			intents = append(intents, w)
 		} else {
 			res.AlreadyPaid++
 		}
 	}
-	outcomes, err := a.Payouts.Pay(ctx, in.Month, payouts)
-	if err != nil {
-		return res, fmt.Errorf("payout provider: %w", err)
+	if err := store.Parallel(len(intents), ioWidth, func(i int) error {
+		return a.Store.PutJSON(ctx, paidKey(in.Month, intents[i]), paid[intents[i]])
+	}); err != nil {
+		return res, err
 	}
+	// A provider that fails part-way returns the outcomes so far: they are recorded before the
+	// error is, and the rest stay pending for the retry.
+	outcomes, payErr := a.Payouts.Pay(ctx, in.Month, payouts)
 	for _, o := range outcomes {
 		rec := paid[o.Worker]
+		rec.Pending = nil
 		if o.Rejected != "" {
 			res.Rejected = append(res.Rejected, o.Worker+": "+o.Rejected)
 			if rec.Refused == nil {
@@ -516,6 +534,9 @@ func (a *Activities) PayPayroll(ctx context.Context, in PayPayrollInput) (PayPay
 		return a.Store.PutJSON(ctx, paidKey(in.Month, people[i]), paid[people[i]])
 	}); err != nil {
 		return res, err
+	}
+	if payErr != nil {
+		return res, fmt.Errorf("payout provider: %w", payErr)
 	}
 	return res, nil
 }

@@ -157,7 +157,9 @@ func (p *payroll) closeLedger(ctx workflow.Context) error {
 	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
 		WorkflowID:            PayrollLedgerWorkflowID,
 		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
-		ParentClosePolicy:     enumspb.PARENT_CLOSE_POLICY_TERMINATE,
+		// Abandoned, not terminated, with its parent: the id must stay held until the
+		// aggregation itself has ended, or the next month could start while it still writes.
+		ParentClosePolicy: enumspb.PARENT_CLOSE_POLICY_ABANDON,
 	})
 	for wait := ledgerBusyWait; ; wait = min(2*wait, ledgerBusyWaitMax) {
 		err := workflow.ExecuteChildWorkflow(cctx, PayrollLedgerWorkflow, p.in).Get(ctx, &p.st.Summary)

@@ -193,11 +193,6 @@ func (g *Gateway) statementItems(w http.ResponseWriter, r *http.Request, p workf
 		writeError(w, http.StatusNotFound, "not_found", "no statement for "+month+" yet")
 		return
 	}
-	var closure activities.PayrollClosure
-	if err := g.app.Store.GetJSON(ctx, activities.ClosureKey(month), &closure); err != nil {
-		g.fail(w, err)
-		return
-	}
 	projects := map[string]bool{}
 	for _, l := range st.Lines {
 		projects[l.Project] = true
@@ -206,6 +201,24 @@ func (g *Gateway) statementItems(w http.ResponseWriter, r *http.Request, p workf
 	for _, l := range st.Rejected {
 		projects[l.Project] = true
 		reasons[l.Rejection] = l.Reason
+	}
+	var closure activities.PayrollClosure
+	switch err := g.app.Store.GetJSON(ctx, activities.ClosureKey(month), &closure); {
+	case errors.Is(err, store.ErrNotFound):
+		// A month paid before months recorded what they took: it took its own ledger files.
+		for project := range projects {
+			err := g.app.Store.List(ctx, activities.LedgerPrefix(month)+project+"/", func(key string, _ int64) error {
+				closure.LedgerKeys = append(closure.LedgerKeys, key)
+				return nil
+			})
+			if err != nil {
+				g.fail(w, err)
+				return
+			}
+		}
+	case err != nil:
+		g.fail(w, err)
+		return
 	}
 	var keys []string
 	for _, k := range closure.LedgerKeys {

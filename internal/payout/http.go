@@ -34,9 +34,9 @@ type PayoutResponse struct {
 	Status string `json:"status"` // paid | pending
 }
 
-// Pay implements Provider. Network errors, timeouts, 409, 429 and 5xx are returned as errors for
-// the caller to retry with the same keys; another 4xx answer refuses that payout for good
-// (Outcome.Rejected), and the others go on.
+// Pay implements Provider. 200, 201 and 202 pay. Network errors, timeouts, 3xx, 408, 409, 429 and
+// 5xx are returned as errors for the caller to retry with the same keys; another 4xx answer
+// refuses that payout for good (Outcome.Rejected), and the others go on.
 func (h *HTTPProvider) Pay(ctx context.Context, month string, payouts []Payout) ([]Outcome, error) {
 	client := h.Client
 	if client == nil {
@@ -61,15 +61,17 @@ func (h *HTTPProvider) Pay(ctx context.Context, month string, payouts []Payout) 
 		data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 		resp.Body.Close()
 		switch {
-		case resp.StatusCode == http.StatusOK || resp.StatusCode == http.StatusCreated:
+		case resp.StatusCode == http.StatusOK || resp.StatusCode == http.StatusCreated || resp.StatusCode == http.StatusAccepted:
 			var pr PayoutResponse
 			if err := json.Unmarshal(data, &pr); err != nil {
 				return out, fmt.Errorf("payout %s: unreadable answer: %w", p.IdempotencyKey, err)
 			}
 			// 200 answers a key the API had already paid: the original payout, not a new one.
 			out = append(out, Outcome{Payout: p, AlreadyPaid: resp.StatusCode == http.StatusOK && resp.Header.Get("Idempotent-Replayed") == "true", BatchKey: pr.ID})
-		case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500 || resp.StatusCode == http.StatusConflict:
-			// 409: the same key is being processed right now; asking again later is safe.
+		case resp.StatusCode < 400 || resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests ||
+			resp.StatusCode == http.StatusConflict || resp.StatusCode == http.StatusRequestTimeout:
+			// 409: the same key is being processed right now; 408, 429, 5xx and anything not an
+			// answer (3xx): asking again later with the same key is safe. Only a 4xx refuses.
 			return out, fmt.Errorf("payout %s: HTTP %d: %s", p.IdempotencyKey, resp.StatusCode, bytes.TrimSpace(data))
 		default:
 			out = append(out, Outcome{Payout: p, Rejected: fmt.Sprintf("HTTP %d: %s", resp.StatusCode, bytes.TrimSpace(data))})
