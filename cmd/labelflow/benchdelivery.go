@@ -72,6 +72,12 @@ func benchDeliveryCmd(ctx context.Context, cfg config.Config, log zerolog.Logger
 		if err := e.App.Store.Put(ctx, activities.ResultsKey(sp.ID, c), buf.Bytes()); err != nil {
 			return err
 		}
+		// The chunk's quality figures, as RecordChunk leaves them: the manifest's quality report
+		// is built from them.
+		agreed := min(*chunkSize, *items-c**chunkSize)
+		if err := e.App.Store.PutJSON(ctx, activities.StatsKey(sp.ID, c), activities.ChunkStats{Chunk: c, Items: agreed, Agreed: agreed}); err != nil {
+			return err
+		}
 		if err := os.WriteFile(filepath.Join(local, fmt.Sprintf("chunk-%06d.jsonl", c)), buf.Bytes(), 0o644); err != nil {
 			return err
 		}
