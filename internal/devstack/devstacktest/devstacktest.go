@@ -30,8 +30,9 @@ type Env struct {
 	Profiles *clientbucket.Profiles
 }
 
-// Start starts a stack for t and stops it when t ends.
-func Start(t testing.TB) *Env {
+// Binaries returns the directory holding the server binaries, skipping t when they are missing
+// (failing it under LABELFLOW_INTEGRATION=1).
+func Binaries(t testing.TB) string {
 	t.Helper()
 	bin := binDir(t)
 	for _, name := range []string{"temporal", "versitygw"} {
@@ -42,6 +43,13 @@ func Start(t testing.TB) *Env {
 			t.Skipf("no %s in %s (make test builds it)", name, bin)
 		}
 	}
+	return bin
+}
+
+// Start starts a stack for t and stops it when t ends.
+func Start(t testing.TB) *Env {
+	t.Helper()
+	bin := Binaries(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	st, err := devstack.Start(ctx, devstack.Options{

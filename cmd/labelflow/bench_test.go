@@ -1,0 +1,35 @@
+package main
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/labelflow/labelflow/config"
+	"github.com/labelflow/labelflow/internal/devstack/devstacktest"
+)
+
+// The delivery and payroll benches run end to end at a small size, each on its own embedded
+// stack, so that a change to what they drive cannot leave them broken unnoticed.
+func TestBenchesRunAtSmallSize(t *testing.T) {
+	bin := devstacktest.Binaries(t)
+	cfg, err := config.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.BinDir, cfg.DataDir = bin, t.TempDir()
+	for _, args := range [][]string{
+		{"delivery", "--items", "600", "--chunk-size", "200"},
+		{"payroll", "--lines", "3000", "--people", "30"},
+	} {
+		t.Run(args[0], func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+			defer cancel()
+			if err := benchCmd(ctx, cfg, zerolog.Nop(), args); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
