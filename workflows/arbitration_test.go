@@ -107,27 +107,39 @@ func TestEquallyAccurateReviewersRankByID(t *testing.T) {
 	}
 }
 
-func TestABacklogBringsInMoreReviewers(t *testing.T) {
+// claimInTurn has first and then second claim, each in a step of its own, then both answer "dog".
+func (ce *chunkEnv) claimInTurn(first, second Worker, cf, cs *outcome[Suite], sf, ss *outcome[SubmitResult]) []func() {
+	return []func(){
+		func() { ce.claim(first, cf) },
+		func() { ce.claim(second, cs) },
+		func() {
+			ce.submit(first, must(ce.t, "claim by "+first.ID, cf), always("dog"), sf)
+			ce.submit(second, must(ce.t, "claim by "+second.ID, cs), always("dog"), ss)
+		},
+	}
+}
+
+// backlog has rev-best (0.95) arbitrate the first dispute, lets four more open (two suites'
+// worth), then runs last; it returns how many items each reviewer arbitrated.
+func backlog(t *testing.T, last func(ce *chunkEnv, best, other Worker) []func()) map[string]int {
 	ce := newChunkEnv(t)
 	a, b := annotator("ann-a"), annotator("ann-b")
 	best, other := rated(reviewer("rev-best"), 0.95), rated(reviewer("rev-other"), 0.85)
-	var cb1, cb2, co outcome[Suite]
-	var sb1, sb2, so outcome[SubmitResult]
-	ce.script(steps(
-		ce.dispute(a, b),
-		ce.arbitrate(best, &cb1, &sb1),
-		ce.dispute(a, b),
-		ce.dispute(a, b), // four open disputes: two suites' worth
-		[]func(){
-			func() { ce.claim(other, &co); ce.claim(best, &cb2) },
-			func() {
-				ce.submit(other, must(t, "claim by the less accurate reviewer", &co), always("dog"), &so)
-				ce.submit(best, must(t, "second claim by best", &cb2), always("dog"), &sb2)
-			},
-		},
-	)...)
+	var c outcome[Suite]
+	var s outcome[SubmitResult]
+	ce.script(steps(ce.dispute(a, b), ce.arbitrate(best, &c, &s), ce.dispute(a, b), ce.dispute(a, b), last(ce, best, other))...)
 	ce.run(ChunkInput{Settings: settings(), Items: 6})
-	if got := arbitrators(ce); got["rev-best"] != 4 || got["rev-other"] != 2 {
+	return arbitrators(ce)
+}
+
+func TestABacklogBringsInMoreReviewers(t *testing.T) {
+	var co, cb outcome[Suite]
+	var so, sb outcome[SubmitResult]
+	// The less accurate reviewer claims first: the backlog is more than best alone can take.
+	got := backlog(t, func(ce *chunkEnv, best, other Worker) []func() {
+		return ce.claimInTurn(other, best, &co, &cb, &so, &sb)
+	})
+	if got["rev-best"] != 4 || got["rev-other"] != 2 {
 		t.Fatalf("arbitrations by reviewer = %v, want 4 by rev-best and 2 by rev-other", got)
 	}
 }
@@ -160,29 +172,13 @@ func TestAStaleTopReviewerStopsBlocking(t *testing.T) {
 }
 
 func TestABusyTopReviewerDoesNotBlock(t *testing.T) {
-	ce := newChunkEnv(t)
-	a, b := annotator("ann-a"), annotator("ann-b")
-	best, other := rated(reviewer("rev-best"), 0.95), rated(reviewer("rev-other"), 0.85)
-	var cb1, cb2, co outcome[Suite]
-	var sb1, sb2, so outcome[SubmitResult]
-	ce.script(steps(
-		ce.dispute(a, b),
-		ce.arbitrate(best, &cb1, &sb1),
-		ce.dispute(a, b),
-		ce.dispute(a, b),
-		[]func(){
-			// best holds a suite of two; the two disputes left fit one suite, and best cannot
-			// take them now.
-			func() { ce.claim(best, &cb2) },
-			func() { ce.claim(other, &co) },
-			func() {
-				ce.submit(best, must(t, "second claim by best", &cb2), always("dog"), &sb2)
-				ce.submit(other, must(t, "claim while best is busy", &co), always("dog"), &so)
-			},
-		},
-	)...)
-	ce.run(ChunkInput{Settings: settings(), Items: 6})
-	if got := arbitrators(ce); got["rev-best"] != 4 || got["rev-other"] != 2 {
+	var cb, co outcome[Suite]
+	var sb, so outcome[SubmitResult]
+	// best holds a suite of two; the two disputes left fit one suite, and best cannot take them now.
+	got := backlog(t, func(ce *chunkEnv, best, other Worker) []func() {
+		return ce.claimInTurn(best, other, &cb, &co, &sb, &so)
+	})
+	if got["rev-best"] != 4 || got["rev-other"] != 2 {
 		t.Fatalf("arbitrations by reviewer = %v, want 4 by rev-best and 2 by rev-other", got)
 	}
 }
