@@ -906,3 +906,26 @@ func TestAPendingPayoutIsSettledAsAskedFirst(t *testing.T) {
 		t.Fatalf("third run = %+v, %v", third, err)
 	}
 }
+
+// Before anything is paid for an open month, a new rejection reaches work an earlier run of the
+// month took: nothing would be taken back.
+func TestARejectionReachesWorkNotYetPaid(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	f.acts.Clock = func() time.Time { return time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC) }
+	f.financeTables(t, []string{"2026-11"}, "ann-a", "ann-b", "rev")
+	if _, err := f.acts.RecordChunk(ctx, RecordChunkInput{ProjectID: "p1", Chunk: 0, Results: results(time.Date(2026, 11, 10, 9, 0, 0, 0, time.UTC))}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.acts.AggregatePayroll(ctx, "2026-11"); err != nil { // statements, never approved
+		t.Fatal(err)
+	}
+	rej := Rejection{ID: "p1-ann-b", Project: "p1", Person: "ann-b", Reason: "spam", By: "qa", At: time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)}
+	if err := f.env.Store.PutJSON(ctx, RejectionKey(rej.ID), rej); err != nil {
+		t.Fatal(err)
+	}
+	again, err := f.acts.AggregatePayroll(ctx, "2026-11")
+	if err != nil || again.Rejected["KES"] != 700 || again.Totals["KES"] != 700+1000 {
+		t.Fatalf("second run of the open month = %+v, %v (want ann-b's 7.00 KES set aside)", again, err)
+	}
+}

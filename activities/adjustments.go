@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -128,6 +129,9 @@ type ledgerPlan struct {
 	// made since cannot take back pay already given.
 	earlier         map[string]bool
 	earlierRejected map[string]map[string]bool
+	// unpaid are people with a rejection in force who have not been paid anything for the month
+	// yet: for them the rejection reaches the earlier files too, as nothing would be taken back.
+	unpaid map[string]bool
 }
 
 // planLedger decides which ledger files month takes.
@@ -232,9 +236,23 @@ func (a *Activities) planLedger(ctx context.Context, month string) (ledgerPlan, 
 			return plan, err
 		}
 	}
+	plan.unpaid = map[string]bool{}
+	checked := map[string]bool{}
 	for _, r := range all {
 		if r.Reversed == nil {
 			plan.rejections[r.ID] = r
+			if len(plan.earlier) > 0 && !checked[r.Person] {
+				checked[r.Person] = true
+				var rec PaidRecord
+				switch err := a.Store.GetJSON(ctx, paidKey(month, r.Person), &rec); {
+				case errors.Is(err, store.ErrNotFound):
+					plan.unpaid[r.Person] = true
+				case err != nil:
+					return plan, err
+				default:
+					plan.unpaid[r.Person] = rec.Pending == nil && !slices.ContainsFunc(slices.Collect(maps.Values(rec.Paid)), func(v int64) bool { return v > 0 })
+				}
+			}
 			continue
 		}
 		for _, m := range appliedIn[r.ID] {
@@ -249,8 +267,9 @@ func (a *Activities) planLedger(ctx context.Context, month string) (ledgerPlan, 
 }
 
 // rejectionFor returns the id of the rejection that sets aside entry e of ledger file key, if
-// any; the earliest wins. A file an earlier run of the month took keeps that run's rejections; a
-// file taken now gets the rejections in force. Entries paid back after a reversal are files too:
+// any; the earliest wins. A file an earlier run of the month took keeps that run's rejections,
+// unless the person has not been paid for the month yet; a file taken now gets the rejections in
+// force. Entries paid back after a reversal are files too:
 // another rejection still in force sets them aside again.
 func (p *ledgerPlan) rejectionFor(key string, e LedgerEntry) string {
 	best := ""
@@ -258,7 +277,8 @@ func (p *ledgerPlan) rejectionFor(key string, e LedgerEntry) string {
 		if !r.Covers(e) {
 			continue
 		}
-		if p.earlier[key] && !p.earlierRejected[key][id] || !p.earlier[key] && r.Reversed != nil {
+		inForce := r.Reversed == nil
+		if p.earlier[key] && !p.earlierRejected[key][id] && !(inForce && p.unpaid[r.Person]) || !p.earlier[key] && !inForce {
 			continue
 		}
 		if best == "" || r.At.Before(p.rejections[best].At) || (r.At.Equal(p.rejections[best].At) && id < best) {
