@@ -263,9 +263,7 @@ func TestPayrollPaysEachPersonOnce(t *testing.T) {
 	}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.acts.AggregatePayroll(ctx, "2026-11"); err != nil {
-		t.Fatal(err)
-	}
+	f.aggregate(t, "2026-11")
 	third, err := f.acts.PayPayroll(ctx, PayPayrollInput{Month: "2026-11", Approver: "fin"})
 	if err != nil {
 		t.Fatal(err)
@@ -335,9 +333,7 @@ func TestRejectedWorkIsSetAsideThenPaidWhenReversed(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Chunk 0 (ann-a, ann-b, rev) is accepted in September; ann-b's two answers are rejected.
-	if _, err := f.acts.RecordChunk(ctx, RecordChunkInput{ProjectID: "p1", Chunk: 0, Results: results(time.Date(2026, 9, 10, 9, 0, 0, 0, time.UTC))}); err != nil {
-		t.Fatal(err)
-	}
+	f.recordChunk0(t, time.Date(2026, 9, 10, 9, 0, 0, 0, time.UTC))
 	sep, err := f.acts.AggregatePayroll(ctx, "2026-09")
 	if err != nil {
 		t.Fatal(err)
@@ -716,9 +712,7 @@ func TestRejectionSetsAsideOnlyUnpaidWork(t *testing.T) {
 	if _, err := f.acts.RecordChunk(ctx, RecordChunkInput{ProjectID: "p1", Chunk: 0, Results: results(at)}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.acts.AggregatePayroll(ctx, "2026-11"); err != nil {
-		t.Fatal(err)
-	}
+	f.aggregate(t, "2026-11")
 	if _, err := f.acts.PayPayroll(ctx, PayPayrollInput{Month: "2026-11", Approver: "fin"}); err != nil {
 		t.Fatal(err)
 	}
@@ -824,9 +818,7 @@ func TestAReversalDoesNotPayWorkAnotherRejectionCovers(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := f.acts.RecordChunk(ctx, RecordChunkInput{ProjectID: "p1", Chunk: 0, Results: results(time.Date(2026, 9, 10, 9, 0, 0, 0, time.UTC))}); err != nil {
-		t.Fatal(err)
-	}
+	f.recordChunk0(t, time.Date(2026, 9, 10, 9, 0, 0, 0, time.UTC))
 	if sep, err := f.acts.AggregatePayroll(ctx, "2026-09"); err != nil || sep.Rejected["KES"] != 700 {
 		t.Fatalf("September = %+v, %v", sep, err)
 	}
@@ -854,12 +846,8 @@ func TestMonthsPaidBeforeClosuresAreNotPaidAgain(t *testing.T) {
 	ctx := context.Background()
 	f.acts.Clock = func() time.Time { return time.Date(2027, 1, 5, 0, 0, 0, 0, time.UTC) }
 	f.financeTables(t, []string{"2026-10", "2026-11"}, "ann-a", "ann-b", "rev")
-	if _, err := f.acts.RecordChunk(ctx, RecordChunkInput{ProjectID: "p1", Chunk: 0, Results: results(time.Date(2026, 10, 10, 9, 0, 0, 0, time.UTC))}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.acts.AggregatePayroll(ctx, "2026-10"); err != nil {
-		t.Fatal(err)
-	}
+	f.recordChunk0(t, time.Date(2026, 10, 10, 9, 0, 0, 0, time.UTC))
+	f.aggregate(t, "2026-10")
 	// As the payroll of the time left it: statements and summary, no closure.
 	if err := f.env.Store.Delete(ctx, ClosureKey("2026-10")); err != nil {
 		t.Fatal(err)
@@ -876,12 +864,8 @@ func TestAPendingPayoutIsSettledAsAskedFirst(t *testing.T) {
 	ctx := context.Background()
 	f.acts.Clock = func() time.Time { return time.Date(2026, 12, 3, 0, 0, 0, 0, time.UTC) }
 	f.financeTables(t, []string{"2026-11"}, "ann-a", "ann-b", "rev")
-	if _, err := f.acts.RecordChunk(ctx, RecordChunkInput{ProjectID: "p1", Chunk: 0, Results: results(time.Date(2026, 11, 10, 9, 0, 0, 0, time.UTC))}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.acts.AggregatePayroll(ctx, "2026-11"); err != nil {
-		t.Fatal(err)
-	}
+	f.recordChunk0(t, time.Date(2026, 11, 10, 9, 0, 0, 0, time.UTC))
+	f.aggregate(t, "2026-11")
 	// An attempt asked for 5.00 KES for ann-a (her statement then) and was cut short.
 	asked := payout.Payout{IdempotencyKey: "2026-11/ann-a/KES/after-0", Worker: "ann-a", Month: "2026-11", Currency: "KES", Amount: 500, Method: "mobile-money"}
 	if err := f.env.Store.PutJSON(ctx, paidKey("2026-11", "ann-a"), PaidRecord{Worker: "ann-a", Month: "2026-11", Paid: map[string]int64{}, Pending: &asked}); err != nil {
@@ -914,12 +898,8 @@ func TestARejectionReachesWorkNotYetPaid(t *testing.T) {
 	ctx := context.Background()
 	f.acts.Clock = func() time.Time { return time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC) }
 	f.financeTables(t, []string{"2026-11"}, "ann-a", "ann-b", "rev")
-	if _, err := f.acts.RecordChunk(ctx, RecordChunkInput{ProjectID: "p1", Chunk: 0, Results: results(time.Date(2026, 11, 10, 9, 0, 0, 0, time.UTC))}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.acts.AggregatePayroll(ctx, "2026-11"); err != nil { // statements, never approved
-		t.Fatal(err)
-	}
+	f.recordChunk0(t, time.Date(2026, 11, 10, 9, 0, 0, 0, time.UTC))
+	f.aggregate(t, "2026-11") // statements, never approved
 	rej := Rejection{ID: "p1-ann-b", Project: "p1", Person: "ann-b", Reason: "spam", By: "qa", At: time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)}
 	if err := f.env.Store.PutJSON(ctx, RejectionKey(rej.ID), rej); err != nil {
 		t.Fatal(err)
@@ -928,4 +908,22 @@ func TestARejectionReachesWorkNotYetPaid(t *testing.T) {
 	if err != nil || again.Rejected["KES"] != 700 || again.Totals["KES"] != 700+1000 {
 		t.Fatalf("second run of the open month = %+v, %v (want ann-b's 7.00 KES set aside)", again, err)
 	}
+}
+
+// recordChunk0 records the fixture's chunk 0 (results) as settled at.
+func (f *fixture) recordChunk0(t *testing.T, at time.Time) {
+	t.Helper()
+	if _, err := f.acts.RecordChunk(context.Background(), RecordChunkInput{ProjectID: "p1", Chunk: 0, Results: results(at)}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// aggregate runs a month's AggregatePayroll and fails t on error.
+func (f *fixture) aggregate(t *testing.T, month string) PayrollSummary {
+	t.Helper()
+	sum, err := f.acts.AggregatePayroll(context.Background(), month)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sum
 }

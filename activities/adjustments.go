@@ -132,6 +132,8 @@ type ledgerPlan struct {
 	// unpaid are people with a rejection in force who have not been paid anything for the month
 	// yet: for them the rejection reaches the earlier files too, as nothing would be taken back.
 	unpaid map[string]bool
+	// byPerson indexes rejections by the person they cover, built on first use.
+	byPerson map[string][]string
 }
 
 // planLedger decides which ledger files month takes.
@@ -269,11 +271,18 @@ func (a *Activities) planLedger(ctx context.Context, month string) (ledgerPlan, 
 // rejectionFor returns the id of the rejection that sets aside entry e of ledger file key, if
 // any; the earliest wins. A file an earlier run of the month took keeps that run's rejections,
 // unless the person has not been paid for the month yet; a file taken now gets the rejections in
-// force. Entries paid back after a reversal are files too:
-// another rejection still in force sets them aside again.
+// force. Entries paid back after a reversal are files too: another rejection still in force sets
+// them aside again. It runs for every ledger entry, so it looks only at the person's rejections.
 func (p *ledgerPlan) rejectionFor(key string, e LedgerEntry) string {
+	if p.byPerson == nil {
+		p.byPerson = map[string][]string{}
+		for id, r := range p.rejections {
+			p.byPerson[r.Person] = append(p.byPerson[r.Person], id)
+		}
+	}
 	best := ""
-	for id, r := range p.rejections {
+	for _, id := range p.byPerson[e.Worker] {
+		r := p.rejections[id]
 		if !r.Covers(e) {
 			continue
 		}

@@ -132,15 +132,23 @@ func backlog(t *testing.T, last func(ce *chunkEnv, best, other Worker) []func())
 	return arbitrators(ce)
 }
 
-func TestABacklogBringsInMoreReviewers(t *testing.T) {
-	var co, cb outcome[Suite]
-	var so, sb outcome[SubmitResult]
-	// The less accurate reviewer claims first: the backlog is more than best alone can take.
-	got := backlog(t, func(ce *chunkEnv, best, other Worker) []func() {
-		return ce.claimInTurn(other, best, &co, &cb, &so, &sb)
-	})
-	if got["rev-best"] != 4 || got["rev-other"] != 2 {
-		t.Fatalf("arbitrations by reviewer = %v, want 4 by rev-best and 2 by rev-other", got)
+// Two reviewers meet four open disputes (two suites' worth) after best's first arbitration. Either
+// way round, other gets a suite: when other claims first, the backlog is more than best alone can
+// take; when best claims first, best then holds a suite and the two disputes left are not theirs
+// to hold back.
+func TestABacklogOrABusyTopReviewerLetsOthersIn(t *testing.T) {
+	for _, bestFirst := range []bool{false, true} {
+		var cb, co outcome[Suite]
+		var sb, so outcome[SubmitResult]
+		got := backlog(t, func(ce *chunkEnv, best, other Worker) []func() {
+			if bestFirst {
+				return ce.claimInTurn(best, other, &cb, &co, &sb, &so)
+			}
+			return ce.claimInTurn(other, best, &co, &cb, &so, &sb)
+		})
+		if got["rev-best"] != 4 || got["rev-other"] != 2 {
+			t.Fatalf("best first %v: arbitrations by reviewer = %v, want 4 by rev-best and 2 by rev-other", bestFirst, got)
+		}
 	}
 }
 
@@ -168,18 +176,6 @@ func TestAStaleTopReviewerStopsBlocking(t *testing.T) {
 	outrankedRefusal(t, "claim within a lease of best's submission", &later)
 	if got := arbitrators(ce); got["rev-best"] != 2 || got["rev-other"] != 2 {
 		t.Fatalf("arbitrations by reviewer = %v, want 2 each", got)
-	}
-}
-
-func TestABusyTopReviewerDoesNotBlock(t *testing.T) {
-	var cb, co outcome[Suite]
-	var sb, so outcome[SubmitResult]
-	// best holds a suite of two; the two disputes left fit one suite, and best cannot take them now.
-	got := backlog(t, func(ce *chunkEnv, best, other Worker) []func() {
-		return ce.claimInTurn(best, other, &cb, &co, &sb, &so)
-	})
-	if got["rev-best"] != 4 || got["rev-other"] != 2 {
-		t.Fatalf("arbitrations by reviewer = %v, want 4 by rev-best and 2 by rev-other", got)
 	}
 }
 
