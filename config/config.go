@@ -43,6 +43,19 @@ type Config struct {
 	WorkerConcurrency int           `envconfig:"LABELFLOW_WORKER_CONCURRENCY" default:"16" desc:"concurrent activities per worker"`
 	StatusCacheTTL    time.Duration `envconfig:"LABELFLOW_STATUS_CACHE_TTL" default:"1s" desc:"how long the gateway reuses a project's list of open chunks"`
 
+	// Trust settings. On the embedded stack the dev values below stand in; a production stack must
+	// set its own, and Load refuses to start without them.
+	Stack               string `envconfig:"LABELFLOW_STACK" default:"embedded" desc:"embedded (the dev stack: dev secrets, the dev delivery profile, simulated people and private endpoints allowed) or production"`
+	GrantKeys           string `envconfig:"LABELFLOW_GRANT_KEYS" default:"dev:labelflow-dev-grant-key-not-for-production" desc:"keys that sign the identity grants workflows verify: id:secret[,id:secret]; the first signs, all verify (rotation); secrets of at least 32 bytes in production"`
+	TokenPepper         string `envconfig:"LABELFLOW_TOKEN_PEPPER" default:"labelflow-dev-token-pepper" desc:"server-side key of token hashes (HMAC-SHA256); at least 32 bytes in production"`
+	Token               string `envconfig:"LABELFLOW_TOKEN" default:"" desc:"the person's own token, presented by CLI commands that act for finance or ops"`
+	Clients             string `envconfig:"LABELFLOW_CLIENTS" default:"" desc:"path of the clients file (YAML): each client's intake prefixes, delivery buckets, delivery profiles and webhook secrets; empty = the embedded stack's dev client"`
+	EgressAllowPrivate  bool   `envconfig:"LABELFLOW_EGRESS_ALLOW_PRIVATE" default:"false" desc:"allow webhooks and client endpoints on loopback or private addresses (always allowed on the embedded stack)"`
+	GatewayMaxConns     int    `envconfig:"LABELFLOW_GATEWAY_MAX_CONNS" default:"2000" desc:"open connections the gateway accepts at once"`
+	GatewayRatePerToken string `envconfig:"LABELFLOW_GATEWAY_RATE_PER_TOKEN" default:"5/s,20" desc:"requests one token may make: rate/s,burst"`
+	GatewayRatePerIP    string `envconfig:"LABELFLOW_GATEWAY_RATE_PER_IP" default:"50/s,100" desc:"requests one client address may make: rate/s,burst"`
+	GatewaySignInPerIP  string `envconfig:"LABELFLOW_GATEWAY_SIGNIN_PER_IP" default:"1/s,10" desc:"failed sign-ins (unknown tokens) one address may make: rate/s,burst"`
+
 	DataDir  string `envconfig:"LABELFLOW_DATA_DIR" default:".labelflow" desc:"state directory of the embedded stack"`
 	BinDir   string `envconfig:"LABELFLOW_BIN_DIR" default:"bin" desc:"where the embedded stack finds temporal and versitygw"`
 	LogLevel string `envconfig:"LABELFLOW_LOG_LEVEL" default:"info" desc:"debug, info, warn or error"`
@@ -77,7 +90,49 @@ func Load() (Config, error) {
 	if _, err := time.LoadLocation(c.MonthTimeZone); err != nil {
 		return c, fmt.Errorf("configuration: LABELFLOW_MONTH_TIME_ZONE: %w", err)
 	}
+	if err := c.checkTrust(); err != nil {
+		return c, fmt.Errorf("configuration: %w", err)
+	}
 	return c, nil
+}
+
+// Embedded reports whether this is the embedded (dev) stack.
+func (c Config) Embedded() bool { return c.Stack == StackEmbedded }
+
+// Stacks.
+const (
+	StackEmbedded   = "embedded"
+	StackProduction = "production"
+)
+
+// Dev values of secrets: accepted on the embedded stack only.
+var devSecrets = map[string]string{
+	"LABELFLOW_STORE_SECRET_KEY": "labelflow-dev-secret",
+	"LABELFLOW_GRANT_KEYS":       "dev:labelflow-dev-grant-key-not-for-production",
+	"LABELFLOW_TOKEN_PEPPER":     "labelflow-dev-token-pepper",
+}
+
+// checkTrust refuses a production stack that runs on dev secrets or short keys.
+func (c Config) checkTrust() error {
+	switch c.Stack {
+	case StackEmbedded:
+		return nil
+	case StackProduction:
+	default:
+		return fmt.Errorf("LABELFLOW_STACK must be embedded or production, got %q", c.Stack)
+	}
+	for name, got := range map[string]string{"LABELFLOW_STORE_SECRET_KEY": c.StoreSecretKey, "LABELFLOW_GRANT_KEYS": c.GrantKeys, "LABELFLOW_TOKEN_PEPPER": c.TokenPepper} {
+		if got == devSecrets[name] {
+			return fmt.Errorf("%s is the embedded stack's dev value; a production stack sets its own", name)
+		}
+	}
+	if len(c.TokenPepper) < 32 {
+		return fmt.Errorf("LABELFLOW_TOKEN_PEPPER must be at least 32 bytes in production, got %d", len(c.TokenPepper))
+	}
+	if c.Clients == "" {
+		return fmt.Errorf("LABELFLOW_CLIENTS must name the clients file in production")
+	}
+	return nil
 }
 
 // Usage prints the table of variables, defaults and meanings.
