@@ -8,12 +8,21 @@ export PATH   := $(BIN):$(PATH)
 TEMPORAL_CLI_VERSION  := v1.5.1
 VERSITYGW_VERSION     := v1.8.0
 WORKFLOWCHECK_VERSION := v0.6.0
+GOVULNCHECK_VERSION   := v1.9.0
 
 TEMPORAL      := $(BIN)/.temporal-$(TEMPORAL_CLI_VERSION)
 VERSITYGW     := $(BIN)/.versitygw-$(VERSITYGW_VERSION)
 WORKFLOWCHECK := $(BIN)/.workflowcheck-$(WORKFLOWCHECK_VERSION)
+GOVULNCHECK   := $(BIN)/.govulncheck-$(GOVULNCHECK_VERSION)
 
-.PHONY: all build tools demo dev test unit integration lint bench clean
+# The Go vulnerability database govulncheck reads, built offline from a golang/vulndb snapshot
+# (v1 layout: index/db.json, index/modules.json, ID/<GO-ID>.json). Nothing is fetched at check time.
+VULNDB        ?= $(HOME)/.cache/labelflow/vulndb
+# How long `make fuzz` runs each fuzz target; `make test` runs each for FUZZTIME_SHORT.
+FUZZTIME       ?= 5m
+FUZZTIME_SHORT ?= 10s
+
+.PHONY: all build tools demo dev test unit integration lint bench clean vulncheck fuzz fuzz-short
 
 all: build
 
@@ -36,7 +45,12 @@ $(WORKFLOWCHECK):
 	GOBIN=$(BIN) $(GO) install go.temporal.io/sdk/contrib/tools/workflowcheck@$(WORKFLOWCHECK_VERSION)
 	@rm -f $(BIN)/.workflowcheck-* && touch $@
 
-tools: $(TEMPORAL) $(VERSITYGW) $(WORKFLOWCHECK)
+$(GOVULNCHECK):
+	@mkdir -p $(BIN)
+	GOBIN=$(BIN) $(GO) install golang.org/x/vuln/cmd/govulncheck@$(GOVULNCHECK_VERSION)
+	@rm -f $(BIN)/.govulncheck-* && touch $@
+
+tools: $(TEMPORAL) $(VERSITYGW) $(WORKFLOWCHECK) $(GOVULNCHECK)
 
 # The whole pipeline end to end on the embedded stack; exits 0 when the delivery is verified and
 # payroll is paid.
@@ -54,8 +68,38 @@ lint: $(WORKFLOWCHECK)
 
 # Every test: unit tests, workflow tests with replay, and integration tests against real
 # Temporal and S3 servers that the tests start themselves from ./bin.
-test: tools lint
+test: tools lint vulncheck fuzz-short
 	LABELFLOW_INTEGRATION=1 LABELFLOW_BIN_DIR=$(BIN) $(GO) test -count=1 -timeout 30m ./...
+
+# Known vulnerabilities reachable from the module's code, against the local database. A missing
+# database fails the check: a vulnerability check that did not run must not look like one that passed.
+vulncheck: $(GOVULNCHECK)
+	@if [ ! -f "$(VULNDB)/index/db.json" ]; then \
+		echo "vulncheck: no vulnerability database at $(VULNDB) (index/db.json missing)."; \
+		echo "vulncheck: build it from a golang/vulndb snapshot (v1 layout, see the README's Tests and benchmarks), or set VULNDB to the absolute path of one."; \
+		exit 1; \
+	fi
+	@echo "vulncheck: database $(VULNDB): $$(cat "$(VULNDB)/SOURCE" 2>/dev/null || cat "$(VULNDB)/index/db.json")"
+	$(BIN)/govulncheck -db file://$(VULNDB) ./...
+
+# Fuzz targets of the parsers that read outside input: package and target, one per line.
+FUZZ_TARGETS := \
+	./internal/spec:FuzzParse \
+	./internal/manifest:FuzzSplit \
+	./internal/workforce:FuzzParseCSV \
+	./internal/gateway:FuzzSubmitBody
+
+# `go test -fuzz` takes one package and one target at a time, so the targets run in turn.
+# fuzz-short (part of `make test`) runs each for $(FUZZTIME_SHORT); fuzz for $(FUZZTIME).
+fuzz-short:
+	@$(MAKE) --no-print-directory fuzz FUZZTIME=$(FUZZTIME_SHORT)
+
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "fuzz: $$pkg $$name for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg; \
+	done
 
 unit:
 	$(GO) test -count=1 ./...

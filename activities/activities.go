@@ -6,6 +6,8 @@ package activities
 import (
 	"context"
 	"fmt"
+	"regexp"
+	"strconv"
 	"sync"
 	"time"
 
@@ -35,6 +37,13 @@ type Activities struct {
 	// Clock tells the time where it decides something (whether a month is over); nil is the
 	// system clock.
 	Clock func() time.Time
+	// Boundary is what a project may read and where it may deliver: its client's locations in
+	// the clients file. Checked again here, so that a workflow started by other means than a
+	// launch cannot reach outside it.
+	Boundary spec.Boundary
+	// PaySimulated lets payroll pay simulated people: only on the embedded stack, where the demo
+	// shows a payroll of its simulated crowd. A production stack never pays them.
+	PaySimulated bool
 
 	specs sync.Map // project id → spec.Project; a launched spec never changes
 }
@@ -89,6 +98,36 @@ func LedgerKey(month, project string, chunk int) string {
 
 // LedgerPrefix lists a month's ledger.
 func LedgerPrefix(month string) string { return "ledger/" + month + "/" }
+
+// LedgerFile is what a ledger key names: a chunk's entries of one month (LedgerKey), or a
+// project's quality bonuses (BonusKey; Bonus set, Chunk -1).
+type LedgerFile struct {
+	Month, Project string
+	Chunk          int
+	Bonus          bool
+}
+
+var ledgerKeyPattern = regexp.MustCompile(`^ledger/([0-9]{4}-[0-9]{2})/([a-z0-9][a-z0-9-]{0,62})/(?:chunk-([0-9]{6,9})|bonus)\.jsonl$`)
+
+// ParseLedgerKey reads a key of the exact form LedgerKey or BonusKey writes. Any other key under
+// ledger/ was not written by LabelFlow's ledger (a stray or planted object), and payroll does not
+// read it.
+func ParseLedgerKey(key string) (LedgerFile, bool) {
+	m := ledgerKeyPattern.FindStringSubmatch(key)
+	if m == nil {
+		return LedgerFile{}, false
+	}
+	if _, err := time.Parse("2006-01", m[1]); err != nil {
+		return LedgerFile{}, false
+	}
+	f := LedgerFile{Month: m[1], Project: m[2], Chunk: -1, Bonus: m[3] == ""}
+	if f.Bonus {
+		return f, true
+	}
+	f.Chunk, _ = strconv.Atoi(m[3])
+	// The round trip refuses what LedgerKey never writes, such as extra leading zeros.
+	return f, LedgerKey(f.Month, f.Project, f.Chunk) == key
+}
 
 // SpecKey is where a launched project's spec is kept.
 func SpecKey(project string) string { return fmt.Sprintf("projects/%s/spec.json", project) }

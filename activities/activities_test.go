@@ -21,6 +21,7 @@ import (
 
 	"github.com/labelflow/labelflow/internal/clientbucket"
 	"github.com/labelflow/labelflow/internal/devstack/devstacktest"
+	"github.com/labelflow/labelflow/internal/egress"
 	"github.com/labelflow/labelflow/internal/faultproxy"
 	"github.com/labelflow/labelflow/internal/label"
 	"github.com/labelflow/labelflow/internal/payout"
@@ -67,15 +68,15 @@ func newFixture(t *testing.T) *fixture {
 	env := devstacktest.Start(t)
 	nairobi, _ := time.LoadLocation("Africa/Nairobi")
 	f := &fixture{env: env, acts: &Activities{Store: env.Store, Targets: env.Profiles, Payouts: &payout.FileProvider{Store: env.Store},
-		MaxLineBytes: 1 << 16, Months: nairobi, Log: zerolog.Nop()}}
-	f.sp = spec.Project{ID: "p1", Client: "acme", Source: "s3://labelflow/intake/p1.manifest",
+		MaxLineBytes: 1 << 16, Months: nairobi, Log: zerolog.Nop(), Boundary: testBoundary(t, egress.Guard{AllowPrivate: true})}}
+	f.sp = spec.Project{ID: "p1", Client: "acme", Source: "s3://intake/acme/p1.manifest",
 		Annotation: spec.Annotation{Type: "single-label", Taxonomy: []string{"cat", "dog"}, Instructions: "x"},
 		ChunkSize:  2, SuiteSize: 2, AnnotatorsPerItem: 2, Lease: "1m", ReviewerRole: "reviewer",
 		Delivery: spec.Delivery{Bucket: devstacktest.ClientBucket, Prefix: "out", Region: "us-east-1", Endpoint: env.Stack.S3Endpoint, Credentials: "dev"},
 		Pay:      spec.Pay{Currency: "KES", PerAnnotation: "3.50", PerArbitration: "10"}}
 	ctx := context.Background()
 	manifest := "{\"id\":\"i1\",\"source\":\"a cat\"}\n{\"id\":\"i2\",\"source\":\"a dog\"}\nnot json\n{\"id\":\"i3\",\"source\":\"a third\"}\n"
-	if err := env.Store.Put(ctx, "intake/p1.manifest", []byte(manifest)); err != nil {
+	if err := env.Store.PutIn(ctx, devstacktest.IntakeBucket, "acme/p1.manifest", []byte(manifest)); err != nil {
 		t.Fatal(err)
 	}
 	// Activities that heartbeat need an activity context: run them through the test environment.
@@ -207,8 +208,10 @@ func TestPayrollPaysEachPersonOnce(t *testing.T) {
 		t.Fatalf("payroll without rates: %v", err)
 	}
 	f.env.Store.Put(ctx, RatesKey("2026-11"), []byte("from,to,rate\nUSD,KES,129.35\n"))
-	if _, err := f.acts.AggregatePayroll(ctx, "2026-11"); err == nil || !strings.Contains(err.Error(), "ann-a: not in the roster") {
-		t.Fatalf("payroll for people missing from the roster: %v", err)
+	// People missing from the roster are not paid: their entries are left out and reported.
+	if nobody, err := f.acts.AggregatePayroll(ctx, "2026-11"); err != nil || nobody.People != 0 || nobody.Entries != 0 || nobody.Refused == nil ||
+		nobody.Refused.Entries != 5 || !strings.Contains(strings.Join(nobody.Refused.Examples, "\n"), `worker "ann-a" is not in the roster`) {
+		t.Fatalf("payroll for people missing from the roster: %+v, %v", nobody, err)
 	}
 	var people []workforce.Person
 	for _, id := range []string{"ann-a", "ann-b", "ann-c", "rev"} {
@@ -523,7 +526,8 @@ func TestFailingWebhookIsReportedNotFatal(t *testing.T) {
 	t.Setenv("P1_HOOK", "p1-hook-secret-0123456789")
 	profiles := filepath.Join(dir, "profiles.yaml")
 	os.WriteFile(profiles, []byte("webhook_secrets:\n  p1-hook:\n    env: P1_HOOK\n"), 0o600)
-	targets, err := clientbucket.LoadProfiles(profiles, f.env.Stack.AccessKey, f.env.Stack.SecretKey)
+	targets, err := clientbucket.LoadProfiles(profiles, clientbucket.Options{Embedded: true, DevKey: f.env.Stack.AccessKey, DevSecret: f.env.Stack.SecretKey,
+		Egress: egress.Guard{AllowPrivate: true}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -134,6 +134,8 @@ type ledgerPlan struct {
 	unpaid map[string]bool
 	// byPerson indexes rejections by the person they cover, built on first use.
 	byPerson map[string][]string
+	// ignored are objects under the ledger's months that are not ledger files (ParseLedgerKey).
+	ignored []string
 }
 
 // planLedger decides which ledger files month takes.
@@ -229,6 +231,13 @@ func (a *Activities) planLedger(ctx context.Context, month string) (ledgerPlan, 
 			}
 		}
 		err := a.Store.List(ctx, LedgerPrefix(m), func(key string, _ int64) error {
+			// Only files LabelFlow's ledger writes are taken: the bucket may hold other objects
+			// under ledger/ (a misdirected delivery), and nothing but the ledger is paid.
+			if f, ok := ParseLedgerKey(key); !ok || f.Month != m {
+				a.Log.Warn().Str("key", key).Msg("payroll ignores an object under ledger/ that is not a ledger file")
+				plan.ignored = append(plan.ignored, key)
+				return nil
+			}
 			if !taken[key] {
 				plan.closure.LedgerKeys = append(plan.closure.LedgerKeys, key)
 			}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"go.temporal.io/sdk/activity"
@@ -19,14 +20,41 @@ type PrepareProjectInput struct {
 	Spec spec.Project
 }
 
-// PrepareProject stores the spec (the gateway and later activities read it from there) and checks
-// that the client's bucket accepts writes before any annotation starts.
+// PrepareProject checks the spec against the boundary (a workflow started without a launch gets
+// the same checks), stores it (the gateway and later activities read it from there) and checks
+// that the client's bucket accepts writes before any annotation starts. Nothing is written for a
+// spec that reaches outside its client's locations.
 func (a *Activities) PrepareProject(ctx context.Context, in PrepareProjectInput) error {
+	if errs := a.Boundary.Check(in.Spec); len(errs) > 0 {
+		return invalidInput("%v", &spec.Error{File: "project " + in.Spec.ID, Fields: errs})
+	}
+	if err := a.claimProjectID(ctx, in.Spec); err != nil {
+		return err
+	}
 	if err := a.Store.PutJSON(ctx, SpecKey(in.Spec.ID), in.Spec); err != nil {
 		return err
 	}
 	if err := CheckDeliveryTarget(ctx, a.Targets, in.Spec); err != nil {
 		return invalidInput("%v", err)
+	}
+	return nil
+}
+
+// claimProjectID refuses a spec whose id already holds another project's spec: the folder of a
+// project (its chunks, results and receipts) is its own. The same spec again is a retry.
+func (a *Activities) claimProjectID(ctx context.Context, sp spec.Project) error {
+	var stored spec.Project
+	err := a.Store.GetJSON(ctx, SpecKey(sp.ID), &stored)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	was, _ := json.Marshal(stored)
+	now, _ := json.Marshal(sp)
+	if !bytes.Equal(was, now) {
+		return invalidInput("project %s already exists with another spec; a project id is launched once", sp.ID)
 	}
 	return nil
 }
@@ -43,7 +71,7 @@ func CheckDeliveryTarget(ctx context.Context, targets *clientbucket.Profiles, p 
 // SplitInput names the manifest to split.
 type SplitInput struct {
 	ProjectID string
-	Source    string // s3://bucket/key in the platform store
+	Source    string // s3://bucket/key in one of the client's intake locations
 	ChunkSize int
 	// GoldSource, when set, is a manifest of gold items (each with a truth); GoldPerChunk of them
 	// are added to every chunk.
@@ -63,7 +91,24 @@ type SplitResult struct {
 
 // SplitManifest streams the source manifest and writes chunk files and the rejects file. Its
 // output is a pure function of the manifest, so a retry rewrites identical objects.
+//
+// Every object read is checked against the client's intake locations first (the source, the gold
+// manifest and each line's source-ref), so a project never reads, nor hands its annotators,
+// another client's or the platform's data.
 func (a *Activities) SplitManifest(ctx context.Context, in SplitInput) (SplitResult, error) {
+	sp, err := a.spec(ctx, in.ProjectID)
+	if err != nil {
+		return SplitResult{}, err
+	}
+	intake := func(uri string) error { return a.Boundary.MayRead(sp.Client, uri) }
+	if err := intake(in.Source); err != nil {
+		return SplitResult{}, invalidInput("source: %v", err)
+	}
+	if in.GoldSource != "" {
+		if err := intake(in.GoldSource); err != nil {
+			return SplitResult{}, invalidInput("quality.gold.source: %v", err)
+		}
+	}
 	bucket, key, err := store.ParseURI(in.Source)
 	if err != nil {
 		return SplitResult{}, invalidInput("source: %v", err)
@@ -75,12 +120,13 @@ func (a *Activities) SplitManifest(ctx context.Context, in SplitInput) (SplitRes
 	defer r.Close()
 	sink := &chunkSink{store: a.Store, project: in.ProjectID}
 	if in.GoldSource != "" {
-		if sink.gold, err = a.loadGold(ctx, in.GoldSource); err != nil {
+		if sink.gold, err = a.loadGold(ctx, in.GoldSource, intake); err != nil {
 			return SplitResult{}, err
 		}
 		sink.perChunk = min(in.GoldPerChunk, len(sink.gold))
 	}
-	res, err := manifest.Split(ctx, r, manifest.Options{ChunkSize: in.ChunkSize, MaxLineBytes: a.MaxLineBytes}, sink,
+	opts := manifest.Options{ChunkSize: in.ChunkSize, MaxLineBytes: a.MaxLineBytes, CheckSourceRef: intake}
+	res, err := manifest.Split(ctx, r, opts, sink,
 		func(lines int) { activity.RecordHeartbeat(ctx, lines) })
 	if err != nil {
 		return SplitResult{}, fmt.Errorf("split %s: %w", in.Source, err)
@@ -91,8 +137,9 @@ func (a *Activities) SplitManifest(ctx context.Context, in SplitInput) (SplitRes
 		GoldPerChunk: sink.perChunk}, nil
 }
 
-// loadGold reads the gold manifest; every line must carry a truth.
-func (a *Activities) loadGold(ctx context.Context, source string) ([]manifest.Item, error) {
+// loadGold reads the gold manifest; every line must carry a truth, and every source-ref must be
+// in the client's intake.
+func (a *Activities) loadGold(ctx context.Context, source string, intake func(string) error) ([]manifest.Item, error) {
 	bucket, key, err := store.ParseURI(source)
 	if err != nil {
 		return nil, invalidInput("quality.gold.source: %v", err)
@@ -103,7 +150,7 @@ func (a *Activities) loadGold(ctx context.Context, source string) ([]manifest.It
 	}
 	defer r.Close()
 	var gold goldSink
-	res, err := manifest.Split(ctx, r, manifest.Options{ChunkSize: 1 << 20, MaxLineBytes: a.MaxLineBytes}, &gold, nil)
+	res, err := manifest.Split(ctx, r, manifest.Options{ChunkSize: 1 << 20, MaxLineBytes: a.MaxLineBytes, CheckSourceRef: intake}, &gold, nil)
 	if err != nil {
 		return nil, fmt.Errorf("gold manifest %s: %w", source, err)
 	}

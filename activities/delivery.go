@@ -102,9 +102,9 @@ func (a *Activities) DeliverChunk(ctx context.Context, in DeliverChunkInput) (De
 		return DeliveryReceipt{}, err
 	}
 	target := in.Redelivery.target(sp)
-	b, err := a.Targets.Open(ctx, target)
+	b, err := a.openTarget(ctx, sp, target)
 	if err != nil {
-		return DeliveryReceipt{}, fmt.Errorf("delivery target: %w", err)
+		return DeliveryReceipt{}, err
 	}
 	key := DeliveredChunkKey(target.Prefix, sp.ID, in.Chunk)
 	sum, err := b.Put(ctx, key, data, "application/x-ndjson")
@@ -184,9 +184,9 @@ func (a *Activities) WriteDeliveryManifest(ctx context.Context, in DeliveryManif
 		return DeliveryManifestResult{}, err
 	}
 	target := in.Redelivery.target(sp)
-	b, err := a.Targets.Open(ctx, target)
+	b, err := a.openTarget(ctx, sp, target)
 	if err != nil {
-		return DeliveryManifestResult{}, fmt.Errorf("delivery target: %w", err)
+		return DeliveryManifestResult{}, err
 	}
 	m := DeliveryManifest{LayoutVersion: DeliveryLayoutVersion, Project: sp.ID, Client: sp.Client, CompletedAt: in.CompletedAt.UTC()}
 	for c := 0; c < in.Chunks; c++ {

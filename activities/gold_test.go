@@ -10,6 +10,7 @@ import (
 
 	"go.temporal.io/sdk/testsuite"
 
+	"github.com/labelflow/labelflow/internal/devstack/devstacktest"
 	"github.com/labelflow/labelflow/internal/label"
 )
 
@@ -18,14 +19,14 @@ import (
 func (f *fixture) withGold(t *testing.T) {
 	t.Helper()
 	ctx := context.Background()
-	if err := f.env.Store.Put(ctx, "intake/gold.manifest", []byte(`{"id":"g1","source":"a gold cat","truth":"cat"}`+"\n")); err != nil {
+	if err := f.env.Store.PutIn(ctx, devstacktest.IntakeBucket, "acme/gold.manifest", []byte(`{"id":"g1","source":"a gold cat","truth":"cat"}`+"\n")); err != nil {
 		t.Fatal(err)
 	}
 	var s testsuite.WorkflowTestSuite
 	aenv := s.NewTestActivityEnvironment()
 	aenv.RegisterActivity(f.acts)
 	v, err := aenv.ExecuteActivity(f.acts.SplitManifest, SplitInput{ProjectID: "p1", Source: f.sp.Source, ChunkSize: 2,
-		GoldSource: "s3://labelflow/intake/gold.manifest", GoldPerChunk: 1})
+		GoldSource: "s3://intake/acme/gold.manifest", GoldPerChunk: 1})
 	if err != nil {
 		t.Fatal(err)
 	}

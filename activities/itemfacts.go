@@ -41,6 +41,14 @@ func (a *Activities) ItemFacts(ctx context.Context, in ItemFactsInput) ([]ItemFa
 	if err != nil {
 		return nil, invalidInput("chunk %d: %v", in.Chunk, err)
 	}
+	var client string
+	if in.ImageSize {
+		sp, err := a.spec(ctx, in.ProjectID)
+		if err != nil {
+			return nil, err
+		}
+		client = sp.Client
+	}
 	out := make([]ItemFacts, len(items))
 	for i, it := range items {
 		if in.TextLength {
@@ -49,7 +57,7 @@ func (a *Activities) ItemFacts(ctx context.Context, in ItemFactsInput) ([]ItemFa
 		if in.ImageSize {
 			out[i].Width, out[i].Height = declaredSize(it.Data)
 			if out[i].Width == 0 && it.SourceRef != "" {
-				out[i].Width, out[i].Height = a.headerSize(ctx, it.SourceRef)
+				out[i].Width, out[i].Height = a.headerSize(ctx, client, it.SourceRef)
 			}
 		}
 	}
@@ -80,8 +88,13 @@ func declaredSize(line json.RawMessage) (int, int) {
 }
 
 // headerSize decodes only the image header; an image that cannot be read leaves the size unknown
-// and boxes are then checked for shape only.
-func (a *Activities) headerSize(ctx context.Context, ref string) (int, int) {
+// and boxes are then checked for shape only. Only images in the client's intake are read (chunks
+// split before intake checks existed may still name others).
+func (a *Activities) headerSize(ctx context.Context, client, ref string) (int, int) {
+	if err := a.Boundary.MayRead(client, ref); err != nil {
+		a.Log.Warn().Str("source_ref", ref).Err(err).Msg("image size unknown")
+		return 0, 0
+	}
 	bucket, key, err := store.ParseURI(ref)
 	if err != nil {
 		return 0, 0

@@ -38,11 +38,14 @@ func (a *Activities) NotifyWebhook(ctx context.Context, in WebhookInput) (Webhoo
 	if hook.URL == "" {
 		return WebhookResult{}, nil
 	}
+	if err := a.webhookAllowed(sp); err != nil {
+		return WebhookResult{Err: err.Error()}, nil
+	}
 	secret, err := a.Targets.WebhookSecret(hook.Secret)
 	if err != nil {
 		return WebhookResult{Err: err.Error()}, nil
 	}
-	sender := webhook.Sender{MaxAttempts: 6}
+	sender := webhook.Sender{MaxAttempts: 6, Client: a.Boundary.Egress.HTTPClient(webhook.DefaultTimeout)}
 	out, err := sender.Send(ctx, hook.URL, secret, webhook.Event{
 		Type: in.Type, Project: in.ProjectID, Chunk: in.Chunk, Items: in.Items, ManifestKey: in.ManifestKey, At: in.At.UTC(),
 	})

@@ -129,6 +129,9 @@ type PayrollSummary struct {
 	Rejected    map[string]int64            `json:"rejected,omitempty"`
 	// LedgerFiles counts the ledger files the month took (see PayrollClosure).
 	LedgerFiles int `json:"ledger_files"`
+	// Refused is what the run would not pay: entries that do not belong to their ledger file or
+	// whose worker payroll may not pay, and objects under ledger/ that are not ledger files.
+	Refused *RefusedLedger `json:"refused,omitempty"`
 }
 
 // PayrollPrefix is the finance area of a month.
@@ -207,11 +210,29 @@ func (a *Activities) AggregatePayroll(ctx context.Context, month string) (Payrol
 		sum.Totals[e.Currency] += e.Amount
 		sum.Entries++
 	}
-	keys := append(slices.Clone(plan.closure.LedgerKeys), plan.closure.ReversalKeys...)
-	for _, key := range keys {
-		if err := a.readLedgerFile(ctx, key, func(e LedgerEntry) { take(key, e) }); err != nil {
+	pay, refused := newPayees(a), &RefusedLedger{}
+	for _, key := range plan.ignored {
+		refused.ignore(key, notLedgerFile)
+	}
+	for _, key := range plan.closure.LedgerKeys {
+		file, ok := ParseLedgerKey(key)
+		if !ok { // taken by a run before payroll checked keys
+			refused.ignore(key, notLedgerFile)
+			continue
+		}
+		if err := a.takeFile(ctx, key, &file, pay, refused, take); err != nil {
 			return sum, err
 		}
+	}
+	for _, key := range plan.closure.ReversalKeys {
+		if err := a.takeFile(ctx, key, nil, pay, refused, take); err != nil {
+			return sum, err
+		}
+	}
+	if !refused.empty() {
+		sum.Refused = refused
+		a.Log.Warn().Str("month", month).Int("entries", refused.Entries).Int("ignored_keys", refused.IgnoredKeys).
+			Strs("examples", refused.Examples).Msg("payroll leaves out ledger entries it may not pay")
 	}
 	// Lines in key order: person, project, kind, currency, adjustment.
 	for _, k := range slices.Sorted(maps.Keys(lines)) {
@@ -227,7 +248,7 @@ func (a *Activities) AggregatePayroll(ctx context.Context, month string) (Payrol
 		workers = append(workers, w)
 	}
 	sort.Strings(workers)
-	if err := a.applyFloor(ctx, month, workers, stmts, &sum); err != nil {
+	if err := a.applyFloor(ctx, month, workers, stmts, pay.people, &sum); err != nil {
 		return sum, err
 	}
 	if err := store.Parallel(len(workers), ioWidth, func(i int) error {
@@ -282,33 +303,66 @@ func (a *Activities) AggregatePayroll(ctx context.Context, month string) (Payrol
 	return sum, nil
 }
 
-// readLedgerFile calls fn for each entry of a ledger file (or of a file of rejected entries), and
-// names the file and line of any entry it cannot read.
-func (a *Activities) readLedgerFile(ctx context.Context, key string, fn func(LedgerEntry)) error {
-	r, err := a.Store.OpenIn(ctx, a.Store.Bucket, key)
+// takeFile reads one ledger file (file names what its key says), or one file of entries set aside
+// under a rejection (file nil), and passes take the entries payroll may pay; it reports the others.
+func (a *Activities) takeFile(ctx context.Context, key string, file *LedgerFile, pay *payees, refused *RefusedLedger, take func(string, LedgerEntry)) error {
+	entries, err := a.readLedgerFile(ctx, key)
 	if err != nil {
 		return err
 	}
+	workers := make([]string, len(entries))
+	for i, e := range entries {
+		workers[i] = e.Worker
+	}
+	if err := pay.lookUp(ctx, workers); err != nil {
+		return err
+	}
+	for i, e := range entries {
+		why := ""
+		if file != nil {
+			why = file.mismatch(e)
+		}
+		if why == "" {
+			why = pay.refusal(e.Worker)
+		}
+		if why != "" {
+			refused.entry(key, i+1, e, why)
+			continue
+		}
+		take(key, e)
+	}
+	return nil
+}
+
+// readLedgerFile reads the entries of a ledger file (or of a file of rejected entries), and names
+// the file and line of any entry it cannot read. A file holds one chunk's entries: it fits in
+// memory.
+func (a *Activities) readLedgerFile(ctx context.Context, key string) ([]LedgerEntry, error) {
+	r, err := a.Store.OpenIn(ctx, a.Store.Bucket, key)
+	if err != nil {
+		return nil, err
+	}
 	defer r.Close()
+	var entries []LedgerEntry
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64*1024), 1024*1024)
 	for n := 1; sc.Scan(); n++ {
 		var e LedgerEntry
 		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
-			return invalidInput("%s line %d: %v", key, n, err)
+			return nil, invalidInput("%s line %d: %v", key, n, err)
 		}
-		fn(e)
+		entries = append(entries, e)
 	}
 	if err := sc.Err(); err != nil {
-		return fmt.Errorf("%s: %w", key, err)
+		return nil, fmt.Errorf("%s: %w", key, err)
 	}
-	return nil
+	return entries, nil
 }
 
 // applyFloor converts every statement to the person's payout currency and adds the top-up that
 // lifts their month to floor_multiplier × the local minimum wage for the hours they worked. A
 // missing rate, minimum wage or payout currency stops the run before approval, naming each.
-func (a *Activities) applyFloor(ctx context.Context, month string, workers []string, stmts map[string]*Statement, sum *PayrollSummary) error {
+func (a *Activities) applyFloor(ctx context.Context, month string, workers []string, stmts map[string]*Statement, people map[string]workforce.Person, sum *PayrollSummary) error {
 	wagesData, err := a.Store.Get(ctx, WageTableKey)
 	if errors.Is(err, store.ErrNotFound) {
 		return invalidInput("no minimum wage table at %s in the platform store: finance uploads it (country,currency,hourly_minimum,effective_from,source)", WageTableKey)
@@ -333,21 +387,14 @@ func (a *Activities) applyFloor(ctx context.Context, month string, workers []str
 	if multiplier == "" {
 		multiplier = earnings.DefaultMultiplier
 	}
-	roster := workforce.Roster{Store: a.Store}
 	sum.PayTotals, sum.Countries, sum.TopUps = map[string]int64{}, map[string]CountryTotals{}, nil
 	ledger := map[string]int64{}
 	var problems []error
-	persons := make([]workforce.Person, len(workers))
-	lookups := make([]error, len(workers))
-	_ = store.Parallel(len(workers), ioWidth, func(i int) error {
-		persons[i], lookups[i] = roster.Get(ctx, workers[i])
-		return nil
-	})
-	for i, w := range workers {
+	for _, w := range workers {
 		st := stmts[w]
-		p, err := persons[i], lookups[i]
-		if err != nil {
-			problems = append(problems, fmt.Errorf("%s: not in the roster: %w", w, err))
+		p, ok := people[w] // every worker with a statement was found in the roster (takeFile)
+		if !ok {
+			problems = append(problems, fmt.Errorf("%s: not in the roster", w))
 			continue
 		}
 		st.Country = p.Country
@@ -411,6 +458,9 @@ type PayPayrollResult struct {
 	// Rejected lists payouts the provider refused (person: reason); nothing was paid to them, and
 	// a later run of the month tries again.
 	Rejected []string `json:"rejected,omitempty"`
+	// Refused lists people payroll would not pay (person: reason): no longer in the roster, or
+	// simulated on a stack that does not pay simulated people.
+	Refused []string `json:"refused,omitempty"`
 }
 
 // PaidRecord is what a person has been paid for a month, per currency.
@@ -439,7 +489,6 @@ func (a *Activities) PayPayroll(ctx context.Context, in PayPayrollInput) (PayPay
 	if err := a.Store.GetJSON(ctx, PayrollPrefix(in.Month)+"summary.json", &summary); err != nil {
 		return res, err
 	}
-	roster := workforce.Roster{Store: a.Store}
 	var payouts []payout.Payout
 	paid := map[string]*PaidRecord{}
 	var people []string
@@ -451,9 +500,14 @@ func (a *Activities) PayPayroll(ctx context.Context, in PayPayrollInput) (PayPay
 	}
 	// Read each person's statement, payment record and payout method side by side; decide in order.
 	type person struct {
-		st     Statement
-		rec    *PaidRecord
-		method string
+		st      Statement
+		rec     *PaidRecord
+		method  string
+		refusal string // why the person is not paid, if they are not
+	}
+	pay := newPayees(a)
+	if err := pay.lookUp(ctx, people); err != nil {
+		return res, err
 	}
 	read := make([]person, len(people))
 	if err := store.Parallel(len(people), ioWidth, func(i int) error {
@@ -465,8 +519,8 @@ func (a *Activities) PayPayroll(ctx context.Context, in PayPayrollInput) (PayPay
 		if err := a.Store.GetJSON(ctx, paidKey(in.Month, w), p.rec); err != nil && !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
-		if r, err := roster.Get(ctx, w); err == nil {
-			p.method = r.PayoutMethod
+		if p.refusal = pay.refusal(w); p.refusal == "" {
+			p.method = pay.people[w].PayoutMethod
 		}
 		read[i] = p
 		return nil
@@ -477,6 +531,10 @@ func (a *Activities) PayPayroll(ctx context.Context, in PayPayrollInput) (PayPay
 	for i, w := range people {
 		st, rec, method := read[i].st, read[i].rec, read[i].method
 		paid[w] = rec
+		if why := read[i].refusal; why != "" {
+			res.Refused = append(res.Refused, w+": "+why)
+			continue
+		}
 		if rec.Pending != nil {
 			payouts = append(payouts, *rec.Pending)
 			continue

@@ -27,7 +27,7 @@ type Config struct {
 	StoreBucket    string `envconfig:"LABELFLOW_STORE_BUCKET" default:"labelflow" desc:"platform bucket: chunks, results, ledger, roster, payroll"`
 	StoreRegion    string `envconfig:"LABELFLOW_STORE_REGION" default:"us-east-1" desc:"platform object store region"`
 
-	DeliveryProfiles string `envconfig:"LABELFLOW_DELIVERY_PROFILES" default:"" desc:"path of the delivery credentials profiles file (YAML); empty = the dev profile from the STORE_* keys"`
+	DeliveryProfiles string `envconfig:"LABELFLOW_DELIVERY_PROFILES" default:"" desc:"path of the delivery credentials profiles file (YAML); the embedded stack also has the dev profile, from the STORE_* keys"`
 
 	GatewayListen string `envconfig:"LABELFLOW_GATEWAY_LISTEN" default:"127.0.0.1:8080" desc:"gateway listen address"`
 	GatewayURL    string `envconfig:"LABELFLOW_GATEWAY_URL" default:"http://127.0.0.1:8080" desc:"gateway base URL used by the simulator"`
@@ -46,8 +46,8 @@ type Config struct {
 	// Trust settings. On the embedded stack the dev values below stand in; a production stack must
 	// set its own, and Load refuses to start without them.
 	Stack               string `envconfig:"LABELFLOW_STACK" default:"embedded" desc:"embedded (the dev stack: dev secrets, the dev delivery profile, simulated people and private endpoints allowed) or production"`
-	GrantKeys           string `envconfig:"LABELFLOW_GRANT_KEYS" default:"dev:labelflow-dev-grant-key-not-for-production" desc:"keys that sign the identity grants workflows verify: id:secret[,id:secret]; the first signs, all verify (rotation); secrets of at least 32 bytes in production"`
-	TokenPepper         string `envconfig:"LABELFLOW_TOKEN_PEPPER" default:"labelflow-dev-token-pepper" desc:"server-side key of token hashes (HMAC-SHA256); at least 32 bytes in production"`
+	GrantKeys           string `envconfig:"LABELFLOW_GRANT_KEYS" default:"" desc:"(worker, gateway) keys that sign the identity grants workflows verify: id:secret[,id:secret]; the first signs, all verify (rotation); secrets of at least 32 bytes; the embedded stack uses a dev key"`
+	TokenPepper         string `envconfig:"LABELFLOW_TOKEN_PEPPER" default:"" desc:"(gateway, workforce commands) server-side key of token hashes (HMAC-SHA256), at least 32 bytes; the embedded stack uses a dev pepper"`
 	Token               string `envconfig:"LABELFLOW_TOKEN" default:"" desc:"the person's own token, presented by CLI commands that act for finance or ops"`
 	Clients             string `envconfig:"LABELFLOW_CLIENTS" default:"" desc:"path of the clients file (YAML): each client's intake prefixes, delivery buckets, delivery profiles and webhook secrets; empty = the embedded stack's dev client"`
 	EgressAllowPrivate  bool   `envconfig:"LABELFLOW_EGRESS_ALLOW_PRIVATE" default:"false" desc:"allow webhooks and client endpoints on loopback or private addresses (always allowed on the embedded stack)"`
@@ -55,6 +55,9 @@ type Config struct {
 	GatewayRatePerToken string `envconfig:"LABELFLOW_GATEWAY_RATE_PER_TOKEN" default:"5/s,20" desc:"requests one token may make: rate/s,burst"`
 	GatewayRatePerIP    string `envconfig:"LABELFLOW_GATEWAY_RATE_PER_IP" default:"50/s,100" desc:"requests one client address may make: rate/s,burst"`
 	GatewaySignInPerIP  string `envconfig:"LABELFLOW_GATEWAY_SIGNIN_PER_IP" default:"1/s,10" desc:"failed sign-ins (unknown tokens) one address may make: rate/s,burst"`
+
+	// A slow client holds a connection no longer than this.
+	GatewayReadTimeout time.Duration `envconfig:"LABELFLOW_GATEWAY_READ_TIMEOUT" default:"30s" desc:"time a client has to send one request, headers and body; idle keep-alive connections close after twice this"`
 
 	DataDir  string `envconfig:"LABELFLOW_DATA_DIR" default:".labelflow" desc:"state directory of the embedded stack"`
 	BinDir   string `envconfig:"LABELFLOW_BIN_DIR" default:"bin" desc:"where the embedded stack finds temporal and versitygw"`
@@ -93,6 +96,12 @@ func Load() (Config, error) {
 	if err := c.checkTrust(); err != nil {
 		return c, fmt.Errorf("configuration: %w", err)
 	}
+	if err := c.checkGateway(); err != nil {
+		return c, fmt.Errorf("configuration: %w", err)
+	}
+	if c.Embedded() {
+		c.fillDevSecrets()
+	}
 	return c, nil
 }
 
@@ -112,6 +121,26 @@ var devSecrets = map[string]string{
 	"LABELFLOW_TOKEN_PEPPER":     "labelflow-dev-token-pepper",
 }
 
+// fillDevSecrets gives the embedded stack the dev keys it runs on when none are set.
+func (c *Config) fillDevSecrets() {
+	if c.GrantKeys == "" {
+		c.GrantKeys = devSecrets["LABELFLOW_GRANT_KEYS"]
+	}
+	if c.TokenPepper == "" {
+		c.TokenPepper = devSecrets["LABELFLOW_TOKEN_PEPPER"]
+	}
+}
+
+// Require names a setting a component cannot run without (the worker and the gateway need the
+// grant keys; whatever hashes tokens needs the pepper). Production leaves them unset unless the
+// host runs that component, so the check happens where they are used.
+func Require(name, value string) error {
+	if value == "" {
+		return fmt.Errorf("configuration: %s is not set; it is required here on a production stack", name)
+	}
+	return nil
+}
+
 // checkTrust refuses a production stack that runs on dev secrets or short keys.
 func (c Config) checkTrust() error {
 	switch c.Stack {
@@ -126,7 +155,7 @@ func (c Config) checkTrust() error {
 			return fmt.Errorf("%s is the embedded stack's dev value; a production stack sets its own", name)
 		}
 	}
-	if len(c.TokenPepper) < 32 {
+	if c.TokenPepper != "" && len(c.TokenPepper) < 32 {
 		return fmt.Errorf("LABELFLOW_TOKEN_PEPPER must be at least 32 bytes in production, got %d", len(c.TokenPepper))
 	}
 	if c.Clients == "" {

@@ -55,6 +55,15 @@ func TestLoadDefaults(t *testing.T) {
 		DataDir:           ".labelflow",
 		BinDir:            "bin",
 		LogLevel:          "info",
+
+		Stack:               StackEmbedded,
+		GrantKeys:           devSecrets["LABELFLOW_GRANT_KEYS"],
+		TokenPepper:         devSecrets["LABELFLOW_TOKEN_PEPPER"],
+		GatewayMaxConns:     2000,
+		GatewayRatePerToken: "5/s,20",
+		GatewayRatePerIP:    "50/s,100",
+		GatewaySignInPerIP:  "1/s,10",
+		GatewayReadTimeout:  30 * time.Second,
 	}
 	if c != want {
 		t.Errorf("Load() =\n%+v\nwant\n%+v", c, want)
@@ -200,5 +209,31 @@ func TestUsageListsEveryField(t *testing.T) {
 		if !strings.Contains(u, row) {
 			t.Errorf("Usage lacks %q", row)
 		}
+	}
+}
+
+func TestProductionRefusesDevSecrets(t *testing.T) {
+	clearEnv(t)
+	t.Setenv("LABELFLOW_STACK", "production")
+	t.Setenv("LABELFLOW_CLIENTS", "/etc/labelflow/clients.yaml")
+	if _, err := Load(); err == nil || !strings.Contains(err.Error(), "LABELFLOW_STORE_SECRET_KEY") {
+		t.Fatalf("production on the dev store secret: %v", err)
+	}
+	t.Setenv("LABELFLOW_STORE_SECRET_KEY", "a-real-secret")
+	t.Setenv("LABELFLOW_TOKEN_PEPPER", "short")
+	if _, err := Load(); err == nil || !strings.Contains(err.Error(), "LABELFLOW_TOKEN_PEPPER") {
+		t.Fatalf("production with a short pepper: %v", err)
+	}
+	t.Setenv("LABELFLOW_TOKEN_PEPPER", "")
+	c, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.GrantKeys != "" || c.TokenPepper != "" {
+		t.Fatalf("production got dev secrets filled in: %q %q", c.GrantKeys, c.TokenPepper)
+	}
+	t.Setenv("LABELFLOW_STACK", "staging")
+	if _, err := Load(); err == nil {
+		t.Fatal("an unknown stack kind was accepted")
 	}
 }

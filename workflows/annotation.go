@@ -241,6 +241,9 @@ func (c *chunk) allFinal() bool {
 // --- claiming ---
 
 func (c *chunk) validateClaim(ctx workflow.Context, req ClaimRequest) error {
+	if err := verifySeal(ctx, UpdateClaim, req); err != nil {
+		return err
+	}
 	if c.finished {
 		return appErr(ErrNoWork, "chunk %d is complete", c.in.Chunk)
 	}
@@ -252,7 +255,9 @@ func (c *chunk) validateClaim(ctx workflow.Context, req ClaimRequest) error {
 	}
 	now := workflow.Now(ctx)
 	if s := c.activeSuiteOf(req.Worker.ID, now); s != nil {
-		return nil // a repeated claim returns the suite already leased
+		// A repeated claim gets the suite already leased, by rejection: a rejected Update leaves
+		// no event in history, so a person (or a script) claiming in a loop costs nothing.
+		return temporal.NewApplicationError(fmt.Sprintf("suite %s is already leased to %s", s.ID, req.Worker.ID), ErrAlreadyHeld, *s)
 	}
 	if _, items, outranked := c.pickKind(req.Worker, now); len(items) == 0 {
 		if c.belowThreshold(req.Worker) {
@@ -629,6 +634,9 @@ func (c *chunk) nextExpiry() time.Time {
 // --- submitting ---
 
 func (c *chunk) validateSubmit(ctx workflow.Context, req SubmitRequest) error {
+	if err := verifySeal(ctx, UpdateSubmit, req); err != nil {
+		return err
+	}
 	s := c.suite(req.SuiteID)
 	if s == nil {
 		if who, done := c.st.Submitted[req.SuiteID]; done {

@@ -96,6 +96,7 @@ func continuedAsNew(t *testing.T, env *testsuite.TestWorkflowEnvironment, next a
 
 // sendUpdate sends an Update; out receives its outcome once the workflow has handled it.
 func sendUpdate[T any](env *testsuite.TestWorkflowEnvironment, name string, arg any, out *outcome[T]) {
+	arg = sealedAt(env.Now(), testWorkflowID, name, arg)
 	env.UpdateWorkflow(name, "", &testsuite.TestUpdateCallback{
 		OnReject: func(err error) { out.err, out.ok = err, true },
 		OnAccept: func() {},

@@ -12,7 +12,7 @@ import (
 func (p *project) deliver(ctx, actx workflow.Context) error {
 	var a *activities.Activities
 	in := activities.DeliveryManifestInput{
-		ProjectID: p.in.Spec.ID, Chunks: p.st.Split.Chunks, CompletedAt: workflow.Now(ctx),
+		ProjectID: p.in.Spec.ID, Chunks: p.chunksToDeliver(), CompletedAt: workflow.Now(ctx),
 	}
 	if err := workflow.ExecuteActivity(actx, a.WriteDeliveryManifest, in).Get(ctx, &p.st.Delivery); err != nil {
 		return err

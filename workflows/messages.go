@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/labelflow/labelflow/activities"
+	"github.com/labelflow/labelflow/internal/grant"
 	"github.com/labelflow/labelflow/internal/label"
 	"github.com/labelflow/labelflow/internal/spec"
 )
@@ -72,7 +73,18 @@ const (
 	ErrInvalidRequest = "InvalidRequest"
 	ErrWrongStage     = "WrongStage"
 	ErrTrainingOnly   = "TrainingOnly" // below the project's accuracy threshold and no gold work left
+	ErrAlreadyHeld    = "AlreadyHeld"  // a repeated claim: the details carry the suite already leased
 )
+
+// HeldSuite returns the suite an ErrAlreadyHeld rejection carries.
+func HeldSuite(err error) (Suite, bool) {
+	var ae *temporal.ApplicationError
+	var s Suite
+	if !errors.As(err, &ae) || ae.Type() != ErrAlreadyHeld || !ae.HasDetails() || ae.Details(&s) != nil {
+		return Suite{}, false
+	}
+	return s, true
+}
 
 // NoWorkDetail travels with an ErrNoWork rejection whose cause is about the person rather than
 // the chunk, so that the gateway can tell them why instead of only "no work".
@@ -147,7 +159,8 @@ type ChunkSettings struct {
 	SpillBytes int `json:",omitempty"`
 }
 
-// Worker is the identity the gateway vouches for on each claim and submission.
+// Worker is the identity the gateway establishes from the roster on each claim and submission,
+// sealed with the request so that no caller can make one up.
 type Worker struct {
 	ID        string   `json:"id"`
 	Role      string   `json:"role"`
@@ -163,6 +176,8 @@ type Worker struct {
 // ClaimRequest asks a chunk for a suite of work.
 type ClaimRequest struct {
 	Worker Worker `json:"worker"`
+	// Seal proves the gateway established Worker from the roster (see internal/grant).
+	Seal *grant.Seal `json:"seal,omitempty"`
 }
 
 // SuiteTask is one item of a suite. Answers are shown only in arbitration suites, unattributed.
@@ -196,6 +211,7 @@ type SubmitRequest struct {
 	Worker  Worker       `json:"worker"`
 	SuiteID string       `json:"suite_id"`
 	Answers []TaskAnswer `json:"answers"`
+	Seal    *grant.Seal  `json:"seal,omitempty"`
 }
 
 // SubmitResult acknowledges a submission.

@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/labelflow/labelflow/activities"
+	"github.com/labelflow/labelflow/internal/grant"
 )
 
 // Payroll stages.
@@ -39,7 +40,8 @@ type PayrollInput struct {
 	ActivityTaskQueue string
 }
 
-// FinanceActor is the person acting for finance, as the CLI vouches for them from the roster.
+// FinanceActor is the person acting for finance, as the API established them from the roster;
+// the request's seal proves it.
 type FinanceActor struct {
 	ID   string `json:"id"`
 	Role string `json:"role"`
@@ -50,6 +52,9 @@ type ApproveRequest struct {
 	Approver string `json:"approver"`
 	Role     string `json:"role"`
 	Note     string `json:"note,omitempty"`
+	// Credential names the token the approver presented (a fingerprint, never the token).
+	Credential string      `json:"credential,omitempty"`
+	Seal       *grant.Seal `json:"seal,omitempty"`
 }
 
 // HoldRequest holds or releases one person's payout for the month.
@@ -57,6 +62,7 @@ type HoldRequest struct {
 	By     FinanceActor `json:"by"`
 	Person string       `json:"person"`
 	Reason string       `json:"reason,omitempty"` // required to hold
+	Seal   *grant.Seal  `json:"seal,omitempty"`
 }
 
 // Hold is a payout held back, with who held it and why.
@@ -205,6 +211,9 @@ func (p *payroll) register(ctx workflow.Context) error {
 			return p.st, nil
 		},
 		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, req ApproveRequest) error {
+			if err := verifySeal(ctx, UpdateApprove, req); err != nil {
+				return err
+			}
 			if strings.TrimSpace(req.Approver) == "" {
 				return appErr(ErrInvalidRequest, "approver: the approver's identity is required")
 			}
@@ -225,6 +234,9 @@ func (p *payroll) register(ctx workflow.Context) error {
 			return p.st, nil
 		},
 		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, req HoldRequest) error {
+			if err := verifySeal(ctx, UpdateHold, req); err != nil {
+				return err
+			}
 			if err := financeOnly(req.By); err != nil {
 				return err
 			}
@@ -254,6 +266,9 @@ func (p *payroll) register(ctx workflow.Context) error {
 			return p.st, nil
 		},
 		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, req HoldRequest) error {
+			if err := verifySeal(ctx, UpdateRelease, req); err != nil {
+				return err
+			}
 			if err := financeOnly(req.By); err != nil {
 				return err
 			}

@@ -224,7 +224,7 @@ func TestPayrollsCloseTheLedgerOneAtATime(t *testing.T) {
 		for _, m := range []string{"2026-10", "2026-11"} {
 			_ = env.UpdateWorkflowByID(PayrollWorkflowID(m), UpdateApprove, "approve-"+m, &testsuite.TestUpdateCallback{
 				OnReject: func(err error) { t.Errorf("approval of %s: %v", m, err) }, OnAccept: func() {}, OnComplete: func(any, error) {},
-			}, ApproveRequest{Approver: "fatuma", Role: RoleFinance})
+			}, sealedAt(env.Now(), PayrollWorkflowID(m), UpdateApprove, ApproveRequest{Approver: "fatuma", Role: RoleFinance}))
 		}
 	}, 4*time.Hour)
 	env.ExecuteWorkflow(twoPayrolls, []string{"2026-10", "2026-11"})

@@ -9,6 +9,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/labelflow/labelflow/activities"
+	"github.com/labelflow/labelflow/internal/grant"
 	"github.com/labelflow/labelflow/internal/manifest"
 	"github.com/labelflow/labelflow/internal/spec"
 )
@@ -27,7 +28,14 @@ type ProjectInput struct {
 	MaxUpdatesPerRun  int // passed to chunk workflows
 	SpillBytes        int `json:",omitempty"` // passed to chunk workflows
 	State             *ProjectState
+	// LaunchedBy is the ops person who launched the project, as the API established them.
+	LaunchedBy string `json:",omitempty"`
+	// Seal proves the launch came through LabelFlow's API (checked on the first run only).
+	Seal *grant.Seal `json:",omitempty"`
 }
+
+// versionLaunchGrant: projects started since check their launch seal.
+const versionLaunchGrant = "launch-grant"
 
 // ProjectState is the project's progress; it moves across continue-as-new.
 type ProjectState struct {
@@ -38,6 +46,8 @@ type ProjectState struct {
 	Running   []int
 	Done      ChunkTotals
 	Delivery  activities.DeliveryManifestResult
+	// Cancelled is set when ops cancelled the project: no more chunks start.
+	Cancelled *Cancellation `json:",omitempty"`
 }
 
 // ChunkTotals adds up finished chunks.
@@ -86,20 +96,21 @@ func (t *ChunkTotals) add(s ChunkSummary) {
 
 // ProjectStatus is what `labelflow project status` shows.
 type ProjectStatus struct {
-	ID            string      `json:"id"`
-	Client        string      `json:"client"`
-	Stage         string      `json:"stage"`
-	StartedAt     time.Time   `json:"started_at"`
-	Lines         int         `json:"lines"`
-	Items         int         `json:"items"`
-	Chunks        int         `json:"chunks"`
-	Rejects       int         `json:"rejects"`
-	RejectsKey    string      `json:"rejects_key,omitempty"`
-	ChunksStarted int         `json:"chunks_started"`
-	Running       []int       `json:"running_chunks"`
-	Done          ChunkTotals `json:"done"`
-	ManifestKey   string      `json:"manifest_key,omitempty"`
-	DeliveryURI   string      `json:"delivery_uri"`
+	ID            string        `json:"id"`
+	Client        string        `json:"client"`
+	Stage         string        `json:"stage"`
+	StartedAt     time.Time     `json:"started_at"`
+	Lines         int           `json:"lines"`
+	Items         int           `json:"items"`
+	Chunks        int           `json:"chunks"`
+	Rejects       int           `json:"rejects"`
+	RejectsKey    string        `json:"rejects_key,omitempty"`
+	ChunksStarted int           `json:"chunks_started"`
+	Running       []int         `json:"running_chunks"`
+	Done          ChunkTotals   `json:"done"`
+	ManifestKey   string        `json:"manifest_key,omitempty"`
+	Cancelled     *Cancellation `json:"cancelled,omitempty"`
+	DeliveryURI   string        `json:"delivery_uri"`
 }
 
 // Search attribute keys the Temporal UI lists projects by.
@@ -130,6 +141,14 @@ func ProjectWorkflow(ctx workflow.Context, in ProjectInput) (ProjectStatus, erro
 	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (ProjectStatus, error) { return p.status(), nil }); err != nil {
 		return ProjectStatus{}, err
 	}
+	if in.State == nil {
+		if err := checkLaunch(ctx, in); err != nil {
+			return p.status(), err
+		}
+	}
+	if err := p.registerCancel(ctx); err != nil {
+		return p.status(), err
+	}
 	finished := workflow.GetSignalChannel(ctx, SignalChunkFinished)
 	actx := workflow.WithActivityOptions(ctx, ioActivityOptions(in.ActivityTaskQueue))
 
@@ -151,6 +170,30 @@ func ProjectWorkflow(ctx workflow.Context, in ProjectInput) (ProjectStatus, erro
 	return p.status(), nil
 }
 
+// checkLaunch refuses a project started straight on Temporal, with a spec nobody launched
+// through the API: its pay rates and buckets would otherwise be taken on the caller's word. The
+// verdict is recorded as a side effect, so a replay never depends on the keys of the day.
+func checkLaunch(ctx workflow.Context, in ProjectInput) error {
+	if workflow.GetVersion(ctx, versionLaunchGrant, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return nil
+	}
+	id := workflow.GetInfo(ctx).WorkflowExecution.ID
+	var refusal string
+	err := workflow.SideEffect(ctx, func(workflow.Context) any {
+		if err := checkStartSeal(id, in); err != nil {
+			return err.Error()
+		}
+		return ""
+	}).Get(&refusal)
+	if err != nil {
+		return err
+	}
+	if refusal != "" {
+		return temporal.NewNonRetryableApplicationError("launch refused: "+refusal, ErrUnauthenticated, nil)
+	}
+	return nil
+}
+
 type project struct {
 	in ProjectInput
 	st *ProjectState
@@ -167,7 +210,7 @@ func (p *project) setStage(ctx workflow.Context, stage string) error {
 func (p *project) annotate(ctx workflow.Context, finished workflow.ReceiveChannel) error {
 	started := 0
 	for {
-		for len(p.st.Running) < p.in.Window && p.st.NextChunk < p.st.Split.Chunks {
+		for len(p.st.Running) < p.in.Window && p.st.NextChunk < p.chunksToDeliver() {
 			if started >= p.in.ChunksPerRun || workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
 				return p.continueAsNew(ctx, finished)
 			}
@@ -178,7 +221,7 @@ func (p *project) annotate(ctx workflow.Context, finished workflow.ReceiveChanne
 			p.st.NextChunk++
 			started++
 		}
-		if len(p.st.Running) == 0 && p.st.NextChunk >= p.st.Split.Chunks {
+		if len(p.st.Running) == 0 && p.st.NextChunk >= p.chunksToDeliver() {
 			return p.setStage(ctx, StageDelivering)
 		}
 		var sum ChunkSummary
@@ -249,7 +292,7 @@ func (p *project) status() ProjectStatus {
 		Lines: p.st.Split.Lines, Items: p.st.Split.Items, Chunks: p.st.Split.Chunks,
 		Rejects: p.st.Split.Rejects, RejectsKey: p.st.Split.RejectsKey,
 		ChunksStarted: p.st.NextChunk, Running: running, Done: p.st.Done,
-		ManifestKey: p.st.Delivery.ManifestKey,
+		ManifestKey: p.st.Delivery.ManifestKey, Cancelled: p.st.Cancelled,
 		DeliveryURI: "s3://" + sp.Delivery.Bucket + "/" + activities.DeliveryPrefix(sp.Delivery.Prefix, sp.ID),
 	}
 }

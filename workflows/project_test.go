@@ -71,7 +71,7 @@ func TestProjectRunsChunksInAWindowAndDelivers(t *testing.T) {
 			t.Fatal(err)
 		}
 	}, 5*time.Minute)
-	pe.env.ExecuteWorkflow(ProjectWorkflow, ProjectInput{Spec: testSpec(), Window: 3})
+	pe.env.ExecuteWorkflow(ProjectWorkflow, sealed(testWorkflowID, ActionStart, ProjectInput{Spec: testSpec(), Window: 3}))
 	if err := pe.env.GetWorkflowError(); err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +98,7 @@ func TestProjectRunsChunksInAWindowAndDelivers(t *testing.T) {
 
 func TestProjectWithNoValidItemsStillDelivers(t *testing.T) {
 	pe := newProjectEnv(t, 0)
-	pe.env.ExecuteWorkflow(ProjectWorkflow, ProjectInput{Spec: testSpec(), Window: 3})
+	pe.env.ExecuteWorkflow(ProjectWorkflow, sealed(testWorkflowID, ActionStart, ProjectInput{Spec: testSpec(), Window: 3}))
 	var st ProjectStatus
 	if err := pe.env.GetWorkflowResult(&st); err != nil {
 		t.Fatal(err)
@@ -110,7 +110,7 @@ func TestProjectWithNoValidItemsStillDelivers(t *testing.T) {
 
 func TestProjectContinuesAsNewWithItsState(t *testing.T) {
 	pe := newProjectEnv(t, 95)
-	pe.env.ExecuteWorkflow(ProjectWorkflow, ProjectInput{Spec: testSpec(), Window: 2, ChunksPerRun: 4})
+	pe.env.ExecuteWorkflow(ProjectWorkflow, sealed(testWorkflowID, ActionStart, ProjectInput{Spec: testSpec(), Window: 2, ChunksPerRun: 4}))
 	var next ProjectInput
 	continuedAsNew(t, pe.env, &next)
 	st := next.State

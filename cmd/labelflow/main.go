@@ -21,8 +21,11 @@ Production processes:
   labelflow gateway                         serve the annotator API on LABELFLOW_GATEWAY_LISTEN
 
 Operations:
-  labelflow workforce import roster.csv     import annotators and reviewers
-  labelflow project launch -f project.yaml  validate and start a project; prints its id
+  labelflow workforce import roster.csv     import annotators, reviewers and finance people
+  labelflow workforce token issue|rotate|revoke PERSON
+                                            print a new token once (issue, rotate), or take it away
+  labelflow project launch -f project.yaml  validate and start a project; prints its id (ops, LABELFLOW_TOKEN)
+labelflow project cancel ID --reason TEXT  start no more chunks; running ones finish and are delivered (ops)
   labelflow project status ID [--watch] [--json] [--chunks]
   labelflow project list [--json]
   labelflow delivery redeliver PROJECT [--to PROFILE] [--bucket B] [--prefix P]
@@ -32,18 +35,19 @@ Operations:
   labelflow quality aggregate --in answers.csv [--truth truth.csv] --method mv|ds|policy|best [--out labels.csv]
   labelflow quality compare                 accuracy of mv, ds, policy and best on synthetic crowds
   labelflow simulate --project ID [--annotators 20] [--reviewers 3] [--accuracy 0.85]
+                                            simulated people, on the embedded stack (or --allow-simulated-people)
 
 Finance:
   labelflow payroll run --month YYYY-MM [--force]     a month not over yet needs --force
-  labelflow payroll approve --month YYYY-MM --approver ID
-  labelflow payroll hold --month YYYY-MM --person ID --reason TEXT --by ID
-  labelflow payroll release --month YYYY-MM --person ID --by ID
+  labelflow payroll approve --month YYYY-MM [--note TEXT]
+  labelflow payroll hold --month YYYY-MM --person ID --reason TEXT
+  labelflow payroll release --month YYYY-MM --person ID
   labelflow payroll status --month YYYY-MM [--json]
   labelflow payroll report --month YYYY-MM --csv       one row per person: earned, floor, top-up, paid
   labelflow payroll schedule --day 3 [--hour 6]     previous month's payroll, every month
-  labelflow payroll reject --project ID --person ID [--chunks 3,4] --reason TEXT --by ID
+  labelflow payroll reject --project ID --person ID [--chunks 3,4] --reason TEXT
                                                     set work done in bad faith aside from pay
-  labelflow payroll reverse --rejection ID --by ID  pay it after all, next month, as an adjustment
+  labelflow payroll reverse --rejection ID  pay it after all, next month, as an adjustment
   labelflow payroll rejections [--json]
 
 Embedded stack:

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/user"
 	"sort"
 	"strconv"
 	"strings"
@@ -21,6 +20,7 @@ import (
 	"github.com/labelflow/labelflow/internal/app"
 	"github.com/labelflow/labelflow/internal/demo"
 	"github.com/labelflow/labelflow/internal/earnings"
+	"github.com/labelflow/labelflow/internal/gateway"
 	"github.com/labelflow/labelflow/internal/simulate"
 	"github.com/labelflow/labelflow/internal/spec"
 	"github.com/labelflow/labelflow/internal/workforce"
@@ -32,17 +32,29 @@ func newFlags(name string) *flag.FlagSet {
 	return fs
 }
 
+const workforceUsage = `usage: labelflow workforce import roster.csv
+       labelflow workforce token issue|rotate|revoke PERSON
+  roster columns: id,name,country,role[,token,skills,languages,payout_method,payout_currency]
+  (skills and languages separated by ';'; a token, when given, must be one LabelFlow issued)`
+
 func workforceCmd(ctx context.Context, cfg config.Config, log zerolog.Logger, args []string) error {
-	if len(args) != 2 || args[0] != "import" {
-		fmt.Fprintln(os.Stderr, "usage: labelflow workforce import roster.csv\n  columns: id,name,country,role,token[,skills,languages,payout_method] (skills and languages separated by ';')")
-		return errUsage
+	switch {
+	case len(args) == 2 && args[0] == "import":
+		return importRoster(ctx, cfg, log, args[1])
+	case len(args) == 3 && args[0] == "token":
+		return tokenCmd(ctx, cfg, log, args[1], args[2])
 	}
-	f, err := os.Open(args[1])
+	fmt.Fprintln(os.Stderr, workforceUsage)
+	return errUsage
+}
+
+func importRoster(ctx context.Context, cfg config.Config, log zerolog.Logger, file string) error {
+	f, err := os.Open(file)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	people, err := workforce.ParseCSV(args[1], f)
+	entries, err := workforce.ParseCSV(file, f)
 	if err != nil {
 		return err
 	}
@@ -54,20 +66,69 @@ func workforceCmd(ctx context.Context, cfg config.Config, log zerolog.Logger, ar
 	if err := a.Store.EnsureBucket(ctx, cfg.StoreBucket); err != nil {
 		return err
 	}
-	if err := a.Roster.Save(ctx, people); err != nil {
+	people, err := a.Roster.Import(ctx, entries)
+	if err != nil {
 		return err
 	}
 	roles := map[string]int{}
+	var tokenless []string
 	for _, p := range people {
 		roles[p.Role]++
+		if p.TokenHash == "" {
+			tokenless = append(tokenless, p.ID)
+		}
 	}
 	fmt.Printf("imported %d people (%d annotators, %d reviewers)\n", len(people), roles["annotator"], roles["reviewer"])
+	if len(tokenless) > 0 {
+		shown := tokenless
+		if len(shown) > 5 {
+			shown = append(shown[:5:5], "…")
+		}
+		fmt.Fprintf(os.Stderr, "%d of them have no token and cannot sign in yet (%s); give each one with: labelflow workforce token issue ID\n",
+			len(tokenless), strings.Join(shown, ", "))
+	}
+	return nil
+}
+
+// tokenCmd issues, rotates or revokes a person's token. A new token is the only thing printed on
+// stdout, once, so that it can go straight to the person; LabelFlow keeps only its hash.
+func tokenCmd(ctx context.Context, cfg config.Config, log zerolog.Logger, action, person string) error {
+	if action != "issue" && action != "rotate" && action != "revoke" {
+		fmt.Fprintln(os.Stderr, workforceUsage)
+		return errUsage
+	}
+	a, err := app.Open(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	var token string
+	switch action {
+	case "issue":
+		token, err = a.Roster.IssueToken(ctx, person)
+	case "rotate":
+		token, err = a.Roster.RotateToken(ctx, person)
+	case "revoke":
+		if err := a.Roster.RevokeToken(ctx, person); err != nil {
+			return err
+		}
+		fmt.Fprintf(os.Stderr, "%s's token is revoked: they stay in the roster and can no longer sign in\n", person)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Println(token)
+	if action == "rotate" {
+		fmt.Fprintf(os.Stderr, "%s's old token no longer works; ", person)
+	}
+	fmt.Fprintf(os.Stderr, "the token above for %s is shown this once and cannot be shown again\n", person)
 	return nil
 }
 
 func projectCmd(ctx context.Context, cfg config.Config, log zerolog.Logger, args []string) error {
 	if len(args) == 0 {
-		fmt.Fprintln(os.Stderr, "usage: labelflow project launch -f project.yaml | status ID [--watch] [--json] | list [--json]")
+		fmt.Fprintln(os.Stderr, "usage: labelflow project launch -f project.yaml | cancel ID --reason TEXT | status ID [--watch] [--json] | list [--json]")
 		return errUsage
 	}
 	switch args[0] {
@@ -78,20 +139,32 @@ func projectCmd(ctx context.Context, cfg config.Config, log zerolog.Logger, args
 			fmt.Fprintln(os.Stderr, "usage: labelflow project launch -f project.yaml")
 			return errUsage
 		}
-		p, err := app.LoadSpecFile(*file)
+		if _, err := app.LoadSpecFile(*file); err != nil {
+			return err // every bad field, with its line, before anything is sent
+		}
+		data, err := os.ReadFile(*file)
 		if err != nil {
 			return err
 		}
-		a, err := app.Open(ctx, cfg, log)
+		out, err := gateway.NewClient(cfg.GatewayURL, cfg.Token).Launch(ctx, *file, data)
 		if err != nil {
 			return err
 		}
-		defer a.Close()
-		id, err := a.Launch(ctx, p)
+		fmt.Println(out.Project)
+		return nil
+	case "cancel":
+		fs := newFlags("project cancel")
+		reason := fs.String("reason", "", "why the project is cancelled (kept in its status and the audit log)")
+		id, rest := firstArg(args[1:])
+		if err := fs.Parse(rest); err != nil || id == "" || *reason == "" {
+			fmt.Fprintln(os.Stderr, "usage: labelflow project cancel ID --reason TEXT")
+			return errUsage
+		}
+		out, err := gateway.NewClient(cfg.GatewayURL, cfg.Token).Cancel(ctx, id, *reason)
 		if err != nil {
 			return err
 		}
-		fmt.Println(id)
+		fmt.Printf("project %s cancelled: no more chunks start; the %d started of %d finish and are delivered\n", out.Project, out.ChunksStarted, out.Chunks)
 		return nil
 	case "status":
 		fs := newFlags("project status")
@@ -223,9 +296,14 @@ func simulateCmd(ctx context.Context, cfg config.Config, log zerolog.Logger, arg
 	skills := fs.String("skills", "", "skills of the simulated people, ';'-separated")
 	langs := fs.String("languages", "en", "languages of the simulated people, ';'-separated")
 	truthFile := fs.String("truth", "", "CSV of true answers (id,label); default: the manifest lines' truth field")
+	allow := fs.Bool("allow-simulated-people", false, "register simulated people on a stack that is not the embedded one")
 	if err := fs.Parse(args); err != nil || o.Project == "" {
-		fmt.Fprintln(os.Stderr, "usage: labelflow simulate --project ID [--annotators 20] [--reviewers 3] [--accuracy 0.85]")
+		fmt.Fprintln(os.Stderr, "usage: labelflow simulate --project ID [--annotators 20] [--reviewers 3] [--accuracy 0.85] [--allow-simulated-people]")
 		return errUsage
+	}
+	permit, err := simulate.Allow(cfg, *allow)
+	if err != nil {
+		return err
 	}
 	o.Skills, o.Languages = splitList(*skills), splitList(*langs)
 	if *truthFile != "" {
@@ -244,29 +322,26 @@ func simulateCmd(ctx context.Context, cfg config.Config, log zerolog.Logger, arg
 		return err
 	}
 	defer a.Close()
-	crowd := simulate.Crowd(o)
-	if err := simulate.Register(ctx, a.Roster, crowd); err != nil {
-		return err
-	}
-	fmt.Printf("%d simulated people working on %s through %s\n", len(crowd), o.Project, o.GatewayURL)
-	st, err := simulate.Run(ctx, o, a.Store, crowd)
+	st, err := simulate.Simulate(ctx, permit, a.Roster, a.Store, o, func(crowd []simulate.Person) {
+		fmt.Printf("%d simulated people working on %s through %s\n", len(crowd), o.Project, o.GatewayURL)
+	})
 	if err != nil {
 		return err
 	}
-	fmt.Printf("done: %d suites, %d answers (%d arbitrations), %d abandoned, %d rejected, %d empty claims\n",
+	fmt.Printf("done: %d suites, %d answers (%d arbitrations), %d abandoned, %d rejected, %d empty claims; the simulated people have left the roster\n",
 		st.Suites, st.Answers, st.Arbitrated, st.Abandoned, st.Rejected, st.EmptyClaims)
 	return nil
 }
 
 const payrollUsage = `usage: labelflow payroll run --month YYYY-MM [--force]
-       labelflow payroll approve --month YYYY-MM --approver ID
-       labelflow payroll hold --month YYYY-MM --person ID --reason TEXT --by ID
-       labelflow payroll release --month YYYY-MM --person ID --by ID
+       labelflow payroll approve --month YYYY-MM [--note TEXT]
+       labelflow payroll hold --month YYYY-MM --person ID --reason TEXT
+       labelflow payroll release --month YYYY-MM --person ID
        labelflow payroll status --month YYYY-MM [--json]
        labelflow payroll report --month YYYY-MM --csv
        labelflow payroll schedule --day 3 [--hour 6]
-       labelflow payroll reject --project ID --person ID [--chunks 3,4] --reason TEXT --by ID
-       labelflow payroll reverse --rejection ID --by ID [--note TEXT]
+       labelflow payroll reject --project ID --person ID [--chunks 3,4] --reason TEXT
+       labelflow payroll reverse --rejection ID [--note TEXT]
        labelflow payroll rejections [--json]`
 
 func payrollCmd(ctx context.Context, cfg config.Config, log zerolog.Logger, args []string) error {
@@ -277,18 +352,16 @@ func payrollCmd(ctx context.Context, cfg config.Config, log zerolog.Logger, args
 	fs := newFlags("payroll " + args[0])
 	month := fs.String("month", "", "payroll month, YYYY-MM")
 	asJSON := fs.Bool("json", false, "print JSON")
-	approver := fs.String("approver", currentUser(), "the finance person (roster id) who approves")
+	note := fs.String("note", "", "a note kept with the approval or reversal")
 	force := fs.Bool("force", false, "run a month that is not over yet")
 	_ = fs.Bool("csv", true, "CSV output (report)")
 	person := fs.String("person", "", "whose payout to hold or release, or whose work to reject")
 	reason := fs.String("reason", "", "why the payout is held or the work rejected")
-	by := fs.String("by", currentUser(), "the finance person (roster id) acting")
 	day := fs.Int("day", 3, "day of the month the schedule runs payroll for the previous month")
 	hour := fs.Int("hour", 6, "hour of that day, in LABELFLOW_MONTH_TIME_ZONE")
 	project := fs.String("project", "", "the project whose work is rejected")
 	chunks := fs.String("chunks", "", "comma-separated chunk numbers (default: every chunk)")
 	rejection := fs.String("rejection", "", "the rejection to reverse")
-	note := fs.String("note", "", "why the rejection is reversed")
 	monthless := map[string]bool{"schedule": true, "reject": true, "reverse": true, "rejections": true}
 	if err := fs.Parse(args[1:]); err != nil || (*month == "" && !monthless[args[0]]) {
 		fmt.Fprintln(os.Stderr, payrollUsage)
@@ -317,14 +390,14 @@ func payrollCmd(ctx context.Context, cfg config.Config, log zerolog.Logger, args
 			}
 			nums = append(nums, n)
 		}
-		r, err := a.RejectWork(ctx, *project, *person, nums, *reason, *by)
+		r, err := gateway.NewClient(cfg.GatewayURL, cfg.Token).Reject(ctx, gateway.RejectBody{Project: *project, Person: *person, Chunks: nums, Reason: *reason})
 		if err != nil {
 			return err
 		}
 		fmt.Printf("rejection %s: %s's work on %s is set aside by payroll runs from now on (work already paid stays paid)\n", r.ID, r.Person, r.Project)
 		return nil
 	case "reverse":
-		r, err := a.ReverseRejection(ctx, *rejection, *by, *note)
+		r, err := gateway.NewClient(cfg.GatewayURL, cfg.Token).Reverse(ctx, *rejection, *note)
 		if err != nil {
 			return err
 		}
@@ -347,11 +420,17 @@ func payrollCmd(ctx context.Context, cfg config.Config, log zerolog.Logger, args
 		}
 		return nil
 	case "hold", "release":
-		st, err := a.HoldPayout(ctx, *month, *by, *person, *reason, args[0] == "release")
+		c := gateway.NewClient(cfg.GatewayURL, cfg.Token)
+		var st gateway.PayrollAnswer
+		if args[0] == "release" {
+			st, err = c.Release(ctx, *month, *person)
+		} else {
+			st, err = c.Hold(ctx, *month, *person, *reason)
+		}
 		if err != nil {
 			return err
 		}
-		fmt.Printf("payroll %s: %d payout(s) held\n", *month, len(st.Holds))
+		fmt.Printf("payroll %s: %d payout(s) held\n", *month, len(st.Held))
 		return nil
 	case "run":
 		if err := a.RunPayroll(ctx, *month, *force); err != nil {
@@ -363,12 +442,13 @@ func payrollCmd(ctx context.Context, cfg config.Config, log zerolog.Logger, args
 		}
 		fmt.Printf("payroll %s: %d people, %d ledger entries, totals %s; statements ready, awaiting approval\n",
 			*month, st.Summary.People, st.Summary.Entries, money(st.Summary.Totals))
+		printRefused(st.Summary.Refused)
 		return nil
 	case "approve":
 		if _, err := demo.AwaitPayrollStage(ctx, a, *month, "awaiting-approval"); err != nil {
 			return err
 		}
-		if _, err := a.ApprovePayroll(ctx, *month, *approver); err != nil {
+		if _, err := gateway.NewClient(cfg.GatewayURL, cfg.Token).Approve(ctx, *month, *note); err != nil {
 			return err
 		}
 		st, err := a.WaitPayroll(ctx, *month)
@@ -397,8 +477,12 @@ func payrollCmd(ctx context.Context, cfg config.Config, log zerolog.Logger, args
 		for _, h := range st.Holds {
 			fmt.Printf("  held: %s by %s at %s: %s\n", h.Person, h.By, h.At.Format(time.RFC3339), h.Reason)
 		}
+		printRefused(st.Summary.Refused)
 		for _, r := range st.Payout.Rejected {
 			fmt.Printf("  payout refused by the provider: %s\n", r)
+		}
+		for _, r := range st.Payout.Refused {
+			fmt.Printf("  not paid: %s\n", r)
 		}
 		for _, r := range st.Released {
 			fmt.Printf("  released hold: %d payout(s), paid %s\n", r.Payouts, money(r.Paid))
@@ -410,6 +494,18 @@ func payrollCmd(ctx context.Context, cfg config.Config, log zerolog.Logger, args
 	}
 	fmt.Fprintf(os.Stderr, "labelflow payroll: unknown subcommand %q\n", args[0])
 	return errUsage
+}
+
+// printRefused tells finance what the run left out of the statements, and why.
+func printRefused(r *activities.RefusedLedger) {
+	if r == nil {
+		return
+	}
+	fmt.Printf("  not paid: %d ledger entries (%s) and %d objects under ledger/ that are not ledger files; the first few:\n",
+		r.Entries, money(r.Amounts), r.IgnoredKeys)
+	for _, e := range r.Examples {
+		fmt.Printf("    %s\n", e)
+	}
 }
 
 func money(m map[string]int64) string {
@@ -426,13 +522,6 @@ func money(m map[string]int64) string {
 		parts[i] = earnings.FormatMinor(m[cur], cur) + " " + cur
 	}
 	return strings.Join(parts, ", ")
-}
-
-func currentUser() string {
-	if u, err := user.Current(); err == nil {
-		return u.Username
-	}
-	return ""
 }
 
 func splitList(s string) []string {
@@ -461,6 +550,9 @@ func printJSON(v any) error {
 
 func printStatus(w io.Writer, v app.ProjectView) {
 	fmt.Fprintf(w, "project %s (client %s): %s\n", v.ID, v.Client, v.Stage)
+	if c := v.Cancelled; c != nil {
+		fmt.Fprintf(w, "  cancelled by %s at %s: %s (chunks started before it finish and are delivered)\n", c.By, c.At.Format(time.RFC3339), c.Reason)
+	}
 	fmt.Fprintf(w, "  manifest lines %d: %d items chunked into %d chunks, %d rejected", v.Lines, v.Items, v.Chunks, v.Rejects)
 	if v.Rejects > 0 {
 		fmt.Fprintf(w, " (see s3 platform key %s)", v.RejectsKey)

@@ -32,15 +32,23 @@ func runGateway(ctx context.Context, cfg config.Config, log zerolog.Logger) erro
 		return err
 	}
 	defer a.Close()
-	srv := &http.Server{Addr: cfg.GatewayListen, Handler: gateway.New(a).Handler(), ReadHeaderTimeout: 10 * time.Second}
+	g, err := gateway.New(a)
+	if err != nil {
+		return err
+	}
+	ln, err := gateway.Listen(cfg.GatewayListen, cfg.GatewayMaxConns)
+	if err != nil {
+		return err
+	}
+	srv := gateway.NewServer(g)
 	go func() {
 		<-ctx.Done()
 		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		_ = srv.Shutdown(sctx)
 	}()
-	log.Info().Str("listen", cfg.GatewayListen).Msg("gateway serving")
-	if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+	log.Info().Str("listen", cfg.GatewayListen).Int("max_conns", cfg.GatewayMaxConns).Msg("gateway serving")
+	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
 	return nil
@@ -137,7 +145,7 @@ func demoCmd(ctx context.Context, cfg config.Config, log zerolog.Logger, args []
 		defer os.RemoveAll(dir)
 	}
 	fmt.Println("Starting the embedded stack (Temporal dev server, S3 server, worker, gateway)…")
-	e, err := demo.Start(ctx, cfg, demo.StackOptions{DataDir: dir}, log)
+	e, err := demo.Start(ctx, demo.LiftLimitsForSimulatedCrowd(cfg), demo.StackOptions{DataDir: dir}, log)
 	if err != nil {
 		return err
 	}
@@ -184,7 +192,7 @@ func benchCmd(ctx context.Context, cfg config.Config, log zerolog.Logger, args [
 	if err != nil {
 		return err
 	}
-	e, err := demo.Start(ctx, cfg, demo.StackOptions{DataDir: dir, Headless: true, WorkerCommand: []string{self, "worker"}}, log)
+	e, err := demo.Start(ctx, demo.LiftLimitsForSimulatedCrowd(cfg), demo.StackOptions{DataDir: dir, Headless: true, WorkerCommand: []string{self, "worker"}}, log)
 	if err != nil {
 		return err
 	}

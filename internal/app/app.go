@@ -4,6 +4,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -13,11 +14,14 @@ import (
 	"github.com/labelflow/labelflow/activities"
 	"github.com/labelflow/labelflow/config"
 	"github.com/labelflow/labelflow/internal/clientbucket"
+	"github.com/labelflow/labelflow/internal/clients"
+	"github.com/labelflow/labelflow/internal/grant"
 	"github.com/labelflow/labelflow/internal/logging"
 	"github.com/labelflow/labelflow/internal/payout"
 	"github.com/labelflow/labelflow/internal/store"
 	"github.com/labelflow/labelflow/internal/workforce"
 	"github.com/labelflow/labelflow/workers"
+	"github.com/labelflow/labelflow/workflows"
 )
 
 // App holds connected dependencies.
@@ -27,7 +31,12 @@ type App struct {
 	Temporal client.Client
 	Store    *store.Store
 	Targets  *clientbucket.Profiles
-	Roster   workforce.Roster
+	// Clients says which locations, profiles and secrets each client's projects may use.
+	Clients *clients.Registry
+	Roster  workforce.Roster
+	// Grants seal the identities this process establishes (nil where no grant keys are set: such a
+	// process cannot act for anyone, and says so).
+	Grants *grant.Keys
 	// Scores caches accuracy estimates for a minute, for the gateway's claims and the chunks'
 	// confidence alike.
 	Scores *activities.ScoreCache
@@ -39,11 +48,21 @@ func Open(ctx context.Context, cfg config.Config, log zerolog.Logger) (*App, err
 	if err != nil {
 		return nil, err
 	}
-	targets, err := clientbucket.LoadProfiles(cfg.DeliveryProfiles, cfg.StoreAccessKey, cfg.StoreSecretKey)
+	targets, err := clientbucket.LoadProfiles(cfg.DeliveryProfiles, clientbucket.Options{
+		Embedded: cfg.Embedded(), DevKey: cfg.StoreAccessKey, DevSecret: cfg.StoreSecretKey, Egress: egressGuard(cfg)})
 	if err != nil {
 		return nil, err
 	}
-	a := &App{Cfg: cfg, Log: log, Store: st, Targets: targets, Roster: workforce.Roster{Store: st}, Scores: &activities.ScoreCache{TTL: time.Minute}}
+	registry, err := loadClients(cfg, targets)
+	if err != nil {
+		return nil, err
+	}
+	a := &App{Cfg: cfg, Log: log, Store: st, Targets: targets, Clients: registry, Roster: workforce.Roster{Store: st, Pepper: []byte(cfg.TokenPepper)}, Scores: &activities.ScoreCache{TTL: time.Minute}}
+	if cfg.GrantKeys != "" {
+		if a.Grants, err = grant.ParseKeys(cfg.GrantKeys, !cfg.Embedded()); err != nil {
+			return nil, fmt.Errorf("configuration: LABELFLOW_GRANT_KEYS: %w", err)
+		}
+	}
 	dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	a.Temporal, err = client.DialContext(dctx, client.Options{
@@ -74,11 +93,19 @@ func (a *App) Activities() *activities.Activities {
 	return &activities.Activities{
 		Store: a.Store, Targets: a.Targets, Payouts: provider,
 		MaxLineBytes: a.Cfg.MaxLineBytes, Months: loc, FloorMultiplier: a.Cfg.FloorMultiplier, Log: a.Log, Scores: a.Scores,
+		PaySimulated: a.Cfg.Embedded(), Boundary: a.Boundary(),
 	}
 }
 
+// errNoGrantKeys: this process was given no grant keys, so it cannot vouch for anyone.
+var errNoGrantKeys = errors.New("this process has no LABELFLOW_GRANT_KEYS: actions for people go through the gateway (set LABELFLOW_TOKEN and LABELFLOW_GATEWAY_URL)")
+
 // RunWorker polls until ctx ends.
 func (a *App) RunWorker(ctx context.Context) error {
+	if a.Grants == nil {
+		return fmt.Errorf("the worker verifies the identities in requests: %w", config.Require("LABELFLOW_GRANT_KEYS", a.Cfg.GrantKeys))
+	}
+	workflows.UseGrantKeys(a.Grants)
 	if err := a.Store.EnsureBucket(ctx, a.Cfg.StoreBucket); err != nil {
 		return err
 	}

@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
+	"regexp"
 	"strings"
 	"time"
 
@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/labelflow/labelflow/activities"
+	"github.com/labelflow/labelflow/internal/spec"
 	"github.com/labelflow/labelflow/internal/store"
 	"github.com/labelflow/labelflow/workflows"
 )
@@ -44,40 +45,48 @@ func (a *App) RunPayroll(ctx context.Context, month string, force bool) error {
 	return err
 }
 
-// financeActor looks a person up in the roster; the payroll workflow refuses anyone whose role
-// is not finance.
-func (a *App) financeActor(ctx context.Context, id string) (workflows.FinanceActor, error) {
-	p, err := a.Roster.Get(ctx, id)
-	if err != nil {
-		return workflows.FinanceActor{}, fmt.Errorf("%q is not in the roster: %w", id, err)
-	}
-	return workflows.FinanceActor{ID: p.ID, Role: p.Role}, nil
-}
-
-// ApprovePayroll approves the month's statements on behalf of approver, a finance person of the
-// roster.
-func (a *App) ApprovePayroll(ctx context.Context, month, approver string) (workflows.PayrollStatus, error) {
+// ApprovePayroll approves the month's statements for a finance person LabelFlow authenticated.
+// The approval travels sealed, so the payroll workflow knows it came through here.
+func (a *App) ApprovePayroll(ctx context.Context, act Actor, month, note string) (workflows.PayrollStatus, error) {
 	var st workflows.PayrollStatus
-	actor, err := a.financeActor(ctx, approver)
-	if err != nil {
-		return st, err
-	}
-	err = a.payrollUpdate(ctx, month, workflows.UpdateApprove, workflows.ApproveRequest{Approver: actor.ID, Role: actor.Role}, &st)
+	err := a.audited(ctx, act, "approve", month, map[string]string{"note": note}, func() error {
+		if err := may(act, "approve payroll", RoleFinance); err != nil {
+			return err
+		}
+		if a.Grants == nil {
+			return errNoGrantKeys
+		}
+		req := workflows.ApproveRequest{Approver: act.ID, Role: act.Role, Note: note, Credential: act.Credential}
+		sealed, err := workflows.Seal(a.Grants, workflows.PayrollWorkflowID(month), workflows.UpdateApprove, req, time.Now())
+		if err != nil {
+			return err
+		}
+		return a.payrollUpdate(ctx, month, workflows.UpdateApprove, sealed, &st)
+	})
 	return st, err
 }
 
 // HoldPayout holds (or, with release, releases) one person's payout for the month.
-func (a *App) HoldPayout(ctx context.Context, month, by, person, reason string, release bool) (workflows.PayrollStatus, error) {
+func (a *App) HoldPayout(ctx context.Context, act Actor, month, person, reason string, release bool) (workflows.PayrollStatus, error) {
 	var st workflows.PayrollStatus
-	actor, err := a.financeActor(ctx, by)
-	if err != nil {
-		return st, err
-	}
 	name := workflows.UpdateHold
 	if release {
 		name = workflows.UpdateRelease
 	}
-	err = a.payrollUpdate(ctx, month, name, workflows.HoldRequest{By: actor, Person: person, Reason: reason}, &st)
+	err := a.audited(ctx, act, name, month, map[string]string{"person": person, "reason": reason}, func() error {
+		if err := may(act, name+" payouts", RoleFinance); err != nil {
+			return err
+		}
+		if a.Grants == nil {
+			return errNoGrantKeys
+		}
+		req := workflows.HoldRequest{By: workflows.FinanceActor{ID: act.ID, Role: act.Role}, Person: person, Reason: reason}
+		sealed, err := workflows.Seal(a.Grants, workflows.PayrollWorkflowID(month), name, req, time.Now())
+		if err != nil {
+			return err
+		}
+		return a.payrollUpdate(ctx, month, name, sealed, &st)
+	})
 	return st, err
 }
 
@@ -189,6 +198,10 @@ func (a *App) WaitPayroll(ctx context.Context, month string) (workflows.PayrollS
 	}
 }
 
+// rejectionID is the shape of the ids RejectWork makes (project-person-time), checked before the
+// id becomes part of a store key.
+var rejectionID = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,200}$`)
+
 // rejectingRoles may reject work and reverse rejections: reviewers, who see the answers, and
 // finance, who answers for the pay.
 var rejectingRoles = []string{"reviewer", "finance"}
@@ -196,8 +209,19 @@ var rejectingRoles = []string{"reviewer", "finance"}
 // RejectWork sets aside a person's entries on a project (or on some of its chunks) from payroll,
 // with the reason they will see on their statement. Payroll runs that close after this skip the
 // entries; ReverseRejection pays them back.
-func (a *App) RejectWork(ctx context.Context, project, person string, chunks []int, reason, by string) (activities.Rejection, error) {
-	r := activities.Rejection{Project: project, Person: person, Chunks: chunks, Reason: strings.TrimSpace(reason), By: by, At: time.Now().UTC().Truncate(time.Second)}
+func (a *App) RejectWork(ctx context.Context, act Actor, project, person string, chunks []int, reason string) (activities.Rejection, error) {
+	var r activities.Rejection
+	details := map[string]string{"person": person, "chunks": fmt.Sprint(chunks), "reason": reason}
+	err := a.audited(ctx, act, "reject", project, details, func() error {
+		var err error
+		r, err = a.rejectWork(ctx, act, project, person, chunks, reason)
+		return err
+	})
+	return r, err
+}
+
+func (a *App) rejectWork(ctx context.Context, act Actor, project, person string, chunks []int, reason string) (activities.Rejection, error) {
+	r := activities.Rejection{Project: project, Person: person, Chunks: chunks, Reason: strings.TrimSpace(reason), By: act.ID, At: time.Now().UTC().Truncate(time.Second)}
 	switch {
 	case project == "":
 		return r, fmt.Errorf("--project: which project's work is rejected")
@@ -205,8 +229,10 @@ func (a *App) RejectWork(ctx context.Context, project, person string, chunks []i
 		return r, fmt.Errorf("--person: whose work is rejected")
 	case r.Reason == "":
 		return r, fmt.Errorf("--reason: say why the work is rejected; the person sees it on their statement")
+	case !spec.ValidID(project):
+		return r, fmt.Errorf("--project %q is not a project id", project)
 	}
-	if err := a.actingAs(ctx, by, rejectingRoles); err != nil {
+	if err := may(act, "reject work", rejectingRoles...); err != nil {
 		return r, err
 	}
 	if _, err := a.Roster.Get(ctx, person); err != nil {
@@ -223,10 +249,23 @@ func (a *App) RejectWork(ctx context.Context, project, person string, chunks []i
 
 // ReverseRejection records that a rejection was wrong. The next payroll to close pays the work it
 // had set aside, as adjustment lines; work not yet set aside is simply paid.
-func (a *App) ReverseRejection(ctx context.Context, id, by, note string) (activities.Rejection, error) {
+func (a *App) ReverseRejection(ctx context.Context, act Actor, id, note string) (activities.Rejection, error) {
 	var r activities.Rejection
-	if err := a.actingAs(ctx, by, rejectingRoles); err != nil {
+	err := a.audited(ctx, act, "reverse", id, map[string]string{"note": note}, func() error {
+		var err error
+		r, err = a.reverseRejection(ctx, act, id, note)
+		return err
+	})
+	return r, err
+}
+
+func (a *App) reverseRejection(ctx context.Context, act Actor, id, note string) (activities.Rejection, error) {
+	var r activities.Rejection
+	if err := may(act, "reverse rejections", rejectingRoles...); err != nil {
 		return r, err
+	}
+	if !rejectionID.MatchString(id) {
+		return r, fmt.Errorf("--rejection %q: not a rejection id; see `labelflow payroll rejections`", id)
 	}
 	if err := a.Store.GetJSON(ctx, activities.RejectionKey(id), &r); errors.Is(err, store.ErrNotFound) {
 		return r, fmt.Errorf("--rejection %q: no such rejection; see `labelflow payroll rejections`", id)
@@ -236,18 +275,6 @@ func (a *App) ReverseRejection(ctx context.Context, id, by, note string) (activi
 	if r.Reversed != nil {
 		return r, fmt.Errorf("rejection %s was already reversed by %s at %s", id, r.Reversed.By, r.Reversed.At.Format(time.RFC3339))
 	}
-	r.Reversed = &activities.Reversal{By: by, At: time.Now().UTC().Truncate(time.Second), Note: strings.TrimSpace(note)}
+	r.Reversed = &activities.Reversal{By: act.ID, At: time.Now().UTC().Truncate(time.Second), Note: strings.TrimSpace(note)}
 	return r, a.Store.PutJSON(ctx, activities.RejectionKey(id), r)
-}
-
-// actingAs checks that id is in the roster with one of roles.
-func (a *App) actingAs(ctx context.Context, id string, roles []string) error {
-	p, err := a.Roster.Get(ctx, id)
-	if err != nil {
-		return fmt.Errorf("--by %q is not in the roster: %w", id, err)
-	}
-	if !slices.Contains(roles, p.Role) {
-		return fmt.Errorf("--by %s has the role %q; only %s may do this", id, p.Role, strings.Join(roles, " or "))
-	}
-	return nil
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"sort"
+	"strings"
+	"time"
 
 	commonpb "go.temporal.io/api/common/v1"
 	enumspb "go.temporal.io/api/enums/v1"
@@ -34,7 +36,27 @@ func LoadSpecFile(path string) (spec.Project, error) {
 
 // Launch checks a project can run — source readable, delivery target writable — and starts it.
 // A project id runs once: launching it again is refused, whatever state the first run is in.
-func (a *App) Launch(ctx context.Context, p spec.Project) (string, error) {
+func (a *App) Launch(ctx context.Context, act Actor, p spec.Project) (string, error) {
+	var id string
+	err := a.audited(ctx, act, "launch", p.ID, map[string]string{"client": p.Client, "source": p.Source}, func() error {
+		var err error
+		id, err = a.launch(ctx, act, p)
+		return err
+	})
+	return id, err
+}
+
+func (a *App) launch(ctx context.Context, act Actor, p spec.Project) (string, error) {
+	if err := may(act, "launch projects", RoleOps); err != nil {
+		return "", err
+	}
+	if a.Grants == nil {
+		return "", errNoGrantKeys
+	}
+	// Nothing is read, probed or started for a spec that reaches outside its client.
+	if errs := a.Boundary().Check(p); len(errs) > 0 {
+		return "", &spec.Error{File: "project " + p.ID, Fields: errs}
+	}
 	bucket, key, _ := store.ParseURI(p.Source)
 	r, err := a.Store.OpenIn(ctx, bucket, key)
 	if err != nil {
@@ -45,6 +67,13 @@ func (a *App) Launch(ctx context.Context, p spec.Project) (string, error) {
 		return "", fmt.Errorf("delivery: %w", err)
 	}
 	id := workflows.ProjectWorkflowID(p.ID)
+	input, err := workflows.Seal(a.Grants, id, workflows.ActionStart, workflows.ProjectInput{
+		Spec: p, Window: a.Cfg.ChunkWindow, SpillBytes: a.Cfg.ChunkSpillBytes,
+		WorkflowTaskQueue: a.Cfg.WorkflowTaskQueue, ActivityTaskQueue: a.Cfg.ActivityTaskQueue, LaunchedBy: act.ID,
+	}, time.Now())
+	if err != nil {
+		return "", err
+	}
 	_, err = a.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID:                                       id,
 		TaskQueue:                                a.Cfg.WorkflowTaskQueue,
@@ -52,10 +81,7 @@ func (a *App) Launch(ctx context.Context, p spec.Project) (string, error) {
 		WorkflowIDConflictPolicy:                 enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
 		WorkflowExecutionErrorWhenAlreadyStarted: true,
 		TypedSearchAttributes:                    workflows.ProjectSearchAttributes(p),
-	}, workflows.ProjectWorkflow, workflows.ProjectInput{
-		Spec: p, Window: a.Cfg.ChunkWindow, SpillBytes: a.Cfg.ChunkSpillBytes,
-		WorkflowTaskQueue: a.Cfg.WorkflowTaskQueue, ActivityTaskQueue: a.Cfg.ActivityTaskQueue,
-	})
+	}, workflows.ProjectWorkflow, input)
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	if errors.As(err, &started) {
 		return "", fmt.Errorf("%w: %s (workflow %s)", ErrProjectExists, p.ID, id)
@@ -253,4 +279,39 @@ func retrying(workflowID string, d *workflowservice.DescribeWorkflowExecutionRes
 		}
 	}
 	return out
+}
+
+// CancelProject stops a project for an ops person: it starts no more chunks, lets the running
+// ones finish (every answer given is recorded, paid and delivered) and then delivers what they
+// hold.
+func (a *App) CancelProject(ctx context.Context, act Actor, project, reason string) (workflows.ProjectStatus, error) {
+	var st workflows.ProjectStatus
+	err := a.audited(ctx, act, "cancel", project, map[string]string{"reason": reason}, func() error {
+		if err := may(act, "cancel projects", RoleOps); err != nil {
+			return err
+		}
+		if !spec.ValidID(project) {
+			return fmt.Errorf("project %q is not a project id", project)
+		}
+		if a.Grants == nil {
+			return errNoGrantKeys
+		}
+		id := workflows.ProjectWorkflowID(project)
+		req, err := workflows.Seal(a.Grants, id, workflows.UpdateCancel, workflows.CancelRequest{By: act.ID, Role: act.Role, Reason: reason}, time.Now())
+		if err != nil {
+			return err
+		}
+		h, err := a.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+			WorkflowID: id, UpdateName: workflows.UpdateCancel, Args: []any{req}, WaitForStage: client.WorkflowUpdateStageCompleted,
+		})
+		if err == nil {
+			err = h.Get(ctx, &st)
+		}
+		var nf *serviceerror.NotFound
+		if errors.As(err, &nf) || (err != nil && strings.Contains(err.Error(), "workflow execution already completed")) {
+			return fmt.Errorf("%w: project %s is not running", ErrNotFound, project)
+		}
+		return err
+	})
+	return st, err
 }

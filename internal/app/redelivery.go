@@ -35,6 +35,10 @@ func (a *App) Redeliver(ctx context.Context, project string, target *spec.Delive
 	if target != nil {
 		effective = *target
 	}
+	// A re-delivery goes only where the project's client may receive it.
+	if errs := a.Boundary().CheckDelivery(sp.Client, effective); len(errs) > 0 {
+		return "", &spec.Error{File: "re-delivery of " + project, Fields: errs}
+	}
 	if err := activities.CheckDeliveryTarget(ctx, a.Targets, spec.Project{ID: sp.ID, Delivery: effective}); err != nil {
 		return "", fmt.Errorf("delivery: %w", err)
 	}

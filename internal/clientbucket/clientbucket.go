@@ -11,12 +11,15 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net"
+	"net/http"
 	"os"
 	"sort"
 	"strings"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
@@ -25,6 +28,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/labelflow/labelflow/internal/egress"
 	"github.com/labelflow/labelflow/internal/spec"
 )
 
@@ -51,6 +55,8 @@ type Secret struct {
 type Profiles struct {
 	byName  map[string]Profile
 	secrets map[string][]byte
+	// http carries every request to a client's endpoint, through the egress guard.
+	http aws.HTTPClient
 	// clients holds one S3 client per (profile, region, endpoint): its connections and any role
 	// credentials assumed through STS are reused by every delivery to the same place.
 	clients sync.Map
@@ -59,10 +65,23 @@ type Profiles struct {
 // DevProfile is the name of the profile the embedded stack defines from the store's own keys.
 const DevProfile = "dev"
 
-// LoadProfiles reads a profiles file (`profiles: {name: {...}}`). With path empty, only the dev
-// profile exists, built from devKey and devSecret.
-func LoadProfiles(path, devKey, devSecret string) (*Profiles, error) {
-	p := &Profiles{byName: map[string]Profile{DevProfile: {AccessKeyID: devKey, secret: devSecret}}, secrets: map[string][]byte{}}
+// Options say what the stack allows deliveries.
+type Options struct {
+	// Embedded adds the dev profile, made of the platform store's own keys (DevKey, DevSecret).
+	// Only the embedded stack has it: elsewhere those keys would open the platform's own buckets.
+	Embedded          bool
+	DevKey, DevSecret string
+	// Egress guards every connection to a client's endpoint.
+	Egress egress.Guard
+}
+
+// LoadProfiles reads a profiles file (`profiles: {name: {...}}`). With path empty, there are no
+// profiles but the dev profile of the embedded stack.
+func LoadProfiles(path string, o Options) (*Profiles, error) {
+	p := &Profiles{byName: map[string]Profile{}, secrets: map[string][]byte{}, http: guardedHTTPClient(o.Egress)}
+	if o.Embedded {
+		p.byName[DevProfile] = Profile{AccessKeyID: o.DevKey, secret: o.DevSecret}
+	}
 	if path == "" {
 		return p, nil
 	}
@@ -129,6 +148,24 @@ func (p *Profiles) WebhookSecret(name string) ([]byte, error) {
 	return s, nil
 }
 
+// SecretNames lists the webhook secrets by name.
+func (p *Profiles) SecretNames() []string {
+	out := make([]string, 0, len(p.secrets))
+	for n := range p.secrets {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// guardedHTTPClient is the SDK's HTTP client with every connection checked by the guard and no
+// proxy, which would connect on the guard's behalf.
+func guardedHTTPClient(g egress.Guard) aws.HTTPClient {
+	return awshttp.NewBuildableClient().
+		WithDialerOptions(func(d *net.Dialer) { d.Control = g.Control }).
+		WithTransportOptions(func(t *http.Transport) { t.Proxy = nil })
+}
+
 // Names lists the profiles.
 func (p *Profiles) Names() []string {
 	out := make([]string, 0, len(p.byName))
@@ -188,6 +225,7 @@ func (p *Profiles) Open(ctx context.Context, d spec.Delivery) (*Bucket, error) {
 		cfg.Credentials = aws.NewCredentialsCache(provider)
 	}
 	client := s3.NewFromConfig(cfg, func(o *s3.Options) {
+		o.HTTPClient = p.http
 		if d.Endpoint != "" {
 			o.BaseEndpoint = aws.String(d.Endpoint)
 			o.UsePathStyle = true

@@ -12,6 +12,7 @@ import (
 
 	"github.com/labelflow/labelflow/internal/clientbucket"
 	"github.com/labelflow/labelflow/internal/devstack/devstacktest"
+	"github.com/labelflow/labelflow/internal/egress"
 	"github.com/labelflow/labelflow/internal/spec"
 )
 
@@ -74,7 +75,7 @@ func TestProbeAndProfilesGiveClearErrors(t *testing.T) {
 	os.WriteFile(secretFile, []byte("not-the-secret\n"), 0o600)
 	profilesFile := filepath.Join(dir, "profiles.yaml")
 	os.WriteFile(profilesFile, []byte("profiles:\n  wrongkey:\n    access_key_id: "+env.Stack.AccessKey+"\n    secret_access_key_file: "+secretFile+"\n"), 0o600)
-	profiles, err := clientbucket.LoadProfiles(profilesFile, "", "")
+	profiles, err := clientbucket.LoadProfiles(profilesFile, clientbucket.Options{Egress: egress.Guard{AllowPrivate: true}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,16 +95,16 @@ func TestLoadProfilesRefusesInlineSecrets(t *testing.T) {
 	dir := t.TempDir()
 	f := filepath.Join(dir, "p.yaml")
 	os.WriteFile(f, []byte("profiles:\n  acme:\n    access_key_id: AKIA\n    secret_access_key: inline\n"), 0o600)
-	if _, err := clientbucket.LoadProfiles(f, "", ""); err == nil {
+	if _, err := clientbucket.LoadProfiles(f, clientbucket.Options{}); err == nil {
 		t.Fatal("inline secret accepted")
 	}
 	os.WriteFile(f, []byte("profiles:\n  acme:\n    access_key_id: AKIA\n"), 0o600)
-	if _, err := clientbucket.LoadProfiles(f, "", ""); err == nil || !strings.Contains(err.Error(), "secret_access_key_file or secret_access_key_env") {
+	if _, err := clientbucket.LoadProfiles(f, clientbucket.Options{}); err == nil || !strings.Contains(err.Error(), "secret_access_key_file or secret_access_key_env") {
 		t.Fatalf("profile without secret: %v", err)
 	}
 	t.Setenv("ACME_HOOK", "0123456789abcdef0123")
 	os.WriteFile(f, []byte("profiles:\n  role:\n    default_chain: true\n    role_arn: arn:aws:iam::123456789012:role/labelflow\n    external_id: acme-42\nwebhook_secrets:\n  acme-hook:\n    env: ACME_HOOK\n"), 0o600)
-	p, err := clientbucket.LoadProfiles(f, "", "")
+	p, err := clientbucket.LoadProfiles(f, clientbucket.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -36,6 +36,7 @@ import (
 	"github.com/labelflow/labelflow/internal/simulate"
 	"github.com/labelflow/labelflow/internal/spec"
 	"github.com/labelflow/labelflow/internal/webhook"
+	"github.com/labelflow/labelflow/internal/workforce"
 	"github.com/labelflow/labelflow/workers"
 	"github.com/labelflow/labelflow/workflows"
 )
@@ -84,6 +85,13 @@ func run(m *testing.M) int {
 		return 1
 	}
 	cfg.DeliveryProfiles = profiles
+	clientsFile := filepath.Join(dir, "clients.yaml")
+	if err := os.WriteFile(clientsFile, []byte(itClients), 0o600); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	cfg.Clients = clientsFile
+	cfg = LiftLimitsForSimulatedCrowd(cfg)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	env, err = Start(ctx, cfg, StackOptions{DataDir: dir, Headless: true}, logging.New("warn", nil))
@@ -263,7 +271,7 @@ func TestWholeProjectThroughTheRealStack(t *testing.T) {
 	}
 
 	// Each person reads their statement through the gateway, and only their own.
-	crowd := simulate.Crowd(simulate.Options{Project: "it-whole", Annotators: 8, Reviewers: 3})
+	crowd := sum.Simulated
 	var list struct {
 		Statements []struct {
 			Month  string
@@ -302,7 +310,7 @@ func TestWholeProjectThroughTheRealStack(t *testing.T) {
 	}
 
 	// A second payroll run of the month pays nothing new.
-	again, err := RunAndApprovePayroll(ctx, env.App, sum.Month, FinanceDemo.ID)
+	again, err := RunAndApprovePayroll(ctx, env.App, sum.Month, signIn(ctx, t, env.App, FinanceDemo))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -496,23 +504,25 @@ func TestGatewayRefusesBadRequestsWithClearErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.Launch(ctx, p); err != nil {
+	ops := signIn(ctx, t, a, OpsDemo)
+	if _, err := a.Launch(ctx, ops, p); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.Launch(ctx, p); !errors.Is(err, app.ErrProjectExists) {
+	if _, err := a.Launch(ctx, ops, p); !errors.Is(err, app.ErrProjectExists) {
 		t.Fatalf("second launch of the same id: %v, want refusal", err)
 	}
-	if err := a.Roster.Save(ctx, roster(t)); err != nil {
+	if _, err := a.Roster.Import(ctx, roster(t)); err != nil {
 		t.Fatal(err)
 	}
 	var me map[string]any
 	mustJSON(t, call(t, tokAmina, "GET", env.GatewayURL+"/v1/me", nil, 200, ""), &me)
-	if me["id"] != "amina" || me["country"] != "KE" || me["token_sha256"] != nil {
+	if me["id"] != "amina" || me["country"] != "KE" || me["token_hash"] != nil || me["token_sha256"] != nil {
 		t.Fatalf("/v1/me = %v", me)
 	}
 	base := env.GatewayURL + "/v1/projects/it-gateway"
 	call(t, "", "POST", base+"/claim", nil, 401, "unauthorized")
 	call(t, "nobody-has-this-token-123", "POST", base+"/claim", nil, 401, "unauthorized")
+	call(t, fixedToken("nobody"), "POST", base+"/claim", nil, 401, "unauthorized")
 	call(t, tokAmina, "POST", env.GatewayURL+"/v1/projects/no-such-project/claim", nil, 404, "not_found")
 
 	var claim struct {
@@ -608,13 +618,13 @@ func (h *hookReceiver) types() []string {
 	return out
 }
 
-const (
-	tokAmina  = "amina-token-0123456789"
-	tokGrace  = "grace-token-0123456789"
-	tokFrench = "claire-token-012345678"
+var (
+	tokAmina  = fixedToken("amina")
+	tokGrace  = fixedToken("grace")
+	tokFrench = fixedToken("claire")
 )
 
-func roster(t *testing.T) []workforcePerson {
+func roster(t *testing.T) []workforce.Entry {
 	t.Helper()
 	csv := "id,name,country,role,token,languages\n" +
 		"amina,Amina W.,KE,annotator," + tokAmina + ",en\n" +
@@ -753,15 +763,12 @@ func TestBoxAndTranscriptionProjects(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := a.Launch(ctx, p); err != nil {
+			if _, err := a.Launch(ctx, signIn(ctx, t, a, OpsDemo), p); err != nil {
 				t.Fatal(err)
 			}
 			o := simulate.Options{GatewayURL: env.GatewayURL, Project: c.id, Annotators: 6, Reviewers: 2, Accuracy: 0.8,
 				ReviewerAccuracy: 0.95, Seed: 9, Idle: 50 * time.Millisecond}
-			crowd := simulate.Crowd(o)
-			if err := simulate.Register(ctx, a.Roster, crowd); err != nil {
-				t.Fatal(err)
-			}
+			crowd := registerCrowd(ctx, t, a, o)
 			if _, err := simulate.Run(ctx, o, a.Store, crowd); err != nil {
 				t.Fatal(err)
 			}

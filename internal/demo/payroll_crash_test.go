@@ -19,7 +19,6 @@ import (
 	"github.com/labelflow/labelflow/internal/payout"
 	"github.com/labelflow/labelflow/internal/simulate"
 	"github.com/labelflow/labelflow/internal/store"
-	"github.com/labelflow/labelflow/internal/workforce"
 	"github.com/labelflow/labelflow/workflows"
 )
 
@@ -42,13 +41,8 @@ func TestPayoutCrashMidPayoutsNeverPaysAnyoneTwice(t *testing.T) {
 	queueApp.Cfg.ActivityTaskQueue = payoutCrashQueue
 	a := &queueApp
 
-	crowd := simulate.Crowd(simulate.Options{Project: "it-payout-crash", Annotators: 30, Reviewers: 6})
-	if err := simulate.Register(ctx, a.Roster, crowd); err != nil {
-		t.Fatal(err)
-	}
-	if err := a.Roster.Save(ctx, []workforce.Person{FinanceDemo}); err != nil {
-		t.Fatal(err)
-	}
+	crowd := registerCrowd(ctx, t, a, simulate.Options{Project: "it-payout-crash", Annotators: 30, Reviewers: 6})
+	finance := signIn(ctx, t, a, FinanceDemo)
 	if err := writeCrowdLedger(ctx, a.Store, "it-payout-crash", payoutCrashMonth, crowd); err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +62,7 @@ func TestPayoutCrashMidPayoutsNeverPaysAnyoneTwice(t *testing.T) {
 	if _, err := AwaitPayrollStage(ctx, a, payoutCrashMonth, workflows.PayrollAwaitingApproval); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.ApprovePayroll(ctx, payoutCrashMonth, FinanceDemo.ID); err != nil {
+	if _, err := a.ApprovePayroll(ctx, finance, payoutCrashMonth, ""); err != nil {
 		t.Fatal(err)
 	}
 
@@ -144,7 +138,7 @@ func TestPayoutCrashMidPayoutsNeverPaysAnyoneTwice(t *testing.T) {
 	}
 
 	// A new run of the month finds everyone paid and pays nothing.
-	again, err := RunAndApprovePayroll(ctx, a, payoutCrashMonth, FinanceDemo.ID)
+	again, err := RunAndApprovePayroll(ctx, a, payoutCrashMonth, finance)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -56,6 +56,8 @@ type Summary struct {
 	ProjectTime   time.Duration               `json:"project_time"` // launch to completed delivery
 	Status        app.ProjectView             `json:"-"`
 	Manifest      activities.DeliveryManifest `json:"-"`
+	// Simulated is the crowd, tokens included; it stays in the roster until the demo ends.
+	Simulated []simulate.Person `json:"-"`
 }
 
 // Run uploads the demo dataset, launches the project, lets the simulated crowd work through the
@@ -64,30 +66,24 @@ func Run(ctx context.Context, e *Env, o RunOptions) (Summary, error) {
 	start := time.Now()
 	sum := Summary{Project: o.ProjectID}
 	a := e.App
-	data, _ := Dataset(o.Items, o.Seed)
-	if err := a.Store.PutIn(ctx, IntakeBucket, "acme/reviews.manifest", data); err != nil {
-		return sum, err
-	}
-	if o.ChunkSize == 0 {
-		o.ChunkSize = 100
-	}
-	if o.Lease == 0 {
-		o.Lease = 2 * time.Minute
-	}
-	p, err := spec.Parse("demo-project.yaml", []byte(SpecYAML(o.ProjectID, e.Cfg.StoreEndpoint, o.ChunkSize, o.Lease, o.WebhookURL, o.WebhookSecret)))
+	p, launched, err := LaunchProject(ctx, e, o)
 	if err != nil {
-		return sum, err
-	}
-	launched := time.Now()
-	if _, err := a.Launch(ctx, p); err != nil {
 		return sum, err
 	}
 	simOpts := simulate.Options{GatewayURL: e.GatewayURL, Project: p.ID, Annotators: o.Annotators, Reviewers: o.Reviewers,
 		Accuracy: o.Accuracy, ReviewerAccuracy: 0.95, Abandon: o.Abandon, Seed: o.Seed, Languages: []string{"en"}, Idle: 50 * time.Millisecond}
-	crowd := simulate.Crowd(simOpts)
-	if err := simulate.Register(ctx, a.Roster, crowd); err != nil {
+	permit, err := simulate.Allow(a.Cfg, false)
+	if err != nil {
 		return sum, err
 	}
+	crowd, err := simulate.Crowd(simOpts)
+	if err != nil {
+		return sum, err
+	}
+	if err := simulate.Register(ctx, permit, a.Roster, crowd); err != nil {
+		return sum, err
+	}
+	sum.Simulated = crowd
 	// A crowd that fails ends the wait at once rather than leaving the project waiting for people.
 	runCtx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -125,13 +121,14 @@ func Run(ctx context.Context, e *Env, o RunOptions) (Summary, error) {
 
 	loc, _ := time.LoadLocation(a.Cfg.MonthTimeZone)
 	sum.Month = time.Now().In(loc).Format("2006-01")
-	if err := a.Roster.Save(ctx, []workforce.Person{FinanceDemo}); err != nil {
+	finance, err := SignIn(ctx, a, FinanceDemo)
+	if err != nil {
 		return sum, err
 	}
 	if err := SeedFinanceTables(ctx, a.Store, sum.Month); err != nil {
 		return sum, err
 	}
-	pay, err := RunAndApprovePayroll(ctx, a, sum.Month, FinanceDemo.ID)
+	pay, err := RunAndApprovePayroll(ctx, a, sum.Month, finance)
 	if err != nil {
 		return sum, err
 	}
@@ -140,9 +137,37 @@ func Run(ctx context.Context, e *Env, o RunOptions) (Summary, error) {
 	return sum, nil
 }
 
-// FinanceDemo is the finance person who approves the demo's payroll.
+// LaunchProject uploads the demo dataset of o.Items reviews and launches the demo project
+// o.ProjectID on it with o's chunk size, lease and webhook. It returns the project and the time
+// its launch began.
+func LaunchProject(ctx context.Context, e *Env, o RunOptions) (spec.Project, time.Time, error) {
+	data, _ := Dataset(o.Items, o.Seed)
+	if err := e.App.Store.PutIn(ctx, IntakeBucket, "acme/reviews.manifest", data); err != nil {
+		return spec.Project{}, time.Time{}, err
+	}
+	if o.ChunkSize == 0 {
+		o.ChunkSize = 100
+	}
+	if o.Lease == 0 {
+		o.Lease = 2 * time.Minute
+	}
+	p, err := spec.Parse("demo-project.yaml", []byte(SpecYAML(o.ProjectID, e.Cfg.StoreEndpoint, o.ChunkSize, o.Lease, o.WebhookURL, o.WebhookSecret)))
+	if err != nil {
+		return p, time.Time{}, err
+	}
+	ops, err := SignIn(ctx, e.App, OpsDemo)
+	if err != nil {
+		return p, time.Time{}, err
+	}
+	launched := time.Now()
+	_, err = e.App.Launch(ctx, ops, p)
+	return p, launched, err
+}
+
+// FinanceDemo is the finance person who approves the demo's payroll, with a token issued for
+// each run (SignIn).
 var FinanceDemo = workforce.Person{ID: "finance-demo", Name: "Finance (demo)", Country: "KE", Role: "finance",
-	PayoutMethod: "bank-transfer", TokenSHA256: workforce.HashToken("finance-demo-token-not-for-use")}
+	PayoutMethod: "bank-transfer"}
 
 // WaitProject polls a project until its workflow closes.
 func WaitProject(ctx context.Context, a *app.App, project string, progress func(app.ProjectView)) (app.ProjectView, error) {
@@ -197,7 +222,7 @@ func VerifyDelivery(ctx context.Context, a *app.App, p spec.Project) (activities
 
 // RunAndApprovePayroll runs a month's payroll, approves it once statements are ready, and waits
 // for the payouts.
-func RunAndApprovePayroll(ctx context.Context, a *app.App, month, approver string) (workflows.PayrollStatus, error) {
+func RunAndApprovePayroll(ctx context.Context, a *app.App, month string, approver app.Actor) (workflows.PayrollStatus, error) {
 	// The demo pays the month it runs in, before the month is over.
 	if err := a.RunPayroll(ctx, month, true); err != nil {
 		return workflows.PayrollStatus{}, err
@@ -205,7 +230,7 @@ func RunAndApprovePayroll(ctx context.Context, a *app.App, month, approver strin
 	if _, err := AwaitPayrollStage(ctx, a, month, workflows.PayrollAwaitingApproval); err != nil {
 		return workflows.PayrollStatus{}, err
 	}
-	if _, err := a.ApprovePayroll(ctx, month, approver); err != nil {
+	if _, err := a.ApprovePayroll(ctx, approver, month, ""); err != nil {
 		return workflows.PayrollStatus{}, err
 	}
 	return a.WaitPayroll(ctx, month)

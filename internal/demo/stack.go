@@ -95,18 +95,32 @@ func Start(ctx context.Context, cfg config.Config, o StackOptions, log zerolog.L
 	} else {
 		go func() { e.done <- a.RunWorker(rctx) }()
 	}
-	ln, err := net.Listen("tcp", o.GatewayAddr)
+	g, err := gateway.New(a)
 	if err != nil {
 		e.Stop()
-		return nil, fmt.Errorf("gateway: %w", err)
+		return nil, err
 	}
-	e.server = &http.Server{Handler: gateway.New(a).Handler(), ReadHeaderTimeout: 10 * time.Second}
+	ln, err := gateway.Listen(o.GatewayAddr, cfg.GatewayMaxConns)
+	if err != nil {
+		e.Stop()
+		return nil, err
+	}
+	e.server = gateway.NewServer(g)
 	go func() {
 		if err := e.server.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error().Err(err).Msg("gateway stopped")
 		}
 	}()
 	return e, nil
+}
+
+// LiftLimitsForSimulatedCrowd returns cfg with the gateway's per-person and per-address request
+// limits lifted. They are made for people; a simulated crowd works without pause, all from this
+// host, and under them a demo, a bench or a test would measure the limits, not the engine. The
+// gateway's own tests try the limits.
+func LiftLimitsForSimulatedCrowd(cfg config.Config) config.Config {
+	cfg.GatewayRatePerToken, cfg.GatewayRatePerIP = "100000/s,100000", "100000/s,100000"
+	return cfg
 }
 
 // Stop shuts down gateway, worker and servers.

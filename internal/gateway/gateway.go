@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"hash/fnv"
 	"net/http"
 	"slices"
@@ -22,6 +23,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/labelflow/labelflow/activities"
+	"github.com/labelflow/labelflow/config"
 	"github.com/labelflow/labelflow/internal/app"
 	"github.com/labelflow/labelflow/internal/label"
 	"github.com/labelflow/labelflow/internal/manifest"
@@ -36,11 +38,17 @@ type Gateway struct {
 	app *app.App
 	log zerolog.Logger
 
+	limits limits
+
 	mu      sync.Mutex
-	specs   map[string]spec.Project
+	specs   *lru[string, spec.Project]
 	chunks  map[string][]manifest.Item
-	running map[string]runningCache
+	running *lru[string, runningCache]
 }
+
+// cacheCap is how many projects the spec and open-chunks caches hold. Only projects that exist
+// are cached, and ids are checked first, yet the caps keep memory bounded in any case.
+const cacheCap = 1024
 
 type runningCache struct {
 	chunks []int
@@ -48,13 +56,28 @@ type runningCache struct {
 	at     time.Time
 }
 
-// New builds a gateway.
-func New(a *app.App) *Gateway {
-	return &Gateway{app: a, log: a.Log.With().Str("component", "gateway").Logger(),
-		specs: map[string]spec.Project{}, chunks: map[string][]manifest.Item{}, running: map[string]runningCache{}}
+// New builds a gateway with the request limits of a.Cfg.
+func New(a *app.App) (*Gateway, error) {
+	// The gateway vouches for people to the workflows and checks their tokens: without the keys
+	// for both it could do neither.
+	if a.Grants == nil {
+		return nil, fmt.Errorf("gateway: %w", config.Require("LABELFLOW_GRANT_KEYS", a.Cfg.GrantKeys))
+	}
+	if err := config.Require("LABELFLOW_TOKEN_PEPPER", a.Cfg.TokenPepper); err != nil {
+		return nil, fmt.Errorf("gateway: %w", err)
+	}
+	l, err := newLimits(a.Cfg)
+	if err != nil {
+		return nil, fmt.Errorf("gateway: %w", err)
+	}
+	if a.Cfg.GatewayReadTimeout <= 0 {
+		return nil, fmt.Errorf("gateway: LABELFLOW_GATEWAY_READ_TIMEOUT must be above 0, got %s", a.Cfg.GatewayReadTimeout)
+	}
+	return &Gateway{app: a, log: a.Log.With().Str("component", "gateway").Logger(), limits: l,
+		specs: newLRU[string, spec.Project](cacheCap), chunks: map[string][]manifest.Item{}, running: newLRU[string, runningCache](cacheCap)}, nil
 }
 
-// Handler routes the API.
+// Handler routes the API, every route behind the per-address limit and the body cap.
 func (g *Gateway) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, map[string]string{"status": "ok"}) })
@@ -65,28 +88,41 @@ func (g *Gateway) Handler() http.Handler {
 	mux.HandleFunc("GET /v1/projects/{project}", g.auth(g.project))
 	mux.HandleFunc("POST /v1/projects/{project}/claim", g.auth(g.claim))
 	mux.HandleFunc("POST /v1/projects/{project}/suites/{suite}/submit", g.auth(g.submit))
+	g.actionRoutes(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "no such endpoint: "+r.Method+" "+r.URL.Path)
 	})
-	return mux
+	return g.guard(mux)
 }
 
 type handler func(w http.ResponseWriter, r *http.Request, p workforce.Person)
 
 func (g *Gateway) auth(h handler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		if err := checkPathIDs(r); err != nil {
+			writeError(w, http.StatusBadRequest, "invalid_request", err.Error())
+			return
+		}
+		if !g.signInAllowed(w, r) {
+			return
+		}
 		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		if !ok || token == "" {
+			g.failedSignIn(r)
 			writeError(w, http.StatusUnauthorized, "unauthorized", "send your token as: Authorization: Bearer <token>")
 			return
 		}
 		p, err := g.app.Roster.ByToken(r.Context(), token)
 		if errors.Is(err, workforce.ErrUnknownToken) {
+			g.failedSignIn(r)
 			writeError(w, http.StatusUnauthorized, "unauthorized", "unknown token")
 			return
 		}
 		if err != nil {
 			g.fail(w, err)
+			return
+		}
+		if !g.allowPerson(w, p.ID) {
 			return
 		}
 		h(w, r, p)
@@ -367,7 +403,10 @@ func (g *Gateway) claim(w http.ResponseWriter, r *http.Request, p workforce.Pers
 	for n := range running {
 		chunk := running[(int(h.Sum32())+n)%len(running)]
 		var suite workflows.Suite
-		err := g.update(ctx, workflows.ChunkWorkflowID(project, chunk), workflows.UpdateClaim, req, &suite)
+		err := g.sealedUpdate(ctx, workflows.ChunkWorkflowID(project, chunk), workflows.UpdateClaim, req, &suite)
+		if held, ok := workflows.HeldSuite(err); ok {
+			suite, err = held, nil // a repeated claim: the suite already leased
+		}
 		switch kind := workflows.ErrorKind(err); {
 		case err == nil:
 			view, err := g.view(ctx, sp, suite)
@@ -411,14 +450,11 @@ func (g *Gateway) submit(w http.ResponseWriter, r *http.Request, p workforce.Per
 	project, suiteID := r.PathValue("project"), r.PathValue("suite")
 	chunk, err := workflows.ParseSuiteID(suiteID)
 	if err != nil {
-		writeError(w, http.StatusNotFound, "unknown_suite", err.Error())
+		writeError(w, http.StatusBadRequest, "invalid_request", "suite: "+err.Error())
 		return
 	}
 	var body SubmitBody
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&body); err != nil {
-		writeError(w, http.StatusBadRequest, "invalid_request", "body: "+err.Error())
+	if !decodeJSON(w, r, maxBodyBytes, &body) {
 		return
 	}
 	req := workflows.SubmitRequest{
@@ -426,7 +462,7 @@ func (g *Gateway) submit(w http.ResponseWriter, r *http.Request, p workforce.Per
 		SuiteID: suiteID, Answers: body.Answers,
 	}
 	var res workflows.SubmitResult
-	if err := g.update(ctx, workflows.ChunkWorkflowID(project, chunk), workflows.UpdateSubmit, req, &res); err != nil {
+	if err := g.sealedUpdate(ctx, workflows.ChunkWorkflowID(project, chunk), workflows.UpdateSubmit, req, &res); err != nil {
 		if isGone(err) {
 			writeError(w, http.StatusNotFound, "unknown_suite", "suite "+suiteID+" belongs to no open chunk of project "+project)
 			return
@@ -476,7 +512,7 @@ func (g *Gateway) view(ctx context.Context, sp spec.Project, s workflows.Suite) 
 
 func (g *Gateway) spec(ctx context.Context, project string) (spec.Project, error) {
 	g.mu.Lock()
-	sp, ok := g.specs[project]
+	sp, ok := g.specs.get(project)
 	g.mu.Unlock()
 	if ok {
 		return sp, nil
@@ -486,7 +522,7 @@ func (g *Gateway) spec(ctx context.Context, project string) (spec.Project, error
 		return sp, err
 	}
 	g.mu.Lock()
-	g.specs[project] = sp
+	g.specs.put(project, sp)
 	g.mu.Unlock()
 	return sp, nil
 }
@@ -518,7 +554,7 @@ func (g *Gateway) chunkItems(ctx context.Context, project string, chunk int) ([]
 
 func (g *Gateway) runningChunks(ctx context.Context, project string) ([]int, string, error) {
 	g.mu.Lock()
-	c, ok := g.running[project]
+	c, ok := g.running.get(project)
 	g.mu.Unlock()
 	if ok && time.Since(c.at) < g.app.Cfg.StatusCacheTTL {
 		return c.chunks, c.stage, nil
@@ -528,7 +564,7 @@ func (g *Gateway) runningChunks(ctx context.Context, project string) ([]int, str
 		return nil, "", err
 	}
 	g.mu.Lock()
-	g.running[project] = runningCache{chunks: chunks, stage: stage, at: time.Now()}
+	g.running.put(project, runningCache{chunks: chunks, stage: stage, at: time.Now()})
 	g.mu.Unlock()
 	return chunks, stage, nil
 }

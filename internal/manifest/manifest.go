@@ -50,6 +50,10 @@ type Reject struct {
 type Options struct {
 	ChunkSize    int // items per chunk, > 0
 	MaxLineBytes int // lines longer than this (excluding the newline) are rejected as oversize without buffering them whole; > 0
+	// CheckSourceRef, when set, is asked about every well-formed source-ref; a line whose
+	// source-ref it refuses (an object outside the client's intake locations) is rejected with
+	// its reason, so that no item ever points annotators or the platform at another's data.
+	CheckSourceRef func(uri string) error
 }
 
 // ChunkSink receives the output of Split.
@@ -249,6 +253,12 @@ func (s *splitter) line(lineNo int, raw []byte, size int) error {
 		if len(bucket) == 0 || len(key) == 0 {
 			s.reject(lineNo, FieldSourceRef, "source-ref must name a bucket and a key (s3://bucket/key)", raw)
 			return nil
+		}
+		if s.opts.CheckSourceRef != nil {
+			if err := s.opts.CheckSourceRef(string(v)); err != nil {
+				s.reject(lineNo, FieldSourceRef, boundReason("source-ref is refused: "+err.Error()), raw)
+				return nil
+			}
 		}
 		sourceRef = v
 	}
@@ -492,6 +502,19 @@ func quoteForReason(v string) string {
 		cut--
 	}
 	return strconv.Quote(v[:cut]) + "..."
+}
+
+// boundReason shortens a reason built from a caller's error, which may quote a long value.
+func boundReason(r string) string {
+	const max = 2 * reasonValueMax
+	if len(r) <= max {
+		return r
+	}
+	cut := max
+	for cut > 0 && !utf8.RuneStart(r[cut]) {
+		cut--
+	}
+	return r[:cut] + "..."
 }
 
 // jsonKind names the kind of the JSON value starting with c.

@@ -12,6 +12,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -21,7 +22,6 @@ import (
 	"github.com/labelflow/labelflow/internal/gateway"
 	"github.com/labelflow/labelflow/internal/manifest"
 	"github.com/labelflow/labelflow/internal/store"
-	"github.com/labelflow/labelflow/internal/workforce"
 	"github.com/labelflow/labelflow/workflows"
 )
 
@@ -92,48 +92,6 @@ type Stats struct {
 	Abandoned   int64 `json:"abandoned"`
 	Rejected    int64 `json:"rejected"`
 	EmptyClaims int64 `json:"empty_claims"`
-}
-
-// Person is a simulated worker with the token the simulator uses for them.
-type Person struct {
-	workforce.Person
-	Token string
-}
-
-// Crowd returns the simulated people of a project. Ids and tokens are derived from the project
-// so that a second simulator run reuses the same people.
-func Crowd(o Options) []Person {
-	var out []Person
-	add := func(role string, n int) {
-		for i := 1; i <= n; i++ {
-			id := fmt.Sprintf("sim-%s-%s-%02d", o.Project, role[:1], i)
-			country := o.Country
-			if country == "" {
-				country = []string{"KE", "UG", "RW", "NG", "GH", "ET"}[i%6]
-			}
-			method := "mobile-money"
-			if i%3 == 0 {
-				method = "bank-transfer"
-			}
-			out = append(out, Person{Person: workforce.Person{ID: id, Name: fmt.Sprintf("Simulated %s %d", role, i), Country: country, Role: role,
-				Skills: o.Skills, Languages: o.Languages, PayoutMethod: method}, Token: "simtoken-" + id})
-		}
-	}
-	add(workflows.RoleAnnotator, o.Annotators)
-	add(workflows.RoleReviewer, o.Reviewers)
-	for i := range out {
-		out[i].TokenSHA256 = workforce.HashToken(out[i].Token)
-	}
-	return out
-}
-
-// Register writes the crowd to the roster.
-func Register(ctx context.Context, r workforce.Roster, crowd []Person) error {
-	people := make([]workforce.Person, len(crowd))
-	for i, p := range crowd {
-		people[i] = p.Person
-	}
-	return r.Save(ctx, people)
 }
 
 // Run drives the gateway with the crowd until the project offers no more work.
@@ -294,15 +252,20 @@ func (s *sim) call(ctx context.Context, p Person, method, path string, body, out
 	req.Header.Set("Content-Type", "application/json")
 	// People retry when the service is busy; the same submission is accepted at most once.
 	var lastErr error
-	for attempt := 0; attempt < 6; attempt++ {
+	for attempt := 0; attempt < 6 && ctx.Err() == nil; attempt++ {
 		if attempt > 0 {
 			sleep(ctx, time.Duration(attempt)*500*time.Millisecond)
-			if rd != nil {
-				b, _ := json.Marshal(body)
-				req.Body = io.NopCloser(bytes.NewReader(b))
-			}
 		}
-		status, data, err := s.do(req)
+		if req.GetBody != nil {
+			req.Body, _ = req.GetBody()
+		}
+		status, data, wait, err := s.do(req)
+		if status == http.StatusTooManyRequests {
+			// Asked to slow down: wait as long as told and ask again; that is no failure.
+			sleep(ctx, wait)
+			attempt--
+			continue
+		}
 		if err != nil {
 			lastErr = err
 			continue
@@ -316,17 +279,26 @@ func (s *sim) call(ctx context.Context, p Person, method, path string, body, out
 		}
 		return status, nil
 	}
+	if lastErr == nil {
+		lastErr = ctx.Err()
+	}
 	return 0, lastErr
 }
 
-func (s *sim) do(req *http.Request) (int, []byte, error) {
+// do sends one request and returns the status, the body and the Retry-After wait (a second when
+// the gateway names none).
+func (s *sim) do(req *http.Request) (int, []byte, time.Duration, error) {
 	resp, err := s.http.Do(req)
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, 0, err
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(resp.Body)
-	return resp.StatusCode, data, err
+	wait := time.Second
+	if secs, convErr := strconv.Atoi(resp.Header.Get("Retry-After")); convErr == nil && secs > 0 {
+		wait = time.Duration(secs) * time.Second
+	}
+	return resp.StatusCode, data, wait, err
 }
 
 func sleep(ctx context.Context, d time.Duration) {

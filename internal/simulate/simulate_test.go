@@ -1,11 +1,18 @@
 package simulate
 
 import (
+	"context"
 	"encoding/json"
-	"github.com/labelflow/labelflow/internal/label"
+	"errors"
 	"math/rand/v2"
 	"strings"
 	"testing"
+
+	"github.com/labelflow/labelflow/config"
+	"github.com/labelflow/labelflow/internal/devstack/devstacktest"
+	"github.com/labelflow/labelflow/internal/label"
+	"github.com/labelflow/labelflow/internal/store"
+	"github.com/labelflow/labelflow/internal/workforce"
 )
 
 func TestLoadTruth(t *testing.T) {
@@ -40,18 +47,127 @@ func TestAnswerAccuracy(t *testing.T) {
 	}
 }
 
-func TestCrowdIsStableAcrossRuns(t *testing.T) {
+func TestCrowdKeepsIdsAndDrawsNewTokens(t *testing.T) {
 	o := Options{Project: "p", Annotators: 3, Reviewers: 2}
-	a, b := Crowd(o), Crowd(o)
-	if len(a) != 5 || a[0].ID != b[0].ID || a[0].Token != b[0].Token || a[4].Role != "reviewer" {
+	a, err := Crowd(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := Crowd(o)
+	if len(a) != 5 || a[0].ID != b[0].ID || a[4].Role != "reviewer" {
 		t.Fatalf("crowd = %+v", a)
 	}
 	seen := map[string]bool{}
-	for _, p := range a {
-		if seen[p.ID] {
-			t.Fatalf("duplicate person %s", p.ID)
+	for i, p := range a {
+		if seen[p.ID] || seen[p.Token] {
+			t.Fatalf("person %s or their token appears twice", p.ID)
 		}
-		seen[p.ID] = true
+		seen[p.ID], seen[p.Token] = true, true
+		if !p.Simulated || p.TokenHash != "" {
+			t.Errorf("%s: simulated %v, token hash %q", p.ID, p.Simulated, p.TokenHash)
+		}
+		if err := workforce.CheckToken(p.Token); err != nil || strings.Contains(p.Token, p.ID) {
+			t.Errorf("%s has a token that is not random: %v", p.ID, err)
+		}
+		if p.Token == b[i].Token {
+			t.Errorf("%s has the same token in two runs", p.ID)
+		}
+	}
+}
+
+func TestSimulatedPeopleAreRefusedOnAProductionStack(t *testing.T) {
+	prod := config.Config{Stack: config.StackProduction}
+	_, err := Allow(prod, false)
+	if !errors.Is(err, ErrNotAllowed) || !strings.Contains(err.Error(), "--allow-simulated-people") {
+		t.Fatalf("Allow on production = %v, want a refusal that names the flag", err)
+	}
+	// Without a permit nothing reaches the roster, whoever calls.
+	if err := Register(context.Background(), Permit{}, workforce.Roster{}, nil); !errors.Is(err, ErrNotAllowed) {
+		t.Fatalf("Register without a permit = %v", err)
+	}
+	if _, err := Simulate(context.Background(), Permit{}, workforce.Roster{}, nil, Options{Project: "p", Annotators: 1}, nil); !errors.Is(err, ErrNotAllowed) {
+		t.Fatalf("Simulate without a permit = %v", err)
+	}
+	if _, err := Allow(prod, true); err != nil {
+		t.Fatalf("explicitly allowed: %v", err)
+	}
+	if _, err := Allow(config.Config{Stack: config.StackEmbedded}, false); err != nil {
+		t.Fatalf("embedded: %v", err)
+	}
+}
+
+func TestRegisterAndUnregisterAgainstARealStore(t *testing.T) {
+	env := devstacktest.Start(t)
+	ctx := context.Background()
+	r := workforce.Roster{Store: env.Store, Pepper: []byte("test-pepper-0123456789-0123456789")}
+	permit, _ := Allow(config.Config{Stack: config.StackEmbedded}, false)
+	crowd, err := Crowd(Options{Project: "p", Annotators: 2, Reviewers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A real person who happens to have a simulated person's id is never replaced.
+	human := workforce.Person{ID: crowd[1].ID, Name: "Real Person", Country: "KE", Role: "annotator", PayoutMethod: "bank-transfer"}
+	if err := r.Save(ctx, []workforce.Person{human}); err != nil {
+		t.Fatal(err)
+	}
+	if err := Register(ctx, permit, r, crowd); err == nil || !strings.Contains(err.Error(), "not simulated") {
+		t.Fatalf("Register over a real person = %v", err)
+	}
+	if err := Unregister(ctx, r, crowd); err != nil {
+		t.Fatal(err)
+	}
+	if p, err := r.Get(ctx, human.ID); err != nil || p.Name != "Real Person" {
+		t.Fatalf("the real person after Unregister: %+v, %v", p, err)
+	}
+	if err := r.Remove(ctx, human.ID); err != nil {
+		t.Fatal(err)
+	}
+
+	if err := Register(ctx, permit, r, crowd); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range crowd {
+		p, err := r.ByToken(ctx, c.Token)
+		if err != nil || p.ID != c.ID || !p.Simulated {
+			t.Fatalf("%s signs in as %+v, %v", c.ID, p, err)
+		}
+	}
+	if err := Unregister(ctx, r, crowd); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range crowd {
+		if _, err := r.ByToken(ctx, c.Token); !errors.Is(err, workforce.ErrUnknownToken) {
+			t.Errorf("%s still signs in: %v", c.ID, err)
+		}
+		if _, err := r.Get(ctx, c.ID); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("%s still in the roster: %v", c.ID, err)
+		}
+	}
+}
+
+// A simulation that fails (here: no gateway answers) still leaves the roster as it found it.
+func TestSimulateRemovesItsPeopleWhenTheRunFails(t *testing.T) {
+	env := devstacktest.Start(t)
+	ctx := context.Background()
+	r := workforce.Roster{Store: env.Store, Pepper: []byte("test-pepper-0123456789-0123456789")}
+	permit, _ := Allow(config.Config{Stack: config.StackEmbedded}, false)
+	var registered []Person
+	_, err := Simulate(ctx, permit, r, env.Store, Options{GatewayURL: "http://127.0.0.1:1", Project: "p", Annotators: 2, Reviewers: 1},
+		func(c []Person) {
+			registered = c
+			for _, p := range c {
+				if _, err := r.ByToken(ctx, p.Token); err != nil {
+					t.Errorf("%s is not registered while the simulation runs: %v", p.ID, err)
+				}
+			}
+		})
+	if err == nil || len(registered) != 3 {
+		t.Fatalf("Simulate against no gateway = %v with %d people", err, len(registered))
+	}
+	for _, p := range registered {
+		if _, err := r.Get(ctx, p.ID); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("%s still in the roster after the failed run: %v", p.ID, err)
+		}
 	}
 }
 

@@ -23,7 +23,7 @@ import (
 type Project struct {
 	ID                string     `yaml:"id" json:"id"`
 	Client            string     `yaml:"client" json:"client"`
-	Source            string     `yaml:"source" json:"source"` // s3://bucket/key of the input manifest in the platform store
+	Source            string     `yaml:"source" json:"source"` // s3://bucket/key of the input manifest, in one of the client's intake locations
 	Annotation        Annotation `yaml:"annotation" json:"annotation"`
 	ChunkSize         int        `yaml:"chunk_size" json:"chunk_size"`
 	SuiteSize         int        `yaml:"suite_size" json:"suite_size"`
@@ -169,8 +169,68 @@ func (e *Error) Error() string {
 
 var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
 
+// reservedIDSegment joins a project's id to a chunk number in the chunk's workflow id
+// (workflows.ChunkWorkflowID: project-<id>-chunk-NNNNNN). No project id may contain it.
+const reservedIDSegment = "-chunk-"
+
+// chunkLikeID matches an id that is another project's chunk: <project>-chunk-<number>.
+var chunkLikeID = regexp.MustCompile(`^(.+)-chunk-([0-9]+)$`)
+
+// ValidID reports whether id may name a project, so that callers can refuse a bad one before
+// looking anything up by it.
+//
+// Why forbidding "-chunk-" is enough for a project's workflows never to meet another project's.
+// Every workflow id LabelFlow starts in its namespace is one of:
+//
+//	project-<P>                 ProjectWorkflow of project P
+//	project-<P>-chunk-<N>       ChunkWorkflow; N is decimal digits (at least six)
+//	redelivery-<P>-<H>          RedeliveryWorkflow; H is 12 lowercase hex digits, never a dash
+//	payroll-<YYYY-MM>, payroll-ledger, payroll-scheduled-<time>, bench-delivery
+//
+// and P always matches idPattern. Ids of different kinds start differently ("project-",
+// "redelivery-", "payroll-", "bench-"), so only ids of the first two kinds can meet, or ids of
+// one kind:
+//   - project-A = project-B-chunk-N means A = B-chunk-N, which contains "-chunk-": refused.
+//   - project-A-chunk-N = project-B-chunk-M with A shorter than B: B = A+s for a non-empty s
+//     with "-chunk-N" = s+"-chunk-M". Past its first byte "-chunk-N" has one dash, followed by
+//     digits only, so "-chunk-" cannot start there: impossible, and likewise with B shorter.
+//     So A = B and N = M.
+//   - redelivery-A-H = redelivery-B-K: H and K hold no dash, so both are what follows the last
+//     dash, H = K and then A = B. No rule on P is needed.
+//   - payroll and bench ids hold no project id.
+//
+// Store keys are projects/<P>/…, and P holds no '/', so one project's keys never fall under
+// another's prefix.
+func ValidID(id string) bool { return idProblem(id) == "" }
+
+// idProblem says why id cannot name a project, or "" when it can.
+func idProblem(id string) string {
+	if !idPattern.MatchString(id) {
+		return fmt.Sprintf("must be 1-63 lowercase letters, digits or dashes, starting with a letter or digit; got %q", id)
+	}
+	if !strings.Contains(id, reservedIDSegment) {
+		return ""
+	}
+	if m := chunkLikeID.FindStringSubmatch(id); m != nil {
+		chunk := strings.TrimLeft(m[2], "0")
+		if chunk == "" {
+			chunk = "0"
+		}
+		return fmt.Sprintf("must not contain %q: project-%s is the workflow id of chunk %s of project %q; got %q", reservedIDSegment, id, chunk, m[1], id)
+	}
+	return fmt.Sprintf("must not contain %q, which chunk workflow ids reserve; got %q", reservedIDSegment, id)
+}
+
 // Parse decodes and validates a spec. file is used in error messages only.
-func Parse(file string, data []byte) (Project, error) {
+func Parse(file string, data []byte) (Project, error) { return parse(file, data, nil) }
+
+// ParseWithin decodes and validates a spec, and checks it against the boundary: every field that
+// reaches outside its client's locations is reported with the others, with its line.
+func ParseWithin(file string, data []byte, b Boundary) (Project, error) {
+	return parse(file, data, &b)
+}
+
+func parse(file string, data []byte, b *Boundary) (Project, error) {
 	var p Project
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
@@ -190,9 +250,16 @@ func Parse(file string, data []byte) (Project, error) {
 		return p, &Error{File: file, Fields: []FieldError{{Field: "(document)", Reason: err.Error()}}}
 	}
 	p.applyDefaults()
-	if errs := p.validate(); len(errs) > 0 {
+	errs := p.validate()
+	if b != nil {
+		errs = appendNew(errs, b.Check(p))
+	}
+	if len(errs) > 0 {
 		for i := range errs {
 			errs[i].Line = lineOf(&root, errs[i].Field)
+		}
+		if b != nil {
+			sortByLine(errs)
 		}
 		return p, &Error{File: file, Fields: errs}
 	}
@@ -242,8 +309,8 @@ func (p *Project) validate() []FieldError {
 	bad := func(field, format string, args ...any) {
 		errs = append(errs, FieldError{Field: field, Reason: fmt.Sprintf(format, args...)})
 	}
-	if !idPattern.MatchString(p.ID) {
-		bad("id", "must be 1-63 lowercase letters, digits or dashes, starting with a letter or digit; got %q", p.ID)
+	if problem := idProblem(p.ID); problem != "" {
+		bad("id", "%s", problem)
 	}
 	if strings.TrimSpace(p.Client) == "" {
 		bad("client", "is required")
@@ -336,13 +403,13 @@ func (p *Project) validate() []FieldError {
 		if !strings.HasPrefix(w.URL, "https://") && !strings.HasPrefix(w.URL, "http://") {
 			bad("delivery.webhook.url", "must be an http(s) URL, got %q", w.URL)
 		}
-		if !profilePattern.MatchString(w.Secret) {
-			bad("delivery.webhook.secret", "must name a webhook secret of the delivery profiles (never the secret itself)")
+		if reason := webhookSecretProblem(w.Secret); reason != "" {
+			bad("delivery.webhook.secret", "%s", reason)
 		}
 	}
 	if p.Delivery.Credentials == "" {
 		bad("delivery.credentials", "must name a delivery profile (secrets never go in a spec)")
-	} else if !profilePattern.MatchString(p.Delivery.Credentials) {
+	} else if !profilePattern.MatchString(p.Delivery.Credentials) || looksLikeKey(p.Delivery.Credentials) {
 		bad("delivery.credentials", "must be a profile name (letters, digits, dashes), not a secret; got %d characters", len(p.Delivery.Credentials))
 	}
 	exp, err := CurrencyExponent(p.Pay.Currency)
@@ -458,7 +525,11 @@ func yamlFieldError(msg string) FieldError {
 		fe.Line, _ = strconv.Atoi(m[1])
 		fe.Reason = m[2]
 		if f, ok := strings.CutPrefix(m[2], "field "); ok {
-			name, _, _ := strings.Cut(f, " ")
+			// The key ends where the decoder's sentence goes on; it may hold spaces, or be empty.
+			name, _, _ := strings.Cut(f, " not found in type ")
+			if strings.TrimSpace(name) == "" || strings.ContainsAny(name, " \t") {
+				name = strconv.Quote(name)
+			}
 			fe.Field = name
 			fe.Reason = "unknown field"
 		}

@@ -14,6 +14,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -21,6 +22,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/labelflow/labelflow/internal/egress"
 )
 
 // Event types.
@@ -94,6 +97,8 @@ const (
 // Sender posts events. The zero value is usable: it uses a client with a 10 s timeout, makes 5
 // attempts and backs off exponentially from 0.5 s (capped at 30 s) with full jitter.
 type Sender struct {
+	// Client makes the calls; to a client's endpoint, it is an egress.Guard's HTTPClient, which
+	// refuses private addresses and redirects to another host.
 	Client      *http.Client
 	MaxAttempts int
 	// Backoff is the wait before attempt+1, after attempt (1-based) failed. A Retry-After header
@@ -187,7 +192,8 @@ func post(ctx context.Context, client *http.Client, url string, body []byte, sig
 		if ctx.Err() != nil {
 			return 0, retryAfter, false, ctx.Err()
 		}
-		return 0, retryAfter, true, err
+		// An endpoint the egress guard refuses stays refused: no retry.
+		return 0, retryAfter, !errors.Is(err, egress.ErrRefused), err
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxResponseDrain))
 	_ = resp.Body.Close()

@@ -1,12 +1,12 @@
-// Package workforce keeps the roster of annotators and reviewers. People authenticate to the
-// gateway with a bearer token; only its SHA-256 is stored.
+// Package workforce keeps the roster of annotators, reviewers and finance people. People sign in
+// to the gateway with a bearer token that LabelFlow issues (see NewToken); only its HMAC-SHA256
+// under a server-side key is stored.
 package workforce
 
 import (
 	"context"
-	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/csv"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -28,7 +28,12 @@ type Person struct {
 	PayoutMethod string   `json:"payout_method"` // bank-transfer | mobile-money
 	// PayoutCurrency is the currency the person is paid in; empty means their country's currency.
 	PayoutCurrency string `json:"payout_currency,omitempty"`
-	TokenSHA256    string `json:"token_sha256"`
+	// TokenHash is the person's token as Roster.TokenHash stores it; empty when they have no
+	// token and cannot sign in.
+	TokenHash string `json:"token_hash"`
+	// Simulated marks a person the crowd simulator made up. They are in the roster only while a
+	// simulation runs, and payroll pays them only on the embedded stack.
+	Simulated bool `json:"simulated,omitempty"`
 }
 
 // localCurrency is the currency of the countries LabelFlow's people work from.
@@ -43,10 +48,15 @@ func (p Person) Currency() string {
 	return localCurrency[p.Country]
 }
 
-// Columns of a roster CSV, in any order; the header row names them.
+// Roles a person may have: annotators and reviewers do the work, finance pays it, ops launch
+// projects.
+var Roles = []string{"annotator", "reviewer", "finance", "ops"}
+
+// Columns of a roster CSV, in any order; the header row names them. A token column is for moving
+// tokens LabelFlow issued elsewhere; people normally get theirs with IssueToken.
 var (
-	requiredColumns = []string{"id", "name", "country", "role", "token"}
-	optionalColumns = []string{"skills", "languages", "payout_method", "payout_currency"}
+	requiredColumns = []string{"id", "name", "country", "role"}
+	optionalColumns = []string{"token", "skills", "languages", "payout_method", "payout_currency"}
 )
 
 var (
@@ -54,6 +64,9 @@ var (
 	countryPattern  = regexp.MustCompile(`^[A-Z]{2}$`)
 	currencyPattern = regexp.MustCompile(`^[A-Z]{3}$`)
 )
+
+// storableID is what Get looks up: roster ids and the simulator's longer ones, never a path.
+var storableID = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,127}$`)
 
 // LineError is a bad roster line.
 type LineError struct {
@@ -78,14 +91,17 @@ func (e *ImportError) Error() string {
 	return fmt.Sprintf("%d bad roster line(s):\n  %s", len(e.Lines), strings.Join(msgs, "\n  "))
 }
 
-// HashToken returns the stored form of a token.
-func HashToken(token string) string {
-	h := sha256.Sum256([]byte(token))
-	return hex.EncodeToString(h[:])
+// Entry is one line of a roster file: the person, and the token the line gives them (empty: they
+// keep the token they have, if any).
+type Entry struct {
+	Person Person
+	Token  string
+	File   string
+	Line   int
 }
 
 // ParseCSV reads a roster. Skills and languages are separated by ';'.
-func ParseCSV(file string, r io.Reader) ([]Person, error) {
+func ParseCSV(file string, r io.Reader) ([]Entry, error) {
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1
 	header, err := cr.Read()
@@ -108,7 +124,7 @@ func ParseCSV(file string, r io.Reader) ([]Person, error) {
 			return nil, fmt.Errorf("%s:1: header: column %q is missing", file, c)
 		}
 	}
-	var people []Person
+	var entries []Entry
 	var bad []LineError
 	ids, tokens := map[string]int{}, map[string]int{}
 	for {
@@ -116,11 +132,17 @@ func ParseCSV(file string, r io.Reader) ([]Person, error) {
 		if err == io.EOF {
 			break
 		}
-		line, _ := cr.FieldPos(0)
 		if err != nil {
-			bad = append(bad, LineError{file, line, "(line)", err.Error()})
+			// A malformed record has no fields to ask FieldPos about (it panics): its line is in
+			// the parse error. Any other error is the reader's, and reading on would repeat it.
+			var pe *csv.ParseError
+			if !errors.As(err, &pe) {
+				return nil, fmt.Errorf("%s: %w", file, err)
+			}
+			bad = append(bad, LineError{file, pe.StartLine, "(line)", err.Error()})
 			continue
 		}
+		line, _ := cr.FieldPos(0)
 		get := func(c string) string {
 			if i, ok := col[c]; ok && i < len(rec) {
 				return strings.TrimSpace(rec[i])
@@ -150,8 +172,8 @@ func ParseCSV(file string, r io.Reader) ([]Person, error) {
 		if !countryPattern.MatchString(p.Country) {
 			fail("country", "must be an ISO 3166-1 alpha-2 code such as KE, got %q", p.Country)
 		}
-		if p.Role != "annotator" && p.Role != "reviewer" && p.Role != "finance" {
-			fail("role", "must be annotator, reviewer or finance, got %q", p.Role)
+		if !slices.Contains(Roles, p.Role) {
+			fail("role", "must be one of %s, got %q", strings.Join(Roles, ", "), p.Role)
 		}
 		if p.PayoutCurrency != "" && !currencyPattern.MatchString(p.PayoutCurrency) {
 			fail("payout_currency", "must be an ISO 4217 code such as KES, got %q", p.PayoutCurrency)
@@ -159,20 +181,21 @@ func ParseCSV(file string, r io.Reader) ([]Person, error) {
 		if p.PayoutMethod != "bank-transfer" && p.PayoutMethod != "mobile-money" {
 			fail("payout_method", "must be bank-transfer or mobile-money, got %q", p.PayoutMethod)
 		}
-		if len(token) < 16 {
-			fail("token", "must be at least 16 characters")
-		} else if first, dup := tokens[token]; dup {
-			fail("token", "same token as line %d", first)
-		} else {
-			tokens[token] = line
+		if token != "" {
+			if err := CheckToken(token); err != nil {
+				fail("token", "%v", err)
+			} else if first, dup := tokens[token]; dup {
+				fail("token", "same token as line %d", first)
+			} else {
+				tokens[token] = line
+			}
 		}
-		p.TokenSHA256 = HashToken(token)
-		people = append(people, p)
+		entries = append(entries, Entry{Person: p, Token: token, File: file, Line: line})
 	}
 	if len(bad) > 0 {
 		return nil, &ImportError{Lines: bad}
 	}
-	return people, nil
+	return entries, nil
 }
 
 func split(s string) []string {
@@ -185,55 +208,223 @@ func split(s string) []string {
 	return out
 }
 
-// Roster reads and writes people in the platform store.
-type Roster struct{ Store *store.Store }
+// Roster reads and writes people in the platform store. Pepper is the server-side key of token
+// hashes (LABELFLOW_TOKEN_PEPPER): reading people needs none; signing in and giving tokens do.
+type Roster struct {
+	Store  *store.Store
+	Pepper []byte
+}
 
-func personKey(id string) string { return "workforce/people/" + id + ".json" }
-func tokenKey(sha string) string { return "workforce/tokens/" + sha + ".json" }
+func personKey(id string) string  { return "workforce/people/" + id + ".json" }
+func tokenKey(hash string) string { return "workforce/tokens/" + hash + ".json" }
+
+// tokenRecord names the holder of a token hash, so that a sign-in costs two reads: the record,
+// then the person.
+type tokenRecord struct {
+	ID string `json:"id"`
+}
 
 // ErrUnknownToken is returned for a token nobody holds.
 var ErrUnknownToken = errors.New("unknown token")
 
-// Save stores people. A person's previous token stops working when a new one is given.
+// TokenHeldError refuses to give a person a token that another person holds: whoever knows it
+// would act as both.
+type TokenHeldError struct{ Person, Holder string }
+
+func (e *TokenHeldError) Error() string {
+	return fmt.Sprintf("%s: the token is already held by %s; nothing was saved", e.Person, e.Holder)
+}
+
+// Save stores people as given. Every person is checked before any is written: a token hash that
+// another person holds refuses the whole call with a *TokenHeldError. A person's previous token
+// stops working when they are given another one, or none.
 func (r Roster) Save(ctx context.Context, people []Person) error {
 	for _, p := range people {
-		var old Person
-		if err := r.Store.GetJSON(ctx, personKey(p.ID), &old); err == nil && old.TokenSHA256 != p.TokenSHA256 {
-			if err := r.Store.Delete(ctx, tokenKey(old.TokenSHA256)); err != nil {
-				return err
-			}
+		if !storableID.MatchString(p.ID) {
+			return fmt.Errorf("%q is not a roster id; nothing was saved", p.ID)
 		}
-		if err := r.Store.PutJSON(ctx, personKey(p.ID), p); err != nil {
-			return err
+	}
+	held, err := r.heldTokens(ctx, people)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for i, p := range people {
+		if holder, ok := held[i]; ok {
+			errs = append(errs, &TokenHeldError{Person: p.ID, Holder: holder})
 		}
-		if err := r.Store.PutJSON(ctx, tokenKey(p.TokenSHA256), map[string]string{"id": p.ID}); err != nil {
+	}
+	if len(errs) > 0 {
+		return errors.Join(errs...)
+	}
+	return r.putAll(ctx, people)
+}
+
+// Import saves the people of a roster file. A line with a token gives it to the person (their old
+// one stops working); a line without keeps the token they have. Every line is checked before
+// anything is written: a token another person holds fails the import, naming its line.
+func (r Roster) Import(ctx context.Context, entries []Entry) ([]Person, error) {
+	people := make([]Person, len(entries))
+	for i, e := range entries {
+		people[i] = e.Person
+		if e.Token != "" && len(r.Pepper) == 0 {
+			return nil, ErrNoPepper
+		}
+	}
+	if err := store.Parallel(len(entries), 16, func(i int) error {
+		if t := entries[i].Token; t != "" {
+			people[i].TokenHash = r.TokenHash(t)
+			return nil
+		}
+		old, err := r.Get(ctx, people[i].ID)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
+		people[i].TokenHash = old.TokenHash
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	held, err := r.heldTokens(ctx, people)
+	if err != nil {
+		return nil, err
+	}
+	ie := &ImportError{}
+	for i, e := range entries {
+		if holder, ok := held[i]; ok {
+			ie.Lines = append(ie.Lines, LineError{e.File, e.Line, "token", "already held by " + holder + "; a token belongs to one person"})
+		}
+	}
+	if len(ie.Lines) > 0 {
+		return nil, ie
+	}
+	return people, r.putAll(ctx, people)
+}
+
+// heldTokens returns, by index in people, who else holds each person's token hash: someone in the
+// store, or someone earlier in people.
+func (r Roster) heldTokens(ctx context.Context, people []Person) (map[int]string, error) {
+	holders := make([]string, len(people))
+	if err := store.Parallel(len(people), 16, func(i int) error {
+		var err error
+		if people[i].TokenHash != "" {
+			holders[i], err = r.tokenHolder(ctx, people[i].TokenHash)
+		}
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	held := map[int]string{}
+	inBatch := map[string]string{}
+	for i, p := range people {
+		if p.TokenHash == "" {
+			continue
+		}
+		if other, ok := inBatch[p.TokenHash]; ok && other != p.ID {
+			held[i] = other
+			continue
+		}
+		inBatch[p.TokenHash] = p.ID
+		if holders[i] != "" && holders[i] != p.ID {
+			held[i] = holders[i]
+		}
+	}
+	return held, nil
+}
+
+// tokenHolder is the id a token record names, or "" when there is none.
+func (r Roster) tokenHolder(ctx context.Context, hash string) (string, error) {
+	var ref tokenRecord
+	err := r.Store.GetJSON(ctx, tokenKey(hash), &ref)
+	if errors.Is(err, store.ErrNotFound) {
+		return "", nil
+	}
+	return ref.ID, err
+}
+
+func (r Roster) putAll(ctx context.Context, people []Person) error {
+	for _, p := range people {
+		if err := r.put(ctx, p); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// Get returns a person by id.
+// put writes one person: their token record first, then the person, then it removes their old
+// token record. ByToken also checks the person's own hash, so a token works only once the person
+// names it, and an old one stops as soon as they no longer do.
+func (r Roster) put(ctx context.Context, p Person) error {
+	var old Person
+	if err := r.Store.GetJSON(ctx, personKey(p.ID), &old); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	if p.TokenHash != "" {
+		if err := r.Store.PutJSON(ctx, tokenKey(p.TokenHash), tokenRecord{ID: p.ID}); err != nil {
+			return err
+		}
+	}
+	if err := r.Store.PutJSON(ctx, personKey(p.ID), p); err != nil {
+		return err
+	}
+	if old.TokenHash != "" && old.TokenHash != p.TokenHash {
+		return r.Store.Delete(ctx, tokenKey(old.TokenHash))
+	}
+	return nil
+}
+
+// Remove takes a person out of the roster, token and all. Their ledger stays; payroll does not
+// pay people who are not in the roster.
+func (r Roster) Remove(ctx context.Context, id string) error {
+	p, err := r.Get(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	if p.TokenHash != "" {
+		if err := r.Store.Delete(ctx, tokenKey(p.TokenHash)); err != nil {
+			return err
+		}
+	}
+	return r.Store.Delete(ctx, personKey(id))
+}
+
+// Get returns a person by id. An id no roster line could have (such as one that names a path)
+// is nobody's, and is not looked up.
 func (r Roster) Get(ctx context.Context, id string) (Person, error) {
 	var p Person
+	if !storableID.MatchString(id) {
+		return p, fmt.Errorf("%w: %q is not a roster id", store.ErrNotFound, id)
+	}
 	err := r.Store.GetJSON(ctx, personKey(id), &p)
 	return p, err
 }
 
-// ByToken authenticates a bearer token.
+// ByToken authenticates a bearer token in two reads: the token record, then the person, whose own
+// hash must still be the token's. A string that is not shaped like an issued token costs no read.
 func (r Roster) ByToken(ctx context.Context, token string) (Person, error) {
-	var ref struct{ ID string }
-	if err := r.Store.GetJSON(ctx, tokenKey(HashToken(token)), &ref); err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			return Person{}, ErrUnknownToken
-		}
-		return Person{}, err
+	if tokenShape(token) != nil {
+		return Person{}, ErrUnknownToken
 	}
-	p, err := r.Get(ctx, ref.ID)
+	if len(r.Pepper) == 0 {
+		return Person{}, ErrNoPepper
+	}
+	hash := r.TokenHash(token)
+	id, err := r.tokenHolder(ctx, hash)
 	if err != nil {
 		return Person{}, err
 	}
-	if p.TokenSHA256 != HashToken(token) {
+	if id == "" {
+		return Person{}, ErrUnknownToken
+	}
+	p, err := r.Get(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return Person{}, ErrUnknownToken
+	} else if err != nil {
+		return Person{}, err
+	}
+	if subtle.ConstantTimeCompare([]byte(p.TokenHash), []byte(hash)) != 1 {
 		return Person{}, ErrUnknownToken
 	}
 	return p, nil

@@ -2,7 +2,7 @@ package workforce
 
 import (
 	"crypto/sha256"
-	"encoding/hex"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"reflect"
@@ -11,27 +11,17 @@ import (
 	"testing"
 )
 
-const (
-	tokenAsha = "asha-token-0123456789"
-	tokenBrn  = "brian-token-0123456789"
-	tokenCh   = "chen-token-0123456789"
-)
-
-func TestHashToken(t *testing.T) {
-	// SHA-256 of "abc" (FIPS 180-2 test vector).
-	if got, want := HashToken("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"; got != want {
-		t.Errorf("HashToken(abc) = %s, want %s", got, want)
-	}
-	for _, tok := range []string{"", tokenAsha, "ünïcode-tøken-with spaces"} {
-		sum := sha256.Sum256([]byte(tok))
-		if got, want := HashToken(tok), hex.EncodeToString(sum[:]); got != want {
-			t.Errorf("HashToken(%q) = %s, want %s", tok, got, want)
-		}
-	}
-	if HashToken(tokenAsha) == HashToken(tokenBrn) {
-		t.Error("different tokens hash alike")
-	}
+// fixedToken is a token of the issued shape, the same on every run.
+func fixedToken(name string) string {
+	h := sha256.Sum256([]byte(name))
+	return TokenPrefix + base64.RawURLEncoding.EncodeToString(h[:])
 }
+
+var (
+	tokenAsha = fixedToken("asha")
+	tokenBrn  = fixedToken("brian")
+	tokenCh   = fixedToken("chen")
+)
 
 func TestParseCSVValid(t *testing.T) {
 	// Columns in a non-canonical order, with spacing and case in the header.
@@ -39,20 +29,25 @@ func TestParseCSVValid(t *testing.T) {
 		tokenAsha + ",annotator,asha.k,Asha Kamau,KE,sw;en,sentiment; ner ;,mobile-money\n" +
 		tokenBrn + ",reviewer,brian_o,\"Otieno, Brian\",UG,en,,\n" +
 		tokenCh + ",annotator,chen-1,Chen Li,CN,,,bank-transfer\n"
-	people, err := ParseCSV("roster.csv", strings.NewReader(data))
+	entries, err := ParseCSV("roster.csv", strings.NewReader(data))
 	if err != nil {
 		t.Fatalf("ParseCSV: %v", err)
 	}
-	want := []Person{
-		{ID: "asha.k", Name: "Asha Kamau", Country: "KE", Role: "annotator", Skills: []string{"sentiment", "ner"},
-			Languages: []string{"sw", "en"}, PayoutMethod: "mobile-money", TokenSHA256: HashToken(tokenAsha)},
-		{ID: "brian_o", Name: "Otieno, Brian", Country: "UG", Role: "reviewer",
-			Languages: []string{"en"}, PayoutMethod: "bank-transfer", TokenSHA256: HashToken(tokenBrn)},
-		{ID: "chen-1", Name: "Chen Li", Country: "CN", Role: "annotator",
-			PayoutMethod: "bank-transfer", TokenSHA256: HashToken(tokenCh)},
+	want := []Entry{
+		{Person: Person{ID: "asha.k", Name: "Asha Kamau", Country: "KE", Role: "annotator", Skills: []string{"sentiment", "ner"},
+			Languages: []string{"sw", "en"}, PayoutMethod: "mobile-money"}, Token: tokenAsha, File: "roster.csv", Line: 2},
+		{Person: Person{ID: "brian_o", Name: "Otieno, Brian", Country: "UG", Role: "reviewer",
+			Languages: []string{"en"}, PayoutMethod: "bank-transfer"}, Token: tokenBrn, File: "roster.csv", Line: 3},
+		{Person: Person{ID: "chen-1", Name: "Chen Li", Country: "CN", Role: "annotator",
+			PayoutMethod: "bank-transfer"}, Token: tokenCh, File: "roster.csv", Line: 4},
 	}
-	if !reflect.DeepEqual(people, want) {
-		t.Errorf("ParseCSV =\n%+v\nwant\n%+v", people, want)
+	if !reflect.DeepEqual(entries, want) {
+		t.Errorf("ParseCSV =\n%+v\nwant\n%+v", entries, want)
+	}
+	// The people, as they are stored, never hold a token.
+	var people []Person
+	for _, e := range entries {
+		people = append(people, e.Person)
 	}
 	js, err := json.Marshal(people)
 	if err != nil {
@@ -67,14 +62,14 @@ func TestParseCSVValid(t *testing.T) {
 
 func TestParseCSVOptionalColumnsAbsent(t *testing.T) {
 	data := "id,name,country,role,token\nasha,Asha Kamau,KE,annotator," + tokenAsha + "\n"
-	people, err := ParseCSV("roster.csv", strings.NewReader(data))
+	entries, err := ParseCSV("roster.csv", strings.NewReader(data))
 	if err != nil {
 		t.Fatalf("ParseCSV: %v", err)
 	}
-	if len(people) != 1 {
-		t.Fatalf("got %d people", len(people))
+	if len(entries) != 1 {
+		t.Fatalf("got %d people", len(entries))
 	}
-	p := people[0]
+	p := entries[0].Person
 	if p.PayoutMethod != "bank-transfer" || p.Skills != nil || p.Languages != nil {
 		t.Errorf("defaults: %+v", p)
 	}
@@ -123,8 +118,12 @@ func TestParseCSVLineErrors(t *testing.T) {
 		{"lowercase country", "brian,Brian,ke,annotator," + tokenBrn + ",\n", 3, "country", `"ke"`},
 		{"role admin", "brian,Brian,UG,admin," + tokenBrn + ",\n", 3, "role", `"admin"`},
 		{"payout cash", "brian,Brian,UG,annotator," + tokenBrn + ",cash\n", 3, "payout_method", `"cash"`},
-		{"short token", "brian,Brian,UG,annotator,short-token-123,\n", 3, "token", "at least 16"},
-		{"missing token", "brian,Brian,UG,annotator\n", 3, "token", "at least 16"},
+		{"short token", "brian,Brian,UG,annotator,short-token-123,\n", 3, "token", "issued by `labelflow workforce token issue`"},
+		{"sixteen a", "brian,Brian,UG,annotator,aaaaaaaaaaaaaaaa,\n", 3, "token", "issued by"},
+		{"issued prefix, no randomness", "brian,Brian,UG,annotator," + TokenPrefix + strings.Repeat("a", 43) + ",\n", 3, "token", "not random"},
+		{"issued prefix, a pattern", "brian,Brian,UG,annotator," + TokenPrefix + strings.Repeat("abc1", 10) + "abc,\n", 3, "token", "not random"},
+		{"truncated", "brian,Brian,UG,annotator," + tokenBrn[:40] + ",\n", 3, "token", "46 characters"},
+		{"foreign character", "brian,Brian,UG,annotator," + tokenBrn[:45] + "!,\n", 3, "token", "only letters, digits"},
 		{"duplicate token", "brian,Brian,UG,annotator," + tokenAsha + ",\n", 3, "token", "same token as line 2"},
 		{"after quoted newline", "brian,\"Brian\nOtieno\",UG,annotator," + tokenBrn + ",\nchen,Chen,CN,admin," + tokenCh + ",\n", 5, "role", `"admin"`},
 		{"after blank line", "\nbrian,Brian,UG,admin," + tokenBrn + ",\n", 4, "role", `"admin"`},
@@ -215,7 +214,7 @@ func TestParseCSVHeaderErrors(t *testing.T) {
 	}{
 		{"unknown column", "id,name,country,role,token,email", []string{"roster.csv:1:", `unknown column "email"`}},
 		{"missing id", "name,country,role,token", []string{"roster.csv:1:", `column "id" is missing`}},
-		{"missing token", "id,name,country,role,skills", []string{"roster.csv:1:", `column "token" is missing`}},
+		{"missing role", "id,name,country,token,skills", []string{"roster.csv:1:", `column "role" is missing`}},
 		{"empty file", "", []string{"roster.csv:1:", "header"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

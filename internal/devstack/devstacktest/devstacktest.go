@@ -14,6 +14,7 @@ import (
 
 	"github.com/labelflow/labelflow/internal/clientbucket"
 	"github.com/labelflow/labelflow/internal/devstack"
+	"github.com/labelflow/labelflow/internal/egress"
 	"github.com/labelflow/labelflow/internal/store"
 )
 
@@ -21,6 +22,8 @@ import (
 const (
 	PlatformBucket = "labelflow"
 	ClientBucket   = "client"
+	// IntakeBucket holds clients' datasets, outside the platform bucket.
+	IntakeBucket = "intake"
 )
 
 // Env is a started stack with clients for it.
@@ -54,7 +57,7 @@ func Start(t testing.TB) *Env {
 	defer cancel()
 	st, err := devstack.Start(ctx, devstack.Options{
 		BinDir: bin, DataDir: t.TempDir(), Headless: true,
-		Buckets: []string{PlatformBucket, ClientBucket}, Logger: zerolog.Nop(),
+		Buckets: []string{PlatformBucket, ClientBucket, IntakeBucket}, Logger: zerolog.Nop(),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -64,7 +67,8 @@ func Start(t testing.TB) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	profiles, err := clientbucket.LoadProfiles("", st.AccessKey, st.SecretKey)
+	profiles, err := clientbucket.LoadProfiles("", clientbucket.Options{Embedded: true, DevKey: st.AccessKey, DevSecret: st.SecretKey,
+		Egress: egress.Guard{AllowPrivate: true}})
 	if err != nil {
 		t.Fatal(err)
 	}

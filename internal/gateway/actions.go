@@ -1,0 +1,252 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labelflow/labelflow/internal/app"
+	"github.com/labelflow/labelflow/internal/workforce"
+	"github.com/labelflow/labelflow/workflows"
+)
+
+// Finance and ops act through these routes with their own tokens: the gateway establishes who
+// they are and their role from the roster, seals the request for the workflow, and every action
+// leaves an audit record (internal/audit), refused or not.
+
+// ApproveBody approves a month's payroll.
+type ApproveBody struct {
+	Note string `json:"note,omitempty"`
+}
+
+// HoldBody holds one person's payout.
+type HoldBody struct {
+	Person string `json:"person"`
+	Reason string `json:"reason"`
+}
+
+// RejectBody sets a person's work aside from pay.
+type RejectBody struct {
+	Project string `json:"project"`
+	Person  string `json:"person"`
+	Chunks  []int  `json:"chunks,omitempty"`
+	Reason  string `json:"reason"`
+}
+
+// ReverseBody reverses a rejection.
+type ReverseBody struct {
+	Note string `json:"note,omitempty"`
+}
+
+// PayrollAnswer is the month's payroll after an action.
+type PayrollAnswer struct {
+	Month    string   `json:"month"`
+	Stage    string   `json:"stage"`
+	Approver string   `json:"approver,omitempty"`
+	Held     []string `json:"held,omitempty"`
+}
+
+// RejectionAnswer names a rejection after an action.
+type RejectionAnswer struct {
+	ID       string `json:"id"`
+	Project  string `json:"project"`
+	Person   string `json:"person"`
+	Reversed bool   `json:"reversed"`
+}
+
+// CancelBody cancels a project.
+type CancelBody struct {
+	Reason string `json:"reason"`
+}
+
+// CancelAnswer is a cancelled project's state.
+type CancelAnswer struct {
+	Project       string `json:"project"`
+	Stage         string `json:"stage"`
+	ChunksStarted int    `json:"chunks_started"`
+	Chunks        int    `json:"chunks"`
+}
+
+// LaunchAnswer names a launched project.
+type LaunchAnswer struct {
+	Project string `json:"project"`
+}
+
+// maxSpecBytes bounds a spec sent to launch.
+const maxSpecBytes = 256 << 10
+
+func (g *Gateway) actionRoutes(mux *http.ServeMux) {
+	mux.HandleFunc("POST /v1/payroll/{month}/approve", g.auth(g.approve))
+	mux.HandleFunc("POST /v1/payroll/{month}/holds", g.auth(g.hold))
+	mux.HandleFunc("POST /v1/payroll/{month}/holds/{person}/release", g.auth(g.release))
+	mux.HandleFunc("POST /v1/rejections", g.auth(g.reject))
+	mux.HandleFunc("POST /v1/rejections/{id}/reverse", g.auth(g.reverse))
+	mux.HandleFunc("POST /v1/projects", g.auth(g.launch))
+	mux.HandleFunc("POST /v1/projects/{project}/cancel", g.auth(g.cancel))
+}
+
+// actor is the authenticated person with the credential they presented.
+func actor(r *http.Request, p workforce.Person) app.Actor {
+	token, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	return app.Actor{Person: p, Credential: app.Fingerprint(token)}
+}
+
+func (g *Gateway) approve(w http.ResponseWriter, r *http.Request, p workforce.Person) {
+	month, ok := g.month(w, r)
+	var body ApproveBody
+	if !ok || !decodeJSON(w, r, 4<<10, &body) {
+		return
+	}
+	st, err := g.app.ApprovePayroll(r.Context(), actor(r, p), month, body.Note)
+	g.payrollAnswer(w, st, err)
+}
+
+func (g *Gateway) hold(w http.ResponseWriter, r *http.Request, p workforce.Person) {
+	month, ok := g.month(w, r)
+	var body HoldBody
+	if !ok || !decodeJSON(w, r, 4<<10, &body) {
+		return
+	}
+	st, err := g.app.HoldPayout(r.Context(), actor(r, p), month, body.Person, body.Reason, false)
+	g.payrollAnswer(w, st, err)
+}
+
+func (g *Gateway) release(w http.ResponseWriter, r *http.Request, p workforce.Person) {
+	month, ok := g.month(w, r)
+	if !ok {
+		return
+	}
+	st, err := g.app.HoldPayout(r.Context(), actor(r, p), month, r.PathValue("person"), "", true)
+	g.payrollAnswer(w, st, err)
+}
+
+func (g *Gateway) reject(w http.ResponseWriter, r *http.Request, p workforce.Person) {
+	var body RejectBody
+	if !decodeJSON(w, r, 16<<10, &body) {
+		return
+	}
+	rej, err := g.app.RejectWork(r.Context(), actor(r, p), body.Project, body.Person, body.Chunks, body.Reason)
+	if err != nil {
+		g.actionFailed(w, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, RejectionAnswer{ID: rej.ID, Project: rej.Project, Person: rej.Person})
+}
+
+func (g *Gateway) reverse(w http.ResponseWriter, r *http.Request, p workforce.Person) {
+	var body ReverseBody
+	if !decodeJSON(w, r, 4<<10, &body) {
+		return
+	}
+	rej, err := g.app.ReverseRejection(r.Context(), actor(r, p), r.PathValue("id"), body.Note)
+	if err != nil {
+		g.actionFailed(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, RejectionAnswer{ID: rej.ID, Project: rej.Project, Person: rej.Person, Reversed: true})
+}
+
+// launch takes a project spec (YAML or JSON) and starts the project for an ops person.
+func (g *Gateway) launch(w http.ResponseWriter, r *http.Request, p workforce.Person) {
+	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxSpecBytes))
+	if err != nil {
+		writeError(w, http.StatusRequestEntityTooLarge, "invalid_request", "the spec is larger than 256 KiB")
+		return
+	}
+	name := r.Header.Get("X-Spec-File")
+	if name == "" || len(name) > 200 {
+		name = "spec"
+	}
+	sp, err := g.app.ParseSpec(name, data)
+	if err != nil {
+		writeError(w, http.StatusUnprocessableEntity, "invalid_spec", err.Error())
+		return
+	}
+	id, err := g.app.Launch(r.Context(), actor(r, p), sp)
+	if err != nil {
+		g.actionFailed(w, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, LaunchAnswer{Project: id})
+}
+
+// cancel stops a project for an ops person: no more chunks start; running ones finish.
+func (g *Gateway) cancel(w http.ResponseWriter, r *http.Request, p workforce.Person) {
+	var body CancelBody
+	if !decodeJSON(w, r, 4<<10, &body) {
+		return
+	}
+	st, err := g.app.CancelProject(r.Context(), actor(r, p), r.PathValue("project"), body.Reason)
+	if err != nil {
+		g.actionFailed(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, CancelAnswer{Project: st.ID, Stage: st.Stage, ChunksStarted: st.ChunksStarted, Chunks: st.Chunks})
+}
+
+func (g *Gateway) month(w http.ResponseWriter, r *http.Request) (string, bool) {
+	month := r.PathValue("month")
+	if !workflows.ValidMonth(month) {
+		writeError(w, http.StatusBadRequest, "invalid_request", "month: must be YYYY-MM")
+		return "", false
+	}
+	return month, true
+}
+
+func (g *Gateway) payrollAnswer(w http.ResponseWriter, st workflows.PayrollStatus, err error) {
+	if err != nil {
+		g.actionFailed(w, err)
+		return
+	}
+	a := PayrollAnswer{Month: st.Month, Stage: st.Stage, Approver: st.Approver}
+	for _, h := range st.Holds {
+		a.Held = append(a.Held, h.Person)
+	}
+	writeJSON(w, http.StatusOK, a)
+}
+
+// actionFailed answers a refused finance or ops action in plain words.
+func (g *Gateway) actionFailed(w http.ResponseWriter, err error) {
+	switch {
+	case errors.Is(err, app.ErrForbidden):
+		writeError(w, http.StatusForbidden, "forbidden", err.Error())
+	case errors.Is(err, app.ErrProjectExists):
+		writeError(w, http.StatusConflict, "exists", err.Error())
+	case errors.Is(err, app.ErrNotFound):
+		writeError(w, http.StatusNotFound, "not_found", err.Error())
+	case workflows.ErrorKind(err) != "":
+		g.fail(w, err)
+	case errors.Is(err, context.DeadlineExceeded):
+		w.Header().Set("Retry-After", "5")
+		writeError(w, http.StatusServiceUnavailable, "busy", "the action did not complete in time; check its state before trying again")
+	default:
+		// Refusals from the app layer (unknown person, missing reason, no such rejection) are
+		// written for people; anything else is logged by fail.
+		if msg := err.Error(); !strings.Contains(msg, "rpc error") {
+			writeError(w, http.StatusUnprocessableEntity, "refused", msg)
+			return
+		}
+		g.fail(w, err)
+	}
+}
+
+// sealedUpdate seals a worker's request for the chunk workflow it goes to, then sends it.
+func (g *Gateway) sealedUpdate(ctx context.Context, workflowID, name string, req any, result any) error {
+	var sealed any
+	var err error
+	switch r := req.(type) {
+	case workflows.ClaimRequest:
+		sealed, err = workflows.Seal(g.app.Grants, workflowID, name, r, time.Now())
+	case workflows.SubmitRequest:
+		sealed, err = workflows.Seal(g.app.Grants, workflowID, name, r, time.Now())
+	default:
+		return errors.New("no seal for this request type")
+	}
+	if err != nil {
+		return err
+	}
+	return g.update(ctx, workflowID, name, sealed, result)
+}
