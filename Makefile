@@ -9,11 +9,13 @@ TEMPORAL_CLI_VERSION  := v1.5.1
 VERSITYGW_VERSION     := v1.8.0
 WORKFLOWCHECK_VERSION := v0.6.0
 GOVULNCHECK_VERSION   := v1.9.0
+STATICCHECK_VERSION   := v0.8.2
 
 TEMPORAL      := $(BIN)/.temporal-$(TEMPORAL_CLI_VERSION)
 VERSITYGW     := $(BIN)/.versitygw-$(VERSITYGW_VERSION)
 WORKFLOWCHECK := $(BIN)/.workflowcheck-$(WORKFLOWCHECK_VERSION)
 GOVULNCHECK   := $(BIN)/.govulncheck-$(GOVULNCHECK_VERSION)
+STATICCHECK   := $(BIN)/.staticcheck-$(STATICCHECK_VERSION)
 
 # The Go vulnerability database govulncheck reads, built offline from a golang/vulndb snapshot
 # (v1 layout: index/db.json, index/modules.json, ID/<GO-ID>.json). Nothing is fetched at check time.
@@ -50,7 +52,14 @@ $(GOVULNCHECK):
 	GOBIN=$(BIN) $(GO) install golang.org/x/vuln/cmd/govulncheck@$(GOVULNCHECK_VERSION)
 	@rm -f $(BIN)/.govulncheck-* && touch $@
 
-tools: $(TEMPORAL) $(VERSITYGW) $(WORKFLOWCHECK) $(GOVULNCHECK)
+# staticcheck with its default set of checks (everything but a few naming-style ones): likely
+# bugs, deprecated APIs, simplifications and unused code.
+$(STATICCHECK):
+	@mkdir -p $(BIN)
+	GOBIN=$(BIN) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+	@rm -f $(BIN)/.staticcheck-* && touch $@
+
+tools: $(TEMPORAL) $(VERSITYGW) $(WORKFLOWCHECK) $(GOVULNCHECK) $(STATICCHECK)
 
 # The whole pipeline end to end on the embedded stack; exits 0 when the delivery is verified and
 # payroll is paid.
@@ -61,9 +70,10 @@ demo: tools build
 dev: tools build
 	LABELFLOW_BIN_DIR=$(BIN) $(BIN)/labelflow dev
 
-lint: $(WORKFLOWCHECK)
+lint: $(WORKFLOWCHECK) $(STATICCHECK)
 	$(GO) vet ./...
 	$(BIN)/workflowcheck ./...
+	$(BIN)/staticcheck ./...
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1)
 
 # Every test: unit tests, workflow tests with replay, and integration tests against real

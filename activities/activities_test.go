@@ -20,48 +20,26 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/labelflow/labelflow/internal/clientbucket"
+	"github.com/labelflow/labelflow/internal/delivery"
 	"github.com/labelflow/labelflow/internal/devstack/devstacktest"
 	"github.com/labelflow/labelflow/internal/egress"
 	"github.com/labelflow/labelflow/internal/faultproxy"
 	"github.com/labelflow/labelflow/internal/label"
+	"github.com/labelflow/labelflow/internal/layout"
+	"github.com/labelflow/labelflow/internal/ledger"
 	"github.com/labelflow/labelflow/internal/payout"
+	"github.com/labelflow/labelflow/internal/payroll"
+	"github.com/labelflow/labelflow/internal/quality"
+	"github.com/labelflow/labelflow/internal/results"
 	"github.com/labelflow/labelflow/internal/spec"
 	"github.com/labelflow/labelflow/internal/workforce"
 )
-
-func TestLabelledLineKeepsTheClientsLine(t *testing.T) {
-	meta := LabelMetadata{Method: "agreed", Annotators: []string{"a", "b"}, Confidence: 0.97}
-	got, err := labelledLine(json.RawMessage(`{"source":"hi","z":1,"a":{"b":2}}`), label.Answer(`"cat"`), meta)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.HasPrefix(string(got), `{"source":"hi","z":1,"a":{"b":2},"label":"cat","label-metadata":{"method":"agreed"`) {
-		t.Fatalf("line = %s", got)
-	}
-	var v map[string]any
-	if err := json.Unmarshal(got, &v); err != nil {
-		t.Fatalf("not JSON: %s", got)
-	}
-	if got, _ := labelledLine(json.RawMessage(`{}`), label.Answer(`"cat"`), meta); !bytes.HasPrefix(got, []byte(`{"label":"cat"`)) {
-		t.Fatalf("empty object line = %s", got)
-	}
-	if _, err := labelledLine(json.RawMessage(`[1]`), label.Answer(`"cat"`), meta); err == nil {
-		t.Fatal("array line accepted")
-	}
-	// An answer that arrives indented (as from an indented store object) stays on one line.
-	boxes := label.Answer("{\n  \"boxes\": [\n    {\"label\": \"car\", \"left\": 1}\n  ]\n}")
-	if got, err := labelledLine(json.RawMessage(`{"id":"x"}`), boxes, meta); err != nil || bytes.ContainsRune(got, '\n') ||
-		!bytes.Contains(got, []byte(`"label":{"boxes":[{"label":"car","left":1}]}`)) {
-		t.Fatalf("indented answer gave %s, %v", got, err)
-	}
-}
 
 // fixture is a project with one stored chunk of two items.
 type fixture struct {
 	env  *devstacktest.Env
 	acts *Activities
 	sp   spec.Project
-	tctx func() context.Context
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -100,7 +78,7 @@ func newFixture(t *testing.T) *fixture {
 	return f
 }
 
-func results(at time.Time) []ItemResult {
+func settled(at time.Time) []ItemResult {
 	c := func(w, a string, d time.Duration) Contribution {
 		return Contribution{Worker: w, Answer: label.Answer(a), SubmittedAt: at.Add(d), Seconds: 20}
 	}
@@ -117,7 +95,7 @@ func TestRecordAndDeliverAreIdempotent(t *testing.T) {
 	// 20:58 UTC on 31 October is 23:58 in Nairobi: the agreed item falls in October there; the
 	// arbitrated one, settled three minutes later, in November.
 	at := time.Date(2026, 10, 31, 20, 58, 0, 0, time.UTC)
-	in := RecordChunkInput{ProjectID: "p1", Chunk: 0, Results: results(at)}
+	in := RecordChunkInput{ProjectID: "p1", Chunk: 0, Results: settled(at)}
 	first, err := f.acts.RecordChunk(ctx, in)
 	if err != nil {
 		t.Fatal(err)
@@ -150,11 +128,11 @@ func TestRecordAndDeliverAreIdempotent(t *testing.T) {
 	if meta["confidence"].(float64) != 0.9 {
 		t.Fatalf("confidence = %v", meta["confidence"])
 	}
-	var entries []LedgerEntry
+	var entries []ledger.Entry
 	for _, k := range first.LedgerKeys {
 		data, _ := f.env.Store.Get(ctx, k)
 		for _, l := range bytes.Split(bytes.TrimSpace(data), []byte{'\n'}) {
-			var e LedgerEntry
+			var e ledger.Entry
 			_ = json.Unmarshal(l, &e)
 			entries = append(entries, e)
 		}
@@ -196,18 +174,18 @@ func TestPayrollPaysEachPersonOnce(t *testing.T) {
 	f.acts.Clock = func() time.Time { return time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC) } // November is not over
 	ctx := context.Background()
 	at := time.Date(2026, 11, 10, 9, 0, 0, 0, time.UTC)
-	if _, err := f.acts.RecordChunk(ctx, RecordChunkInput{ProjectID: "p1", Chunk: 0, Results: results(at)}); err != nil {
+	if _, err := f.acts.RecordChunk(ctx, RecordChunkInput{ProjectID: "p1", Chunk: 0, Results: settled(at)}); err != nil {
 		t.Fatal(err)
 	}
 	// Without the finance tables the run stops before approval and says what is missing.
-	if _, err := f.acts.AggregatePayroll(ctx, "2026-11"); err == nil || !strings.Contains(err.Error(), WageTableKey) {
+	if _, err := f.acts.AggregatePayroll(ctx, "2026-11"); err == nil || !strings.Contains(err.Error(), layout.WageTableKey) {
 		t.Fatalf("payroll without a minimum wage table: %v", err)
 	}
-	f.env.Store.Put(ctx, WageTableKey, []byte("country,currency,hourly_minimum,effective_from,source\nKE,KES,85.00,2026-01-01,test\n"))
-	if _, err := f.acts.AggregatePayroll(ctx, "2026-11"); err == nil || !strings.Contains(err.Error(), RatesKey("2026-11")) {
+	f.env.Store.Put(ctx, layout.WageTableKey, []byte("country,currency,hourly_minimum,effective_from,source\nKE,KES,85.00,2026-01-01,test\n"))
+	if _, err := f.acts.AggregatePayroll(ctx, "2026-11"); err == nil || !strings.Contains(err.Error(), layout.RatesKey("2026-11")) {
 		t.Fatalf("payroll without rates: %v", err)
 	}
-	f.env.Store.Put(ctx, RatesKey("2026-11"), []byte("from,to,rate\nUSD,KES,129.35\n"))
+	f.env.Store.Put(ctx, layout.RatesKey("2026-11"), []byte("from,to,rate\nUSD,KES,129.35\n"))
 	// People missing from the roster are not paid: their entries are left out and reported.
 	if nobody, err := f.acts.AggregatePayroll(ctx, "2026-11"); err != nil || nobody.People != 0 || nobody.Entries != 0 || nobody.Refused == nil ||
 		nobody.Refused.Entries != 5 || !strings.Contains(strings.Join(nobody.Refused.Examples, "\n"), `worker "ann-a" is not in the roster`) {
@@ -227,8 +205,8 @@ func TestPayrollPaysEachPersonOnce(t *testing.T) {
 	if sum.People != 3 || sum.Entries != 5 || sum.Totals["KES"] != 4*350+1000 {
 		t.Fatalf("summary = %+v", sum)
 	}
-	var st Statement
-	if err := f.env.Store.GetJSON(ctx, StatementKey("2026-11", "ann-a"), &st); err != nil {
+	var st payroll.Statement
+	if err := f.env.Store.GetJSON(ctx, layout.StatementKey("2026-11", "ann-a"), &st); err != nil {
 		t.Fatal(err)
 	}
 	if st.Totals["KES"] != 700 || len(st.Lines) != 1 || st.Lines[0].Count != 2 || st.Lines[0].Project != "p1" {
@@ -281,16 +259,16 @@ func TestPayrollPaysEachPersonOnce(t *testing.T) {
 	if err != nil || closing.Entries != 7 {
 		t.Fatalf("closing run of November = %+v, %v", closing, err)
 	}
-	lateEntry := LedgerEntry{ID: "p1/000009/i9/annotation/ann-a", Worker: "ann-a", Project: "p1", Chunk: 9, Item: "i9", Role: LedgerAnnotation,
+	lateEntry := ledger.Entry{ID: "p1/000009/i9/annotation/ann-a", Worker: "ann-a", Project: "p1", Chunk: 9, Item: "i9", Role: ledger.Annotation,
 		Amount: 350, Currency: "KES", Month: "2026-11", AcceptedAt: at, Seconds: 30}
 	lateB := lateEntry
 	lateB.ID, lateB.Worker, lateB.Seconds = "p1/000009/i9/annotation/ann-c", "ann-c", 0
 	var lines []byte
-	for _, e := range []LedgerEntry{lateEntry, lateB} {
+	for _, e := range []ledger.Entry{lateEntry, lateB} {
 		b, _ := json.Marshal(e)
 		lines = append(append(lines, b...), '\n')
 	}
-	if err := f.env.Store.Put(ctx, LedgerKey("2026-11", "p1", 9), lines); err != nil {
+	if err := f.env.Store.Put(ctx, layout.LedgerKey("2026-11", "p1", 9), lines); err != nil {
 		t.Fatal(err)
 	}
 	if again, err := f.acts.AggregatePayroll(ctx, "2026-11"); err != nil || again.Entries != 7 || again.Totals["KES"] != closing.Totals["KES"] {
@@ -299,20 +277,20 @@ func TestPayrollPaysEachPersonOnce(t *testing.T) {
 	if fourth, err := f.acts.PayPayroll(ctx, PayPayrollInput{Month: "2026-11", Approver: "fin"}); err != nil || fourth.Payouts != 0 {
 		t.Fatalf("fourth run of November = %+v, %v", fourth, err)
 	}
-	f.env.Store.Put(ctx, RatesKey("2026-12"), []byte("from,to,rate\nUSD,KES,129.35\n"))
+	f.env.Store.Put(ctx, layout.RatesKey("2026-12"), []byte("from,to,rate\nUSD,KES,129.35\n"))
 	dec, err := f.acts.AggregatePayroll(ctx, "2026-12")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if dec.Entries != 2 || dec.Adjustments[AdjustmentLate]["KES"] != 700 || dec.Totals["KES"] != 700 || dec.LedgerFiles != 1 {
+	if dec.Entries != 2 || dec.Adjustments[payroll.AdjustmentLate]["KES"] != 700 || dec.Totals["KES"] != 700 || dec.LedgerFiles != 1 {
 		t.Fatalf("December = %+v", dec)
 	}
-	var late Statement
-	if err := f.env.Store.GetJSON(ctx, StatementKey("2026-12", "ann-a"), &late); err != nil {
+	var late payroll.Statement
+	if err := f.env.Store.GetJSON(ctx, layout.StatementKey("2026-12", "ann-a"), &late); err != nil {
 		t.Fatal(err)
 	}
-	if len(late.Lines) != 1 || late.Lines[0].Adjustment != AdjustmentLate || late.Lines[0].WorkMonth != "2026-11" || late.Lines[0].Seconds != 30 ||
-		late.Pay.Lines[0].Adjustment != AdjustmentLate || !strings.Contains(string(StatementCSV(&late)), ",late,2026-11,") {
+	if len(late.Lines) != 1 || late.Lines[0].Adjustment != payroll.AdjustmentLate || late.Lines[0].WorkMonth != "2026-11" || late.Lines[0].Seconds != 30 ||
+		late.Pay.Lines[0].Adjustment != payroll.AdjustmentLate || !strings.Contains(string(payroll.StatementCSV(&late)), ",late,2026-11,") {
 		t.Fatalf("late statement = %+v", late)
 	}
 	paidDec, err := f.acts.PayPayroll(ctx, PayPayrollInput{Month: "2026-12", Approver: "fin"})
@@ -331,8 +309,8 @@ func TestRejectedWorkIsSetAsideThenPaidWhenReversed(t *testing.T) {
 	ctx := context.Background()
 	f.acts.Clock = func() time.Time { return time.Date(2027, 1, 5, 0, 0, 0, 0, time.UTC) } // every month below is over
 	f.financeTables(t, []string{"2026-09", "2026-10", "2026-11"}, "ann-a", "ann-b", "rev")
-	rej := Rejection{ID: "p1-ann-b-1", Project: "p1", Person: "ann-b", Chunks: []int{0}, Reason: "answers copied from another person", By: "qa", At: time.Date(2026, 9, 30, 0, 0, 0, 0, time.UTC)}
-	if err := f.env.Store.PutJSON(ctx, RejectionKey(rej.ID), rej); err != nil {
+	rej := payroll.Rejection{ID: "p1-ann-b-1", Project: "p1", Person: "ann-b", Chunks: []int{0}, Reason: "answers copied from another person", By: "qa", At: time.Date(2026, 9, 30, 0, 0, 0, 0, time.UTC)}
+	if err := f.env.Store.PutJSON(ctx, layout.RejectionKey(rej.ID), rej); err != nil {
 		t.Fatal(err)
 	}
 	// Chunk 0 (ann-a, ann-b, rev) is accepted in September; ann-b's two answers are rejected.
@@ -344,23 +322,23 @@ func TestRejectedWorkIsSetAsideThenPaidWhenReversed(t *testing.T) {
 	if sep.Rejected["KES"] != 700 || sep.Totals["KES"] != 700+1000 || sep.People != 3 {
 		t.Fatalf("September = %+v", sep)
 	}
-	var b Statement
-	if err := f.env.Store.GetJSON(ctx, StatementKey("2026-09", "ann-b"), &b); err != nil {
+	var b payroll.Statement
+	if err := f.env.Store.GetJSON(ctx, layout.StatementKey("2026-09", "ann-b"), &b); err != nil {
 		t.Fatal(err)
 	}
 	if len(b.Lines) != 0 || len(b.Rejected) != 1 || b.Rejected[0].Count != 2 || b.Rejected[0].Reason != rej.Reason || b.Pay.Total != 0 ||
-		!strings.Contains(string(StatementCSV(&b)), "answers copied") {
+		!strings.Contains(string(payroll.StatementCSV(&b)), "answers copied") {
 		t.Fatalf("rejected statement = %+v", b)
 	}
-	if data, err := f.env.Store.Get(ctx, RejectedKey("2026-09", rej.ID)); err != nil || strings.Count(string(data), "\n") != 2 {
+	if data, err := f.env.Store.Get(ctx, layout.RejectedKey("2026-09", rej.ID)); err != nil || strings.Count(string(data), "\n") != 2 {
 		t.Fatalf("rejected entries file: %q, %v", data, err)
 	}
 	// October closes with the rejection still in force: nothing of ann-b's is paid.
 	if oct, err := f.acts.AggregatePayroll(ctx, "2026-10"); err != nil || oct.Entries != 0 {
 		t.Fatalf("October = %+v, %v", oct, err)
 	}
-	rej.Reversed = &Reversal{By: "fin", At: time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC), Note: "checked: honest work"}
-	if err := f.env.Store.PutJSON(ctx, RejectionKey(rej.ID), rej); err != nil {
+	rej.Reversed = &payroll.Reversal{By: "fin", At: time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC), Note: "checked: honest work"}
+	if err := f.env.Store.PutJSON(ctx, layout.RejectionKey(rej.ID), rej); err != nil {
 		t.Fatal(err)
 	}
 	// September run again after the reversal: closed months do not change.
@@ -371,17 +349,17 @@ func TestRejectedWorkIsSetAsideThenPaidWhenReversed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if nov.People != 1 || nov.Adjustments[AdjustmentReversal]["KES"] != 700 || nov.Totals["KES"] != 700 {
+	if nov.People != 1 || nov.Adjustments[payroll.AdjustmentReversal]["KES"] != 700 || nov.Totals["KES"] != 700 {
 		t.Fatalf("November = %+v", nov)
 	}
-	if err := f.env.Store.GetJSON(ctx, StatementKey("2026-11", "ann-b"), &b); err != nil {
+	if err := f.env.Store.GetJSON(ctx, layout.StatementKey("2026-11", "ann-b"), &b); err != nil {
 		t.Fatal(err)
 	}
-	if len(b.Lines) != 1 || b.Lines[0].Adjustment != AdjustmentReversal || b.Lines[0].WorkMonth != "2026-09" || b.Pay.Total != 700 {
+	if len(b.Lines) != 1 || b.Lines[0].Adjustment != payroll.AdjustmentReversal || b.Lines[0].WorkMonth != "2026-09" || b.Pay.Total != 700 {
 		t.Fatalf("reversal statement = %+v", b)
 	}
 	// The reversal is paid once: the next month finds nothing left.
-	f.env.Store.Put(ctx, RatesKey("2026-12"), []byte("from,to,rate\nUSD,KES,129.35\n"))
+	f.env.Store.Put(ctx, layout.RatesKey("2026-12"), []byte("from,to,rate\nUSD,KES,129.35\n"))
 	if dec, err := f.acts.AggregatePayroll(ctx, "2026-12"); err != nil || dec.Entries != 0 {
 		t.Fatalf("December = %+v, %v", dec, err)
 	}
@@ -437,7 +415,7 @@ func TestDeliveryCompletesThroughAFaultyServer(t *testing.T) {
 	ctx := context.Background()
 	at := time.Date(2026, 11, 10, 9, 0, 0, 0, time.UTC)
 	for c := 0; c < 2; c++ {
-		res := results(at)
+		res := settled(at)
 		if c == 1 {
 			res = res[:1] // the second chunk holds one item
 		}
@@ -491,7 +469,7 @@ func TestDeliveryCompletesThroughAFaultyServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var m DeliveryManifest
+	var m delivery.Manifest
 	if err := json.Unmarshal(data, &m); err != nil {
 		t.Fatal(err)
 	}
@@ -534,7 +512,7 @@ func TestFailingWebhookIsReportedNotFatal(t *testing.T) {
 	f.acts.Targets = targets
 	f.sp.Delivery.Webhook = spec.Webhook{URL: srv.URL, Secret: "p1-hook"}
 	f.acts.specs.Delete("p1")
-	if err := f.env.Store.PutJSON(ctx, SpecKey("p1"), f.sp); err != nil {
+	if err := f.env.Store.PutJSON(ctx, layout.SpecKey("p1"), f.sp); err != nil {
 		t.Fatal(err)
 	}
 	res, err := f.acts.NotifyWebhook(ctx, WebhookInput{ProjectID: "p1", Type: "project.completed", Items: 3})
@@ -550,8 +528,8 @@ func TestPayrollTopsUpToTheFloor(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	at := time.Date(2026, 11, 10, 9, 0, 0, 0, time.UTC)
-	f.env.Store.Put(ctx, WageTableKey, []byte("country,currency,hourly_minimum,effective_from,source\nKE,KES,85.00,2026-01-01,test\nUG,UGX,1100,2026-01-01,test\n"))
-	f.env.Store.Put(ctx, RatesKey("2026-11"), []byte("from,to,rate\nKES,UGX,28.60\n"))
+	f.env.Store.Put(ctx, layout.WageTableKey, []byte("country,currency,hourly_minimum,effective_from,source\nKE,KES,85.00,2026-01-01,test\nUG,UGX,1100,2026-01-01,test\n"))
+	f.env.Store.Put(ctx, layout.RatesKey("2026-11"), []byte("from,to,rate\nKES,UGX,28.60\n"))
 	people := []workforce.Person{
 		{ID: "slow", Name: "slow", Country: "KE", Role: "annotator", PayoutMethod: "mobile-money"},
 		{ID: "kampala", Name: "kampala", Country: "UG", Role: "annotator", PayoutMethod: "mobile-money"},
@@ -573,7 +551,7 @@ func TestPayrollTopsUpToTheFloor(t *testing.T) {
 	}
 	// slow: required 2 × 85.00 KES × 1 h = 170.00 KES; earned 3.50 → top-up 166.50 KES.
 	// kampala: 3.50 KES × 28.60 = 100.1 → 100 UGX earned; required 2 × 1100 × 1/60 h = 36.67 → 37 UGX: no top-up.
-	if len(sum.TopUps) != 1 || sum.TopUps[0] != (TopUp{Person: "slow", Country: "KE", Currency: "KES", Amount: 16650}) {
+	if len(sum.TopUps) != 1 || sum.TopUps[0] != (payroll.TopUp{Person: "slow", Country: "KE", Currency: "KES", Amount: 16650}) {
 		t.Fatalf("top-ups = %+v", sum.TopUps)
 	}
 	if sum.PayTotals["KES"] != 17000 || sum.PayTotals["UGX"] != 100 || sum.Countries["UG"].People != 1 || sum.Countries["KE"].TopUps["KES"] != 16650 {
@@ -588,35 +566,19 @@ func TestPayrollTopsUpToTheFloor(t *testing.T) {
 	}
 }
 
-func TestChunkStats(t *testing.T) {
-	sp := spec.Project{ID: "p1", Annotation: spec.Annotation{Type: "single-label", Taxonomy: []string{"cat", "dog"}}}
-	st := chunkStats(sp, 0, nil, results(time.Now()))
-	// Item 0: both said cat (agreed). Item 1: ann-a said dog, ann-b cat, the reviewer dog.
-	a, b, rev := st.People["ann-a"], st.People["ann-b"], st.People["rev"]
-	if st.Items != 2 || st.Agreed != 1 || st.Arbitrated != 1 || st.Agreement != 0.5 {
-		t.Fatalf("chunk stats = %+v", st)
-	}
-	if a.Answers != 2 || a.Accepted != 2 || a.Disputed != 1 || a.Overruled != 0 || a.FirstPassOK != 1 {
-		t.Fatalf("ann-a = %+v", a)
-	}
-	if b.Accepted != 1 || b.Overruled != 1 || rev.Arbitrated != 1 || rev.Answers != 0 {
-		t.Fatalf("ann-b = %+v, rev = %+v", b, rev)
-	}
-}
-
 func TestConfidenceUsesEstimatedAccuracies(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	at := time.Date(2026, 11, 10, 9, 0, 0, 0, time.UTC)
 	confidenceOf := func(item int) float64 {
 		t.Helper()
-		res, err := f.acts.RecordChunk(ctx, RecordChunkInput{ProjectID: "p1", Chunk: 0, Results: results(at)})
+		res, err := f.acts.RecordChunk(ctx, RecordChunkInput{ProjectID: "p1", Chunk: 0, Results: settled(at)})
 		if err != nil {
 			t.Fatal(err)
 		}
 		data, _ := f.env.Store.Get(ctx, res.ResultsKey)
 		var line struct {
-			Meta LabelMetadata `json:"label-metadata"`
+			Meta results.LabelMetadata `json:"label-metadata"`
 		}
 		json.Unmarshal(bytes.Split(data, []byte{'\n'})[item], &line)
 		return line.Meta.Confidence
@@ -629,12 +591,12 @@ func TestConfidenceUsesEstimatedAccuracies(t *testing.T) {
 	// On an earlier project ann-a was accepted 96 times in 96 and ann-b 46 in 96:
 	// ann-a (3.2+96)/100 = 0.992, ann-b (3.2+46)/100 = 0.492 → 0.992·0.492 / (0.992·0.492 + 0.008·0.508) = 0.9917.
 	for w, acc := range map[string]int{"ann-a": 96, "ann-b": 46} {
-		if err := f.env.Store.PutJSON(ctx, ScoreKey("single-label", w, "earlier"), ScoreRecord{Answers: 96, Accepted: acc}); err != nil {
+		if err := f.env.Store.PutJSON(ctx, layout.ScoreKey("single-label", w, "earlier"), quality.ScoreRecord{Answers: 96, Accepted: acc}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	// The project's own record is not evidence about it.
-	f.env.Store.PutJSON(ctx, ScoreKey("single-label", "ann-b", "p1"), ScoreRecord{Answers: 1000, Accepted: 0})
+	f.env.Store.PutJSON(ctx, layout.ScoreKey("single-label", "ann-b", "p1"), quality.ScoreRecord{Answers: 1000, Accepted: 0})
 	if got := confidence(); got != 0.9917 {
 		t.Fatalf("confidence with records = %v", got)
 	}
@@ -644,7 +606,7 @@ func TestConfidenceUsesEstimatedAccuracies(t *testing.T) {
 		t.Fatalf("arbitrated confidence, reviewer without a record = %v", got)
 	}
 	// A reviewer right on 2 of 10 gold disputes: (4·0.9 + 2) / 14 = 0.4 → 0.9884.
-	if err := f.env.Store.PutJSON(ctx, ScoreKey("single-label", "rev", "earlier"), ScoreRecord{Answers: 10, Accepted: 2}); err != nil {
+	if err := f.env.Store.PutJSON(ctx, layout.ScoreKey("single-label", "rev", "earlier"), quality.ScoreRecord{Answers: 10, Accepted: 2}); err != nil {
 		t.Fatal(err)
 	}
 	if got := confidenceOf(1); got != 0.9884 {
@@ -675,35 +637,6 @@ func TestChunkAnswersRefineAccuracy(t *testing.T) {
 	}
 }
 
-// The score cache serves a person's summed records for its TTL, then reads them again; without
-// a TTL it always reads.
-func TestScoreCacheKeepsRecordsForItsTTL(t *testing.T) {
-	env := devstacktest.Start(t)
-	ctx := context.Background()
-	put := func(project string, answers, accepted int) {
-		if err := env.Store.PutJSON(ctx, ScoreKey("single-label", "ann-a", project), ScoreRecord{Answers: answers, Accepted: accepted}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	put("p1", 6, 6)
-	cached, fresh := &ScoreCache{TTL: time.Hour}, &ScoreCache{}
-	first, n, err := cached.EstimatedAccuracy(ctx, env.Store, "single-label", "ann-a", "p9")
-	if err != nil || n != 6 || round4(first) != 0.92 { // (3.2 + 6) / 10
-		t.Fatalf("first estimate = %v from %d answers, %v", first, n, err)
-	}
-	put("p2", 10, 0)
-	if again, n, _ := cached.EstimatedAccuracy(ctx, env.Store, "single-label", "ann-a", "p9"); again != first || n != 6 {
-		t.Fatalf("within the TTL the estimate changed to %v (%d answers)", again, n)
-	}
-	if now, n, _ := fresh.EstimatedAccuracy(ctx, env.Store, "single-label", "ann-a", "p9"); n != 16 || round4(now) != 0.46 { // (3.2 + 6) / 20
-		t.Fatalf("uncached estimate = %v from %d answers", now, n)
-	}
-	cached.TTL = time.Nanosecond
-	if later, n, _ := cached.EstimatedAccuracy(ctx, env.Store, "single-label", "ann-a", "p9"); n != 16 || later == first {
-		t.Fatalf("after the TTL the estimate is still %v (%d answers)", later, n)
-	}
-}
-
 // A rejection cannot take back pay already given: a run of an open month keeps paying the files
 // an earlier run paid, and sets aside only work taken since. Reversed, the set-aside work is paid
 // once, by the next month.
@@ -713,15 +646,15 @@ func TestRejectionSetsAsideOnlyUnpaidWork(t *testing.T) {
 	f.acts.Clock = func() time.Time { return time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC) }
 	f.financeTables(t, []string{"2026-11", "2026-12"}, "ann-a", "ann-b", "ann-c", "rev")
 	at := time.Date(2026, 11, 10, 9, 0, 0, 0, time.UTC)
-	if _, err := f.acts.RecordChunk(ctx, RecordChunkInput{ProjectID: "p1", Chunk: 0, Results: results(at)}); err != nil {
+	if _, err := f.acts.RecordChunk(ctx, RecordChunkInput{ProjectID: "p1", Chunk: 0, Results: settled(at)}); err != nil {
 		t.Fatal(err)
 	}
 	f.aggregate(t, "2026-11")
 	if _, err := f.acts.PayPayroll(ctx, PayPayrollInput{Month: "2026-11", Approver: "fin"}); err != nil {
 		t.Fatal(err)
 	}
-	rej := Rejection{ID: "p1-ann-b", Project: "p1", Person: "ann-b", Reason: "spam", By: "qa", At: time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)}
-	if err := f.env.Store.PutJSON(ctx, RejectionKey(rej.ID), rej); err != nil {
+	rej := payroll.Rejection{ID: "p1-ann-b", Project: "p1", Person: "ann-b", Reason: "spam", By: "qa", At: time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)}
+	if err := f.env.Store.PutJSON(ctx, layout.RejectionKey(rej.ID), rej); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.acts.RecordChunk(ctx, RecordChunkInput{ProjectID: "p1", Chunk: 1, Results: []ItemResult{
@@ -734,8 +667,8 @@ func TestRejectionSetsAsideOnlyUnpaidWork(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var b Statement
-	if err := f.env.Store.GetJSON(ctx, StatementKey("2026-11", "ann-b"), &b); err != nil {
+	var b payroll.Statement
+	if err := f.env.Store.GetJSON(ctx, layout.StatementKey("2026-11", "ann-b"), &b); err != nil {
 		t.Fatal(err)
 	}
 	// ann-b keeps the 7.00 KES paid for chunk 0; chunk 1's 3.50 is set aside.
@@ -745,8 +678,8 @@ func TestRejectionSetsAsideOnlyUnpaidWork(t *testing.T) {
 	if paid, err := f.acts.PayPayroll(ctx, PayPayrollInput{Month: "2026-11", Approver: "fin"}); err != nil || paid.Payouts != 1 || paid.Paid["KES"] != 350 {
 		t.Fatalf("second payout of November = %+v, %v (want ann-c's 3.50 only)", paid, err)
 	}
-	rej.Reversed = &Reversal{By: "fin", At: time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC)}
-	if err := f.env.Store.PutJSON(ctx, RejectionKey(rej.ID), rej); err != nil {
+	rej.Reversed = &payroll.Reversal{By: "fin", At: time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC)}
+	if err := f.env.Store.PutJSON(ctx, layout.RejectionKey(rej.ID), rej); err != nil {
 		t.Fatal(err)
 	}
 	f.acts.Clock = func() time.Time { return time.Date(2026, 12, 3, 6, 0, 0, 0, time.UTC) }
@@ -757,7 +690,7 @@ func TestRejectionSetsAsideOnlyUnpaidWork(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if dec.People != 1 || dec.Entries != 1 || dec.Adjustments[AdjustmentReversal]["KES"] != 350 {
+	if dec.People != 1 || dec.Entries != 1 || dec.Adjustments[payroll.AdjustmentReversal]["KES"] != 350 {
 		t.Fatalf("December = %+v", dec)
 	}
 }
@@ -768,7 +701,7 @@ func TestRecordChunkReadsStoredParts(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	at := time.Date(2026, 11, 10, 9, 0, 0, 0, time.UTC)
-	all := results(at)
+	all := settled(at)
 	whole, err := f.acts.RecordChunk(ctx, RecordChunkInput{ProjectID: "p1", Chunk: 0, Results: all})
 	if err != nil {
 		t.Fatal(err)
@@ -796,9 +729,9 @@ func TestRecordChunkReadsStoredParts(t *testing.T) {
 func (f *fixture) financeTables(t *testing.T, months []string, people ...string) {
 	t.Helper()
 	ctx := context.Background()
-	f.env.Store.Put(ctx, WageTableKey, []byte("country,currency,hourly_minimum,effective_from,source\nKE,KES,85.00,2026-01-01,test\n"))
+	f.env.Store.Put(ctx, layout.WageTableKey, []byte("country,currency,hourly_minimum,effective_from,source\nKE,KES,85.00,2026-01-01,test\n"))
 	for _, m := range months {
-		f.env.Store.Put(ctx, RatesKey(m), []byte("from,to,rate\nUSD,KES,129.35\n"))
+		f.env.Store.Put(ctx, layout.RatesKey(m), []byte("from,to,rate\nUSD,KES,129.35\n"))
 	}
 	var roster []workforce.Person
 	for _, id := range people {
@@ -815,10 +748,10 @@ func TestAReversalDoesNotPayWorkAnotherRejectionCovers(t *testing.T) {
 	ctx := context.Background()
 	f.acts.Clock = func() time.Time { return time.Date(2027, 1, 5, 0, 0, 0, 0, time.UTC) }
 	f.financeTables(t, []string{"2026-09", "2026-10"}, "ann-a", "ann-b", "rev")
-	wide := Rejection{ID: "r1", Project: "p1", Person: "ann-b", Reason: "first look", By: "qa", At: time.Date(2026, 9, 20, 0, 0, 0, 0, time.UTC)}
-	narrow := Rejection{ID: "r2", Project: "p1", Person: "ann-b", Chunks: []int{0}, Reason: "copied answers", By: "qa", At: time.Date(2026, 9, 21, 0, 0, 0, 0, time.UTC)}
-	for _, r := range []Rejection{wide, narrow} {
-		if err := f.env.Store.PutJSON(ctx, RejectionKey(r.ID), r); err != nil {
+	wide := payroll.Rejection{ID: "r1", Project: "p1", Person: "ann-b", Reason: "first look", By: "qa", At: time.Date(2026, 9, 20, 0, 0, 0, 0, time.UTC)}
+	narrow := payroll.Rejection{ID: "r2", Project: "p1", Person: "ann-b", Chunks: []int{0}, Reason: "copied answers", By: "qa", At: time.Date(2026, 9, 21, 0, 0, 0, 0, time.UTC)}
+	for _, r := range []payroll.Rejection{wide, narrow} {
+		if err := f.env.Store.PutJSON(ctx, layout.RejectionKey(r.ID), r); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -826,8 +759,8 @@ func TestAReversalDoesNotPayWorkAnotherRejectionCovers(t *testing.T) {
 	if sep, err := f.acts.AggregatePayroll(ctx, "2026-09"); err != nil || sep.Rejected["KES"] != 700 {
 		t.Fatalf("September = %+v, %v", sep, err)
 	}
-	wide.Reversed = &Reversal{By: "fin", At: time.Date(2026, 10, 2, 0, 0, 0, 0, time.UTC)}
-	if err := f.env.Store.PutJSON(ctx, RejectionKey(wide.ID), wide); err != nil {
+	wide.Reversed = &payroll.Reversal{By: "fin", At: time.Date(2026, 10, 2, 0, 0, 0, 0, time.UTC)}
+	if err := f.env.Store.PutJSON(ctx, layout.RejectionKey(wide.ID), wide); err != nil {
 		t.Fatal(err)
 	}
 	oct, err := f.acts.AggregatePayroll(ctx, "2026-10")
@@ -837,8 +770,8 @@ func TestAReversalDoesNotPayWorkAnotherRejectionCovers(t *testing.T) {
 	if oct.Totals["KES"] != 0 || oct.Rejected["KES"] != 700 {
 		t.Fatalf("October paid work r2 still rejects: %+v", oct)
 	}
-	var b Statement
-	if err := f.env.Store.GetJSON(ctx, StatementKey("2026-10", "ann-b"), &b); err != nil || len(b.Rejected) != 1 || b.Rejected[0].Rejection != "r2" {
+	var b payroll.Statement
+	if err := f.env.Store.GetJSON(ctx, layout.StatementKey("2026-10", "ann-b"), &b); err != nil || len(b.Rejected) != 1 || b.Rejected[0].Rejection != "r2" {
 		t.Fatalf("October statement = %+v, %v", b, err)
 	}
 }
@@ -853,7 +786,7 @@ func TestMonthsPaidBeforeClosuresAreNotPaidAgain(t *testing.T) {
 	f.recordChunk0(t, time.Date(2026, 10, 10, 9, 0, 0, 0, time.UTC))
 	f.aggregate(t, "2026-10")
 	// As the payroll of the time left it: statements and summary, no closure.
-	if err := f.env.Store.Delete(ctx, ClosureKey("2026-10")); err != nil {
+	if err := f.env.Store.Delete(ctx, layout.ClosureKey("2026-10")); err != nil {
 		t.Fatal(err)
 	}
 	if nov, err := f.acts.AggregatePayroll(ctx, "2026-11"); err != nil || nov.Entries != 0 || len(nov.Adjustments) != 0 {
@@ -872,7 +805,7 @@ func TestAPendingPayoutIsSettledAsAskedFirst(t *testing.T) {
 	f.aggregate(t, "2026-11")
 	// An attempt asked for 5.00 KES for ann-a (her statement then) and was cut short.
 	asked := payout.Payout{IdempotencyKey: "2026-11/ann-a/KES/after-0", Worker: "ann-a", Month: "2026-11", Currency: "KES", Amount: 500, Method: "mobile-money"}
-	if err := f.env.Store.PutJSON(ctx, paidKey("2026-11", "ann-a"), PaidRecord{Worker: "ann-a", Month: "2026-11", Paid: map[string]int64{}, Pending: &asked}); err != nil {
+	if err := f.env.Store.PutJSON(ctx, layout.PaidKey("2026-11", "ann-a"), payroll.PaidRecord{Worker: "ann-a", Month: "2026-11", Paid: map[string]int64{}, Pending: &asked}); err != nil {
 		t.Fatal(err)
 	}
 	first, err := f.acts.PayPayroll(ctx, PayPayrollInput{Month: "2026-11", Approver: "fin"})
@@ -883,8 +816,8 @@ func TestAPendingPayoutIsSettledAsAskedFirst(t *testing.T) {
 	if err != nil || second.Payouts != 1 || second.Paid["KES"] != 200 {
 		t.Fatalf("second run = %+v, %v (want ann-a's remaining 2.00 KES)", second, err)
 	}
-	var rec PaidRecord
-	if err := f.env.Store.GetJSON(ctx, paidKey("2026-11", "ann-a"), &rec); err != nil || rec.Paid["KES"] != 700 || rec.Pending != nil {
+	var rec payroll.PaidRecord
+	if err := f.env.Store.GetJSON(ctx, layout.PaidKey("2026-11", "ann-a"), &rec); err != nil || rec.Paid["KES"] != 700 || rec.Pending != nil {
 		t.Fatalf("ann-a's record = %+v, %v", rec, err)
 	}
 	if marker, err := f.env.Store.Exists(ctx, payout.MarkerKey("2026-11/ann-a/KES/after-500")); err != nil || !marker {
@@ -904,8 +837,8 @@ func TestARejectionReachesWorkNotYetPaid(t *testing.T) {
 	f.financeTables(t, []string{"2026-11"}, "ann-a", "ann-b", "rev")
 	f.recordChunk0(t, time.Date(2026, 11, 10, 9, 0, 0, 0, time.UTC))
 	f.aggregate(t, "2026-11") // statements, never approved
-	rej := Rejection{ID: "p1-ann-b", Project: "p1", Person: "ann-b", Reason: "spam", By: "qa", At: time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)}
-	if err := f.env.Store.PutJSON(ctx, RejectionKey(rej.ID), rej); err != nil {
+	rej := payroll.Rejection{ID: "p1-ann-b", Project: "p1", Person: "ann-b", Reason: "spam", By: "qa", At: time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)}
+	if err := f.env.Store.PutJSON(ctx, layout.RejectionKey(rej.ID), rej); err != nil {
 		t.Fatal(err)
 	}
 	again, err := f.acts.AggregatePayroll(ctx, "2026-11")
@@ -917,7 +850,7 @@ func TestARejectionReachesWorkNotYetPaid(t *testing.T) {
 // recordChunk0 records the fixture's chunk 0 (results) as settled at.
 func (f *fixture) recordChunk0(t *testing.T, at time.Time) {
 	t.Helper()
-	if _, err := f.acts.RecordChunk(context.Background(), RecordChunkInput{ProjectID: "p1", Chunk: 0, Results: results(at)}); err != nil {
+	if _, err := f.acts.RecordChunk(context.Background(), RecordChunkInput{ProjectID: "p1", Chunk: 0, Results: settled(at)}); err != nil {
 		t.Fatal(err)
 	}
 }

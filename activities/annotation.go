@@ -11,20 +11,14 @@ import (
 	"time"
 
 	"github.com/labelflow/labelflow/internal/label"
+	"github.com/labelflow/labelflow/internal/layout"
+	"github.com/labelflow/labelflow/internal/ledger"
 	"github.com/labelflow/labelflow/internal/manifest"
 	"github.com/labelflow/labelflow/internal/quality"
+	"github.com/labelflow/labelflow/internal/results"
 	"github.com/labelflow/labelflow/internal/spec"
 	"github.com/labelflow/labelflow/internal/store"
 )
-
-// ItemResult is the outcome of one item, as the chunk workflow hands it over.
-type ItemResult struct {
-	Item        int             `json:"item"`
-	Final       json.RawMessage `json:"final"`
-	Method      string          `json:"method"`
-	Annotations []Contribution  `json:"annotations"`
-	Arbitration *Contribution   `json:"arbitration,omitempty"`
-}
 
 // RecordChunkInput carries a finished chunk's outcomes.
 type RecordChunkInput struct {
@@ -46,11 +40,6 @@ type StoreSettledInput struct {
 	Results   []ItemResult
 }
 
-// SettledPartKey holds one part of a chunk's settled results until the chunk is recorded.
-func SettledPartKey(project string, chunk, part int) string {
-	return fmt.Sprintf("projects/%s/settled/chunk-%06d/part-%04d.json", project, chunk, part)
-}
-
 // StoreSettled writes one part of a chunk's settled results, one compact JSON line per item;
 // the key is the part's number, so a retry rewrites the same object.
 func (a *Activities) StoreSettled(ctx context.Context, in StoreSettledInput) error {
@@ -61,7 +50,7 @@ func (a *Activities) StoreSettled(ctx context.Context, in StoreSettledInput) err
 			return err
 		}
 	}
-	return a.Store.Put(ctx, SettledPartKey(in.ProjectID, in.Chunk, in.Part), buf.Bytes())
+	return a.Store.Put(ctx, layout.SettledPartKey(in.ProjectID, in.Chunk, in.Part), buf.Bytes())
 }
 
 // allResults merges the parts stored by StoreSettled with the results given inline, in item order.
@@ -71,7 +60,7 @@ func (a *Activities) allResults(ctx context.Context, in RecordChunkInput) ([]Ite
 	}
 	all := slices.Clone(in.Results)
 	for part := range in.Parts {
-		key := SettledPartKey(in.ProjectID, in.Chunk, part)
+		key := layout.SettledPartKey(in.ProjectID, in.Chunk, part)
 		data, err := a.Store.Get(ctx, key)
 		switch {
 		case errors.Is(err, store.ErrNotFound):
@@ -99,151 +88,159 @@ type RecordChunkResult struct {
 	LedgerKeys    []string
 }
 
-// LabelMetadata is added to each delivered line beside the label.
-type LabelMetadata struct {
-	Method      string    `json:"method"`
-	Annotators  []string  `json:"annotators"`
-	Reviewer    string    `json:"reviewer,omitempty"`
-	Answers     []any     `json:"answers"`
-	Confidence  float64   `json:"confidence"`
-	Type        string    `json:"type"`
-	Project     string    `json:"project"`
-	CompletedAt time.Time `json:"completed_at"`
-}
-
-// LedgerEntry is one payable piece of work. Its ID is unique per (project, chunk, item, role,
-// worker): the same work can only ever produce the same entry.
-type LedgerEntry struct {
-	ID         string    `json:"id"`
-	Worker     string    `json:"worker"`
-	Project    string    `json:"project"`
-	Chunk      int       `json:"chunk"`
-	Item       string    `json:"item"`
-	Role       string    `json:"role"` // annotation | arbitration
-	Amount     int64     `json:"amount"`
-	Currency   string    `json:"currency"`
-	Month      string    `json:"month"`
-	AcceptedAt time.Time `json:"accepted_at"`
-	Seconds    int       `json:"seconds"`
-}
-
-// Ledger roles.
-const (
-	LedgerAnnotation  = "annotation"
-	LedgerArbitration = "arbitration"
-	LedgerGold        = "gold"
-	LedgerBonus       = "bonus"
-)
-
-// RecordChunk writes a chunk's final labels (the platform's copy, from which deliveries are made)
-// and its ledger entries: one per annotation and one per arbitration of the chunk. Every answer
-// given in good faith within its lease is paid, whether or not it matched the final label.
+// RecordChunk writes a chunk's final labels (the platform's copy, from which deliveries are made),
+// its quality figures and its ledger entries: one per annotation and one per arbitration of the
+// chunk. Every answer given in good faith within its lease is paid, whether or not it matched the
+// final label.
 func (a *Activities) RecordChunk(ctx context.Context, in RecordChunkInput) (RecordChunkResult, error) {
-	sp, err := a.spec(ctx, in.ProjectID)
+	sp, items, err := a.chunkToRecord(ctx, &in)
 	if err != nil {
 		return RecordChunkResult{}, err
 	}
-	data, err := a.Store.Get(ctx, ChunkKey(in.ProjectID, in.Chunk))
-	if err != nil {
-		return RecordChunkResult{}, err
-	}
-	items, err := manifest.ReadChunk(data)
-	if err != nil {
-		return RecordChunkResult{}, invalidInput("chunk %d: %v", in.Chunk, err)
-	}
-	if in.Results, err = a.allResults(ctx, in); err != nil {
-		return RecordChunkResult{}, err
-	}
-	if len(items) != len(in.Results) {
-		return RecordChunkResult{}, invalidInput("chunk %d holds %d items but %d results were given", in.Chunk, len(items), len(in.Results))
-	}
-
-	perAnnotation, perArbitration := sp.Rates()
 	acc, err := a.accuracies(ctx, sp, in.Results)
 	if err != nil {
 		return RecordChunkResult{}, err
 	}
-	var out bytes.Buffer
-	ledger := map[string][]LedgerEntry{}
-	for i, r := range in.Results {
-		it := items[r.Item]
+	typ, err := label.Lookup(sp.Annotation.Type)
+	if err != nil {
+		// The spec passed validation with this type, so this worker is older than the one that
+		// launched the project: another (upgraded) worker can record it, so the error retries.
+		return RecordChunkResult{}, fmt.Errorf("project %s: %w (upgrade the activity workers)", sp.ID, err)
+	}
+	rec := chunkRecord{sp: sp, typ: typ, chunk: in.Chunk, items: items, acc: acc, months: a.location(), ledger: map[string][]ledger.Entry{}}
+	if err := rec.label(in.Results); err != nil {
+		return RecordChunkResult{}, err
+	}
+	stats := quality.MeasureChunk(sp, in.Chunk, items, in.Results)
+	rec.calibrate(&stats, in.Results)
+	res := RecordChunkResult{ResultsKey: layout.ResultsKey(in.ProjectID, in.Chunk), Items: bytes.Count(rec.lines.Bytes(), []byte{'\n'})}
+	if err := a.Store.Put(ctx, res.ResultsKey, rec.lines.Bytes()); err != nil {
+		return res, err
+	}
+	if err := a.Store.PutJSON(ctx, layout.StatsKey(in.ProjectID, in.Chunk), stats); err != nil {
+		return res, err
+	}
+	return a.writeLedger(ctx, in, rec.ledger, res)
+}
+
+// chunkToRecord reads what recording a chunk needs: the spec, the chunk's items, and every result
+// (in.Results then holds the stored parts too), one per item.
+func (a *Activities) chunkToRecord(ctx context.Context, in *RecordChunkInput) (spec.Project, []manifest.Item, error) {
+	sp, err := a.spec(ctx, in.ProjectID)
+	if err != nil {
+		return sp, nil, err
+	}
+	data, err := a.Store.Get(ctx, layout.ChunkKey(in.ProjectID, in.Chunk))
+	if err != nil {
+		return sp, nil, err
+	}
+	items, err := manifest.ReadChunk(data)
+	if err != nil {
+		return sp, nil, invalidInput("chunk %d: %v", in.Chunk, err)
+	}
+	if in.Results, err = a.allResults(ctx, *in); err != nil {
+		return sp, nil, err
+	}
+	if len(items) != len(in.Results) {
+		return sp, nil, invalidInput("chunk %d holds %d items but %d results were given", in.Chunk, len(items), len(in.Results))
+	}
+	return sp, items, nil
+}
+
+// chunkRecord builds what a finished chunk leaves: the delivered lines and the ledger entries by
+// month.
+type chunkRecord struct {
+	sp     spec.Project
+	typ    label.Type
+	chunk  int
+	items  []manifest.Item
+	acc    map[string]float64 // estimated accuracies (accuracies)
+	months *time.Location     // decides which month work falls in
+	lines  bytes.Buffer
+	ledger map[string][]ledger.Entry
+}
+
+// label writes each item's delivered line (gold items are scored, never delivered) and its ledger
+// entries, in item order.
+func (c *chunkRecord) label(settled []ItemResult) error {
+	perAnnotation, perArbitration := c.sp.Rates()
+	for i, r := range settled {
 		if r.Item != i {
-			return RecordChunkResult{}, invalidInput("result %d is for item %d", i, r.Item)
+			return invalidInput("result %d is for item %d", i, r.Item)
 		}
-		meta, completed := metadataFor(sp, r, acc)
-		if !it.Gold { // gold items are scored, never delivered
-			line, err := labelledLine(it.Data, r.Final, meta)
+		it := c.items[i]
+		meta, completed := metadataFor(c.sp, c.typ, r, c.acc)
+		if !it.Gold {
+			line, err := results.LabelledLine(it.Data, r.Final, meta)
 			if err != nil {
-				return RecordChunkResult{}, invalidInput("chunk %d line %d: %v", in.Chunk, it.Line, err)
+				return invalidInput("chunk %d line %d: %v", c.chunk, it.Line, err)
 			}
-			out.Write(line)
-			out.WriteByte('\n')
+			c.lines.Write(line)
+			c.lines.WriteByte('\n')
 		}
-		month := completed.In(a.Months).Format("2006-01")
-		add := func(c Contribution, role string, amount int64) {
-			ledger[month] = append(ledger[month], LedgerEntry{
-				ID:     fmt.Sprintf("%s/%06d/%s/%s/%s", sp.ID, in.Chunk, it.ID, role, c.Worker),
-				Worker: c.Worker, Project: sp.ID, Chunk: in.Chunk, Item: it.ID, Role: role,
-				Amount: amount, Currency: sp.Pay.Currency, Month: month, AcceptedAt: completed, Seconds: c.Seconds,
-			})
-		}
-		for _, c := range r.Annotations {
+		month := completed.In(c.months).Format("2006-01")
+		for _, a := range r.Annotations {
 			if it.Gold {
-				add(c, LedgerGold, sp.GoldRate())
+				c.pay(month, it.ID, a, completed, ledger.Gold, c.sp.GoldRate())
 			} else {
-				add(c, LedgerAnnotation, perAnnotation)
+				c.pay(month, it.ID, a, completed, ledger.Annotation, perAnnotation)
 			}
 		}
 		if r.Arbitration != nil {
 			// Gold items included: the reviewer did the work of an arbitration, unaware of the truth.
-			add(*r.Arbitration, LedgerArbitration, perArbitration)
+			c.pay(month, it.ID, *r.Arbitration, completed, ledger.Arbitration, perArbitration)
 		}
 	}
-	stats := chunkStats(sp, in.Chunk, items, in.Results)
-	for i, r := range in.Results {
-		if !items[i].Gold {
+	return nil
+}
+
+// pay adds the ledger entry of one contribution to an item, accepted at completed.
+func (c *chunkRecord) pay(month, item string, by Contribution, completed time.Time, role string, amount int64) {
+	c.ledger[month] = append(c.ledger[month], ledger.Entry{
+		ID:     ledger.EntryID(c.sp.ID, c.chunk, item, role, by.Worker),
+		Worker: by.Worker, Project: c.sp.ID, Chunk: c.chunk, Item: item, Role: role,
+		Amount: amount, Currency: c.sp.Pay.Currency, Month: month, AcceptedAt: completed, Seconds: by.Seconds,
+	})
+}
+
+// calibrate counts each gold item under the confidence its label would have been delivered with
+// (as if it were an ordinary item) and whether that label matched the known answer.
+func (c *chunkRecord) calibrate(stats *quality.ChunkStats, settled []ItemResult) {
+	typ := c.typ
+	for i, r := range settled {
+		if !c.items[i].Gold {
 			continue
 		}
-		// The label this gold item would have been delivered with, and its confidence.
-		var line struct {
-			Truth json.RawMessage `json:"truth"`
-		}
-		_ = json.Unmarshal(items[i].Data, &line)
-		typ, _ := label.Lookup(sp.Annotation.Type)
+		truth := quality.GoldTruth(c.items[i])
 		would := r
-		would.Method = "agreed"
+		would.Method = results.MethodAgreed
 		if len(r.Annotations) >= 2 && typ != nil && !label.Agree(typ, r.Annotations[0].Answer, r.Annotations[1].Answer, 0) {
-			would.Method = "disputed"
+			would.Method = results.MethodDisputed
 		}
-		meta, _ := metadataFor(sp, would, acc)
-		stats.calibrate(meta.Confidence, typ != nil && len(line.Truth) > 0 && label.Agree(typ, r.Final, line.Truth, 0))
+		meta, _ := metadataFor(c.sp, c.typ, would, c.acc)
+		stats.Calibrate(meta.Confidence, typ != nil && len(truth) > 0 && label.Agree(typ, r.Final, truth, 0))
 	}
-	res := RecordChunkResult{ResultsKey: ResultsKey(in.ProjectID, in.Chunk), Items: bytes.Count(out.Bytes(), []byte{'\n'})}
-	if err := a.Store.Put(ctx, res.ResultsKey, out.Bytes()); err != nil {
-		return res, err
-	}
-	if err := a.Store.PutJSON(ctx, StatsKey(in.ProjectID, in.Chunk), stats); err != nil {
-		return res, err
-	}
-	months := make([]string, 0, len(ledger))
-	for m := range ledger {
+}
+
+// writeLedger writes the chunk's ledger files, one per month its items were accepted in, in month
+// order.
+func (a *Activities) writeLedger(ctx context.Context, in RecordChunkInput, byMonth map[string][]ledger.Entry, res RecordChunkResult) (RecordChunkResult, error) {
+	months := make([]string, 0, len(byMonth))
+	for m := range byMonth {
 		months = append(months, m)
 	}
 	sort.Strings(months)
 	for _, m := range months {
-		var buf bytes.Buffer
-		enc := json.NewEncoder(&buf)
-		for _, e := range ledger[m] {
-			if err := enc.Encode(e); err != nil {
-				return res, err
-			}
+		data, err := ledger.Encode(byMonth[m])
+		if err != nil {
+			return res, err
 		}
-		key := LedgerKey(m, in.ProjectID, in.Chunk)
-		if err := a.Store.Put(ctx, key, buf.Bytes()); err != nil {
+		key := layout.LedgerKey(m, in.ProjectID, in.Chunk)
+		if err := a.Store.Put(ctx, key, data); err != nil {
 			return res, err
 		}
 		res.LedgerKeys = append(res.LedgerKeys, key)
-		res.LedgerEntries += len(ledger[m])
+		res.LedgerEntries += len(byMonth[m])
 	}
 	return res, nil
 }
@@ -252,9 +249,8 @@ func (a *Activities) RecordChunk(ctx context.Context, in RecordChunkInput) (Reco
 // posterior of the delivered label given each person's estimated accuracy (acc; the default for
 // people without a record). An answer that agrees with the delivered one under the type's
 // measure counts as a vote for it.
-func metadataFor(sp spec.Project, r ItemResult, acc map[string]float64) (LabelMetadata, time.Time) {
-	meta := LabelMetadata{Method: r.Method, Type: sp.Annotation.Type, Project: sp.ID}
-	typ, _ := label.Lookup(sp.Annotation.Type)
+func metadataFor(sp spec.Project, typ label.Type, r ItemResult, acc map[string]float64) (results.LabelMetadata, time.Time) {
+	meta := results.LabelMetadata{Method: r.Method, Type: sp.Annotation.Type, Project: sp.ID}
 	class := func(a label.Answer) string {
 		if typ != nil && label.Agree(typ, a, r.Final, 0) {
 			return string(r.Final)
@@ -289,36 +285,7 @@ func metadataFor(sp spec.Project, r ItemResult, acc map[string]float64) (LabelMe
 	if sp.Annotation.Type != label.SingleLabelName || k < 2 {
 		k = 2
 	}
-	meta.Confidence = round4(quality.Posterior(string(r.Final), votes, k))
+	meta.Confidence = quality.Round4(quality.Posterior(string(r.Final), votes, k))
 	meta.CompletedAt = completed.UTC()
 	return meta, completed
-}
-
-func round4(f float64) float64 { return float64(int64(f*10000+0.5)) / 10000 }
-
-// labelledLine appends "label" and "label-metadata" to the client's original JSON object, keeping
-// its fields and their order untouched.
-func labelledLine(original, final json.RawMessage, meta LabelMetadata) ([]byte, error) {
-	trimmed := bytes.TrimSpace(original)
-	if len(trimmed) < 2 || trimmed[0] != '{' || trimmed[len(trimmed)-1] != '}' {
-		return nil, fmt.Errorf("input line is not a JSON object")
-	}
-	m, err := json.Marshal(meta)
-	if err != nil {
-		return nil, err
-	}
-	var b bytes.Buffer
-	b.Write(trimmed[:len(trimmed)-1])
-	if len(bytes.TrimSpace(trimmed[1:len(trimmed)-1])) > 0 {
-		b.WriteByte(',')
-	}
-	b.WriteString(`"label":`)
-	// Compact, so that the line stays one line whatever formatting the answer came with.
-	if err := json.Compact(&b, final); err != nil {
-		return nil, fmt.Errorf("label: %v", err)
-	}
-	b.WriteString(`,"label-metadata":`)
-	b.Write(m)
-	b.WriteByte('}')
-	return b.Bytes(), nil
 }

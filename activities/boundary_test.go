@@ -16,6 +16,7 @@ import (
 	"github.com/labelflow/labelflow/internal/clients"
 	"github.com/labelflow/labelflow/internal/devstack/devstacktest"
 	"github.com/labelflow/labelflow/internal/egress"
+	"github.com/labelflow/labelflow/internal/layout"
 	"github.com/labelflow/labelflow/internal/spec"
 	"github.com/labelflow/labelflow/internal/store"
 )
@@ -115,7 +116,7 @@ func TestActivitiesKeepProjectsInsideTheirClient(t *testing.T) {
 				if strings.Contains(err.Error(), "9f8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c") {
 					t.Fatalf("the refusal repeats the inline secret: %v", err)
 				}
-				if ok, _ := f.env.Store.Exists(ctx, SpecKey(p.ID)); ok {
+				if ok, _ := f.env.Store.Exists(ctx, layout.SpecKey(p.ID)); ok {
 					t.Fatalf("the refused spec was stored")
 				}
 			})
@@ -138,7 +139,7 @@ func TestActivitiesKeepProjectsInsideTheirClient(t *testing.T) {
 			t.Fatalf("another spec under p1: %v", err)
 		}
 		var stored spec.Project
-		if err := f.env.Store.GetJSON(ctx, SpecKey("p1"), &stored); err != nil || stored.Delivery.Prefix != "out" {
+		if err := f.env.Store.GetJSON(ctx, layout.SpecKey("p1"), &stored); err != nil || stored.Delivery.Prefix != "out" {
 			t.Fatalf("p1's spec changed: %+v, %v", stored.Delivery, err)
 		}
 	})
@@ -182,8 +183,8 @@ func TestActivitiesKeepProjectsInsideTheirClient(t *testing.T) {
 		if res.Items != 1 || res.Rejects != 2 {
 			t.Fatalf("split = %+v", res)
 		}
-		rejects, _ := f.env.Store.Get(ctx, RejectsKey("p2"))
-		chunk, _ := f.env.Store.Get(ctx, ChunkKey("p2", 0))
+		rejects, _ := f.env.Store.Get(ctx, layout.RejectsKey("p2"))
+		chunk, _ := f.env.Store.Get(ctx, layout.ChunkKey("p2", 0))
 		if !strings.Contains(string(rejects), `"line":2,"field":"source-ref","reason":"source-ref is refused: s3://labelflow/workforce/people/p-0001.json is in the platform bucket`) ||
 			!strings.Contains(string(rejects), `"line":3,"field":"source-ref","reason":"source-ref is refused: s3://intake/globex/img/1.jpg is outside client acme's intake locations`) {
 			t.Fatalf("rejects = %s", rejects)
@@ -196,7 +197,7 @@ func TestActivitiesKeepProjectsInsideTheirClient(t *testing.T) {
 	})
 
 	t.Run("a re-delivery goes only to the client's buckets", func(t *testing.T) {
-		if _, err := f.acts.RecordChunk(ctx, RecordChunkInput{ProjectID: "p1", Chunk: 0, Results: results(time.Date(2026, 11, 10, 9, 0, 0, 0, time.UTC))}); err != nil {
+		if _, err := f.acts.RecordChunk(ctx, RecordChunkInput{ProjectID: "p1", Chunk: 0, Results: settled(time.Date(2026, 11, 10, 9, 0, 0, 0, time.UTC))}); err != nil {
 			t.Fatal(err)
 		}
 		before := countUnder(t, f, devstacktest.PlatformBucket, "ledger/")

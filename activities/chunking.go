@@ -9,7 +9,8 @@ import (
 
 	"go.temporal.io/sdk/activity"
 
-	"github.com/labelflow/labelflow/internal/clientbucket"
+	"github.com/labelflow/labelflow/internal/delivery"
+	"github.com/labelflow/labelflow/internal/layout"
 	"github.com/labelflow/labelflow/internal/manifest"
 	"github.com/labelflow/labelflow/internal/spec"
 	"github.com/labelflow/labelflow/internal/store"
@@ -31,10 +32,10 @@ func (a *Activities) PrepareProject(ctx context.Context, in PrepareProjectInput)
 	if err := a.claimProjectID(ctx, in.Spec); err != nil {
 		return err
 	}
-	if err := a.Store.PutJSON(ctx, SpecKey(in.Spec.ID), in.Spec); err != nil {
+	if err := spec.Save(ctx, a.Store, in.Spec); err != nil {
 		return err
 	}
-	if err := CheckDeliveryTarget(ctx, a.Targets, in.Spec); err != nil {
+	if err := delivery.CheckTarget(ctx, a.Targets, in.Spec); err != nil {
 		return invalidInput("%v", err)
 	}
 	return nil
@@ -43,8 +44,7 @@ func (a *Activities) PrepareProject(ctx context.Context, in PrepareProjectInput)
 // claimProjectID refuses a spec whose id already holds another project's spec: the folder of a
 // project (its chunks, results and receipts) is its own. The same spec again is a retry.
 func (a *Activities) claimProjectID(ctx context.Context, sp spec.Project) error {
-	var stored spec.Project
-	err := a.Store.GetJSON(ctx, SpecKey(sp.ID), &stored)
+	stored, err := spec.Load(ctx, a.Store, sp.ID)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil
 	}
@@ -57,15 +57,6 @@ func (a *Activities) claimProjectID(ctx context.Context, sp spec.Project) error 
 		return invalidInput("project %s already exists with another spec; a project id is launched once", sp.ID)
 	}
 	return nil
-}
-
-// CheckDeliveryTarget writes and deletes a probe object in the project's delivery location.
-func CheckDeliveryTarget(ctx context.Context, targets *clientbucket.Profiles, p spec.Project) error {
-	b, err := targets.Open(ctx, p.Delivery)
-	if err != nil {
-		return fmt.Errorf("delivery target: %w", err)
-	}
-	return b.Probe(ctx, DeliveryPrefix(p.Delivery.Prefix, p.ID)+".labelflow-write-check")
 }
 
 // SplitInput names the manifest to split.
@@ -131,9 +122,9 @@ func (a *Activities) SplitManifest(ctx context.Context, in SplitInput) (SplitRes
 	if err != nil {
 		return SplitResult{}, fmt.Errorf("split %s: %w", in.Source, err)
 	}
-	a.Log.Info().Str("project", in.ProjectID).Int("lines", res.Lines).Int("items", res.Items).
-		Int("chunks", res.Chunks).Int("rejects", res.Rejects).Msg("manifest split")
-	return SplitResult{Lines: res.Lines, Items: res.Items, Chunks: res.Chunks, Rejects: res.Rejects, RejectsKey: RejectsKey(in.ProjectID),
+	a.logger(ctx).Info("manifest split", "project", in.ProjectID, "lines", res.Lines, "items", res.Items,
+		"chunks", res.Chunks, "rejects", res.Rejects)
+	return SplitResult{Lines: res.Lines, Items: res.Items, Chunks: res.Chunks, Rejects: res.Rejects, RejectsKey: layout.RejectsKey(in.ProjectID),
 		GoldPerChunk: sink.perChunk}, nil
 }
 
@@ -203,9 +194,9 @@ func (s *chunkSink) WriteChunk(ctx context.Context, index int, data []byte, _ in
 		}
 		data = buf.Bytes()
 	}
-	return s.store.Put(ctx, ChunkKey(s.project, index), data)
+	return s.store.Put(ctx, layout.ChunkKey(s.project, index), data)
 }
 
 func (s *chunkSink) WriteRejects(ctx context.Context, data []byte, _ int) error {
-	return s.store.Put(ctx, RejectsKey(s.project), data)
+	return s.store.Put(ctx, layout.RejectsKey(s.project), data)
 }

@@ -7,31 +7,17 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"go.temporal.io/sdk/activity"
 
+	"github.com/labelflow/labelflow/internal/clientbucket"
+	"github.com/labelflow/labelflow/internal/delivery"
+	"github.com/labelflow/labelflow/internal/layout"
+	"github.com/labelflow/labelflow/internal/quality"
 	"github.com/labelflow/labelflow/internal/spec"
 	"github.com/labelflow/labelflow/internal/store"
 )
-
-// DeliveryLayoutVersion is the version of the client-side layout written below; it changes only
-// with a documented migration.
-const DeliveryLayoutVersion = 1
-
-// DeliveryPrefix is the folder of a project in the client's bucket: <prefix><project>/.
-func DeliveryPrefix(prefix, project string) string {
-	if prefix != "" && !strings.HasSuffix(prefix, "/") {
-		prefix += "/"
-	}
-	return prefix + project + "/"
-}
-
-// DeliveredChunkKey is a chunk's labels in the client's bucket.
-func DeliveredChunkKey(prefix, project string, chunk int) string {
-	return fmt.Sprintf("%slabels/chunk-%06d.jsonl", DeliveryPrefix(prefix, project), chunk)
-}
 
 // DeliverChunkInput names the chunk to deliver.
 type DeliverChunkInput struct {
@@ -42,54 +28,6 @@ type DeliverChunkInput struct {
 	Redelivery Redelivery
 }
 
-// Redelivery names a re-delivery of stored results: its own receipts, and optionally another
-// target. The zero value is the project's own delivery.
-type Redelivery struct {
-	ID      string         // "" for the project's own delivery
-	Target  *spec.Delivery // nil: the project's delivery target
-	Formats []string       // nil: the project's formats
-}
-
-func (r Redelivery) formats(sp spec.Project) []string {
-	if r.Formats != nil {
-		return r.Formats
-	}
-	return sp.Delivery.Formats
-}
-
-func (r Redelivery) target(sp spec.Project) spec.Delivery {
-	if r.Target != nil {
-		return *r.Target
-	}
-	return sp.Delivery
-}
-
-// DeliveryReceipt records one delivered object.
-type DeliveryReceipt struct {
-	Chunk  int    `json:"chunk"`
-	Key    string `json:"key"`
-	SHA256 string `json:"sha256"`
-	Size   int64  `json:"size"`
-	Items  int    `json:"items"`
-	// Agreed and Arbitrated say how the chunk's labels were reached.
-	Agreed     int `json:"agreed"`
-	Arbitrated int `json:"arbitrated"`
-	// Extra lists the chunk's other delivered objects (Ground Truth annotation files).
-	Extra []ManifestObject `json:"extra,omitempty"`
-}
-
-// ReceiptPrefix lists a project's delivery receipts.
-func ReceiptPrefix(project string) string { return fmt.Sprintf("projects/%s/deliveries/", project) }
-
-// receiptKey is where a delivery of a chunk is recorded; re-deliveries keep their own receipts so
-// that the original delivery's record never changes.
-func receiptKey(project string, r Redelivery, chunk int) string {
-	if r.ID == "" {
-		return ReceiptKey(project, chunk)
-	}
-	return fmt.Sprintf("projects/%s/redeliveries/%s/chunk-%06d.json", project, r.ID, chunk)
-}
-
 // DeliverChunk copies a chunk's recorded results to the client's bucket as soon as the chunk is
 // done, so partial results are readable while the project runs, and keeps a receipt.
 func (a *Activities) DeliverChunk(ctx context.Context, in DeliverChunkInput) (DeliveryReceipt, error) {
@@ -97,34 +35,34 @@ func (a *Activities) DeliverChunk(ctx context.Context, in DeliverChunkInput) (De
 	if err != nil {
 		return DeliveryReceipt{}, err
 	}
-	data, err := a.Store.Get(ctx, ResultsKey(in.ProjectID, in.Chunk))
+	data, err := a.Store.Get(ctx, layout.ResultsKey(in.ProjectID, in.Chunk))
 	if err != nil {
 		return DeliveryReceipt{}, err
 	}
-	target := in.Redelivery.target(sp)
+	target := in.Redelivery.TargetOf(sp)
 	b, err := a.openTarget(ctx, sp, target)
 	if err != nil {
 		return DeliveryReceipt{}, err
 	}
-	key := DeliveredChunkKey(target.Prefix, sp.ID, in.Chunk)
+	key := layout.DeliveredChunkKey(target.Prefix, sp.ID, in.Chunk)
 	sum, err := b.Put(ctx, key, data, "application/x-ndjson")
 	if err != nil {
 		return DeliveryReceipt{}, err
 	}
 	r := DeliveryReceipt{Chunk: in.Chunk, Key: key, SHA256: sum, Size: int64(len(data)), Items: bytes.Count(data, []byte{'\n'}),
 		Agreed: in.Agreed, Arbitrated: in.Arbitrated}
-	if slices.Contains(in.Redelivery.formats(sp), spec.FormatGroundTruth) {
+	if slices.Contains(in.Redelivery.FormatsOf(sp), spec.FormatGroundTruth) {
 		if r.Extra, err = a.deliverGroundTruthAnnotations(ctx, b, sp, target, in.Chunk, data); err != nil {
 			return DeliveryReceipt{}, err
 		}
 	}
 	if in.Redelivery.ID != "" {
 		var original DeliveryReceipt
-		if err := a.Store.GetJSON(ctx, ReceiptKey(in.ProjectID, in.Chunk), &original); err == nil {
+		if err := a.Store.GetJSON(ctx, layout.ReceiptKey(in.ProjectID, in.Chunk), &original); err == nil {
 			r.Agreed, r.Arbitrated = original.Agreed, original.Arbitrated
 		}
 	}
-	if err := a.Store.PutJSON(ctx, receiptKey(in.ProjectID, in.Redelivery, in.Chunk), r); err != nil {
+	if err := a.Store.PutJSON(ctx, in.Redelivery.ReceiptKey(in.ProjectID, in.Chunk), r); err != nil {
 		return DeliveryReceipt{}, err
 	}
 	return r, nil
@@ -138,134 +76,156 @@ type DeliveryManifestInput struct {
 	Redelivery  Redelivery
 }
 
-// DeliveryManifest is the last object of a delivery: once it exists, every object it names
-// exists with the given checksum.
-type DeliveryManifest struct {
-	LayoutVersion int              `json:"layout_version"`
-	Project       string           `json:"project"`
-	Client        string           `json:"client"`
-	CompletedAt   time.Time        `json:"completed_at"`
-	Items         int              `json:"items"`
-	Rejects       int              `json:"rejects"`
-	Objects       []ManifestObject `json:"objects"`
+// manifestWriter delivers the closing objects of one delivery into the client's bucket and lists
+// each in the manifest.
+type manifestWriter struct {
+	a      *Activities
+	sp     spec.Project
+	target spec.Delivery
+	bucket *clientbucket.Bucket
+	m      delivery.Manifest
 }
 
-// ManifestObject is one delivered object.
-type ManifestObject struct {
-	Key    string `json:"key"`
-	Kind   string `json:"kind"` // labels | rejects
-	SHA256 string `json:"sha256"`
-	Size   int64  `json:"size"`
-	Items  int    `json:"items"`
-}
-
-// DeliveryManifestResult is what history keeps of the final delivery.
-type DeliveryManifestResult struct {
-	ManifestKey string
-	Objects     int
-	Items       int
-}
-
-// CompletionKey is the marker written after the manifest.
-func CompletionKey(prefix, project string) string {
-	return DeliveryPrefix(prefix, project) + "_COMPLETE"
-}
-
-// ManifestKey is where the manifest lands in the client's bucket.
-func ManifestKey(prefix, project string) string {
-	return DeliveryPrefix(prefix, project) + "manifest.json"
-}
-
-// WriteDeliveryManifest delivers the rejects report and then the manifest, built from the chunk
-// receipts. A missing receipt is an error: a manifest never names what was not delivered.
+// WriteDeliveryManifest delivers the rejects report, the quality report and the whole-project
+// formats, and then the manifest, built from the chunk receipts, and the completion marker. A
+// missing receipt is an error: a manifest never names what was not delivered.
 func (a *Activities) WriteDeliveryManifest(ctx context.Context, in DeliveryManifestInput) (DeliveryManifestResult, error) {
+	w, err := a.openManifest(ctx, in)
+	if err != nil {
+		return DeliveryManifestResult{}, err
+	}
+	if err := w.addReceipts(ctx, in.ProjectID, in.Redelivery, in.Chunks); err != nil {
+		return DeliveryManifestResult{}, err
+	}
+	if err := w.deliverRejects(ctx); err != nil {
+		return DeliveryManifestResult{}, err
+	}
+	if err := w.deliverQualityReport(ctx, in); err != nil {
+		return DeliveryManifestResult{}, err
+	}
+	if err := w.deliverFormats(ctx, in.Redelivery.FormatsOf(w.sp), in.Chunks); err != nil {
+		return DeliveryManifestResult{}, err
+	}
+	key, err := w.finish(ctx)
+	if err != nil {
+		return DeliveryManifestResult{}, err
+	}
+	return DeliveryManifestResult{ManifestKey: key, Objects: len(w.m.Objects), Items: w.m.Items}, nil
+}
+
+// openManifest opens the delivery's target and starts its manifest.
+func (a *Activities) openManifest(ctx context.Context, in DeliveryManifestInput) (*manifestWriter, error) {
 	sp, err := a.spec(ctx, in.ProjectID)
 	if err != nil {
-		return DeliveryManifestResult{}, err
+		return nil, err
 	}
-	target := in.Redelivery.target(sp)
+	target := in.Redelivery.TargetOf(sp)
 	b, err := a.openTarget(ctx, sp, target)
 	if err != nil {
-		return DeliveryManifestResult{}, err
+		return nil, err
 	}
-	m := DeliveryManifest{LayoutVersion: DeliveryLayoutVersion, Project: sp.ID, Client: sp.Client, CompletedAt: in.CompletedAt.UTC()}
-	for c := 0; c < in.Chunks; c++ {
-		var r DeliveryReceipt
-		if err := a.Store.GetJSON(ctx, receiptKey(in.ProjectID, in.Redelivery, c), &r); err != nil {
+	return &manifestWriter{a: a, sp: sp, target: target, bucket: b,
+		m: delivery.Manifest{LayoutVersion: layout.DeliveryLayoutVersion, Project: sp.ID, Client: sp.Client, CompletedAt: in.CompletedAt.UTC()}}, nil
+}
+
+// addReceipts lists every chunk's delivered objects, from its receipt.
+func (w *manifestWriter) addReceipts(ctx context.Context, project string, r Redelivery, chunks int) error {
+	for c := 0; c < chunks; c++ {
+		var rc DeliveryReceipt
+		if err := w.a.Store.GetJSON(ctx, r.ReceiptKey(project, c), &rc); err != nil {
 			if errors.Is(err, store.ErrNotFound) {
-				return DeliveryManifestResult{}, fmt.Errorf("chunk %d has no delivery receipt; the manifest waits for it", c)
+				return fmt.Errorf("chunk %d has no delivery receipt; the manifest waits for it", c)
 			}
-			return DeliveryManifestResult{}, err
+			return err
 		}
-		m.Objects = append(m.Objects, ManifestObject{Key: r.Key, Kind: "labels", SHA256: r.SHA256, Size: r.Size, Items: r.Items})
-		m.Objects = append(m.Objects, r.Extra...)
-		m.Items += r.Items
+		w.m.Objects = append(w.m.Objects, delivery.ManifestObject{Key: rc.Key, Kind: delivery.KindLabels, SHA256: rc.SHA256, Size: rc.Size, Items: rc.Items})
+		w.m.Objects = append(w.m.Objects, rc.Extra...)
+		w.m.Items += rc.Items
 	}
-	rejects, err := a.Store.Get(ctx, RejectsKey(in.ProjectID))
+	return nil
+}
+
+// put delivers one object and lists it in the manifest.
+func (w *manifestWriter) put(ctx context.Context, key, kind, contentType string, data []byte, items int) error {
+	sum, err := w.bucket.Put(ctx, key, data, contentType)
 	if err != nil {
-		return DeliveryManifestResult{}, err
+		return err
 	}
-	rkey := DeliveryPrefix(target.Prefix, sp.ID) + "rejects.jsonl"
-	rsum, err := b.Put(ctx, rkey, rejects, "application/x-ndjson")
+	w.m.Objects = append(w.m.Objects, delivery.ManifestObject{Key: key, Kind: kind, SHA256: sum, Size: int64(len(data)), Items: items})
+	return nil
+}
+
+// deliverRejects delivers the quarantined lines of the manifest.
+func (w *manifestWriter) deliverRejects(ctx context.Context) error {
+	rejects, err := w.a.Store.Get(ctx, layout.RejectsKey(w.sp.ID))
 	if err != nil {
-		return DeliveryManifestResult{}, err
+		return err
 	}
-	m.Rejects = bytes.Count(rejects, []byte{'\n'})
-	m.Objects = append(m.Objects, ManifestObject{Key: rkey, Kind: "rejects", SHA256: rsum, Size: int64(len(rejects)), Items: m.Rejects})
-	// The quality report goes with the results: agreement per chunk, arbitration rate, first-pass
-	// acceptance, time per task and each person's figures.
-	report, err := a.buildQualityReport(ctx, sp, in.Chunks)
+	w.m.Rejects = bytes.Count(rejects, []byte{'\n'})
+	return w.put(ctx, layout.DeliveredRejectsKey(w.target.Prefix, w.sp.ID), delivery.KindRejects, "application/x-ndjson", rejects, w.m.Rejects)
+}
+
+// deliverQualityReport builds the project's quality report (agreement per chunk, arbitration
+// rate, first-pass acceptance, time per task and each person's figures), keeps it with the
+// people's records and, on the project's own delivery, the quality bonuses, and delivers it with
+// the results.
+func (w *manifestWriter) deliverQualityReport(ctx context.Context, in DeliveryManifestInput) error {
+	report, err := quality.BuildReport(ctx, w.a.Store, w.sp, in.Chunks)
 	if err != nil {
-		return DeliveryManifestResult{}, err
+		return err
 	}
 	reportJSON, err := json.MarshalIndent(report, "", "  ")
 	if err != nil {
-		return DeliveryManifestResult{}, err
+		return err
 	}
-	if err := a.Store.Put(ctx, QualityReportKey(sp.ID), append(reportJSON, '\n')); err != nil {
-		return DeliveryManifestResult{}, err
+	reportJSON = append(reportJSON, '\n')
+	if err := w.a.Store.Put(ctx, layout.QualityReportKey(w.sp.ID), reportJSON); err != nil {
+		return err
 	}
-	if err := a.recordScores(ctx, sp, report); err != nil {
-		return DeliveryManifestResult{}, err
+	if err := w.a.recordScores(ctx, w.sp, report); err != nil {
+		return err
 	}
 	if in.Redelivery.ID == "" {
-		if err := a.payBonuses(ctx, sp, report, in.CompletedAt); err != nil {
-			return DeliveryManifestResult{}, err
+		if err := w.a.payBonuses(ctx, w.sp, report, in.CompletedAt); err != nil {
+			return err
 		}
 	}
-	qkey := DeliveryPrefix(target.Prefix, sp.ID) + "quality/report.json"
-	qsum, err := b.Put(ctx, qkey, append(reportJSON, '\n'), "application/json")
-	if err != nil {
-		return DeliveryManifestResult{}, err
-	}
-	m.Objects = append(m.Objects, ManifestObject{Key: qkey, Kind: "quality-report", SHA256: qsum, Size: int64(len(reportJSON) + 1), Items: report.Items})
-	for _, f := range in.Redelivery.formats(sp) {
+	return w.put(ctx, layout.DeliveredQualityReportKey(w.target.Prefix, w.sp.ID), delivery.KindQualityReport, "application/json", reportJSON, report.Items)
+}
+
+// deliverFormats streams each whole-project format into the client's bucket.
+func (w *manifestWriter) deliverFormats(ctx context.Context, formats []string, chunks int) error {
+	for _, f := range formats {
 		if f == spec.FormatJSONL {
 			continue // the labels objects are the JSON Lines delivery
 		}
-		obj, err := a.writeFormat(ctx, b, sp, target, in.Chunks, f)
+		obj, err := w.a.writeFormat(ctx, w.bucket, w.sp, w.target, chunks, f)
 		if err != nil {
-			return DeliveryManifestResult{}, err
+			return err
 		}
-		m.Objects = append(m.Objects, obj)
+		w.m.Objects = append(w.m.Objects, obj)
 		if activity.IsActivity(ctx) {
 			activity.RecordHeartbeat(ctx, f)
 		}
 	}
-	data, err := json.MarshalIndent(m, "", "  ")
+	return nil
+}
+
+// finish writes the manifest and then the completion marker: a client that sees the marker knows
+// the manifest, and so every object it names, is in place. It returns the manifest's key.
+func (w *manifestWriter) finish(ctx context.Context) (string, error) {
+	data, err := json.MarshalIndent(w.m, "", "  ")
 	if err != nil {
-		return DeliveryManifestResult{}, err
+		return "", err
 	}
-	key := ManifestKey(target.Prefix, sp.ID)
-	manifestSum, err := b.Put(ctx, key, append(data, '\n'), "application/json")
+	key := layout.ManifestKey(w.target.Prefix, w.sp.ID)
+	manifestSum, err := w.bucket.Put(ctx, key, append(data, '\n'), "application/json")
 	if err != nil {
-		return DeliveryManifestResult{}, err
+		return "", err
 	}
-	// The completion marker comes after the manifest: a client that sees it knows the manifest,
-	// and so every object it names, is in place.
-	marker := fmt.Sprintf("{\"manifest\":%q,\"sha256\":%q,\"completed_at\":%q}\n", key, manifestSum, m.CompletedAt.Format(time.RFC3339Nano))
-	if _, err := b.Put(ctx, CompletionKey(target.Prefix, sp.ID), []byte(marker), "application/json"); err != nil {
-		return DeliveryManifestResult{}, err
+	marker := fmt.Sprintf("{\"manifest\":%q,\"sha256\":%q,\"completed_at\":%q}\n", key, manifestSum, w.m.CompletedAt.Format(time.RFC3339Nano))
+	if _, err := w.bucket.Put(ctx, layout.CompletionKey(w.target.Prefix, w.sp.ID), []byte(marker), "application/json"); err != nil {
+		return "", err
 	}
-	return DeliveryManifestResult{ManifestKey: key, Objects: len(m.Objects), Items: m.Items}, nil
+	return key, nil
 }

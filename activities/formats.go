@@ -9,48 +9,33 @@ import (
 	"strconv"
 
 	"github.com/labelflow/labelflow/internal/clientbucket"
+	"github.com/labelflow/labelflow/internal/delivery"
 	"github.com/labelflow/labelflow/internal/formats"
+	"github.com/labelflow/labelflow/internal/layout"
 	"github.com/labelflow/labelflow/internal/spec"
 )
 
-// FormatKey is where a whole-project format lands in the client's bucket. Ground Truth keeps its
-// own layout so that tools that read Ground Truth output find it where they expect it.
-func FormatKey(prefix, project, format string) string {
-	root := DeliveryPrefix(prefix, project)
-	switch format {
-	case spec.FormatGroundTruth:
-		return root + "manifests/output/output.manifest"
-	case spec.FormatCSV:
-		return root + "formats/labels.csv"
-	case spec.FormatLabelStudio:
-		return root + "formats/labelstudio.json"
-	case spec.FormatCOCO:
-		return root + "formats/coco.json"
-	}
-	return ""
-}
-
 // writeFormat streams one whole-project format, chunk by chunk, from the stored results into the
 // client's bucket (multipart beyond 8 MiB), and returns its manifest entry.
-func (a *Activities) writeFormat(ctx context.Context, b *clientbucket.Bucket, sp spec.Project, target spec.Delivery, chunks int, format string) (ManifestObject, error) {
-	key := FormatKey(target.Prefix, sp.ID, format)
+func (a *Activities) writeFormat(ctx context.Context, b *clientbucket.Bucket, sp spec.Project, target spec.Delivery, chunks int, format string) (delivery.ManifestObject, error) {
+	key := layout.FormatKey(target.Prefix, sp.ID, format)
 	contentType := map[string]string{spec.FormatGroundTruth: "application/x-ndjson", spec.FormatCSV: "text/csv",
 		spec.FormatLabelStudio: "application/json", spec.FormatCOCO: "application/json"}[format]
 	w := b.NewWriter(ctx, key, contentType)
 	items, err := a.encodeFormat(ctx, w, sp, chunks, format)
 	if err != nil {
 		w.Close()
-		return ManifestObject{}, err
+		return delivery.ManifestObject{}, err
 	}
 	sum, size, err := w.Close()
 	if err != nil {
-		return ManifestObject{}, err
+		return delivery.ManifestObject{}, err
 	}
-	return ManifestObject{Key: key, Kind: format, SHA256: sum, Size: size, Items: items}, nil
+	return delivery.ManifestObject{Key: key, Kind: format, SHA256: sum, Size: size, Items: items}, nil
 }
 
 func (a *Activities) chunkLines(ctx context.Context, project string, chunk int) ([]formats.Line, error) {
-	data, err := a.Store.Get(ctx, ResultsKey(project, chunk))
+	data, err := a.Store.Get(ctx, layout.ResultsKey(project, chunk))
 	if err != nil {
 		return nil, err
 	}
@@ -208,7 +193,7 @@ func (a *Activities) encodeCOCO(ctx context.Context, w io.Writer, sp spec.Projec
 // deliverGroundTruthAnnotations writes, beside the Ground Truth output manifest, the chunk's
 // individual answers (annotations/worker-response) and consolidated labels
 // (annotations/consolidated-annotation), one file per chunk rather than one per item.
-func (a *Activities) deliverGroundTruthAnnotations(ctx context.Context, b *clientbucket.Bucket, sp spec.Project, target spec.Delivery, chunk int, results []byte) ([]ManifestObject, error) {
+func (a *Activities) deliverGroundTruthAnnotations(ctx context.Context, b *clientbucket.Bucket, sp spec.Project, target spec.Delivery, chunk int, results []byte) ([]delivery.ManifestObject, error) {
 	lines, err := formats.ParseLines(results)
 	if err != nil {
 		return nil, invalidInput("results of chunk %d: %v", chunk, err)
@@ -255,14 +240,13 @@ func (a *Activities) deliverGroundTruthAnnotations(ctx context.Context, b *clien
 		c.ConsolidatedAnnotation.Content = map[string]json.RawMessage{attr: fields[attr], attr + "-metadata": fields[attr+"-metadata"]}
 		merged = append(merged, c)
 	}
-	root := DeliveryPrefix(target.Prefix, sp.ID)
-	var out []ManifestObject
+	var out []delivery.ManifestObject
 	for _, f := range []struct {
 		key, kind string
 		v         any
 	}{
-		{fmt.Sprintf("%sannotations/worker-response/iteration-1/chunk-%06d.json", root, chunk), "groundtruth-worker-response", responses},
-		{fmt.Sprintf("%sannotations/consolidated-annotation/consolidation-response/iteration-1/chunk-%06d.json", root, chunk), "groundtruth-consolidated", merged},
+		{layout.GroundTruthResponsesKey(target.Prefix, sp.ID, chunk), delivery.KindGroundTruthResponses, responses},
+		{layout.GroundTruthConsolidatedKey(target.Prefix, sp.ID, chunk), delivery.KindGroundTruthConsolidated, merged},
 	} {
 		data, err := json.Marshal(f.v)
 		if err != nil {
@@ -272,7 +256,7 @@ func (a *Activities) deliverGroundTruthAnnotations(ctx context.Context, b *clien
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, ManifestObject{Key: f.key, Kind: f.kind, SHA256: sum, Size: int64(len(data) + 1), Items: len(lines)})
+		out = append(out, delivery.ManifestObject{Key: f.key, Kind: f.kind, SHA256: sum, Size: int64(len(data) + 1), Items: len(lines)})
 	}
 	return out, nil
 }

@@ -12,6 +12,9 @@ import (
 
 	"github.com/labelflow/labelflow/internal/devstack/devstacktest"
 	"github.com/labelflow/labelflow/internal/label"
+	"github.com/labelflow/labelflow/internal/layout"
+	"github.com/labelflow/labelflow/internal/ledger"
+	"github.com/labelflow/labelflow/internal/quality"
 )
 
 // withGold splits the fixture's manifest again with one gold item (truth "cat") at the end of
@@ -50,12 +53,12 @@ func TestGoldArbitrationScoresTheReviewer(t *testing.T) {
 			Annotations: []Contribution{c("ann-a", `"cat"`), c("ann-b", `"dog"`)}, Arbitration: &arb}
 	}
 	// Chunk 0: rev settles the gold dispute with the known answer; chunk 1: rev-2 against it.
-	chunk0 := append(results(at), disputedGold(2, "rev", `"cat"`))
+	chunk0 := append(settled(at), disputedGold(2, "rev", `"cat"`))
 	chunk1 := []ItemResult{
 		{Item: 0, Final: label.Answer(`"cat"`), Method: "agreed", Annotations: []Contribution{c("ann-a", `"cat"`), c("ann-b", `"cat"`)}},
 		disputedGold(1, "rev-2", `"dog"`),
 	}
-	var entries []LedgerEntry
+	var entries []ledger.Entry
 	for chunk, res := range [][]ItemResult{chunk0, chunk1} {
 		rec, err := f.acts.RecordChunk(ctx, RecordChunkInput{ProjectID: "p1", Chunk: chunk, Results: res})
 		if err != nil {
@@ -72,7 +75,7 @@ func TestGoldArbitrationScoresTheReviewer(t *testing.T) {
 		for _, k := range rec.LedgerKeys {
 			data, _ := f.env.Store.Get(ctx, k)
 			for _, l := range bytes.Split(bytes.TrimSpace(data), []byte{'\n'}) {
-				var e LedgerEntry
+				var e ledger.Entry
 				if err := json.Unmarshal(l, &e); err != nil {
 					t.Fatal(err)
 				}
@@ -84,19 +87,19 @@ func TestGoldArbitrationScoresTheReviewer(t *testing.T) {
 		}
 	}
 	// The reviewer's answer on a gold item is paid as an arbitration, the annotators' as gold.
-	paid := map[string]LedgerEntry{}
+	paid := map[string]ledger.Entry{}
 	for _, e := range entries {
 		paid[e.ID] = e
 	}
-	if e, ok := paid["p1/000000/gold-000000-00/arbitration/rev"]; !ok || e.Role != LedgerArbitration || e.Amount != 1000 {
+	if e, ok := paid["p1/000000/gold-000000-00/arbitration/rev"]; !ok || e.Role != ledger.Arbitration || e.Amount != 1000 {
 		t.Fatalf("gold arbitration ledger entry = %+v (found %v); entries %+v", e, ok, entries)
 	}
-	if e, ok := paid["p1/000000/gold-000000-00/gold/ann-b"]; !ok || e.Role != LedgerGold {
+	if e, ok := paid["p1/000000/gold-000000-00/gold/ann-b"]; !ok || e.Role != ledger.Gold {
 		t.Fatalf("gold annotation ledger entry = %+v (found %v)", e, ok)
 	}
 
-	var st ChunkStats
-	if err := f.env.Store.GetJSON(ctx, StatsKey("p1", 0), &st); err != nil {
+	var st quality.ChunkStats
+	if err := f.env.Store.GetJSON(ctx, layout.StatsKey("p1", 0), &st); err != nil {
 		t.Fatal(err)
 	}
 	rev, a, b := st.People["rev"], st.People["ann-a"], st.People["ann-b"]
@@ -111,24 +114,24 @@ func TestGoldArbitrationScoresTheReviewer(t *testing.T) {
 	if _, err := f.acts.WriteDeliveryManifest(ctx, DeliveryManifestInput{ProjectID: "p1", Chunks: 2, CompletedAt: at}); err != nil {
 		t.Fatal(err)
 	}
-	var report QualityReport
-	if err := f.env.Store.GetJSON(ctx, QualityReportKey("p1"), &report); err != nil {
+	var report quality.Report
+	if err := f.env.Store.GetJSON(ctx, layout.QualityReportKey("p1"), &report); err != nil {
 		t.Fatal(err)
 	}
 	if p := report.People["rev-2"]; p.GoldArbitrations != 1 || p.GoldArbitrationsCorrect != 0 {
 		t.Fatalf("report for rev-2 = %+v", p)
 	}
-	if csv := string(QualityCSV(report)); !strings.Contains(csv, "\nrev,0,0,0.0000,0,0,1,0,,20.0,1,1.0000\n") {
+	if csv := string(quality.ReportCSV(report)); !strings.Contains(csv, "\nrev,0,0,0.0000,0,0,1,0,,20.0,1,1.0000\n") {
 		t.Fatalf("quality csv lacks rev's gold arbitrations:\n%s", csv)
 	}
 	// Later projects see each reviewer's measured accuracy: right once (3.2+1)/5 = 0.84, wrong
 	// once 3.2/5 = 0.64, against 0.8 without a record.
 	for reviewer, want := range map[string]float64{"rev": 0.84, "rev-2": 0.64, "rev-never-seen": 0.8} {
-		got, _, err := EstimatedAccuracy(ctx, f.env.Store, "single-label", reviewer, "p2")
+		got, _, err := quality.EstimatedAccuracy(ctx, f.env.Store, "single-label", reviewer, "p2")
 		if err != nil {
 			t.Fatal(err)
 		}
-		if round4(got) != want {
+		if quality.Round4(got) != want {
 			t.Errorf("estimated accuracy of %s = %v, want %v", reviewer, got, want)
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"io"
 	"unicode/utf8"
 
+	"github.com/labelflow/labelflow/internal/layout"
 	"github.com/labelflow/labelflow/internal/manifest"
 	"github.com/labelflow/labelflow/internal/store"
 )
@@ -33,7 +34,7 @@ type ItemFactsInput struct {
 // ItemFacts reads, once per chunk, the facts validation needs. Image sizes come from the manifest
 // line (width/height or image_size) or else from the image's header in the platform store.
 func (a *Activities) ItemFacts(ctx context.Context, in ItemFactsInput) ([]ItemFacts, error) {
-	data, err := a.Store.Get(ctx, ChunkKey(in.ProjectID, in.Chunk))
+	data, err := a.Store.Get(ctx, layout.ChunkKey(in.ProjectID, in.Chunk))
 	if err != nil {
 		return nil, err
 	}
@@ -92,7 +93,7 @@ func declaredSize(line json.RawMessage) (int, int) {
 // split before intake checks existed may still name others).
 func (a *Activities) headerSize(ctx context.Context, client, ref string) (int, int) {
 	if err := a.Boundary.MayRead(client, ref); err != nil {
-		a.Log.Warn().Str("source_ref", ref).Err(err).Msg("image size unknown")
+		a.logger(ctx).Warn("image size unknown", "source_ref", ref, "error", err)
 		return 0, 0
 	}
 	bucket, key, err := store.ParseURI(ref)
@@ -101,13 +102,13 @@ func (a *Activities) headerSize(ctx context.Context, client, ref string) (int, i
 	}
 	r, err := a.Store.OpenIn(ctx, bucket, key)
 	if err != nil {
-		a.Log.Warn().Str("source_ref", ref).Err(err).Msg("image size unknown")
+		a.logger(ctx).Warn("image size unknown", "source_ref", ref, "error", err)
 		return 0, 0
 	}
 	defer r.Close()
 	cfg, _, err := image.DecodeConfig(io.LimitReader(r, 1<<20))
 	if err != nil {
-		a.Log.Warn().Str("source_ref", ref).Err(err).Msg("image size unknown")
+		a.logger(ctx).Warn("image size unknown", "source_ref", ref, "error", err)
 		return 0, 0
 	}
 	return cfg.Width, cfg.Height

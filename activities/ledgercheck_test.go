@@ -8,48 +8,14 @@ import (
 	"time"
 
 	"github.com/labelflow/labelflow/internal/label"
+	"github.com/labelflow/labelflow/internal/layout"
+	"github.com/labelflow/labelflow/internal/ledger"
+	"github.com/labelflow/labelflow/internal/payroll"
 	"github.com/labelflow/labelflow/internal/workforce"
 )
 
-func TestParseLedgerKeyTakesOnlyWhatTheLedgerWrites(t *testing.T) {
-	for _, c := range []struct {
-		key  string
-		want LedgerFile
-	}{
-		{LedgerKey("2026-12", "acme-reviews", 0), LedgerFile{Month: "2026-12", Project: "acme-reviews", Chunk: 0}},
-		{LedgerKey("2026-01", "p1", 123456), LedgerFile{Month: "2026-01", Project: "p1", Chunk: 123456}},
-		{LedgerKey("2026-01", "p1", 1234567), LedgerFile{Month: "2026-01", Project: "p1", Chunk: 1234567}},
-		{BonusKey("2026-12", "acme-reviews"), LedgerFile{Month: "2026-12", Project: "acme-reviews", Chunk: -1, Bonus: true}},
-	} {
-		got, ok := ParseLedgerKey(c.key)
-		if !ok || got != c.want {
-			t.Errorf("ParseLedgerKey(%s) = %+v, %v; want %+v", c.key, got, ok, c.want)
-		}
-	}
-	for _, key := range []string{
-		"ledger/2026-12/x/evil.jsonl",
-		"ledger/2026-12/labels/chunk-000000.json",
-		"ledger/2026-12/acme/labels/chunk-000000.jsonl", // a delivery under prefix ledger/2026-12/
-		"ledger/2026-12/chunk-000000.jsonl",
-		"ledger/2026-12/acme/chunk-1.jsonl",
-		"ledger/2026-12/acme/chunk-0000001.jsonl", // LedgerKey writes chunk 1 as chunk-000001
-		"ledger/2026-13/acme/chunk-000001.jsonl",
-		"ledger/26-12/acme/chunk-000001.jsonl",
-		"ledger/2026-12/Acme/chunk-000001.jsonl",
-		"ledger/2026-12/-acme/chunk-000001.jsonl",
-		"ledger/2026-12/acme/chunk-000001.jsonl.bak",
-		"ledger/2026-12/acme/bonus.jsonl/x",
-		"xledger/2026-12/acme/chunk-000001.jsonl",
-		"ledger/2026-12/../acme/chunk-000001.jsonl",
-	} {
-		if f, ok := ParseLedgerKey(key); ok {
-			t.Errorf("ParseLedgerKey(%s) accepted it as %+v", key, f)
-		}
-	}
-}
-
 // putLedger writes entries as a JSON Lines object at key.
-func putLedger(t *testing.T, f *fixture, key string, entries ...LedgerEntry) {
+func putLedger(t *testing.T, f *fixture, key string, entries ...ledger.Entry) {
 	t.Helper()
 	var b []byte
 	for _, e := range entries {
@@ -72,21 +38,21 @@ func TestPayrollPaysOnlyLedgerEntriesOfRosterPeople(t *testing.T) {
 	at := time.Date(2026, 11, 10, 9, 0, 0, 0, time.UTC)
 	f.recordChunk0(t, at) // ann-a 7.00, ann-b 7.00, rev 10.00 KES
 
-	planted := LedgerEntry{ID: "x", Worker: "ann-a", Project: "x", Chunk: 0, Item: "x", Role: LedgerAnnotation,
+	planted := ledger.Entry{ID: "x", Worker: "ann-a", Project: "x", Chunk: 0, Item: "x", Role: ledger.Annotation,
 		Amount: 1_000_000, Currency: "KES", Month: "2026-11", AcceptedAt: at}
 	putLedger(t, f, "ledger/2026-11/x/evil.jsonl", planted)
 	putLedger(t, f, "ledger/2026-11/p1/labels/chunk-000000.jsonl", planted)
-	good := LedgerEntry{ID: "p1/000007/i7/annotation/ann-b", Worker: "ann-b", Project: "p1", Chunk: 7, Item: "i7", Role: LedgerAnnotation,
+	good := ledger.Entry{ID: "p1/000007/i7/annotation/ann-b", Worker: "ann-b", Project: "p1", Chunk: 7, Item: "i7", Role: ledger.Annotation,
 		Amount: 350, Currency: "KES", Month: "2026-11", AcceptedAt: at, Seconds: 20}
 	stranger, otherProject, otherChunk, otherMonth, bonus := good, good, good, good, good
 	stranger.Worker = "mallory"
 	otherProject.Project = "p2"
 	otherChunk.Chunk = 8
 	otherMonth.Month = "2026-10"
-	bonus.Role = LedgerBonus
+	bonus.Role = ledger.Bonus
 	badID := good
 	badID.Worker = "../tokens/abc"
-	putLedger(t, f, LedgerKey("2026-11", "p1", 7), good, stranger, otherProject, otherChunk, otherMonth, bonus, badID)
+	putLedger(t, f, layout.LedgerKey("2026-11", "p1", 7), good, stranger, otherProject, otherChunk, otherMonth, bonus, badID)
 
 	sum := f.aggregate(t, "2026-11")
 	if sum.Totals["KES"] != 700+700+1000+350 || sum.Entries != 6 || sum.People != 3 {
@@ -99,7 +65,7 @@ func TestPayrollPaysOnlyLedgerEntriesOfRosterPeople(t *testing.T) {
 	examples := strings.Join(r.Examples, "\n")
 	for _, want := range []string{
 		"ledger/2026-11/x/evil.jsonl: not a ledger file", "ledger/2026-11/p1/labels/chunk-000000.jsonl: not a ledger file",
-		LedgerKey("2026-11", "p1", 7) + ` line 2: worker "mallory" is not in the roster`,
+		layout.LedgerKey("2026-11", "p1", 7) + ` line 2: worker "mallory" is not in the roster`,
 		`line 3: an entry of project "p2"`, "line 4: an entry of chunk 8 in the file of chunk 7", `line 5: an entry of month "2026-10"`,
 		"line 6: a bonus entry in a chunk file", `line 7: worker "../tokens/abc" is not in the roster`,
 	} {
@@ -107,12 +73,12 @@ func TestPayrollPaysOnlyLedgerEntriesOfRosterPeople(t *testing.T) {
 			t.Errorf("the report lacks %q:\n%s", want, examples)
 		}
 	}
-	var closure PayrollClosure
-	if err := f.env.Store.GetJSON(ctx, ClosureKey("2026-11"), &closure); err != nil {
+	var closure payroll.Closure
+	if err := f.env.Store.GetJSON(ctx, layout.ClosureKey("2026-11"), &closure); err != nil {
 		t.Fatal(err)
 	}
 	for _, k := range closure.LedgerKeys {
-		if _, ok := ParseLedgerKey(k); !ok {
+		if _, ok := layout.ParseLedgerKey(k); !ok {
 			t.Errorf("the month took %s", k)
 		}
 	}
@@ -152,7 +118,7 @@ func TestSimulatedPeopleArePaidOnlyOnTheEmbeddedStack(t *testing.T) {
 		!strings.Contains(sum.Refused.Examples[0], "simulated person") {
 		t.Fatalf("production summary = %+v, refused %+v", sum, sum.Refused)
 	}
-	if ok, _ := f.env.Store.Exists(ctx, StatementKey("2026-11", sim.ID)); ok {
+	if ok, _ := f.env.Store.Exists(ctx, layout.StatementKey("2026-11", sim.ID)); ok {
 		t.Fatal("a statement was written for the simulated person")
 	}
 
@@ -172,8 +138,8 @@ func TestSimulatedPeopleArePaidOnlyOnTheEmbeddedStack(t *testing.T) {
 	if res.Payouts != 1 || res.Paid["KES"] != 350 || len(res.Refused) != 1 || !strings.HasPrefix(res.Refused[0], sim.ID+": ") {
 		t.Fatalf("production payouts = %+v", res)
 	}
-	var rec PaidRecord
-	if err := f.env.Store.GetJSON(ctx, paidKey("2026-11", sim.ID), &rec); err == nil && (rec.Pending != nil || rec.Paid["KES"] != 0) {
+	var rec payroll.PaidRecord
+	if err := f.env.Store.GetJSON(ctx, layout.PaidKey("2026-11", sim.ID), &rec); err == nil && (rec.Pending != nil || rec.Paid["KES"] != 0) {
 		t.Fatalf("the simulated person's payment record = %+v", rec)
 	}
 }

@@ -53,6 +53,6 @@ func (a *Activities) NotifyWebhook(ctx context.Context, in WebhookInput) (Webhoo
 	if err != nil && ctx.Err() != nil {
 		return res, ctx.Err()
 	}
-	a.Log.Info().Str("project", in.ProjectID).Str("event", in.Type).Bool("sent", res.Sent).Int("status", res.Status).Msg("webhook")
+	a.logger(ctx).Info("webhook", "project", in.ProjectID, "event", in.Type, "sent", res.Sent, "status", res.Status)
 	return res, nil
 }

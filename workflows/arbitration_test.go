@@ -281,7 +281,7 @@ func TestGoldDisputeIsArbitratedAndNotCountedAsDelivered(t *testing.T) {
 		t.Fatalf("status while the gold dispute waits = %+v", waiting)
 	}
 	// Gold items are not delivered: the chunk's counts are of its two ordinary items.
-	if sum.Items != 2 || sum.Agreed != 2 || sum.Arbitrated != 0 || sum.Arbitrations != 0 {
+	if sum.Items != 2 || sum.Agreed != 2 || sum.Arbitrated != 0 {
 		t.Fatalf("summary = %+v", sum)
 	}
 	g := ce.recorded.Results[2]
@@ -375,7 +375,7 @@ func TestOverlapWeighsAgreementByAccuracy(t *testing.T) {
 func TestBeforeAccuracyAwareAssignment(t *testing.T) {
 	t.Run("gold is scored, not arbitrated", func(t *testing.T) {
 		ce := newChunkEnv(t)
-		ce.env.OnGetVersion(versionAccuracyAware, workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+		ce.env.OnGetVersion(string(versionAccuracyAware), workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
 		set := settings()
 		set.SuiteSize = 3
 		a, b := annotator("ann-a"), annotator("ann-b")
@@ -401,7 +401,7 @@ func TestBeforeAccuracyAwareAssignment(t *testing.T) {
 	})
 	t.Run("reviewers are not ranked", func(t *testing.T) {
 		ce := newChunkEnv(t)
-		ce.env.OnGetVersion(versionAccuracyAware, workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+		ce.env.OnGetVersion(string(versionAccuracyAware), workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
 		a, b := annotator("ann-a"), annotator("ann-b")
 		best, other := rated(reviewer("rev-best"), 0.95), rated(reviewer("rev-other"), 0.85)
 		var cb1, co outcome[Suite]
@@ -414,7 +414,7 @@ func TestBeforeAccuracyAwareAssignment(t *testing.T) {
 	})
 	t.Run("agreement at low accuracy still settles", func(t *testing.T) {
 		ce := newChunkEnv(t)
-		ce.env.OnGetVersion(versionAccuracyAware, workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+		ce.env.OnGetVersion(string(versionAccuracyAware), workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
 		set := settings()
 		set.Overlap = spec.Overlap{Mode: "dynamic", ConfidenceTarget: 0.9, MaxAnnotations: 4}
 		a, b := rated(annotator("ann-a"), 0.6), rated(annotator("ann-b"), 0.6)

@@ -7,13 +7,14 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/labelflow/labelflow/internal/grant"
+	"github.com/labelflow/labelflow/internal/role"
 )
 
 // UpdateCancel stops a project from starting more chunks.
 const UpdateCancel = "cancel"
 
 // RoleOps is the roster role that launches and cancels projects.
-const RoleOps = "ops"
+const RoleOps = role.Ops
 
 // CancelRequest is ops' request to stop a project.
 type CancelRequest struct {

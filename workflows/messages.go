@@ -5,6 +5,7 @@
 package workflows
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -14,6 +15,8 @@ import (
 	"github.com/labelflow/labelflow/activities"
 	"github.com/labelflow/labelflow/internal/grant"
 	"github.com/labelflow/labelflow/internal/label"
+	"github.com/labelflow/labelflow/internal/results"
+	"github.com/labelflow/labelflow/internal/role"
 	"github.com/labelflow/labelflow/internal/spec"
 )
 
@@ -49,16 +52,16 @@ const (
 
 // Roles of people in the workforce.
 const (
-	RoleAnnotator = "annotator"
-	RoleReviewer  = "reviewer"
+	RoleAnnotator = role.Annotator
+	RoleReviewer  = role.Reviewer
 )
 
-// How a final label was reached.
+// How a final label was reached: the results package owns the names, which reach clients.
 const (
-	MethodAgreed     = "agreed"
-	MethodArbitrated = "arbitrated"
-	MethodOverlap    = "overlap" // settled by asking more annotators
-	MethodGold       = "gold"    // a gold item: scored against its known answer
+	MethodAgreed     = results.MethodAgreed
+	MethodArbitrated = results.MethodArbitrated
+	MethodOverlap    = results.MethodOverlap
+	MethodGold       = "gold" // a gold item: scored against its known answer, never delivered
 )
 
 // Error types carried by rejected Updates; the gateway maps them to HTTP status codes.
@@ -220,19 +223,43 @@ type SubmitResult struct {
 	Accepted int    `json:"accepted"`
 }
 
-// ChunkSummary is what a finished chunk reports to its project.
-type ChunkSummary struct {
-	Chunk         int
-	Items         int
+// ChunkCounts are what a finished chunk reports in numbers, and what a project adds up.
+type ChunkCounts struct {
+	Items         int // the chunk's items, gold items not counted
 	Annotations   int
-	Arbitrations  int
 	Agreed        int
 	Arbitrated    int
 	Overlap       int
 	LeasesExpired int
 	Delivered     int
-	DeliveredKey  string
-	Webhook       activities.WebhookResult
+}
+
+func (c *ChunkCounts) add(o ChunkCounts) {
+	c.Items += o.Items
+	c.Annotations += o.Annotations
+	c.Agreed += o.Agreed
+	c.Arbitrated += o.Arbitrated
+	c.Overlap += o.Overlap
+	c.LeasesExpired += o.LeasesExpired
+	c.Delivered += o.Delivered
+}
+
+// ChunkSummary is what a finished chunk reports to its project (the chunk-finished signal).
+type ChunkSummary struct {
+	Chunk int
+	ChunkCounts
+	DeliveredKey string
+	Webhook      activities.WebhookResult
+}
+
+// MarshalJSON writes the summary with the key Arbitrations, which summaries carried beside
+// Arbitrated and always equal to it, for readers that still expect it.
+func (s ChunkSummary) MarshalJSON() ([]byte, error) {
+	type fields ChunkSummary // the same fields without this method
+	return json.Marshal(struct {
+		fields
+		Arbitrations int
+	}{fields(s), s.Arbitrated})
 }
 
 // ChunkStatus is the live view of a chunk.

@@ -5,6 +5,8 @@ import (
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
+
+	"github.com/labelflow/labelflow/activities"
 )
 
 // Default task queue names; configuration may override them. Workflow tasks and I/O activities
@@ -37,7 +39,7 @@ func ioActivityOptions(queue string) workflow.ActivityOptions {
 			InitialInterval:        time.Second,
 			BackoffCoefficient:     2,
 			MaximumInterval:        time.Minute,
-			NonRetryableErrorTypes: []string{"InvalidInput"},
+			NonRetryableErrorTypes: []string{activities.InvalidInput},
 		},
 	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/labelflow/labelflow/activities"
 	"github.com/labelflow/labelflow/internal/grant"
+	"github.com/labelflow/labelflow/internal/role"
 )
 
 // Payroll stages.
@@ -32,7 +33,7 @@ const (
 )
 
 // RoleFinance is the roster role allowed to approve payroll and hold payouts.
-const RoleFinance = "finance"
+const RoleFinance = role.Finance
 
 // PayrollInput starts a month's payroll.
 type PayrollInput struct {
@@ -108,41 +109,83 @@ func PayrollWorkflow(ctx workflow.Context, in PayrollInput) (PayrollStatus, erro
 	if err := p.register(ctx); err != nil {
 		return p.st, err
 	}
-	actx := workflow.WithActivityOptions(ctx, payrollActivityOptions(in.ActivityTaskQueue))
-	var a *activities.Activities
-	if workflow.GetVersion(ctx, "serial-ledger-close", workflow.DefaultVersion, 1) == workflow.DefaultVersion {
-		if err := workflow.ExecuteActivity(actx, a.AggregatePayroll, in.Month).Get(ctx, &p.st.Summary); err != nil {
-			return p.st, err
+	if err := p.aggregate(ctx); err != nil {
+		return p.st, err
+	}
+	if err := p.awaitApproval(ctx); err != nil {
+		return p.st, err
+	}
+	if err := p.payApproved(ctx); err != nil {
+		return p.st, err
+	}
+	if err := p.payReleased(ctx); err != nil {
+		return p.st, err
+	}
+	p.st.Stage = PayrollPaid
+	workflow.GetLogger(ctx).Info("Payroll paid", "Month", p.in.Month, "ReleasedPayouts", len(p.st.Released))
+	// Let the last reply reach finance before the run closes.
+	err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
+	return p.st, err
+}
+
+// activityContext runs payroll activities on the month's activity queue.
+func (p *payroll) activityContext(ctx workflow.Context) workflow.Context {
+	return workflow.WithActivityOptions(ctx, payrollActivityOptions(p.in.ActivityTaskQueue))
+}
+
+// aggregate turns the month's ledger into statements. Runs started before serial-ledger-close
+// aggregate directly, as they ran; later ones close the ledger one month at a time.
+func (p *payroll) aggregate(ctx workflow.Context) error {
+	if !versionSerialLedgerClose.enabled(ctx) {
+		var a *activities.Activities
+		if err := workflow.ExecuteActivity(p.activityContext(ctx), a.AggregatePayroll, p.in.Month).Get(ctx, &p.st.Summary); err != nil {
+			return err
 		}
 	} else if err := p.closeLedger(ctx); err != nil {
-		return p.st, err
+		return err
 	}
+	workflow.GetLogger(ctx).Info("Payroll statements written", "Month", p.in.Month, "People", p.st.Summary.People,
+		"Entries", p.st.Summary.Entries, "SummaryKey", p.st.Summary.SummaryKey)
+	return nil
+}
+
+// awaitApproval waits, for as long as it takes, for finance to approve the statements.
+func (p *payroll) awaitApproval(ctx workflow.Context) error {
 	p.st.Stage = PayrollAwaitingApproval
 	if err := workflow.Await(ctx, func() bool { return p.approved }); err != nil {
-		return p.st, err
+		return err
 	}
+	workflow.GetLogger(ctx).Info("Payroll approved", "Month", p.in.Month, "Approver", p.st.Approver, "Holds", len(p.st.Holds))
+	return nil
+}
+
+// payApproved pays everyone whose payout is not held.
+func (p *payroll) payApproved(ctx workflow.Context) error {
 	p.st.Stage = PayrollPaying
-	pay := activities.PayPayrollInput{Month: in.Month, Approver: p.st.Approver, Exclude: p.heldPeople()}
-	if err := workflow.ExecuteActivity(actx, a.PayPayroll, pay).Get(ctx, &p.st.Payout); err != nil {
-		return p.st, err
-	}
+	var a *activities.Activities
+	pay := activities.PayPayrollInput{Month: p.in.Month, Approver: p.st.Approver, Exclude: p.heldPeople()}
+	return workflow.ExecuteActivity(p.activityContext(ctx), a.PayPayroll, pay).Get(ctx, &p.st.Payout)
+}
+
+// payReleased pays held payouts as finance releases them, until no hold is left.
+func (p *payroll) payReleased(ctx workflow.Context) error {
+	var a *activities.Activities
 	for len(p.st.Holds) > 0 || len(p.released) > 0 {
 		p.st.Stage = PayrollHolding
 		if err := workflow.Await(ctx, func() bool { return len(p.released) > 0 }); err != nil {
-			return p.st, err
+			return err
 		}
 		only := p.released
 		p.released = nil
 		var res activities.PayPayrollResult
-		if err := workflow.ExecuteActivity(actx, a.PayPayroll, activities.PayPayrollInput{Month: in.Month, Approver: p.st.Approver, Only: only}).Get(ctx, &res); err != nil {
-			return p.st, err
+		pay := activities.PayPayrollInput{Month: p.in.Month, Approver: p.st.Approver, Only: only}
+		if err := workflow.ExecuteActivity(p.activityContext(ctx), a.PayPayroll, pay).Get(ctx, &res); err != nil {
+			return err
 		}
 		p.st.Released = append(p.st.Released, res)
+		workflow.GetLogger(ctx).Info("Released payouts paid", "Month", p.in.Month, "People", only, "StillHeld", len(p.st.Holds))
 	}
-	p.st.Stage = PayrollPaid
-	// Let the last reply reach finance before the run closes.
-	err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
-	return p.st, err
+	return nil
 }
 
 // PayrollLedgerWorkflowID is the one id under which a month's ledger is closed. Temporal runs at
@@ -173,6 +216,7 @@ func (p *payroll) closeLedger(ctx workflow.Context) error {
 			return err
 		}
 		p.st.Stage = PayrollWaitingForLedger
+		workflow.GetLogger(ctx).Info("Payroll waits for another month to close the ledger", "Month", p.in.Month, "Wait", wait)
 		if err := workflow.Sleep(ctx, wait); err != nil {
 			return err
 		}
@@ -200,83 +244,97 @@ func (p *payroll) heldPeople() []string {
 	return out
 }
 
+// register serves the status Query and finance's Updates: approve, hold and release.
 func (p *payroll) register(ctx workflow.Context) error {
 	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (PayrollStatus, error) { return p.st, nil }); err != nil {
 		return err
 	}
-	err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateApprove,
-		func(ctx workflow.Context, req ApproveRequest) (PayrollStatus, error) {
-			p.st.Approver = strings.TrimSpace(req.Approver)
-			p.approved = true
-			return p.st, nil
-		},
-		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, req ApproveRequest) error {
-			if err := verifySeal(ctx, UpdateApprove, req); err != nil {
-				return err
-			}
-			if strings.TrimSpace(req.Approver) == "" {
-				return appErr(ErrInvalidRequest, "approver: the approver's identity is required")
-			}
-			if req.Role != RoleFinance {
-				return appErr(ErrNotQualified, "%s has the role %q; only finance approves payroll", req.Approver, req.Role)
-			}
-			if p.st.Stage != PayrollAwaitingApproval || p.approved {
-				return appErr(ErrWrongStage, "payroll %s is %s, not awaiting approval", p.in.Month, p.st.Stage)
-			}
-			return nil
-		}})
-	if err != nil {
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateApprove, p.approve,
+		workflow.UpdateHandlerOptions{Validator: p.validateApprove}); err != nil {
 		return err
 	}
-	err = workflow.SetUpdateHandlerWithOptions(ctx, UpdateHold,
-		func(ctx workflow.Context, req HoldRequest) (PayrollStatus, error) {
-			p.st.Holds = append(p.st.Holds, Hold{Person: req.Person, Reason: strings.TrimSpace(req.Reason), By: req.By.ID, At: workflow.Now(ctx)})
-			return p.st, nil
-		},
-		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, req HoldRequest) error {
-			if err := verifySeal(ctx, UpdateHold, req); err != nil {
-				return err
-			}
-			if err := financeOnly(req.By); err != nil {
-				return err
-			}
-			if strings.TrimSpace(req.Reason) == "" {
-				return appErr(ErrInvalidRequest, "reason: say why %s's payout is held", req.Person)
-			}
-			if p.approved {
-				return appErr(ErrWrongStage, "payroll %s is already approved; holds are placed before approval", p.in.Month)
-			}
-			if slices.ContainsFunc(p.st.Holds, func(h Hold) bool { return h.Person == req.Person }) {
-				return appErr(ErrRepeated, "%s's payout is already held", req.Person)
-			}
-			if !slices.Contains(p.st.Summary.Workers, req.Person) {
-				return appErr(ErrInvalidRequest, "person: %s has no statement for %s", req.Person, p.in.Month)
-			}
-			return nil
-		}})
-	if err != nil {
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateHold, p.hold,
+		workflow.UpdateHandlerOptions{Validator: p.validateHold}); err != nil {
 		return err
 	}
-	return workflow.SetUpdateHandlerWithOptions(ctx, UpdateRelease,
-		func(ctx workflow.Context, req HoldRequest) (PayrollStatus, error) {
-			p.st.Holds = slices.DeleteFunc(p.st.Holds, func(h Hold) bool { return h.Person == req.Person })
-			if p.approved {
-				p.released = append(p.released, req.Person)
-			}
-			return p.st, nil
-		},
-		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, req HoldRequest) error {
-			if err := verifySeal(ctx, UpdateRelease, req); err != nil {
-				return err
-			}
-			if err := financeOnly(req.By); err != nil {
-				return err
-			}
-			if !slices.ContainsFunc(p.st.Holds, func(h Hold) bool { return h.Person == req.Person }) {
-				return appErr(ErrInvalidRequest, "person: %s's payout is not held", req.Person)
-			}
-			return nil
-		}})
+	return workflow.SetUpdateHandlerWithOptions(ctx, UpdateRelease, p.release,
+		workflow.UpdateHandlerOptions{Validator: p.validateRelease})
+}
+
+func (p *payroll) validateApprove(ctx workflow.Context, req ApproveRequest) error {
+	if err := verifySeal(ctx, UpdateApprove, req); err != nil {
+		return err
+	}
+	if strings.TrimSpace(req.Approver) == "" {
+		return appErr(ErrInvalidRequest, "approver: the approver's identity is required")
+	}
+	if req.Role != RoleFinance {
+		return appErr(ErrNotQualified, "%s has the role %q; only finance approves payroll", req.Approver, req.Role)
+	}
+	if p.st.Stage != PayrollAwaitingApproval || p.approved {
+		return appErr(ErrWrongStage, "payroll %s is %s, not awaiting approval", p.in.Month, p.st.Stage)
+	}
+	return nil
+}
+
+func (p *payroll) approve(ctx workflow.Context, req ApproveRequest) (PayrollStatus, error) {
+	p.st.Approver = strings.TrimSpace(req.Approver)
+	p.approved = true
+	return p.st, nil
+}
+
+func (p *payroll) validateHold(ctx workflow.Context, req HoldRequest) error {
+	if err := verifySeal(ctx, UpdateHold, req); err != nil {
+		return err
+	}
+	if err := financeOnly(req.By); err != nil {
+		return err
+	}
+	if strings.TrimSpace(req.Reason) == "" {
+		return appErr(ErrInvalidRequest, "reason: say why %s's payout is held", req.Person)
+	}
+	if p.approved {
+		return appErr(ErrWrongStage, "payroll %s is already approved; holds are placed before approval", p.in.Month)
+	}
+	if p.held(req.Person) {
+		return appErr(ErrRepeated, "%s's payout is already held", req.Person)
+	}
+	if !slices.Contains(p.st.Summary.Workers, req.Person) {
+		return appErr(ErrInvalidRequest, "person: %s has no statement for %s", req.Person, p.in.Month)
+	}
+	return nil
+}
+
+func (p *payroll) hold(ctx workflow.Context, req HoldRequest) (PayrollStatus, error) {
+	p.st.Holds = append(p.st.Holds, Hold{Person: req.Person, Reason: strings.TrimSpace(req.Reason), By: req.By.ID, At: workflow.Now(ctx)})
+	return p.st, nil
+}
+
+func (p *payroll) validateRelease(ctx workflow.Context, req HoldRequest) error {
+	if err := verifySeal(ctx, UpdateRelease, req); err != nil {
+		return err
+	}
+	if err := financeOnly(req.By); err != nil {
+		return err
+	}
+	if !p.held(req.Person) {
+		return appErr(ErrInvalidRequest, "person: %s's payout is not held", req.Person)
+	}
+	return nil
+}
+
+// release lifts a hold; after approval the payout is then paid (payReleased).
+func (p *payroll) release(ctx workflow.Context, req HoldRequest) (PayrollStatus, error) {
+	p.st.Holds = slices.DeleteFunc(p.st.Holds, func(h Hold) bool { return h.Person == req.Person })
+	if p.approved {
+		p.released = append(p.released, req.Person)
+	}
+	return p.st, nil
+}
+
+// held reports whether person's payout is held.
+func (p *payroll) held(person string) bool {
+	return slices.ContainsFunc(p.st.Holds, func(h Hold) bool { return h.Person == person })
 }
 
 func financeOnly(by FinanceActor) error {

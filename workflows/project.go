@@ -1,6 +1,8 @@
 package workflows
 
 import (
+	"encoding/json"
+	"github.com/labelflow/labelflow/internal/layout"
 	"sort"
 	"time"
 
@@ -12,6 +14,7 @@ import (
 	"github.com/labelflow/labelflow/internal/grant"
 	"github.com/labelflow/labelflow/internal/manifest"
 	"github.com/labelflow/labelflow/internal/spec"
+	"github.com/labelflow/labelflow/internal/webhook"
 )
 
 // DefaultChunksPerRun is how many chunk workflows one project run starts before it continues as
@@ -34,9 +37,6 @@ type ProjectInput struct {
 	Seal *grant.Seal `json:",omitempty"`
 }
 
-// versionLaunchGrant: projects started since check their launch seal.
-const versionLaunchGrant = "launch-grant"
-
 // ProjectState is the project's progress; it moves across continue-as-new.
 type ProjectState struct {
 	Stage     string
@@ -52,16 +52,20 @@ type ProjectState struct {
 
 // ChunkTotals adds up finished chunks.
 type ChunkTotals struct {
-	Chunks        int
-	Items         int
-	Annotations   int
-	Arbitrations  int
-	Agreed        int
-	Arbitrated    int
-	Overlap       int
-	LeasesExpired int
-	Delivered     int
-	Webhooks      WebhookTotals
+	Chunks int
+	ChunkCounts
+	Webhooks WebhookTotals
+}
+
+// MarshalJSON writes the totals with the key Arbitrations, which totals carried beside
+// Arbitrated and always equal to it, for readers of status and of project state that still
+// expect it.
+func (t ChunkTotals) MarshalJSON() ([]byte, error) {
+	type fields ChunkTotals // the same fields without this method
+	return json.Marshal(struct {
+		fields
+		Arbitrations int
+	}{fields(t), t.Arbitrated})
 }
 
 // WebhookTotals count notifications to the project's webhook.
@@ -84,14 +88,7 @@ func (w *WebhookTotals) add(r activities.WebhookResult) {
 func (t *ChunkTotals) add(s ChunkSummary) {
 	t.Webhooks.add(s.Webhook)
 	t.Chunks++
-	t.Items += s.Items
-	t.Annotations += s.Annotations
-	t.Arbitrations += s.Arbitrations
-	t.Agreed += s.Agreed
-	t.Arbitrated += s.Arbitrated
-	t.Overlap += s.Overlap
-	t.LeasesExpired += s.LeasesExpired
-	t.Delivered += s.Delivered
+	t.ChunkCounts.add(s.ChunkCounts)
 }
 
 // ProjectStatus is what `labelflow project status` shows.
@@ -128,16 +125,7 @@ func ProjectSearchAttributes(p spec.Project) temporal.SearchAttributes {
 // ProjectWorkflow drives a project: chunking, a sliding window of chunk workflows (each annotating,
 // arbitrating and delivering its chunk), then the final delivery manifest.
 func ProjectWorkflow(ctx workflow.Context, in ProjectInput) (ProjectStatus, error) {
-	p := &project{in: in, st: in.State}
-	if p.st == nil {
-		p.st = &ProjectState{Stage: StageChunking, StartedAt: workflow.Now(ctx)}
-	}
-	if p.in.Window < 1 {
-		p.in.Window = 1
-	}
-	if p.in.ChunksPerRun < 1 {
-		p.in.ChunksPerRun = DefaultChunksPerRun
-	}
+	p := newProject(ctx, in)
 	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (ProjectStatus, error) { return p.status(), nil }); err != nil {
 		return ProjectStatus{}, err
 	}
@@ -149,32 +137,31 @@ func ProjectWorkflow(ctx workflow.Context, in ProjectInput) (ProjectStatus, erro
 	if err := p.registerCancel(ctx); err != nil {
 		return p.status(), err
 	}
-	finished := workflow.GetSignalChannel(ctx, SignalChunkFinished)
-	actx := workflow.WithActivityOptions(ctx, ioActivityOptions(in.ActivityTaskQueue))
+	err := p.runStages(ctx)
+	return p.status(), err
+}
 
-	if p.st.Stage == StageChunking {
-		if err := p.chunk(ctx, actx); err != nil {
-			return p.status(), err
-		}
+// newProject starts a run from its input: the state carried over by continue-as-new, or a new
+// project at its first stage.
+func newProject(ctx workflow.Context, in ProjectInput) *project {
+	p := &project{in: in, st: in.State}
+	if p.st == nil {
+		p.st = &ProjectState{Stage: StageChunking, StartedAt: workflow.Now(ctx)}
 	}
-	if p.st.Stage == StageAnnotating {
-		if err := p.annotate(ctx, finished); err != nil {
-			return p.status(), err
-		}
+	if p.in.Window < 1 {
+		p.in.Window = 1
 	}
-	if p.st.Stage == StageDelivering {
-		if err := p.deliver(ctx, actx); err != nil {
-			return p.status(), err
-		}
+	if p.in.ChunksPerRun < 1 {
+		p.in.ChunksPerRun = DefaultChunksPerRun
 	}
-	return p.status(), nil
+	return p
 }
 
 // checkLaunch refuses a project started straight on Temporal, with a spec nobody launched
 // through the API: its pay rates and buckets would otherwise be taken on the caller's word. The
 // verdict is recorded as a side effect, so a replay never depends on the keys of the day.
 func checkLaunch(ctx workflow.Context, in ProjectInput) error {
-	if workflow.GetVersion(ctx, versionLaunchGrant, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+	if !versionLaunchGrant.enabled(ctx) {
 		return nil
 	}
 	id := workflow.GetInfo(ctx).WorkflowExecution.ID
@@ -199,9 +186,47 @@ type project struct {
 	st *ProjectState
 }
 
+// setStage moves the project on, where the Temporal UI lists it too.
 func (p *project) setStage(ctx workflow.Context, stage string) error {
 	p.st.Stage = stage
+	workflow.GetLogger(ctx).Info("Project stage", "Project", p.in.Spec.ID, "Stage", stage,
+		"ChunksDone", p.st.Done.Chunks, "Items", p.st.Split.Items)
 	return workflow.UpsertTypedSearchAttributes(ctx, saStage.ValueSet(stage))
+}
+
+// runStages runs the stages from the one the state is at: a continued run resumes its stage.
+func (p *project) runStages(ctx workflow.Context) error {
+	actx := workflow.WithActivityOptions(ctx, ioActivityOptions(p.in.ActivityTaskQueue))
+	if p.st.Stage == StageChunking {
+		if err := p.chunk(ctx, actx); err != nil {
+			return err
+		}
+	}
+	if p.st.Stage == StageAnnotating {
+		if err := p.annotate(ctx, workflow.GetSignalChannel(ctx, SignalChunkFinished)); err != nil {
+			return err
+		}
+	}
+	if p.st.Stage == StageDelivering {
+		return p.deliver(ctx, actx)
+	}
+	return nil
+}
+
+// chunk is the project's first stage: it checks the delivery target, then splits the manifest
+// into chunk files in the object store. Only counts and keys come back into history.
+func (p *project) chunk(ctx, actx workflow.Context) error {
+	var a *activities.Activities
+	sp := p.in.Spec
+	if err := workflow.ExecuteActivity(actx, a.PrepareProject, activities.PrepareProjectInput{Spec: sp}).Get(ctx, nil); err != nil {
+		return err
+	}
+	in := activities.SplitInput{ProjectID: sp.ID, Source: sp.Source, ChunkSize: sp.ChunkSize,
+		GoldSource: sp.Quality.Gold.Source, GoldPerChunk: sp.Quality.Gold.PerChunk}
+	if err := workflow.ExecuteActivity(actx, a.SplitManifest, in).Get(ctx, &p.st.Split); err != nil {
+		return err
+	}
+	return p.setStage(ctx, StageAnnotating)
 }
 
 // annotate keeps up to Window chunk workflows running until every chunk has reported back.
@@ -230,6 +255,7 @@ func (p *project) annotate(ctx workflow.Context, finished workflow.ReceiveChanne
 	}
 }
 
+// chunkFinished counts a chunk's report once.
 func (p *project) chunkFinished(sum ChunkSummary) {
 	for i, c := range p.st.Running {
 		if c == sum.Chunk {
@@ -242,6 +268,7 @@ func (p *project) chunkFinished(sum ChunkSummary) {
 	// would inflate the totals.
 }
 
+// continueAsNew hands the project's state to a new run, with the reports already received.
 func (p *project) continueAsNew(ctx workflow.Context, finished workflow.ReceiveChannel) error {
 	for {
 		var sum ChunkSummary
@@ -250,11 +277,14 @@ func (p *project) continueAsNew(ctx workflow.Context, finished workflow.ReceiveC
 		}
 		p.chunkFinished(sum)
 	}
+	workflow.GetLogger(ctx).Info("Project continues as new", "Project", p.in.Spec.ID,
+		"ChunksStarted", p.st.NextChunk, "ChunksDone", p.st.Done.Chunks, "Running", len(p.st.Running))
 	next := p.in
 	next.State = p.st
 	return workflow.NewContinueAsNewError(ctx, ProjectWorkflow, next)
 }
 
+// startChunk starts the chunk workflow of chunk and returns once it runs.
 func (p *project) startChunk(ctx workflow.Context, chunk int) error {
 	sp := p.in.Spec
 	info := workflow.GetInfo(ctx)
@@ -283,6 +313,40 @@ func (p *project) startChunk(ctx workflow.Context, chunk int) error {
 	return child.GetChildWorkflowExecution().Get(ctx, nil)
 }
 
+// deliver is the project's last stage. Every chunk has already delivered its labels; this writes
+// the rejects report and then, last of all, the manifest that tells the client the delivery is complete.
+func (p *project) deliver(ctx, actx workflow.Context) error {
+	var a *activities.Activities
+	in := activities.DeliveryManifestInput{
+		ProjectID: p.in.Spec.ID, Chunks: p.chunksToDeliver(), CompletedAt: workflow.Now(ctx),
+	}
+	if err := workflow.ExecuteActivity(actx, a.WriteDeliveryManifest, in).Get(ctx, &p.st.Delivery); err != nil {
+		return err
+	}
+	if p.in.Spec.Delivery.Webhook.URL != "" {
+		if err := p.notifyCompleted(ctx, in.CompletedAt); err != nil {
+			return err
+		}
+	}
+	return p.setStage(ctx, StageCompleted)
+}
+
+// notifyCompleted tells the project's webhook that the delivery is complete. A failing webhook
+// is counted in the totals, not returned: the delivery stands.
+func (p *project) notifyCompleted(ctx workflow.Context, at time.Time) error {
+	var a *activities.Activities
+	var res activities.WebhookResult
+	wctx := workflow.WithActivityOptions(ctx, webhookActivityOptions(p.in.ActivityTaskQueue))
+	if err := workflow.ExecuteActivity(wctx, a.NotifyWebhook, activities.WebhookInput{
+		ProjectID: p.in.Spec.ID, Type: webhook.EventProjectCompleted, Items: p.st.Delivery.Items,
+		ManifestKey: p.st.Delivery.ManifestKey, At: at,
+	}).Get(ctx, &res); err != nil {
+		return err
+	}
+	p.st.Done.Webhooks.add(res)
+	return nil
+}
+
 func (p *project) status() ProjectStatus {
 	sp := p.in.Spec
 	running := append([]int(nil), p.st.Running...)
@@ -293,6 +357,6 @@ func (p *project) status() ProjectStatus {
 		Rejects: p.st.Split.Rejects, RejectsKey: p.st.Split.RejectsKey,
 		ChunksStarted: p.st.NextChunk, Running: running, Done: p.st.Done,
 		ManifestKey: p.st.Delivery.ManifestKey, Cancelled: p.st.Cancelled,
-		DeliveryURI: "s3://" + sp.Delivery.Bucket + "/" + activities.DeliveryPrefix(sp.Delivery.Prefix, sp.ID),
+		DeliveryURI: "s3://" + sp.Delivery.Bucket + "/" + layout.DeliveryPrefix(sp.Delivery.Prefix, sp.ID),
 	}
 }

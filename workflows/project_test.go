@@ -52,7 +52,7 @@ func newProjectEnv(t *testing.T, items int) *projectEnv {
 		if err := workflow.Sleep(ctx, minute(10-in.Chunk%3)); err != nil {
 			return ChunkSummary{}, err
 		}
-		sum := ChunkSummary{Chunk: in.Chunk, Items: in.Items, Annotations: 2 * in.Items, Agreed: in.Items - 1, Arbitrated: 1, Arbitrations: 1, Delivered: in.Items}
+		sum := ChunkSummary{Chunk: in.Chunk, ChunkCounts: ChunkCounts{Items: in.Items, Annotations: 2 * in.Items, Agreed: in.Items - 1, Arbitrated: 1, Delivered: in.Items}}
 		return sum, workflow.SignalExternalWorkflow(ctx, in.ProjectWorkflowID, "", SignalChunkFinished, sum).Get(ctx, nil)
 	}
 	pe.env.RegisterWorkflowWithOptions(fake, workflow.RegisterOptions{Name: "ChunkWorkflow"})
@@ -128,8 +128,8 @@ func TestProjectContinuesAsNewWithItsState(t *testing.T) {
 
 func TestDuplicateChunkReportIsCountedOnce(t *testing.T) {
 	p := &project{st: &ProjectState{Running: []int{1, 2}}}
-	p.chunkFinished(ChunkSummary{Chunk: 1, Items: 10})
-	p.chunkFinished(ChunkSummary{Chunk: 1, Items: 10})
+	p.chunkFinished(ChunkSummary{Chunk: 1, ChunkCounts: ChunkCounts{Items: 10}})
+	p.chunkFinished(ChunkSummary{Chunk: 1, ChunkCounts: ChunkCounts{Items: 10}})
 	if p.st.Done.Chunks != 1 || p.st.Done.Items != 10 || len(p.st.Running) != 1 {
 		t.Fatalf("state = %+v", p.st)
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"testing"
 	"time"
@@ -21,14 +22,18 @@ func TestBenchesRunAtSmallSize(t *testing.T) {
 	}
 	cfg.BinDir, cfg.DataDir = bin, t.TempDir()
 	for _, args := range [][]string{
-		{"delivery", "--items", "600", "--chunk-size", "200"},
-		{"payroll", "--lines", "3000", "--people", "30"},
+		{"bench", "delivery", "--items", "600", "--chunk-size", "200"},
+		{"bench", "payroll", "--lines", "3000", "--people", "30"},
 	} {
-		t.Run(args[0], func(t *testing.T) {
+		t.Run(args[1], func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 			defer cancel()
-			if err := benchCmd(ctx, cfg, zerolog.Nop(), args); err != nil {
-				t.Fatal(err)
+			var out, errOut bytes.Buffer
+			if code := execute(ctx, &env{cfg: &cfg, log: zerolog.Nop(), stderr: &errOut}, args, &out, &errOut); code != 0 {
+				t.Fatalf("%v exited %d:\n%s%s", args, code, out.String(), errOut.String())
+			}
+			if !bytes.Contains(out.Bytes(), []byte("bench "+args[1]+":")) {
+				t.Errorf("%v printed no results:\n%s", args, out.String())
 			}
 		})
 	}

@@ -6,102 +6,68 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
 
-	"github.com/labelflow/labelflow/config"
-	"github.com/labelflow/labelflow/internal/logging"
+	"github.com/spf13/cobra"
 )
 
-const usage = `labelflow — durable data-labeling workflows
+// Exit codes: a command that failed exits 1; a command that was not understood (an unknown
+// command or flag, a missing argument or required flag) exits 2 and changes nothing.
+const (
+	exitFailed = 1
+	exitUsage  = 2
+)
 
-Production processes:
-  labelflow worker                          run workflow and activity workers (LABELFLOW_WORKER_ROLE)
-  labelflow gateway                         serve the annotator API on LABELFLOW_GATEWAY_LISTEN
-
-Operations:
-  labelflow workforce import roster.csv     import annotators, reviewers and finance people
-  labelflow workforce token issue|rotate|revoke PERSON
-                                            print a new token once (issue, rotate), or take it away
-  labelflow project launch -f project.yaml  validate and start a project; prints its id (ops, LABELFLOW_TOKEN)
-labelflow project cancel ID --reason TEXT  start no more chunks; running ones finish and are delivered (ops)
-  labelflow project status ID [--watch] [--json] [--chunks]
-  labelflow project list [--json]
-  labelflow delivery redeliver PROJECT [--to PROFILE] [--bucket B] [--prefix P]
-                                            deliver stored results again, nothing re-annotated
-  labelflow project annotations ID --csv    every raw answer as task,worker,label
-  labelflow project quality ID [--csv]      agreement, arbitration rate, first-pass acceptance, per person
-  labelflow quality aggregate --in answers.csv [--truth truth.csv] --method mv|ds|policy|best [--out labels.csv]
-  labelflow quality compare                 accuracy of mv, ds, policy and best on synthetic crowds
-  labelflow simulate --project ID [--annotators 20] [--reviewers 3] [--accuracy 0.85]
-                                            simulated people, on the embedded stack (or --allow-simulated-people)
-
-Finance:
-  labelflow payroll run --month YYYY-MM [--force]     a month not over yet needs --force
-  labelflow payroll approve --month YYYY-MM [--note TEXT]
-  labelflow payroll hold --month YYYY-MM --person ID --reason TEXT
-  labelflow payroll release --month YYYY-MM --person ID
-  labelflow payroll status --month YYYY-MM [--json]
-  labelflow payroll report --month YYYY-MM --csv       one row per person: earned, floor, top-up, paid
-  labelflow payroll schedule --day 3 [--hour 6]     previous month's payroll, every month
-  labelflow payroll reject --project ID --person ID [--chunks 3,4] --reason TEXT
-                                                    set work done in bad faith aside from pay
-  labelflow payroll reverse --rejection ID  pay it after all, next month, as an adjustment
-  labelflow payroll rejections [--json]
-
-Embedded stack:
-  labelflow dev                             real Temporal + S3 servers, worker and gateway, in the foreground
-  labelflow demo                            the whole pipeline end to end on the embedded stack
-  labelflow bench [--items 10000]           one project with an instant crowd: throughput, history, worker memory
-  labelflow config                          list every LABELFLOW_* variable with its default
-`
-
-func main() {
-	if len(os.Args) < 2 || os.Args[1] == "-h" || os.Args[1] == "--help" || os.Args[1] == "help" {
-		fmt.Print(usage)
-		return
-	}
-	cfg, err := config.Load()
-	if err != nil {
-		fatal(err)
-	}
-	log := logging.New(cfg.LogLevel, os.Stderr)
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	cmds := map[string]func(context.Context, config.Config, []string) error{
-		"worker":    func(ctx context.Context, c config.Config, a []string) error { return runWorker(ctx, c, log) },
-		"gateway":   func(ctx context.Context, c config.Config, a []string) error { return runGateway(ctx, c, log) },
-		"workforce": func(ctx context.Context, c config.Config, a []string) error { return workforceCmd(ctx, c, log, a) },
-		"project":   func(ctx context.Context, c config.Config, a []string) error { return projectCmd(ctx, c, log, a) },
-		"simulate":  func(ctx context.Context, c config.Config, a []string) error { return simulateCmd(ctx, c, log, a) },
-		"payroll":   func(ctx context.Context, c config.Config, a []string) error { return payrollCmd(ctx, c, log, a) },
-		"delivery":  func(ctx context.Context, c config.Config, a []string) error { return deliveryCmd(ctx, c, log, a) },
-		"quality":   func(ctx context.Context, c config.Config, a []string) error { return qualityCmd(ctx, c, log, a) },
-		"dev":       func(ctx context.Context, c config.Config, a []string) error { return devCmd(ctx, c, log, a) },
-		"demo":      func(ctx context.Context, c config.Config, a []string) error { return demoCmd(ctx, c, log, a) },
-		"bench":     func(ctx context.Context, c config.Config, a []string) error { return benchCmd(ctx, c, log, a) },
-		"config": func(context.Context, config.Config, []string) error {
-			fmt.Print(config.Usage())
-			return nil
-		},
-	}
-	cmd, ok := cmds[os.Args[1]]
-	if !ok {
-		fmt.Fprintf(os.Stderr, "labelflow: unknown command %q\n\n%s", os.Args[1], usage)
-		os.Exit(2)
-	}
-	if err := cmd(ctx, cfg, os.Args[2:]); err != nil {
-		if errors.Is(err, errUsage) {
-			os.Exit(2)
-		}
-		fatal(err)
-	}
-}
-
+// errUsage is returned by a command that has already printed its help because it was called
+// without what it needs.
 var errUsage = errors.New("usage")
 
-func fatal(err error) {
-	fmt.Fprintf(os.Stderr, "labelflow: %v\n", err)
-	os.Exit(1)
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := execute(ctx, &env{stderr: os.Stderr}, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// execute runs one command line and returns the process's exit code.
+func execute(ctx context.Context, e *env, args []string, stdout, stderr io.Writer) int {
+	root := newRoot(e, stdout, stderr)
+	root.SetArgs(args)
+	ran := trackRuns(root)
+	cmd, err := root.ExecuteContextC(ctx)
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, errUsage):
+		return exitUsage
+	case !*ran:
+		// Cobra refused the command line before any command ran: a usage error.
+		fmt.Fprintf(stderr, "%s: %v\nRun '%s --help' for usage.\n", cmd.CommandPath(), err, cmd.CommandPath())
+		return exitUsage
+	}
+	printError(stderr, err)
+	return exitFailed
+}
+
+// trackRuns reports, through the returned flag, whether any command of the tree began to run:
+// every error before that is cobra refusing the command line.
+func trackRuns(root *cobra.Command) *bool {
+	ran := new(bool)
+	var mark func(*cobra.Command)
+	mark = func(c *cobra.Command) {
+		if run := c.RunE; run != nil {
+			c.RunE = func(cmd *cobra.Command, args []string) error {
+				*ran = true
+				return run(cmd, args)
+			}
+		}
+		for _, sub := range c.Commands() {
+			mark(sub)
+		}
+	}
+	mark(root)
+	return ran
 }

@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/rs/zerolog"
+	"github.com/spf13/cobra"
 
 	"github.com/labelflow/labelflow/config"
 	"github.com/labelflow/labelflow/internal/app"
@@ -17,26 +19,35 @@ import (
 	"github.com/labelflow/labelflow/internal/gateway"
 )
 
-func runWorker(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
-	a, err := app.Open(ctx, cfg, log)
-	if err != nil {
-		return err
+func workerCmd(e *env) *cobra.Command {
+	return &cobra.Command{
+		Use:   "worker",
+		Short: "Temporal worker (LABELFLOW_WORKER_ROLE: workflows | activities | all)",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return e.withApp(cmd, func(ctx context.Context, a *app.App) error { return a.RunWorker(ctx) })
+		},
 	}
-	defer a.Close()
-	return a.RunWorker(ctx)
 }
 
-func runGateway(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
-	a, err := app.Open(ctx, cfg, log)
-	if err != nil {
-		return err
+func gatewayCmd(e *env) *cobra.Command {
+	return &cobra.Command{
+		Use:   "gateway",
+		Short: "annotator API on LABELFLOW_GATEWAY_LISTEN",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return e.withApp(cmd, serveGateway)
+		},
 	}
-	defer a.Close()
+}
+
+// serveGateway serves until ctx ends, then gives requests in flight ten seconds to finish.
+func serveGateway(ctx context.Context, a *app.App) error {
 	g, err := gateway.New(a)
 	if err != nil {
 		return err
 	}
-	ln, err := gateway.Listen(cfg.GatewayListen, cfg.GatewayMaxConns)
+	ln, err := gateway.Listen(a.Cfg.GatewayListen, a.Cfg.GatewayMaxConns)
 	if err != nil {
 		return err
 	}
@@ -47,16 +58,29 @@ func runGateway(ctx context.Context, cfg config.Config, log zerolog.Logger) erro
 		defer cancel()
 		_ = srv.Shutdown(sctx)
 	}()
-	log.Info().Str("listen", cfg.GatewayListen).Int("max_conns", cfg.GatewayMaxConns).Msg("gateway serving")
+	a.Log.Info().Str("listen", a.Cfg.GatewayListen).Int("max_conns", a.Cfg.GatewayMaxConns).Msg("gateway serving")
 	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
 	return nil
 }
 
-// devCmd runs the embedded stack in the foreground on the configured ports, so every other
+func devCmd(e *env) *cobra.Command {
+	return &cobra.Command{
+		Use:   "dev",
+		Short: "embedded stack in the foreground on the default ports",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return e.withConfig(cmd, func(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
+				return runDev(ctx, cmd.OutOrStdout(), cfg, log)
+			})
+		},
+	}
+}
+
+// runDev runs the embedded stack in the foreground on the configured ports, so every other
 // command works against it with the default configuration.
-func devCmd(ctx context.Context, cfg config.Config, log zerolog.Logger, _ []string) error {
+func runDev(ctx context.Context, w io.Writer, cfg config.Config, log zerolog.Logger) error {
 	ports, err := devPorts(cfg)
 	if err != nil {
 		return err
@@ -69,6 +93,18 @@ func devCmd(ctx context.Context, cfg config.Config, log zerolog.Logger, _ []stri
 		return err
 	}
 	defer e.Stop()
+	if err := seedDev(ctx, e, cfg); err != nil {
+		return err
+	}
+	printDevStack(w, e, cfg)
+	<-ctx.Done()
+	fmt.Fprintln(w, "stopping")
+	return nil
+}
+
+// seedDev uploads the demo dataset and the finance tables of this month and the last, so that a
+// project can be launched and paid at once.
+func seedDev(ctx context.Context, e *demo.Env, cfg config.Config) error {
 	data, _ := demo.Dataset(300, 2026)
 	if err := e.App.Store.PutIn(ctx, demo.IntakeBucket, "acme/reviews.manifest", data); err != nil {
 		return err
@@ -79,7 +115,11 @@ func devCmd(ctx context.Context, cfg config.Config, log zerolog.Logger, _ []stri
 			return err
 		}
 	}
-	fmt.Printf(`LabelFlow dev stack is up (Ctrl-C stops it)
+	return nil
+}
+
+func printDevStack(w io.Writer, e *demo.Env, cfg config.Config) {
+	fmt.Fprintf(w, `LabelFlow dev stack is up (Ctrl-C stops it)
   Temporal        %s   (namespace %s)
   Temporal UI     %s
   Object store    %s   access key %s, secret key %s
@@ -91,9 +131,6 @@ func devCmd(ctx context.Context, cfg config.Config, log zerolog.Logger, _ []stri
 `, e.Cfg.TemporalAddress, cfg.TemporalNamespace, e.Cfg.TemporalUIURL, e.Cfg.StoreEndpoint, cfg.StoreAccessKey, cfg.StoreSecretKey,
 		cfg.StoreBucket, demo.IntakeBucket, demo.ClientBucket, e.GatewayURL, cfg.WorkflowTaskQueue, cfg.ActivityTaskQueue,
 		demo.IntakeBucket, cfg.StoreAccessKey, cfg.StoreSecretKey, e.Cfg.StoreEndpoint, demo.ClientBucket)
-	<-ctx.Done()
-	fmt.Println("stopping")
-	return nil
 }
 
 type portSet struct{ temporal, ui, s3 int }
@@ -121,109 +158,88 @@ func hostPortPart(s string) string {
 	return ""
 }
 
-// demoCmd runs the whole pipeline once on a fresh embedded stack and prints a summary.
-func demoCmd(ctx context.Context, cfg config.Config, log zerolog.Logger, args []string) error {
-	fs := newFlags("demo")
-	items := fs.Int("items", 300, "valid items in the demo dataset")
-	annotators := fs.Int("annotators", 12, "simulated annotators")
-	reviewers := fs.Int("reviewers", 3, "simulated reviewers")
-	accuracy := fs.Float64("accuracy", 0.85, "probability a simulated annotator is right")
-	keep := fs.Bool("keep", false, "keep the demo's state directory")
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+// demoOptions are the flags of demo.
+type demoOptions struct {
+	items, annotators, reviewers int
+	accuracy                     float64
+	keep                         bool
+}
+
+func demoCmd(e *env) *cobra.Command {
+	var o demoOptions
+	cmd := &cobra.Command{
+		Use:   "demo",
+		Short: "the whole pipeline once, end to end, on a fresh embedded stack",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return e.withConfig(cmd, func(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
+				return runDemo(ctx, cmd.OutOrStdout(), cfg, log, o)
+			})
+		},
 	}
-	dir, err := os.MkdirTemp(cfg.DataDir, "demo-")
+	fl := cmd.Flags()
+	fl.IntVar(&o.items, "items", 300, "valid items in the demo dataset")
+	fl.IntVar(&o.annotators, "annotators", 12, "simulated annotators")
+	fl.IntVar(&o.reviewers, "reviewers", 3, "simulated reviewers")
+	fl.Float64Var(&o.accuracy, "accuracy", 0.85, "probability a simulated annotator is right")
+	fl.BoolVar(&o.keep, "keep", false, "keep the demo's state directory")
+	return cmd
+}
+
+// runDemo runs the whole pipeline once on a fresh embedded stack and prints a summary.
+func runDemo(ctx context.Context, w io.Writer, cfg config.Config, log zerolog.Logger, o demoOptions) error {
+	dir, err := stateDir(cfg.DataDir, "demo-")
 	if err != nil {
-		if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
-			return err
-		}
-		if dir, err = os.MkdirTemp(cfg.DataDir, "demo-"); err != nil {
-			return err
-		}
+		return err
 	}
-	if !*keep {
+	if !o.keep {
 		defer os.RemoveAll(dir)
 	}
-	fmt.Println("Starting the embedded stack (Temporal dev server, S3 server, worker, gateway)…")
+	fmt.Fprintln(w, "Starting the embedded stack (Temporal dev server, S3 server, worker, gateway)…")
 	e, err := demo.Start(ctx, demo.LiftLimitsForSimulatedCrowd(cfg), demo.StackOptions{DataDir: dir}, log)
 	if err != nil {
 		return err
 	}
 	defer e.Stop()
-	fmt.Printf("  Temporal UI %s   object store %s   gateway %s\n", e.Cfg.TemporalUIURL, e.Cfg.StoreEndpoint, e.GatewayURL)
-	bar := progressPrinter(os.Stdout)
+	fmt.Fprintf(w, "  Temporal UI %s   object store %s   gateway %s\n", e.Cfg.TemporalUIURL, e.Cfg.StoreEndpoint, e.GatewayURL)
 	sum, err := demo.Run(ctx, e, demo.RunOptions{
-		ProjectID: "acme-reviews", Items: *items, Annotators: *annotators, Reviewers: *reviewers,
-		Accuracy: *accuracy, Seed: 2026, Progress: bar,
+		ProjectID: "acme-reviews", Items: o.items, Annotators: o.annotators, Reviewers: o.reviewers,
+		Accuracy: o.accuracy, Seed: 2026, Progress: progressPrinter(w),
 	})
-	fmt.Println()
+	fmt.Fprintln(w)
 	if err != nil {
 		return err
 	}
-	printSummary(os.Stdout, e, sum)
+	printSummary(w, e, sum)
 	return nil
 }
 
-// benchCmd runs one project of --items items with an instant simulated crowd on a fresh embedded
-// stack, with the worker in its own process, and reports throughput, history and memory.
-func benchCmd(ctx context.Context, cfg config.Config, log zerolog.Logger, args []string) error {
-	if len(args) > 0 && args[0] == "delivery" {
-		return benchDeliveryCmd(ctx, cfg, log, args[1:])
+// stateDir makes a fresh directory under the data directory, creating that first if need be.
+func stateDir(dataDir, pattern string) (string, error) {
+	if err := os.MkdirAll(dataDir, 0o755); err != nil {
+		return "", err
 	}
-	if len(args) > 0 && args[0] == "payroll" {
-		return benchPayrollCmd(ctx, cfg, log, args[1:])
-	}
-	fs := newFlags("bench")
-	items := fs.Int("items", 10000, "valid items in the project")
-	annotators := fs.Int("annotators", 20, "simulated annotators")
-	reviewers := fs.Int("reviewers", 3, "simulated reviewers")
-	if err := fs.Parse(args); err != nil {
-		return errUsage
-	}
-	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
-		return err
-	}
-	dir, err := os.MkdirTemp(cfg.DataDir, "bench-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
-	self, err := os.Executable()
-	if err != nil {
-		return err
-	}
-	e, err := demo.Start(ctx, demo.LiftLimitsForSimulatedCrowd(cfg), demo.StackOptions{DataDir: dir, Headless: true, WorkerCommand: []string{self, "worker"}}, log)
-	if err != nil {
-		return err
-	}
-	defer e.Stop()
-	sum, err := demo.Run(ctx, e, demo.RunOptions{
-		ProjectID: "bench", Items: *items, Annotators: *annotators, Reviewers: *reviewers, Accuracy: 0.85,
-		Seed: 1, ChunkSize: 500, Lease: 15 * time.Minute,
-	})
-	if err != nil {
-		return err
-	}
-	rss, rssErr := demo.PeakRSS(e.Worker.Process.Pid)
-	hist, err := demo.ProjectHistory(ctx, e, "bench")
-	if err != nil {
-		return err
-	}
-	fmt.Printf(`bench: %d items, %d annotators, %d reviewers, chunk size 500, window %d
-  project wall time        %s (launch to verified delivery)
-  items per second         %.1f
-  annotations              %d, arbitrations %d, agreement %.1f%%
-  workflow runs            %d (%d chunk runs, %d project runs)
-  history events           %d in all, %.2f per delivered item; largest run %d events, %d KiB
-  history bytes            %.1f MiB in all, %.0f per delivered item
-`, sum.ValidItems, *annotators, *reviewers, cfg.ChunkWindow, sum.ProjectTime.Round(time.Millisecond),
-		float64(sum.Delivered)/sum.ProjectTime.Seconds(), sum.Annotations, sum.Arbitrated, 100*sum.Agreement,
-		hist.Runs, hist.ChunkRuns, hist.ProjectRun, hist.Events, float64(hist.Events)/float64(sum.Delivered), hist.MaxEvents, hist.MaxBytes/1024,
-		float64(hist.Bytes)/(1<<20), float64(hist.Bytes)/float64(sum.Delivered))
-	if rssErr == nil {
-		fmt.Printf("  peak worker RSS          %.1f MiB (VmHWM of the worker process)\n", float64(rss)/(1<<20))
-	} else {
-		fmt.Printf("  peak worker RSS          unavailable: %v\n", rssErr)
-	}
-	return nil
+	return os.MkdirTemp(dataDir, pattern)
+}
+
+func printSummary(w io.Writer, e *demo.Env, s demo.Summary) {
+	fmt.Fprintf(w, `
+LabelFlow demo: project %s complete in %s
+  manifest lines     %d (%d valid items, %d rejected with line and reason)
+  delivered items    %d, in %d objects, every SHA-256 verified against the manifest
+  annotations        %d (two distinct annotators per item)
+  agreement          %.1f%%
+  arbitrations       %d (a third, distinct reviewer)
+  leases expired     %d
+  payroll %s    %d people, total %s, paid now %s
+  crowd              %d suites, %d answers, %d empty claims
+
+Where to look:
+  delivery           %s   manifest: %s
+  aws CLI            AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s aws --endpoint-url %s s3 ls %s --recursive
+  Temporal UI        %s (the stack stops when the demo ends; run 'labelflow dev' to keep one up)
+`, s.Project, s.Elapsed.Round(time.Second), s.LinesIn, s.ValidItems, s.Rejected, s.Delivered, s.Verified, s.Annotations,
+		100*s.Agreement, s.Arbitrated, s.LeasesExpired, s.Month, s.People, money(s.PayrollTotal), money(s.PaidThisRun),
+		s.Crowd.Suites, s.Crowd.Answers, s.Crowd.EmptyClaims,
+		s.DeliveryURI, s.ManifestKey, e.Cfg.StoreAccessKey, e.Cfg.StoreSecretKey, e.Cfg.StoreEndpoint, s.DeliveryURI, e.Cfg.TemporalUIURL)
 }

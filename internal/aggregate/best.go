@@ -72,101 +72,125 @@ func (d *dataset) best() *model {
 	m := newModel(d)
 	m.initMajority()
 	m.skipSingles = true
-	k, kk := m.k, m.k*m.k
-	nw := len(d.workers)
-	agree := make([]float64, nw)
-	total := make([]float64, nw)
-	acc := make([]float64, nw)
-	popErr := make([]float64, kk)
-	s := bestRowStrength * float64(k)
-	m.run(func(n, class []float64) {
-		tasks := 0.0
-		for _, c := range class {
-			tasks += c
-		}
-		for j, c := range class {
-			m.prior[j] = (bestClassPrior + c) / (bestClassPrior*float64(k) + tasks)
-		}
-		if k == 1 {
-			for x := range m.pi {
-				m.pi[x] = 1
-			}
-			return
-		}
+	fit := newBestFit(m)
+	m.run(fit.mstep, bestMaxIter, DefaultTolerance)
+	return m
+}
 
-		// Crowd mean accuracy μ and the Beta strength S.
-		sumAgree, sumTotal := 0.0, 0.0
-		for w := 0; w < nw; w++ {
-			agree[w], total[w] = 0, 0
-			for j := 0; j < k; j++ {
-				agree[w] += n[w*kk+j*k+j]
-				for l := 0; l < k; l++ {
-					total[w] += n[w*kk+j*k+l]
-				}
-			}
-			sumAgree += agree[w]
-			sumTotal += total[w]
+// bestFit is Best's M-step and the estimates it keeps between iterations.
+type bestFit struct {
+	m            *model
+	agree, total []float64 // per worker: expected answers that agree with the true label, and all
+	acc          []float64 // per worker: shrunk accuracy a_w
+	popErr       []float64 // k×k: the crowd's error pattern E[j][l]
+	rowStrength  float64   // s: pseudo-answers per confusion row
+}
+
+func newBestFit(m *model) *bestFit {
+	nw := len(m.d.workers)
+	return &bestFit{
+		m:           m,
+		agree:       make([]float64, nw),
+		total:       make([]float64, nw),
+		acc:         make([]float64, nw),
+		popErr:      make([]float64, m.k*m.k),
+		rowStrength: bestRowStrength * float64(m.k),
+	}
+}
+
+func (b *bestFit) mstep(n, class []float64) {
+	m := b.m
+	m.setPrior(class, bestClassPrior)
+	if m.k == 1 {
+		for x := range m.pi {
+			m.pi[x] = 1
 		}
-		mu := min(max((sumAgree+bestMeanPrior*bestMeanPriorN)/(sumTotal+bestMeanPriorN), 1e-3), 1-1e-3)
-		// For a worker's raw accuracy x_w over t_w answers,
-		// E[(x_w−μ)²] = μ(1−μ)/t_w + σ²(1 − 1/t_w).
-		num, den := 0.0, 0.0
-		for w := 0; w < nw; w++ {
-			if total[w] < 1 {
+		return
+	}
+	mu := b.countAgreement(n)
+	b.setAccuracies(mu, b.accuracyStrength(mu))
+	b.setErrorPattern(n)
+	m.setRows(n, b.shrinkRow)
+}
+
+// countAgreement sets each worker's agree_w and total_w and returns the crowd's mean accuracy μ,
+// with its weak prior, kept off 0 and 1.
+func (b *bestFit) countAgreement(n []float64) float64 {
+	k, kk := b.m.k, b.m.k*b.m.k
+	sumAgree, sumTotal := 0.0, 0.0
+	for w := range b.agree {
+		b.agree[w], b.total[w] = 0, 0
+		for j := 0; j < k; j++ {
+			b.agree[w] += n[w*kk+j*k+j]
+			for l := 0; l < k; l++ {
+				b.total[w] += n[w*kk+j*k+l]
+			}
+		}
+		sumAgree += b.agree[w]
+		sumTotal += b.total[w]
+	}
+	return min(max((sumAgree+bestMeanPrior*bestMeanPriorN)/(sumTotal+bestMeanPriorN), 1e-3), 1-1e-3)
+}
+
+// accuracyStrength is the Beta strength S, a beta-binomial moment estimate: for a worker's raw
+// accuracy x_w over t_w answers, E[(x_w−μ)²] = μ(1−μ)/t_w + σ²(1 − 1/t_w).
+func (b *bestFit) accuracyStrength(mu float64) float64 {
+	num, den := 0.0, 0.0
+	for w, total := range b.total {
+		if total < 1 {
+			continue
+		}
+		x := b.agree[w] / total
+		num += (x-mu)*(x-mu) - mu*(1-mu)/total
+		den += 1 - 1/total
+	}
+	strength := bestAccStrengthMax
+	if num > 0 && den > 0 {
+		strength = mu*(1-mu)/(num/den) - 1
+	}
+	return min(max(strength, bestAccStrengthMin), bestAccStrengthMax)
+}
+
+// setAccuracies shrinks each worker's accuracy toward μ with strength S.
+func (b *bestFit) setAccuracies(mu, strength float64) {
+	for w := range b.acc {
+		a := (b.agree[w] + strength*mu) / (b.total[w] + strength)
+		b.acc[w] = min(max(a, 1e-4), 1-1e-4)
+	}
+}
+
+// setErrorPattern sets E[j][l] ∝ ½ + Σ_w n[w][j][l] over l ≠ j.
+func (b *bestFit) setErrorPattern(n []float64) {
+	k, kk, nw := b.m.k, b.m.k*b.m.k, len(b.acc)
+	for j := 0; j < k; j++ {
+		sum := 0.0
+		for l := 0; l < k; l++ {
+			b.popErr[j*k+l] = 0
+			if l == j {
 				continue
 			}
-			x := agree[w] / total[w]
-			num += (x-mu)*(x-mu) - mu*(1-mu)/total[w]
-			den += 1 - 1/total[w]
+			e := 0.5
+			for w := 0; w < nw; w++ {
+				e += n[w*kk+j*k+l]
+			}
+			b.popErr[j*k+l] = e
+			sum += e
 		}
-		strength := bestAccStrengthMax
-		if num > 0 && den > 0 {
-			strength = mu*(1-mu)/(num/den) - 1
+		for l := 0; l < k; l++ {
+			b.popErr[j*k+l] /= sum
 		}
-		strength = min(max(strength, bestAccStrengthMin), bestAccStrengthMax)
-		for w := 0; w < nw; w++ {
-			a := (agree[w] + strength*mu) / (total[w] + strength)
-			acc[w] = min(max(a, 1e-4), 1-1e-4)
-		}
+	}
+}
 
-		// The crowd's error pattern.
-		for j := 0; j < k; j++ {
-			sum := 0.0
-			for l := 0; l < k; l++ {
-				popErr[j*k+l] = 0
-				if l == j {
-					continue
-				}
-				e := 0.5
-				for w := 0; w < nw; w++ {
-					e += n[w*kk+j*k+l]
-				}
-				popErr[j*k+l] = e
-				sum += e
-			}
-			for l := 0; l < k; l++ {
-				popErr[j*k+l] /= sum
-			}
+// shrinkRow estimates pi[w][j] shrunk toward the centre c_w[j]: a worker with worker w's
+// accuracy who errs like the crowd.
+func (b *bestFit) shrinkRow(w, j int, counts []float64, sum float64, out []float64) {
+	k, s := b.m.k, b.rowStrength
+	for l, c := range counts {
+		q := (1 - b.acc[w]) * b.popErr[j*k+l]
+		if l == j {
+			q = b.acc[w]
 		}
-
-		// Confusion rows shrunk toward each worker's centre.
-		for w := 0; w < nw; w++ {
-			for j := 0; j < k; j++ {
-				row := n[w*kk+j*k : w*kk+(j+1)*k]
-				sum := 0.0
-				for _, c := range row {
-					sum += c
-				}
-				out := m.pi[w*kk+j*k : w*kk+(j+1)*k]
-				for l, c := range row {
-					q := (1 - acc[w]) * popErr[j*k+l]
-					if l == j {
-						q = acc[w]
-					}
-					out[l] = (c + s*q) / (sum + s)
-				}
-			}
-		}
-	}, bestMaxIter, DefaultTolerance)
-	return m
+		out[l] = (c + s*q) / (sum + s)
+	}
 }

@@ -54,29 +54,15 @@ func (d *dataset) dawidSkene(opts DSOptions) *model {
 	opts = opts.withDefaults()
 	m := newModel(d)
 	m.initMajority()
-	k, kk := m.k, m.k*m.k
 	alpha := opts.Smoothing
+	kAlpha := float64(m.k) * alpha
 	m.run(func(n, class []float64) {
-		total := 0.0
-		for _, c := range class {
-			total += c
-		}
-		for j, c := range class {
-			m.prior[j] = (alpha + c) / (float64(k)*alpha + total)
-		}
-		for w := range d.workers {
-			for j := 0; j < k; j++ {
-				row := n[w*kk+j*k : w*kk+(j+1)*k]
-				sum := 0.0
-				for _, c := range row {
-					sum += c
-				}
-				out := m.pi[w*kk+j*k : w*kk+(j+1)*k]
-				for l, c := range row {
-					out[l] = (alpha + c) / (float64(k)*alpha + sum)
-				}
+		m.setPrior(class, alpha)
+		m.setRows(n, func(_, _ int, counts []float64, sum float64, out []float64) {
+			for l, c := range counts {
+				out[l] = (alpha + c) / (kAlpha + sum)
 			}
-		}
+		})
 	}, opts.MaxIter, opts.Tolerance)
 	return m
 }

@@ -68,6 +68,34 @@ func (m *model) counts() (n, class []float64) {
 	return n, class
 }
 
+// setPrior sets the class priors to their posterior means under a symmetric Dirichlet prior of
+// pseudo-count pseudo: prior[j] = (pseudo + class[j]) / (K·pseudo + tasks).
+func (m *model) setPrior(class []float64, pseudo float64) {
+	tasks := 0.0
+	for _, c := range class {
+		tasks += c
+	}
+	for j, c := range class {
+		m.prior[j] = (pseudo + c) / (pseudo*float64(m.k) + tasks)
+	}
+}
+
+// setRows fills every confusion row pi[w][j] with estimate, given the row's expected counts
+// n[w][j][·] and their sum. The M-steps differ only in the estimate.
+func (m *model) setRows(n []float64, estimate func(w, j int, counts []float64, sum float64, out []float64)) {
+	k, kk := m.k, m.k*m.k
+	for w := range m.d.workers {
+		for j := 0; j < k; j++ {
+			row := n[w*kk+j*k : w*kk+(j+1)*k]
+			sum := 0.0
+			for _, c := range row {
+				sum += c
+			}
+			estimate(w, j, row, sum, m.pi[w*kk+j*k:w*kk+(j+1)*k])
+		}
+	}
+}
+
 // takeLogs refreshes the log parameters after an M-step.
 func (m *model) takeLogs() {
 	for j, p := range m.prior {

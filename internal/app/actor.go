@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/labelflow/labelflow/internal/audit"
+	"github.com/labelflow/labelflow/internal/role"
 	"github.com/labelflow/labelflow/internal/workforce"
-	"github.com/labelflow/labelflow/workflows"
 )
 
 // Actor is a person LabelFlow authenticated from their own token: who they are and what they may
@@ -25,8 +25,8 @@ type Actor struct {
 
 // Roles of finance and ops actions.
 const (
-	RoleFinance = workflows.RoleFinance
-	RoleOps     = "ops"
+	RoleFinance = role.Finance
+	RoleOps     = role.Ops
 )
 
 // ErrUnauthenticated is a missing or unknown token.

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 
 	"github.com/labelflow/labelflow/activities"
@@ -18,6 +19,7 @@ import (
 	"github.com/labelflow/labelflow/internal/grant"
 	"github.com/labelflow/labelflow/internal/logging"
 	"github.com/labelflow/labelflow/internal/payout"
+	"github.com/labelflow/labelflow/internal/quality"
 	"github.com/labelflow/labelflow/internal/store"
 	"github.com/labelflow/labelflow/internal/workforce"
 	"github.com/labelflow/labelflow/workers"
@@ -39,7 +41,7 @@ type App struct {
 	Grants *grant.Keys
 	// Scores caches accuracy estimates for a minute, for the gateway's claims and the chunks'
 	// confidence alike.
-	Scores *activities.ScoreCache
+	Scores *quality.ScoreCache
 }
 
 // Open connects to the store and (unless noTemporal) to Temporal.
@@ -57,7 +59,7 @@ func Open(ctx context.Context, cfg config.Config, log zerolog.Logger) (*App, err
 	if err != nil {
 		return nil, err
 	}
-	a := &App{Cfg: cfg, Log: log, Store: st, Targets: targets, Clients: registry, Roster: workforce.Roster{Store: st, Pepper: []byte(cfg.TokenPepper)}, Scores: &activities.ScoreCache{TTL: time.Minute}}
+	a := &App{Cfg: cfg, Log: log, Store: st, Targets: targets, Clients: registry, Roster: workforce.Roster{Store: st, Pepper: []byte(cfg.TokenPepper)}, Scores: &quality.ScoreCache{TTL: time.Minute}}
 	if cfg.GrantKeys != "" {
 		if a.Grants, err = grant.ParseKeys(cfg.GrantKeys, !cfg.Embedded()); err != nil {
 			return nil, fmt.Errorf("configuration: LABELFLOW_GRANT_KEYS: %w", err)
@@ -124,4 +126,13 @@ func (a *App) RunWorker(ctx context.Context) error {
 		w.Stop()
 	}
 	return nil
+}
+
+// Describe returns the server's full description of a workflow execution (run "" is the latest).
+func (a *App) Describe(ctx context.Context, workflowID, runID string) (*workflowservice.DescribeWorkflowExecutionResponse, error) {
+	d, err := a.Temporal.DescribeWorkflow(ctx, workflowID, runID)
+	if err != nil {
+		return nil, err
+	}
+	return d.RawResponse, nil
 }

@@ -116,7 +116,7 @@ func (l *launcher) leftNothing(t *testing.T, a *app.App, id string) {
 	t.Helper()
 	ctx := context.Background()
 	var nf *serviceerror.NotFound
-	if _, err := a.Temporal.DescribeWorkflowExecution(ctx, workflows.ProjectWorkflowID(id), ""); !errors.As(err, &nf) {
+	if _, err := a.Describe(ctx, workflows.ProjectWorkflowID(id), ""); !errors.As(err, &nf) {
 		t.Fatalf("project %s: workflow exists or cannot be looked up: %v", id, err)
 	}
 	if ok, err := l.env.Store.Exists(ctx, "projects/"+id+"/spec.json"); ok || err != nil {

@@ -13,7 +13,9 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
-	"github.com/labelflow/labelflow/activities"
+	"github.com/labelflow/labelflow/internal/layout"
+	"github.com/labelflow/labelflow/internal/payroll"
+	"github.com/labelflow/labelflow/internal/role"
 	"github.com/labelflow/labelflow/internal/spec"
 	"github.com/labelflow/labelflow/internal/store"
 	"github.com/labelflow/labelflow/workflows"
@@ -144,7 +146,7 @@ func (a *App) SchedulePayroll(ctx context.Context, day, hour int) error {
 func (a *App) PayrollStatus(ctx context.Context, month string) (workflows.PayrollStatus, error) {
 	var st workflows.PayrollStatus
 	wid := workflows.PayrollWorkflowID(month)
-	desc, err := a.Temporal.DescribeWorkflowExecution(ctx, wid, "")
+	desc, err := a.Describe(ctx, wid, "")
 	if err != nil {
 		var nf *serviceerror.NotFound
 		if errors.As(err, &nf) {
@@ -200,17 +202,17 @@ func (a *App) WaitPayroll(ctx context.Context, month string) (workflows.PayrollS
 
 // rejectionID is the shape of the ids RejectWork makes (project-person-time), checked before the
 // id becomes part of a store key.
-var rejectionID = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,200}$`)
+var rejectionID = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9._-]{0,200}$`)
 
 // rejectingRoles may reject work and reverse rejections: reviewers, who see the answers, and
 // finance, who answers for the pay.
-var rejectingRoles = []string{"reviewer", "finance"}
+var rejectingRoles = []string{role.Reviewer, role.Finance}
 
 // RejectWork sets aside a person's entries on a project (or on some of its chunks) from payroll,
 // with the reason they will see on their statement. Payroll runs that close after this skip the
 // entries; ReverseRejection pays them back.
-func (a *App) RejectWork(ctx context.Context, act Actor, project, person string, chunks []int, reason string) (activities.Rejection, error) {
-	var r activities.Rejection
+func (a *App) RejectWork(ctx context.Context, act Actor, project, person string, chunks []int, reason string) (payroll.Rejection, error) {
+	var r payroll.Rejection
 	details := map[string]string{"person": person, "chunks": fmt.Sprint(chunks), "reason": reason}
 	err := a.audited(ctx, act, "reject", project, details, func() error {
 		var err error
@@ -220,8 +222,8 @@ func (a *App) RejectWork(ctx context.Context, act Actor, project, person string,
 	return r, err
 }
 
-func (a *App) rejectWork(ctx context.Context, act Actor, project, person string, chunks []int, reason string) (activities.Rejection, error) {
-	r := activities.Rejection{Project: project, Person: person, Chunks: chunks, Reason: strings.TrimSpace(reason), By: act.ID, At: time.Now().UTC().Truncate(time.Second)}
+func (a *App) rejectWork(ctx context.Context, act Actor, project, person string, chunks []int, reason string) (payroll.Rejection, error) {
+	r := payroll.Rejection{Project: project, Person: person, Chunks: chunks, Reason: strings.TrimSpace(reason), By: act.ID, At: time.Now().UTC().Truncate(time.Second)}
 	switch {
 	case project == "":
 		return r, fmt.Errorf("--project: which project's work is rejected")
@@ -238,19 +240,19 @@ func (a *App) rejectWork(ctx context.Context, act Actor, project, person string,
 	if _, err := a.Roster.Get(ctx, person); err != nil {
 		return r, fmt.Errorf("--person %q is not in the roster: %w", person, err)
 	}
-	if ok, err := a.Store.Exists(ctx, activities.SpecKey(project)); err != nil {
+	if ok, err := a.Store.Exists(ctx, layout.SpecKey(project)); err != nil {
 		return r, err
 	} else if !ok {
 		return r, fmt.Errorf("--project %q was never launched", project)
 	}
 	r.ID = fmt.Sprintf("%s-%s-%s", project, person, r.At.Format("20060102T150405Z"))
-	return r, a.Store.PutJSON(ctx, activities.RejectionKey(r.ID), r)
+	return r, payroll.SaveRejection(ctx, a.Store, r)
 }
 
 // ReverseRejection records that a rejection was wrong. The next payroll to close pays the work it
 // had set aside, as adjustment lines; work not yet set aside is simply paid.
-func (a *App) ReverseRejection(ctx context.Context, act Actor, id, note string) (activities.Rejection, error) {
-	var r activities.Rejection
+func (a *App) ReverseRejection(ctx context.Context, act Actor, id, note string) (payroll.Rejection, error) {
+	var r payroll.Rejection
 	err := a.audited(ctx, act, "reverse", id, map[string]string{"note": note}, func() error {
 		var err error
 		r, err = a.reverseRejection(ctx, act, id, note)
@@ -259,15 +261,15 @@ func (a *App) ReverseRejection(ctx context.Context, act Actor, id, note string) 
 	return r, err
 }
 
-func (a *App) reverseRejection(ctx context.Context, act Actor, id, note string) (activities.Rejection, error) {
-	var r activities.Rejection
+func (a *App) reverseRejection(ctx context.Context, act Actor, id, note string) (payroll.Rejection, error) {
 	if err := may(act, "reverse rejections", rejectingRoles...); err != nil {
-		return r, err
+		return payroll.Rejection{}, err
 	}
 	if !rejectionID.MatchString(id) {
-		return r, fmt.Errorf("--rejection %q: not a rejection id; see `labelflow payroll rejections`", id)
+		return payroll.Rejection{}, fmt.Errorf("--rejection %q: not a rejection id; see `labelflow payroll rejections`", id)
 	}
-	if err := a.Store.GetJSON(ctx, activities.RejectionKey(id), &r); errors.Is(err, store.ErrNotFound) {
+	r, err := payroll.ReadRejection(ctx, a.Store, id)
+	if errors.Is(err, store.ErrNotFound) {
 		return r, fmt.Errorf("--rejection %q: no such rejection; see `labelflow payroll rejections`", id)
 	} else if err != nil {
 		return r, err
@@ -275,6 +277,6 @@ func (a *App) reverseRejection(ctx context.Context, act Actor, id, note string) 
 	if r.Reversed != nil {
 		return r, fmt.Errorf("rejection %s was already reversed by %s at %s", id, r.Reversed.By, r.Reversed.At.Format(time.RFC3339))
 	}
-	r.Reversed = &activities.Reversal{By: act.ID, At: time.Now().UTC().Truncate(time.Second), Note: strings.TrimSpace(note)}
-	return r, a.Store.PutJSON(ctx, activities.RejectionKey(id), r)
+	r.Reversed = &payroll.Reversal{By: act.ID, At: time.Now().UTC().Truncate(time.Second), Note: strings.TrimSpace(note)}
+	return r, payroll.SaveRejection(ctx, a.Store, r)
 }

@@ -16,7 +16,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 
-	"github.com/labelflow/labelflow/activities"
+	"github.com/labelflow/labelflow/internal/delivery"
 	"github.com/labelflow/labelflow/internal/spec"
 	"github.com/labelflow/labelflow/internal/store"
 	"github.com/labelflow/labelflow/workflows"
@@ -63,7 +63,7 @@ func (a *App) launch(ctx context.Context, act Actor, p spec.Project) (string, er
 		return "", fmt.Errorf("source: %w", err)
 	}
 	r.Close()
-	if err := activities.CheckDeliveryTarget(ctx, a.Targets, p); err != nil {
+	if err := delivery.CheckTarget(ctx, a.Targets, p); err != nil {
 		return "", fmt.Errorf("delivery: %w", err)
 	}
 	id := workflows.ProjectWorkflowID(p.ID)
@@ -125,18 +125,14 @@ type FinishedChunk struct {
 // chunk, so status asks for it only on demand.
 func (a *App) FinishedChunks(ctx context.Context, project string) ([]FinishedChunk, error) {
 	var out []FinishedChunk
-	err := a.Store.List(ctx, activities.ReceiptPrefix(project), func(key string, _ int64) error {
-		var r activities.DeliveryReceipt
-		if err := a.Store.GetJSON(ctx, key, &r); err != nil {
-			return err
-		}
+	receipts, err := delivery.ListReceipts(ctx, a.Store, project)
+	for _, r := range receipts {
 		f := FinishedChunk{Chunk: r.Chunk, Items: r.Items, Agreed: r.Agreed, Arbitrated: r.Arbitrated, Key: r.Key, SHA256: r.SHA256}
 		if r.Items > 0 {
 			f.Agreement = float64(r.Agreed) / float64(r.Items)
 		}
 		out = append(out, f)
-		return nil
-	})
+	}
 	return out, err
 }
 
@@ -144,7 +140,7 @@ func (a *App) FinishedChunks(ctx context.Context, project string) ([]FinishedChu
 func (a *App) ProjectStatus(ctx context.Context, project string) (ProjectView, error) {
 	var v ProjectView
 	wid := workflows.ProjectWorkflowID(project)
-	desc, err := a.Temporal.DescribeWorkflowExecution(ctx, wid, "")
+	desc, err := a.Describe(ctx, wid, "")
 	if err != nil {
 		var nf *serviceerror.NotFound
 		if errors.As(err, &nf) {
@@ -173,7 +169,7 @@ func (a *App) ProjectStatus(ctx context.Context, project string) (ProjectView, e
 	d := v.Done
 	v.Annotated, v.Final, v.Agreed, v.Arbitrated = d.Items, d.Items, d.Agreed, d.Arbitrated
 	for _, c := range v.Running {
-		if d, err := a.Temporal.DescribeWorkflowExecution(ctx, workflows.ChunkWorkflowID(project, c), ""); err == nil {
+		if d, err := a.Describe(ctx, workflows.ChunkWorkflowID(project, c), ""); err == nil {
 			v.Problems = append(v.Problems, retrying(workflows.ChunkWorkflowID(project, c), d)...)
 			if s := d.GetWorkflowExecutionInfo().GetStatus(); s != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING && s != enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED {
 				v.Problems = append(v.Problems, fmt.Sprintf("%s: chunk workflow %s; see it in the Temporal UI", workflows.ChunkWorkflowID(project, c), s))

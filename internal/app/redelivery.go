@@ -11,7 +11,7 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 
-	"github.com/labelflow/labelflow/activities"
+	"github.com/labelflow/labelflow/internal/delivery"
 	"github.com/labelflow/labelflow/internal/spec"
 	"github.com/labelflow/labelflow/workflows"
 )
@@ -27,7 +27,7 @@ func (a *App) Redeliver(ctx context.Context, project string, target *spec.Delive
 	if v.Stage != workflows.StageCompleted {
 		return "", fmt.Errorf("project %s is %s: re-delivery needs a completed project", project, v.Stage)
 	}
-	sp, err := activities.LoadSpec(ctx, a.Store, project)
+	sp, err := spec.Load(ctx, a.Store, project)
 	if err != nil {
 		return "", err
 	}
@@ -39,7 +39,7 @@ func (a *App) Redeliver(ctx context.Context, project string, target *spec.Delive
 	if errs := a.Boundary().CheckDelivery(sp.Client, effective); len(errs) > 0 {
 		return "", &spec.Error{File: "re-delivery of " + project, Fields: errs}
 	}
-	if err := activities.CheckDeliveryTarget(ctx, a.Targets, spec.Project{ID: sp.ID, Delivery: effective}); err != nil {
+	if err := delivery.CheckTarget(ctx, a.Targets, spec.Project{ID: sp.ID, Delivery: effective}); err != nil {
 		return "", fmt.Errorf("delivery: %w", err)
 	}
 	for _, f := range formats {
@@ -63,7 +63,7 @@ func (a *App) Redeliver(ctx context.Context, project string, target *spec.Delive
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 	}, workflows.RedeliveryWorkflow, workflows.RedeliveryInput{
 		ProjectID: project, Chunks: v.Chunks, ActivityTaskQueue: a.Cfg.ActivityTaskQueue,
-		Redelivery: activities.Redelivery{ID: id, Target: &effective, Formats: formats},
+		Redelivery: delivery.Redelivery{ID: id, Target: &effective, Formats: formats},
 	})
 	if err != nil {
 		return "", fmt.Errorf("start re-delivery of %s: %w", project, err)
@@ -72,8 +72,8 @@ func (a *App) Redeliver(ctx context.Context, project string, target *spec.Delive
 }
 
 // WaitRedelivery waits for a re-delivery to finish.
-func (a *App) WaitRedelivery(ctx context.Context, workflowID string) (activities.DeliveryManifestResult, error) {
-	var res activities.DeliveryManifestResult
+func (a *App) WaitRedelivery(ctx context.Context, workflowID string) (delivery.ManifestResult, error) {
+	var res delivery.ManifestResult
 	err := a.Temporal.GetWorkflow(ctx, workflowID, "").Get(ctx, &res)
 	return res, err
 }

@@ -7,14 +7,14 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"fmt"
 	"time"
 
+	"github.com/labelflow/labelflow/internal/layout"
 	"github.com/labelflow/labelflow/internal/store"
 )
 
 // Prefix holds every audit record: audit/<YYYY-MM-DD>/<time>-<action>-<random>.json.
-const Prefix = "audit/"
+const Prefix = layout.AuditPrefix
 
 // Outcomes of an action.
 const (
@@ -39,7 +39,7 @@ type Record struct {
 func Key(r Record) string {
 	var b [6]byte
 	_, _ = rand.Read(b[:])
-	return fmt.Sprintf("%s%s/%s-%s-%s.json", Prefix, r.At.UTC().Format("2006-01-02"), r.At.UTC().Format("150405.000000000"), r.Action, hex.EncodeToString(b[:]))
+	return layout.AuditKey(r.At, r.Action, hex.EncodeToString(b[:]))
 }
 
 // Write stores r with the outcome of err.
@@ -57,7 +57,7 @@ func Write(ctx context.Context, s *store.Store, r Record, err error) error {
 // List reads the records of one day (YYYY-MM-DD), oldest first.
 func List(ctx context.Context, s *store.Store, day string) ([]Record, error) {
 	var keys []string
-	if err := s.List(ctx, Prefix+day+"/", func(key string, _ int64) error {
+	if err := s.List(ctx, layout.AuditDayPrefix(day), func(key string, _ int64) error {
 		keys = append(keys, key)
 		return nil
 	}); err != nil {

@@ -36,7 +36,7 @@ func ProjectHistory(ctx context.Context, e *Env, project string) (HistoryTotals,
 			return t, err
 		}
 		for _, ex := range resp.GetExecutions() {
-			d, err := e.App.Temporal.DescribeWorkflowExecution(ctx, ex.GetExecution().GetWorkflowId(), ex.GetExecution().GetRunId())
+			d, err := e.App.Describe(ctx, ex.GetExecution().GetWorkflowId(), ex.GetExecution().GetRunId())
 			if err != nil {
 				return t, err
 			}

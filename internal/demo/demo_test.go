@@ -28,11 +28,15 @@ import (
 	"go.temporal.io/sdk/worker"
 	"google.golang.org/protobuf/encoding/protojson"
 
-	"github.com/labelflow/labelflow/activities"
 	"github.com/labelflow/labelflow/config"
 	"github.com/labelflow/labelflow/internal/app"
+	"github.com/labelflow/labelflow/internal/delivery"
 	"github.com/labelflow/labelflow/internal/label"
+	"github.com/labelflow/labelflow/internal/layout"
+	"github.com/labelflow/labelflow/internal/ledger"
 	"github.com/labelflow/labelflow/internal/logging"
+	"github.com/labelflow/labelflow/internal/payroll"
+	"github.com/labelflow/labelflow/internal/quality"
 	"github.com/labelflow/labelflow/internal/simulate"
 	"github.com/labelflow/labelflow/internal/spec"
 	"github.com/labelflow/labelflow/internal/webhook"
@@ -147,14 +151,14 @@ func TestWholeProjectThroughTheRealStack(t *testing.T) {
 
 	// Read the delivery with an independent client, as the client would.
 	s3c := clientReader(t)
-	var m activities.DeliveryManifest
-	mustJSON(t, readObject(t, s3c, activities.ManifestKey("labelflow/", "it-whole")), &m)
+	var m delivery.Manifest
+	mustJSON(t, readObject(t, s3c, layout.ManifestKey("labelflow/", "it-whole")), &m)
 	// 7 label files, the rejects, 3 whole-project formats, and 2 Ground Truth annotation files per chunk.
 	if m.Items != items || m.Rejects != bad || len(m.Objects) != 7+1+1+3+7*2 {
 		t.Fatalf("manifest: items %d rejects %d objects %d", m.Items, m.Rejects, len(m.Objects))
 	}
 	var done struct{ Manifest, SHA256 string }
-	mustJSON(t, readObject(t, s3c, activities.CompletionKey("labelflow/", "it-whole")), &done)
+	mustJSON(t, readObject(t, s3c, layout.CompletionKey("labelflow/", "it-whole")), &done)
 	if done.SHA256 != sha256Hex(readObject(t, s3c, done.Manifest)) {
 		t.Fatalf("completion marker %+v does not match the manifest", done)
 	}
@@ -173,7 +177,7 @@ func TestWholeProjectThroughTheRealStack(t *testing.T) {
 			checkFormat(t, o.Kind, data, items)
 			continue
 		case "quality-report":
-			var r activities.QualityReport
+			var r quality.Report
 			mustJSON(t, data, &r)
 			annotators, arbitrations := 0, 0
 			for _, p := range r.People {
@@ -282,7 +286,7 @@ func TestWholeProjectThroughTheRealStack(t *testing.T) {
 	if len(list.Statements) != 1 || list.Statements[0].Month != sum.Month || list.Statements[0].Totals["USD"] == 0 {
 		t.Fatalf("statements = %+v", list)
 	}
-	var st activities.Statement
+	var st payroll.Statement
 	mustJSON(t, call(t, crowd[0].Token, "GET", env.GatewayURL+"/v1/me/statements/"+sum.Month, nil, 200, ""), &st)
 	var owed int64
 	for _, l := range st.Lines {
@@ -296,7 +300,7 @@ func TestWholeProjectThroughTheRealStack(t *testing.T) {
 	}
 	call(t, crowd[0].Token, "GET", env.GatewayURL+"/v1/me/statements/1999-01", nil, 404, "not_found")
 	// Every line traces to the items it pays for.
-	var traced struct{ Items []activities.LedgerEntry }
+	var traced struct{ Items []ledger.Entry }
 	mustJSON(t, call(t, crowd[0].Token, "GET", env.GatewayURL+"/v1/me/statements/"+sum.Month+"/items", nil, 200, ""), &traced)
 	var tracedTotal int64
 	for _, e := range traced.Items {
@@ -328,7 +332,7 @@ func TestWholeProjectThroughTheRealStack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var m2 activities.DeliveryManifest
+	var m2 delivery.Manifest
 	mustJSON(t, readObject(t, s3c, re.ManifestKey), &m2)
 	if re.Items != items || len(m2.Objects) != len(m.Objects) {
 		t.Fatalf("re-delivery: %+v, %d objects", re, len(m2.Objects))
@@ -694,17 +698,17 @@ func readObject(t *testing.T, c *minio.Client, key string) []byte {
 	return data
 }
 
-func ledgerEntries(t *testing.T, month, project string) []activities.LedgerEntry {
+func ledgerEntries(t *testing.T, month, project string) []ledger.Entry {
 	t.Helper()
-	var out []activities.LedgerEntry
+	var out []ledger.Entry
 	ctx := context.Background()
-	err := env.App.Store.List(ctx, activities.LedgerPrefix(month)+project+"/", func(key string, _ int64) error {
+	err := env.App.Store.List(ctx, layout.LedgerProjectPrefix(month, project), func(key string, _ int64) error {
 		data, err := env.App.Store.Get(ctx, key)
 		if err != nil {
 			return err
 		}
 		for _, l := range bytes.Split(bytes.TrimSpace(data), []byte{'\n'}) {
-			var e activities.LedgerEntry
+			var e ledger.Entry
 			mustJSON(t, l, &e)
 			out = append(out, e)
 		}
@@ -772,7 +776,7 @@ func TestBoxAndTranscriptionProjects(t *testing.T) {
 			if _, err := simulate.Run(ctx, o, a.Store, crowd); err != nil {
 				t.Fatal(err)
 			}
-			v, err := WaitProject(ctx, a, c.id, nil)
+			v, err := a.WaitProject(ctx, c.id, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -783,8 +787,8 @@ func TestBoxAndTranscriptionProjects(t *testing.T) {
 				t.Fatalf("dynamic overlap asked no extra annotator: %+v", v.Done)
 			}
 			if c.id == "it-gold" {
-				var r activities.QualityReport
-				if err := a.Store.GetJSON(ctx, activities.QualityReportKey(c.id), &r); err != nil {
+				var r quality.Report
+				if err := a.Store.GetJSON(ctx, layout.QualityReportKey(c.id), &r); err != nil {
 					t.Fatal(err)
 				}
 				golds := 0
@@ -806,8 +810,8 @@ func TestBoxAndTranscriptionProjects(t *testing.T) {
 						continue
 					}
 					goldDisputes += p.GoldArbitrations
-					var rec activities.ScoreRecord
-					if err := a.Store.GetJSON(ctx, activities.ScoreKey(label.SingleLabelName, id, c.id), &rec); err != nil || rec.Answers < p.GoldArbitrations || p.GoldAnswers != 0 {
+					var rec quality.ScoreRecord
+					if err := a.Store.GetJSON(ctx, layout.ScoreKey(label.SingleLabelName, id, c.id), &rec); err != nil || rec.Answers < p.GoldArbitrations || p.GoldAnswers != 0 {
 						t.Fatalf("%s arbitrated %d gold disputes: record %+v, %v, gold answers %d", id, p.GoldArbitrations, rec, err, p.GoldAnswers)
 					}
 				}
@@ -816,7 +820,7 @@ func TestBoxAndTranscriptionProjects(t *testing.T) {
 				}
 				t.Logf("gold: %d answers, %d disputes arbitrated", golds, goldDisputes)
 				// Quality bonus: one ledger entry of 50 KES per person at or above half right on gold.
-				data, err := a.Store.Get(ctx, activities.BonusKey(time.Now().UTC().Format("2006-01"), c.id))
+				data, err := a.Store.Get(ctx, layout.BonusKey(time.Now().UTC().Format("2006-01"), c.id))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -828,7 +832,7 @@ func TestBoxAndTranscriptionProjects(t *testing.T) {
 				}
 				bonuses := bytes.Split(bytes.TrimSpace(data), []byte{'\n'})
 				for _, l := range bonuses {
-					var e activities.LedgerEntry
+					var e ledger.Entry
 					mustJSON(t, l, &e)
 					if e.Role != "bonus" || e.Amount != 5000 || e.Currency != "KES" {
 						t.Fatalf("bonus entry %+v", e)

@@ -3,7 +3,7 @@ package demo
 import (
 	"context"
 
-	"github.com/labelflow/labelflow/activities"
+	"github.com/labelflow/labelflow/internal/layout"
 	"github.com/labelflow/labelflow/internal/store"
 )
 
@@ -32,7 +32,7 @@ KES,UGX,28.60
 // SeedFinanceTables uploads the demo's minimum wage table and the month's rates, as finance
 // would, unless they are already there.
 func SeedFinanceTables(ctx context.Context, s *store.Store, month string) error {
-	for key, body := range map[string]string{activities.WageTableKey: DemoMinimumWages, activities.RatesKey(month): DemoRates} {
+	for key, body := range map[string]string{layout.WageTableKey: DemoMinimumWages, layout.RatesKey(month): DemoRates} {
 		ok, err := s.Exists(ctx, key)
 		if err != nil {
 			return err

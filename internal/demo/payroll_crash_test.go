@@ -15,8 +15,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/labelflow/labelflow/activities"
+	"github.com/labelflow/labelflow/internal/layout"
+	"github.com/labelflow/labelflow/internal/ledger"
 	"github.com/labelflow/labelflow/internal/payout"
+	"github.com/labelflow/labelflow/internal/payroll"
 	"github.com/labelflow/labelflow/internal/simulate"
 	"github.com/labelflow/labelflow/internal/store"
 	"github.com/labelflow/labelflow/workflows"
@@ -59,7 +61,7 @@ func TestPayoutCrashMidPayoutsNeverPaysAnyoneTwice(t *testing.T) {
 	if err := a.RunPayroll(ctx, payoutCrashMonth, false); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := AwaitPayrollStage(ctx, a, payoutCrashMonth, workflows.PayrollAwaitingApproval); err != nil {
+	if _, err := a.AwaitPayrollStage(ctx, payoutCrashMonth, workflows.PayrollAwaitingApproval); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := a.ApprovePayroll(ctx, finance, payoutCrashMonth, ""); err != nil {
@@ -105,8 +107,8 @@ func TestPayoutCrashMidPayoutsNeverPaysAnyoneTwice(t *testing.T) {
 		}
 	}
 	for _, p := range crowd {
-		var stmt activities.Statement
-		if err := a.Store.GetJSON(ctx, activities.StatementKey(payoutCrashMonth, p.ID), &stmt); err != nil {
+		var stmt payroll.Statement
+		if err := a.Store.GetJSON(ctx, layout.StatementKey(payoutCrashMonth, p.ID), &stmt); err != nil {
 			t.Fatal(err)
 		}
 		got := paidTo[p.ID]
@@ -163,13 +165,13 @@ func writeCrowdLedger(ctx context.Context, s *store.Store, project, month string
 		var buf bytes.Buffer
 		enc := json.NewEncoder(&buf)
 		for i, p := range crowd {
-			role, amount := activities.LedgerAnnotation, int64(4)
+			role, amount := ledger.Annotation, int64(4)
 			if p.Role == workflows.RoleReviewer {
-				role, amount = activities.LedgerArbitration, 10
+				role, amount = ledger.Arbitration, 10
 			}
 			for k := 0; k < 2+(i+chunk)%5; k++ {
 				item := fmt.Sprintf("item-%02d-%02d-%02d", chunk, i, k)
-				if err := enc.Encode(activities.LedgerEntry{
+				if err := enc.Encode(ledger.Entry{
 					ID:     fmt.Sprintf("%s/%06d/%s/%s/%s", project, chunk, item, role, p.ID),
 					Worker: p.ID, Project: project, Chunk: chunk, Item: item, Role: role, Amount: amount, Currency: "USD",
 					Month: month, AcceptedAt: accepted, Seconds: 45 + 15*(i%4),
@@ -178,7 +180,7 @@ func writeCrowdLedger(ctx context.Context, s *store.Store, project, month string
 				}
 			}
 		}
-		if err := s.Put(ctx, activities.LedgerKey(month, project, chunk), buf.Bytes()); err != nil {
+		if err := s.Put(ctx, layout.LedgerKey(month, project, chunk), buf.Bytes()); err != nil {
 			return err
 		}
 	}

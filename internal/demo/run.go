@@ -5,12 +5,13 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
-	"github.com/labelflow/labelflow/activities"
 	"github.com/labelflow/labelflow/internal/app"
+	"github.com/labelflow/labelflow/internal/delivery"
+	"github.com/labelflow/labelflow/internal/layout"
+	"github.com/labelflow/labelflow/internal/role"
 	"github.com/labelflow/labelflow/internal/simulate"
 	"github.com/labelflow/labelflow/internal/spec"
 	"github.com/labelflow/labelflow/internal/workforce"
@@ -35,27 +36,27 @@ type RunOptions struct {
 
 // Summary is what a scripted run reports.
 type Summary struct {
-	Project       string                      `json:"project"`
-	LinesIn       int                         `json:"lines_in"`
-	ValidItems    int                         `json:"valid_items"`
-	Delivered     int                         `json:"delivered"`
-	Rejected      int                         `json:"rejected"`
-	Agreement     float64                     `json:"agreement"`
-	Arbitrated    int                         `json:"arbitrated"`
-	Annotations   int                         `json:"annotations"`
-	LeasesExpired int                         `json:"leases_expired"`
-	Month         string                      `json:"month"`
-	PayrollTotal  map[string]int64            `json:"payroll_total"`
-	PaidThisRun   map[string]int64            `json:"paid"`
-	People        int                         `json:"people_paid"`
-	DeliveryURI   string                      `json:"delivery_uri"`
-	ManifestKey   string                      `json:"manifest_key"`
-	Verified      int                         `json:"objects_verified"`
-	Crowd         simulate.Stats              `json:"crowd"`
-	Elapsed       time.Duration               `json:"elapsed"`
-	ProjectTime   time.Duration               `json:"project_time"` // launch to completed delivery
-	Status        app.ProjectView             `json:"-"`
-	Manifest      activities.DeliveryManifest `json:"-"`
+	Project       string            `json:"project"`
+	LinesIn       int               `json:"lines_in"`
+	ValidItems    int               `json:"valid_items"`
+	Delivered     int               `json:"delivered"`
+	Rejected      int               `json:"rejected"`
+	Agreement     float64           `json:"agreement"`
+	Arbitrated    int               `json:"arbitrated"`
+	Annotations   int               `json:"annotations"`
+	LeasesExpired int               `json:"leases_expired"`
+	Month         string            `json:"month"`
+	PayrollTotal  map[string]int64  `json:"payroll_total"`
+	PaidThisRun   map[string]int64  `json:"paid"`
+	People        int               `json:"people_paid"`
+	DeliveryURI   string            `json:"delivery_uri"`
+	ManifestKey   string            `json:"manifest_key"`
+	Verified      int               `json:"objects_verified"`
+	Crowd         simulate.Stats    `json:"crowd"`
+	Elapsed       time.Duration     `json:"elapsed"`
+	ProjectTime   time.Duration     `json:"project_time"` // launch to completed delivery
+	Status        app.ProjectView   `json:"-"`
+	Manifest      delivery.Manifest `json:"-"`
 	// Simulated is the crowd, tokens included; it stays in the roster until the demo ends.
 	Simulated []simulate.Person `json:"-"`
 }
@@ -97,7 +98,7 @@ func Run(ctx context.Context, e *Env, o RunOptions) (Summary, error) {
 		}
 		simDone <- err
 	}()
-	status, err := WaitProject(runCtx, a, p.ID, o.Progress)
+	status, err := a.WaitProject(runCtx, p.ID, o.Progress)
 	sum.ProjectTime = time.Since(launched)
 	if err != nil {
 		if cause := context.Cause(runCtx); cause != nil && cause != err {
@@ -166,41 +167,18 @@ func LaunchProject(ctx context.Context, e *Env, o RunOptions) (spec.Project, tim
 
 // FinanceDemo is the finance person who approves the demo's payroll, with a token issued for
 // each run (SignIn).
-var FinanceDemo = workforce.Person{ID: "finance-demo", Name: "Finance (demo)", Country: "KE", Role: "finance",
+var FinanceDemo = workforce.Person{ID: "finance-demo", Name: "Finance (demo)", Country: "KE", Role: role.Finance,
 	PayoutMethod: "bank-transfer"}
-
-// WaitProject polls a project until its workflow closes.
-func WaitProject(ctx context.Context, a *app.App, project string, progress func(app.ProjectView)) (app.ProjectView, error) {
-	for {
-		v, err := a.ProjectStatus(ctx, project)
-		if err == nil {
-			if progress != nil {
-				progress(v)
-			}
-			if v.Closed {
-				if v.Error != "" {
-					return v, fmt.Errorf("project %s: %s", project, v.Error)
-				}
-				return v, nil
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return v, ctx.Err()
-		case <-time.After(500 * time.Millisecond):
-		}
-	}
-}
 
 // VerifyDelivery reads the manifest from the client's bucket the way a client would and checks
 // every object it names against its size and SHA-256.
-func VerifyDelivery(ctx context.Context, a *app.App, p spec.Project) (activities.DeliveryManifest, int, error) {
-	var m activities.DeliveryManifest
+func VerifyDelivery(ctx context.Context, a *app.App, p spec.Project) (delivery.Manifest, int, error) {
+	var m delivery.Manifest
 	b, err := a.Targets.Open(ctx, p.Delivery)
 	if err != nil {
 		return m, 0, err
 	}
-	data, err := b.Get(ctx, activities.ManifestKey(p.Delivery.Prefix, p.ID))
+	data, err := b.Get(ctx, layout.ManifestKey(p.Delivery.Prefix, p.ID))
 	if err != nil {
 		return m, 0, err
 	}
@@ -227,33 +205,11 @@ func RunAndApprovePayroll(ctx context.Context, a *app.App, month string, approve
 	if err := a.RunPayroll(ctx, month, true); err != nil {
 		return workflows.PayrollStatus{}, err
 	}
-	if _, err := AwaitPayrollStage(ctx, a, month, workflows.PayrollAwaitingApproval); err != nil {
+	if _, err := a.AwaitPayrollStage(ctx, month, workflows.PayrollAwaitingApproval); err != nil {
 		return workflows.PayrollStatus{}, err
 	}
 	if _, err := a.ApprovePayroll(ctx, approver, month, ""); err != nil {
 		return workflows.PayrollStatus{}, err
 	}
 	return a.WaitPayroll(ctx, month)
-}
-
-// AwaitPayrollStage polls until the month's payroll reaches stage.
-func AwaitPayrollStage(ctx context.Context, a *app.App, month, stage string) (workflows.PayrollStatus, error) {
-	for {
-		st, err := a.PayrollStatus(ctx, month)
-		switch {
-		case errors.Is(err, app.ErrNotFound):
-			return st, err
-		case err == nil && st.Stage == stage:
-			return st, nil
-		case err == nil && (st.Stage == workflows.PayrollPaid || st.Stage == workflows.PayrollHolding):
-			return st, fmt.Errorf("payroll %s is already approved by %s (%s); `labelflow payroll run --month %s` pays what it has not paid yet", month, st.Approver, st.Stage, month)
-		case err != nil:
-			return st, err // the run stopped (a missing rate or wage names itself) or cannot be read
-		}
-		select {
-		case <-ctx.Done():
-			return st, fmt.Errorf("payroll %s never reached %s: %w", month, stage, ctx.Err())
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
 }

@@ -48,7 +48,7 @@ func TestSimulationLeavesNoPeopleInTheRoster(t *testing.T) {
 	if err != nil || st.Answers == 0 {
 		t.Fatalf("simulation: %+v, %v", st, err)
 	}
-	if _, err := WaitProject(ctx, a, o.ProjectID, nil); err != nil {
+	if _, err := a.WaitProject(ctx, o.ProjectID, nil); err != nil {
 		t.Fatal(err)
 	}
 	gone(crowd)

@@ -10,9 +10,9 @@ import (
 
 	"go.temporal.io/sdk/client"
 
-	"github.com/labelflow/labelflow/activities"
 	"github.com/labelflow/labelflow/internal/audit"
 	"github.com/labelflow/labelflow/internal/gateway"
+	"github.com/labelflow/labelflow/internal/layout"
 	"github.com/labelflow/labelflow/internal/spec"
 	"github.com/labelflow/labelflow/workflows"
 )
@@ -39,7 +39,7 @@ func TestForgedApprovalStraightToTemporalIsRefused(t *testing.T) {
 	if err := env.App.RunPayroll(ctx, month, false); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := AwaitPayrollStage(ctx, env.App, month, workflows.PayrollAwaitingApproval); err != nil {
+	if _, err := env.App.AwaitPayrollStage(ctx, month, workflows.PayrollAwaitingApproval); err != nil {
 		t.Fatal(err)
 	}
 	// The request of the review: a made-up approver with the finance role, and a real finance
@@ -102,13 +102,7 @@ func TestForgedClaimStraightToTemporalIsRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var running []int
-	for len(running) == 0 {
-		if running, _, err = env.App.RunningChunks(ctx, p.ID); err != nil {
-			t.Fatal(err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	running := awaitRunning(ctx, t, p.ID)
 	chunk := workflows.ChunkWorkflowID(p.ID, running[0])
 	ghost := workflows.Worker{ID: "ghost-not-in-roster", Role: workflows.RoleAnnotator, Languages: []string{"en"}}
 	var err2 error
@@ -191,7 +185,7 @@ func TestForgedLaunchStraightToTemporalStartsNothing(t *testing.T) {
 	if err := run.Get(ctx, nil); workflows.ErrorKind(err) != workflows.ErrUnauthenticated {
 		t.Fatalf("forged launch ended with %v, want %s", err, workflows.ErrUnauthenticated)
 	}
-	if ok, err := env.App.Store.Exists(ctx, activities.SpecKey(sp.ID)); err != nil || ok {
+	if ok, err := env.App.Store.Exists(ctx, layout.SpecKey(sp.ID)); err != nil || ok {
 		t.Fatalf("a forged launch stored its spec (%v, %v)", ok, err)
 	}
 
@@ -258,4 +252,57 @@ func auditRecords(ctx context.Context, t *testing.T, action, target string) []au
 		}
 	}
 	return out
+}
+
+func TestRejectAndReverseThroughTheGateway(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if _, _, err := LaunchProject(ctx, env, RunOptions{ProjectID: "it-reject", Items: 10, Seed: 13, ChunkSize: 10}); err != nil {
+		t.Fatal(err)
+	}
+	awaitRunning(ctx, t, "it-reject") // its spec is stored by then
+	annotator := crowdToken(ctx, t)
+	var apiErr *gateway.APIError
+	body := gateway.RejectBody{Project: "it-reject", Person: "grace", Reason: "answers copied"}
+	if _, err := gateway.NewClient(env.GatewayURL, annotator).Reject(ctx, body); !errors.As(err, &apiErr) || apiErr.Status != http.StatusForbidden {
+		t.Fatalf("an annotator rejecting work: %v, want 403", err)
+	}
+	finance, err := StaffToken(ctx, env.App, FinanceDemo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fin := gateway.NewClient(env.GatewayURL, finance)
+	rej, err := fin.Reject(ctx, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fin.Reverse(ctx, "../closures/2026-11", "path"); !errors.As(err, &apiErr) || apiErr.Status != http.StatusUnprocessableEntity {
+		t.Fatalf("a path as rejection id: %v, want a refusal", err)
+	}
+	out, err := fin.Reverse(ctx, rej.ID, "checked: honest work")
+	if err != nil || !out.Reversed {
+		t.Fatalf("reverse %s: %+v %v", rej.ID, out, err)
+	}
+	if recs := auditRecords(ctx, t, "reverse", rej.ID); len(recs) != 1 || recs[0].Person != FinanceDemo.ID {
+		t.Fatalf("audit of the reversal: %+v", recs)
+	}
+}
+
+// awaitRunning waits until a project has chunks at work.
+func awaitRunning(ctx context.Context, t *testing.T, project string) []int {
+	t.Helper()
+	for {
+		running, _, err := env.App.RunningChunks(ctx, project)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(running) > 0 {
+			return running
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("project %s never had a chunk at work", project)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }

@@ -32,6 +32,7 @@
 package earnings
 
 import (
+	"errors"
 	"fmt"
 	"math/big"
 )
@@ -110,99 +111,152 @@ type converter struct {
 	rate   string
 }
 
+// converters hands out the converter of each currency into the payout currency, working each
+// out once per statement.
+type converters struct {
+	rates  *Rates
+	payout string // the payout currency P
+	payExp int    // exp(P)
+	known  map[string]converter
+}
+
+func (cs *converters) of(currency string) (converter, error) {
+	if c, ok := cs.known[currency]; ok {
+		return c, nil
+	}
+	exp, err := CurrencyExponent(currency)
+	if err != nil {
+		return converter{}, err
+	}
+	r, text, err := cs.rates.lookup(currency, cs.payout)
+	if err != nil {
+		return converter{}, err
+	}
+	c := converter{factor: r.Mul(r, pow10(cs.payExp-exp)), rate: text}
+	cs.known[currency] = c
+	return c, nil
+}
+
 // Compute computes the statement of person p for month (YYYY-MM) from the ledger lines, the
 // minimum wage table, the month's exchange rates and the floor multiplier (a decimal of at least
 // 1; "" means DefaultMultiplier). The package comment states the rounding.
 func Compute(p Person, month string, lines []Line, wages *WageTable, rates *Rates, multiplier string) (Statement, error) {
-	fail := func(format string, args ...any) (Statement, error) {
-		return Statement{}, fmt.Errorf("statement of %s for %s: %w", p.ID, month, fmt.Errorf(format, args...))
+	fail := func(err error) (Statement, error) {
+		return Statement{}, fmt.Errorf("statement of %s for %s: %w", p.ID, month, err)
 	}
-	if _, err := parseMonth(month); err != nil {
-		return fail("%w", err)
-	}
-	if !isUpper(p.Country, 2) {
-		return fail("country %q is not an ISO 3166-1 alpha-2 code", p.Country)
-	}
-	payExp, err := CurrencyExponent(p.PayoutCurrency)
+	payExp, err := checkPerson(p, month)
 	if err != nil {
-		return fail("payout currency: %w", err)
+		return fail(err)
 	}
 	if wages == nil || rates == nil {
-		return fail("the minimum wage table and the exchange rates are required")
+		return fail(errors.New("the minimum wage table and the exchange rates are required"))
 	}
 	if multiplier == "" {
 		multiplier = DefaultMultiplier
 	}
-	mult, err := parseDecimal(multiplier, -1)
+	mult, err := parseMultiplier(multiplier)
 	if err != nil {
-		return fail("floor multiplier: %w", err)
+		return fail(err)
 	}
-	if mult.Cmp(big.NewRat(1, 1)) < 0 {
-		return fail("floor multiplier %s is below 1: the floor would pay less than the legal minimum", multiplier)
-	}
-
-	convs := map[string]converter{}
-	convert := func(currency string) (converter, error) {
-		if c, ok := convs[currency]; ok {
-			return c, nil
-		}
-		exp, err := CurrencyExponent(currency)
-		if err != nil {
-			return converter{}, err
-		}
-		r, text, err := rates.lookup(currency, p.PayoutCurrency)
-		if err != nil {
-			return converter{}, err
-		}
-		c := converter{factor: r.Mul(r, pow10(payExp-exp)), rate: text}
-		convs[currency] = c
-		return c, nil
-	}
-
+	conv := &converters{rates: rates, payout: p.PayoutCurrency, payExp: payExp, known: map[string]converter{}}
 	st := Statement{Person: p.ID, Month: month, PayoutCurrency: p.PayoutCurrency, Lines: make([]StatementLine, 0, len(lines))}
-	x := new(big.Rat)
 	for i, l := range lines {
-		where := fmt.Sprintf("line %d (project %s, %s)", i+1, l.Project, l.Kind)
-		switch l.Kind {
-		case KindAnnotation, KindArbitration, KindGold, KindBonus:
-		default:
-			return fail("%s: unknown kind %q (want annotation, arbitration, gold or bonus)", where, l.Kind)
-		}
-		if l.Amount < 0 {
-			return fail("%s: amount %d is negative: reversals and adjustments are separate lines, never deductions", where, l.Amount)
-		}
-		if l.Seconds < 0 || l.Count < 0 {
-			return fail("%s: count %d and seconds %d must not be negative", where, l.Count, l.Seconds)
-		}
-		c, err := convert(l.Currency)
-		if err != nil {
-			return fail("%s: %w", where, err)
-		}
-		x.SetInt64(l.Amount)
-		v, ok := roundHalfEven(x.Mul(x, c.factor))
-		if !ok {
-			return fail("%s: the converted amount overflows", where)
-		}
-		st.Lines = append(st.Lines, StatementLine{Line: l, Rate: c.rate, AmountPayout: v})
-		if st.Earned, ok = add(st.Earned, v); !ok {
-			return fail("the earned total overflows")
-		}
-		if st.Seconds, ok = add(st.Seconds, l.Seconds); !ok {
-			return fail("the time worked overflows")
+		if err := st.addLine(i, l, conv); err != nil {
+			return fail(err)
 		}
 	}
-
 	w, err := wages.For(p.Country, month)
 	if err != nil {
-		return fail("%w", err)
+		return fail(err)
 	}
-	c, err := convert(w.Currency)
+	c, err := conv.of(w.Currency)
 	if err != nil {
-		return fail("minimum wage (%s:%d): %w", wages.file, w.Line, err)
+		return fail(fmt.Errorf("minimum wage (%s:%d): %w", wages.file, w.Line, err))
 	}
+	if err := st.applyFloor(w, c, mult, multiplier); err != nil {
+		return fail(err)
+	}
+	var ok bool
+	if st.HourlyEffective, ok = hourlyEffective(st.Earned, st.Seconds); !ok {
+		return fail(errors.New("the hourly rate overflows"))
+	}
+	return st, nil
+}
+
+// checkPerson checks the month and the person's country and payout currency, and returns the
+// payout currency's minor-unit exponent.
+func checkPerson(p Person, month string) (int, error) {
+	if _, err := parseMonth(month); err != nil {
+		return 0, err
+	}
+	if !isUpper(p.Country, 2) {
+		return 0, fmt.Errorf("country %q is not an ISO 3166-1 alpha-2 code", p.Country)
+	}
+	payExp, err := CurrencyExponent(p.PayoutCurrency)
+	if err != nil {
+		return 0, fmt.Errorf("payout currency: %w", err)
+	}
+	return payExp, nil
+}
+
+func parseMultiplier(multiplier string) (*big.Rat, error) {
+	mult, err := parseDecimal(multiplier, -1)
+	if err != nil {
+		return nil, fmt.Errorf("floor multiplier: %w", err)
+	}
+	if mult.Cmp(big.NewRat(1, 1)) < 0 {
+		return nil, fmt.Errorf("floor multiplier %s is below 1: the floor would pay less than the legal minimum", multiplier)
+	}
+	return mult, nil
+}
+
+// checkLine refuses what the ledger never records: unknown kinds and negative figures.
+func checkLine(l Line) error {
+	switch l.Kind {
+	case KindAnnotation, KindArbitration, KindGold, KindBonus:
+	default:
+		return fmt.Errorf("unknown kind %q (want annotation, arbitration, gold or bonus)", l.Kind)
+	}
+	if l.Amount < 0 {
+		return fmt.Errorf("amount %d is negative: reversals and adjustments are separate lines, never deductions", l.Amount)
+	}
+	if l.Seconds < 0 || l.Count < 0 {
+		return fmt.Errorf("count %d and seconds %d must not be negative", l.Count, l.Seconds)
+	}
+	return nil
+}
+
+// addLine converts ledger line l (the i-th, from 0) on its own and adds it to the totals.
+func (st *Statement) addLine(i int, l Line, conv *converters) error {
+	where := fmt.Sprintf("line %d (project %s, %s)", i+1, l.Project, l.Kind)
+	if err := checkLine(l); err != nil {
+		return fmt.Errorf("%s: %w", where, err)
+	}
+	c, err := conv.of(l.Currency)
+	if err != nil {
+		return fmt.Errorf("%s: %w", where, err)
+	}
+	x := new(big.Rat).SetInt64(l.Amount)
+	v, ok := roundHalfEven(x.Mul(x, c.factor))
+	if !ok {
+		return fmt.Errorf("%s: the converted amount overflows", where)
+	}
+	st.Lines = append(st.Lines, StatementLine{Line: l, Rate: c.rate, AmountPayout: v})
+	if st.Earned, ok = add(st.Earned, v); !ok {
+		return errors.New("the earned total overflows")
+	}
+	if st.Seconds, ok = add(st.Seconds, l.Seconds); !ok {
+		return errors.New("the time worked overflows")
+	}
+	return nil
+}
+
+// applyFloor sets the floor check, the top-up and the total from minimum wage row w, converted
+// by c. Required is worked out from the exact minimum, never from a rounded figure.
+func (st *Statement) applyFloor(w MinimumWage, c converter, mult *big.Rat, multiplier string) error {
 	minimum := new(big.Rat).Mul(new(big.Rat).SetInt64(w.HourlyMinor), c.factor) // exact, P minor units/h
 	converted := w
-	converted.Currency = p.PayoutCurrency
+	converted.Currency = st.PayoutCurrency
 	var ok [3]bool
 	converted.HourlyMinor, ok[0] = roundHalfEven(minimum)
 	requiredHourly := minimum.Mul(minimum, mult) // exact
@@ -211,18 +265,18 @@ func Compute(p Person, month string, lines []Line, wages *WageTable, rates *Rate
 	required := new(big.Rat).Mul(requiredHourly, new(big.Rat).SetFrac64(st.Seconds, 3600))
 	st.Floor.Required, ok[2] = roundHalfEven(required)
 	if !ok[0] || !ok[1] || !ok[2] {
-		return fail("the required floor pay overflows")
+		return errors.New("the required floor pay overflows")
 	}
 	st.Floor.TopUp = max(0, st.Floor.Required-st.Earned)
 	st.Total = st.Earned + st.Floor.TopUp // = max(Earned, Required): cannot overflow
+	return nil
+}
 
-	if st.Seconds > 0 {
-		he, ok := roundHalfEven(new(big.Rat).SetFrac(
-			new(big.Int).Mul(big.NewInt(st.Earned), big.NewInt(3600)), big.NewInt(st.Seconds)))
-		if !ok {
-			return fail("the hourly rate overflows")
-		}
-		st.HourlyEffective = he
+// hourlyEffective is earned per hour over seconds worked, before any top-up; 0 with no time.
+func hourlyEffective(earned, seconds int64) (int64, bool) {
+	if seconds <= 0 {
+		return 0, true
 	}
-	return st, nil
+	return roundHalfEven(new(big.Rat).SetFrac(
+		new(big.Int).Mul(big.NewInt(earned), big.NewInt(3600)), big.NewInt(seconds)))
 }

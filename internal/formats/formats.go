@@ -281,6 +281,18 @@ func sizeOf(l Line) (imageSize, bool, error) {
 	return s, true, nil
 }
 
+// knownSize is sizeOf for converters that cannot write boxes without the image size.
+func knownSize(l Line) (imageSize, error) {
+	size, ok, err := sizeOf(l)
+	if err != nil {
+		return size, err
+	}
+	if !ok {
+		return size, errors.New("the image size is unknown: the line needs width and height (or image_size) fields")
+	}
+	return size, nil
+}
+
 func parseImageSize(raw json.RawMessage) (imageSize, error) {
 	type wh struct {
 		Width  json.RawMessage `json:"width"`

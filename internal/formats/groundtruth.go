@@ -110,135 +110,160 @@ func groundTruthLine(l Line, attr string, idx map[string]int) ([]byte, error) {
 
 // groundTruthLabel returns the label value and its metadata.
 func groundTruthLabel(l Line, idx map[string]int) (json.RawMessage, object, error) {
-	image := l.SourceRef != ""
-	var meta object
-	common := func(typ string) {
-		_ = meta.set("type", typ)
-		_ = meta.set("job-name", "labeling-job/"+l.Meta.Project)
-		_ = meta.set("human-annotated", "yes")
-		_ = meta.set("creation-date", l.Meta.CompletedAt.UTC().Format(gtDateLayout))
-	}
-	lookup := func(class string) (int, error) {
-		i, ok := idx[class]
-		if !ok {
-			return 0, fmt.Errorf("class %q is not in the taxonomy", class)
-		}
-		return i, nil
-	}
 	switch l.Meta.Type {
 	case TypeSingleLabel:
-		class, err := decodeSingle(l)
-		if err != nil {
-			return nil, nil, err
-		}
-		i, err := lookup(class)
-		if err != nil {
-			return nil, nil, err
-		}
-		_ = meta.set("class-name", class)
-		_ = meta.set("confidence", l.Meta.Confidence)
-		typ := gtTextClassification
-		if image {
-			typ = gtImageClassification
-		}
-		common(typ)
-		return json.RawMessage(strconv.Itoa(i)), meta, nil
-
+		return gtSingleLabel(l, idx)
 	case TypeMultiLabel:
-		classes, err := decodeMulti(l)
-		if err != nil {
-			return nil, nil, err
-		}
-		indexes := make([]int, 0, len(classes))
-		var classMap, confMap object
-		seen := map[int]bool{}
-		for _, c := range classes {
-			i, err := lookup(c)
-			if err != nil {
-				return nil, nil, err
-			}
-			indexes = append(indexes, i)
-			if !seen[i] {
-				seen[i] = true
-				k := strconv.Itoa(i)
-				_ = classMap.set(k, c)
-				_ = confMap.set(k, l.Meta.Confidence)
-			}
-		}
-		_ = meta.set("class-map", orEmpty(classMap))
-		_ = meta.set("confidence-map", orEmpty(confMap))
-		typ := gtTextClassificationMultilabel
-		if image {
-			typ = gtImageClassificationMultilbl
-		}
-		common(typ)
-		v, err := marshal(indexes)
-		return v, meta, err
-
+		return gtMultiLabel(l, idx)
 	case TypeBoundingBox:
-		boxes, err := decodeBoxes(l)
-		if err != nil {
-			return nil, nil, err
-		}
-		size, ok, err := sizeOf(l)
-		if err != nil {
-			return nil, nil, err
-		}
-		if !ok {
-			return nil, nil, errors.New("the image size is unknown: the line needs width and height (or image_size) fields")
-		}
-		if size.Depth == 0 {
-			size.Depth = gtDefaultDepth
-		}
-		type gtSize struct {
-			Width  int `json:"width"`
-			Height int `json:"height"`
-			Depth  int `json:"depth"`
-		}
-		type gtAnnotation struct {
-			ClassID int         `json:"class_id"`
-			Left    json.Number `json:"left"`
-			Top     json.Number `json:"top"`
-			Width   json.Number `json:"width"`
-			Height  json.Number `json:"height"`
-		}
-		type gtObject struct {
-			Confidence float64 `json:"confidence"`
-		}
-		value := struct {
-			ImageSize   []gtSize       `json:"image_size"`
-			Annotations []gtAnnotation `json:"annotations"`
-		}{ImageSize: []gtSize{{size.Width, size.Height, size.Depth}}, Annotations: []gtAnnotation{}}
-		objects := []gtObject{}
-		var classMap object
-		seen := map[int]bool{}
-		for n, b := range boxes {
-			i, err := lookup(b.Label)
-			if err != nil {
-				return nil, nil, fmt.Errorf("boxes[%d]: %v", n, err)
-			}
-			value.Annotations = append(value.Annotations, gtAnnotation{i, b.Left, b.Top, b.Width, b.Height})
-			objects = append(objects, gtObject{l.Meta.Confidence})
-			if !seen[i] {
-				seen[i] = true
-				_ = classMap.set(strconv.Itoa(i), b.Label)
-			}
-		}
-		_ = meta.set("objects", objects)
-		_ = meta.set("class-map", orEmpty(classMap))
-		common(gtObjectDetection)
-		v, err := marshal(value)
-		return v, meta, err
-
+		return gtBoundingBoxes(l, idx)
 	default:
-		var c bytes.Buffer
-		if err := json.Compact(&c, l.Label); err != nil {
-			return nil, nil, fmt.Errorf("label: %v", err)
-		}
-		_ = meta.set("confidence", l.Meta.Confidence)
-		common(gtCustom)
-		return c.Bytes(), meta, nil
+		return gtCustomLabel(l)
 	}
+}
+
+// gtCommon appends the metadata members every label type ends with, in Ground Truth's order.
+func gtCommon(meta *object, l Line, typ string) {
+	_ = meta.set("type", typ)
+	_ = meta.set("job-name", "labeling-job/"+l.Meta.Project)
+	_ = meta.set("human-annotated", "yes")
+	_ = meta.set("creation-date", l.Meta.CompletedAt.UTC().Format(gtDateLayout))
+}
+
+// gtClassID is the index of class in the taxonomy: Ground Truth writes classes by number, so a
+// class outside the taxonomy (or any class, without one) cannot be written.
+func gtClassID(idx map[string]int, class string) (int, error) {
+	i, ok := idx[class]
+	if !ok {
+		return 0, fmt.Errorf("class %q is not in the taxonomy", class)
+	}
+	return i, nil
+}
+
+// gtTaskType picks the text or the image variant of a classification task type: lines with a
+// source-ref are images.
+func gtTaskType(l Line, text, image string) string {
+	if l.SourceRef != "" {
+		return image
+	}
+	return text
+}
+
+func gtSingleLabel(l Line, idx map[string]int) (json.RawMessage, object, error) {
+	class, err := decodeSingle(l)
+	if err != nil {
+		return nil, nil, err
+	}
+	i, err := gtClassID(idx, class)
+	if err != nil {
+		return nil, nil, err
+	}
+	var meta object
+	_ = meta.set("class-name", class)
+	_ = meta.set("confidence", l.Meta.Confidence)
+	gtCommon(&meta, l, gtTaskType(l, gtTextClassification, gtImageClassification))
+	return json.RawMessage(strconv.Itoa(i)), meta, nil
+}
+
+func gtMultiLabel(l Line, idx map[string]int) (json.RawMessage, object, error) {
+	classes, err := decodeMulti(l)
+	if err != nil {
+		return nil, nil, err
+	}
+	indexes := make([]int, 0, len(classes))
+	var classMap, confMap object
+	seen := map[int]bool{}
+	for _, c := range classes {
+		i, err := gtClassID(idx, c)
+		if err != nil {
+			return nil, nil, err
+		}
+		indexes = append(indexes, i)
+		if !seen[i] {
+			seen[i] = true
+			k := strconv.Itoa(i)
+			_ = classMap.set(k, c)
+			_ = confMap.set(k, l.Meta.Confidence)
+		}
+	}
+	var meta object
+	_ = meta.set("class-map", orEmpty(classMap))
+	_ = meta.set("confidence-map", orEmpty(confMap))
+	gtCommon(&meta, l, gtTaskType(l, gtTextClassificationMultilabel, gtImageClassificationMultilbl))
+	v, err := marshal(indexes)
+	return v, meta, err
+}
+
+// gtBoxesValue is the <attr> value of an object-detection line.
+type gtBoxesValue struct {
+	ImageSize   []gtSize       `json:"image_size"`
+	Annotations []gtAnnotation `json:"annotations"`
+}
+
+type gtSize struct {
+	Width  int `json:"width"`
+	Height int `json:"height"`
+	Depth  int `json:"depth"`
+}
+
+type gtAnnotation struct {
+	ClassID int         `json:"class_id"`
+	Left    json.Number `json:"left"`
+	Top     json.Number `json:"top"`
+	Width   json.Number `json:"width"`
+	Height  json.Number `json:"height"`
+}
+
+type gtObject struct {
+	Confidence float64 `json:"confidence"`
+}
+
+func gtBoundingBoxes(l Line, idx map[string]int) (json.RawMessage, object, error) {
+	boxes, err := decodeBoxes(l)
+	if err != nil {
+		return nil, nil, err
+	}
+	size, err := knownSize(l)
+	if err != nil {
+		return nil, nil, err
+	}
+	if size.Depth == 0 {
+		size.Depth = gtDefaultDepth
+	}
+	value := gtBoxesValue{ImageSize: []gtSize{{size.Width, size.Height, size.Depth}}, Annotations: []gtAnnotation{}}
+	objects := []gtObject{}
+	var classMap object
+	seen := map[int]bool{}
+	for n, b := range boxes {
+		i, err := gtClassID(idx, b.Label)
+		if err != nil {
+			return nil, nil, fmt.Errorf("boxes[%d]: %v", n, err)
+		}
+		value.Annotations = append(value.Annotations, gtAnnotation{i, b.Left, b.Top, b.Width, b.Height})
+		objects = append(objects, gtObject{l.Meta.Confidence})
+		if !seen[i] {
+			seen[i] = true
+			_ = classMap.set(strconv.Itoa(i), b.Label)
+		}
+	}
+	var meta object
+	_ = meta.set("objects", objects)
+	_ = meta.set("class-map", orEmpty(classMap))
+	gtCommon(&meta, l, gtObjectDetection)
+	v, err := marshal(value)
+	return v, meta, err
+}
+
+// gtCustomLabel writes an answer Ground Truth has no form for as it was delivered.
+func gtCustomLabel(l Line) (json.RawMessage, object, error) {
+	var c bytes.Buffer
+	if err := json.Compact(&c, l.Label); err != nil {
+		return nil, nil, fmt.Errorf("label: %v", err)
+	}
+	var meta object
+	_ = meta.set("confidence", l.Meta.Confidence)
+	gtCommon(&meta, l, gtCustom)
+	return c.Bytes(), meta, nil
 }
 
 func orEmpty(o object) object {

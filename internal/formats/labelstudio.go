@@ -2,7 +2,6 @@ package formats
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 )
 
@@ -109,137 +108,61 @@ func LabelStudio(lines []Line, taxonomy []string) ([]byte, error) {
 }
 
 func labelStudioTask(l Line, n int, idx map[string]int) (lsTask, error) {
-	check := func(class string) error {
-		if len(idx) == 0 {
-			return nil
-		}
-		if _, ok := idx[class]; !ok {
-			return fmt.Errorf("class %q is not in the taxonomy", class)
-		}
-		return nil
+	dataKey, data, err := labelStudioData(l)
+	if err != nil {
+		return lsTask{}, err
 	}
+	rs := lsResultSet{task: n, toName: dataKey, classes: idx}
+	if err := rs.addAnswer(l); err != nil {
+		return lsTask{}, err
+	}
+	meta := labelStudioMeta(l)
+	return lsTask{
+		ID:   n,
+		Data: data,
+		Annotations: []lsAnnotation{{
+			ID: n, Result: rs.list(), CompletedBy: completedBy(l.Meta), GroundTruth: false, CreatedAt: meta.CompletedAt,
+		}},
+		Meta: meta,
+	}, nil
+}
+
+// labelStudioData returns the name of the object tag the results point at ("text" or "image")
+// and the task's data: that tag's value first, then the line's original fields.
+func labelStudioData(l Line) (string, object, error) {
 	dataKey, dataValue := lsText, l.Source
 	if l.Source == "" && l.SourceRef != "" {
 		dataKey, dataValue = lsImage, l.SourceRef
 	}
 	fields, err := originalFields(l)
 	if err != nil {
-		return lsTask{}, err
+		return "", nil, err
 	}
 	data := object{}
 	if err := data.set(dataKey, dataValue); err != nil {
-		return lsTask{}, err
+		return "", nil, err
 	}
 	for _, f := range fields {
 		if f.key != dataKey {
 			data = append(data, f)
 		}
 	}
+	return dataKey, data, nil
+}
 
-	var results []lsResult
-	result := func(typ string, value any) lsResult {
-		return lsResult{
-			ID:       fmt.Sprintf("%d-%d", n, len(results)+1),
-			FromName: lsFromName,
-			ToName:   dataKey,
-			Type:     typ,
-			Value:    value,
-		}
+// completedBy credits the reviewer when there is one: their answer is the one delivered.
+func completedBy(m Metadata) string {
+	if m.Reviewer == "" && len(m.Annotators) > 0 {
+		return m.Annotators[0]
 	}
-	switch l.Meta.Type {
-	case TypeSingleLabel:
-		class, err := decodeSingle(l)
-		if err != nil {
-			return lsTask{}, err
-		}
-		if err := check(class); err != nil {
-			return lsTask{}, err
-		}
-		results = append(results, result("choices", lsChoices{Choices: []string{class}}))
-	case TypeMultiLabel:
-		classes, err := decodeMulti(l)
-		if err != nil {
-			return lsTask{}, err
-		}
-		for _, c := range classes {
-			if err := check(c); err != nil {
-				return lsTask{}, err
-			}
-		}
-		results = append(results, result("choices", lsChoices{Choices: classes}))
-	case TypeBoundingBox:
-		boxes, err := decodeBoxes(l)
-		if err != nil {
-			return lsTask{}, err
-		}
-		if len(boxes) == 0 {
-			break
-		}
-		size, ok, err := sizeOf(l)
-		if err != nil {
-			return lsTask{}, err
-		}
-		if !ok {
-			return lsTask{}, errors.New("the image size is unknown: the line needs width and height (or image_size) fields")
-		}
-		w, h := float64(size.Width), float64(size.Height)
-		for k, b := range boxes {
-			if err := check(b.Label); err != nil {
-				return lsTask{}, fmt.Errorf("boxes[%d]: %v", k, err)
-			}
-			r := result("rectanglelabels", lsRectangle{
-				X:               num(b.Left) * 100 / w,
-				Y:               num(b.Top) * 100 / h,
-				Width:           num(b.Width) * 100 / w,
-				Height:          num(b.Height) * 100 / h,
-				RectangleLabels: []string{b.Label},
-			})
-			r.OriginalWidth, r.OriginalHeight = size.Width, size.Height
-			r.ImageRotation = new(int)
-			results = append(results, r)
-		}
-	case TypeTranscription:
-		text, err := decodeTranscription(l)
-		if err != nil {
-			return lsTask{}, err
-		}
-		results = append(results, result("textarea", lsTextArea{Text: []string{text}}))
-	case TypeNamedEntities:
-		spans, err := decodeSpans(l)
-		if err != nil {
-			return lsTask{}, err
-		}
-		runes := []rune(l.Source)
-		for k, s := range spans {
-			if err := check(s.Label); err != nil {
-				return lsTask{}, fmt.Errorf("spans[%d]: %v", k, err)
-			}
-			v := lsLabels{Start: s.Start, End: s.End, Labels: []string{s.Label}}
-			if l.Source != "" {
-				if s.Start < 0 || s.End < s.Start || s.End > len(runes) {
-					return lsTask{}, fmt.Errorf("spans[%d]: [%d,%d) is outside the text of %d characters", k, s.Start, s.End, len(runes))
-				}
-				text := string(runes[s.Start:s.End])
-				v.Text = &text
-			}
-			results = append(results, result("labels", v))
-		}
-	default:
-		return lsTask{}, fmt.Errorf("annotation type %q has no Label Studio form", l.Meta.Type)
-	}
-	if results == nil {
-		results = []lsResult{}
-	}
+	return m.Reviewer
+}
 
-	by := l.Meta.Reviewer
-	if by == "" && len(l.Meta.Annotators) > 0 {
-		by = l.Meta.Annotators[0]
-	}
-	created := l.Meta.CompletedAt.UTC().Format(lsDateLayout)
+func labelStudioMeta(l Line) lsMeta {
 	meta := lsMeta{
 		ID: l.ID, Project: l.Meta.Project, Type: l.Meta.Type, Method: l.Meta.Method,
 		Confidence: l.Meta.Confidence, Annotators: l.Meta.Annotators, Reviewer: l.Meta.Reviewer,
-		Answers: l.Meta.Answers, CompletedAt: created,
+		Answers: l.Meta.Answers, CompletedAt: l.Meta.CompletedAt.UTC().Format(lsDateLayout),
 	}
 	if meta.Annotators == nil {
 		meta.Annotators = []string{}
@@ -247,12 +170,148 @@ func labelStudioTask(l Line, n int, idx map[string]int) (lsTask, error) {
 	if meta.Answers == nil {
 		meta.Answers = []json.RawMessage{}
 	}
-	return lsTask{
-		ID:   n,
-		Data: data,
-		Annotations: []lsAnnotation{{
-			ID: n, Result: results, CompletedBy: by, GroundTruth: false, CreatedAt: created,
-		}},
-		Meta: meta,
-	}, nil
+	return meta
+}
+
+// lsResultSet collects the results of one task, numbered "<task>-<k>" in the order added.
+type lsResultSet struct {
+	task    int
+	toName  string
+	classes map[string]int // the taxonomy; empty: any class goes
+	results []lsResult
+}
+
+func (s *lsResultSet) add(typ string, value any) *lsResult {
+	s.results = append(s.results, lsResult{
+		ID:       fmt.Sprintf("%d-%d", s.task, len(s.results)+1),
+		FromName: lsFromName,
+		ToName:   s.toName,
+		Type:     typ,
+		Value:    value,
+	})
+	return &s.results[len(s.results)-1]
+}
+
+// list returns the results; an empty list rather than null, which Label Studio refuses.
+func (s *lsResultSet) list() []lsResult {
+	if s.results == nil {
+		return []lsResult{}
+	}
+	return s.results
+}
+
+func (s *lsResultSet) check(class string) error {
+	if len(s.classes) == 0 {
+		return nil
+	}
+	if _, ok := s.classes[class]; !ok {
+		return fmt.Errorf("class %q is not in the taxonomy", class)
+	}
+	return nil
+}
+
+// addAnswer adds the results of the line's answer, in the form of its annotation type.
+func (s *lsResultSet) addAnswer(l Line) error {
+	switch l.Meta.Type {
+	case TypeSingleLabel:
+		return s.addSingleLabel(l)
+	case TypeMultiLabel:
+		return s.addMultiLabel(l)
+	case TypeBoundingBox:
+		return s.addBoxes(l)
+	case TypeTranscription:
+		return s.addTranscription(l)
+	case TypeNamedEntities:
+		return s.addSpans(l)
+	default:
+		return fmt.Errorf("annotation type %q has no Label Studio form", l.Meta.Type)
+	}
+}
+
+func (s *lsResultSet) addSingleLabel(l Line) error {
+	class, err := decodeSingle(l)
+	if err != nil {
+		return err
+	}
+	if err := s.check(class); err != nil {
+		return err
+	}
+	s.add("choices", lsChoices{Choices: []string{class}})
+	return nil
+}
+
+func (s *lsResultSet) addMultiLabel(l Line) error {
+	classes, err := decodeMulti(l)
+	if err != nil {
+		return err
+	}
+	for _, c := range classes {
+		if err := s.check(c); err != nil {
+			return err
+		}
+	}
+	s.add("choices", lsChoices{Choices: classes})
+	return nil
+}
+
+// addBoxes gives each box in percent of the image size, as Label Studio stores rectangles;
+// the size is only needed when there are boxes.
+func (s *lsResultSet) addBoxes(l Line) error {
+	boxes, err := decodeBoxes(l)
+	if err != nil || len(boxes) == 0 {
+		return err
+	}
+	size, err := knownSize(l)
+	if err != nil {
+		return err
+	}
+	w, h := float64(size.Width), float64(size.Height)
+	for k, b := range boxes {
+		if err := s.check(b.Label); err != nil {
+			return fmt.Errorf("boxes[%d]: %v", k, err)
+		}
+		r := s.add("rectanglelabels", lsRectangle{
+			X:               num(b.Left) * 100 / w,
+			Y:               num(b.Top) * 100 / h,
+			Width:           num(b.Width) * 100 / w,
+			Height:          num(b.Height) * 100 / h,
+			RectangleLabels: []string{b.Label},
+		})
+		r.OriginalWidth, r.OriginalHeight = size.Width, size.Height
+		r.ImageRotation = new(int)
+	}
+	return nil
+}
+
+func (s *lsResultSet) addTranscription(l Line) error {
+	text, err := decodeTranscription(l)
+	if err != nil {
+		return err
+	}
+	s.add("textarea", lsTextArea{Text: []string{text}})
+	return nil
+}
+
+// addSpans quotes each span's text when the line has one; offsets are in code points.
+func (s *lsResultSet) addSpans(l Line) error {
+	spans, err := decodeSpans(l)
+	if err != nil {
+		return err
+	}
+	runes := []rune(l.Source)
+	for k, sp := range spans {
+		if err := s.check(sp.Label); err != nil {
+			return fmt.Errorf("spans[%d]: %v", k, err)
+		}
+		v := lsLabels{Start: sp.Start, End: sp.End, Labels: []string{sp.Label}}
+		if l.Source != "" {
+			if sp.Start < 0 || sp.End < sp.Start || sp.End > len(runes) {
+				return fmt.Errorf("spans[%d]: [%d,%d) is outside the text of %d characters", k, sp.Start, sp.End, len(runes))
+			}
+			text := string(runes[sp.Start:sp.End])
+			v.Text = &text
+		}
+		s.add("labels", v)
+	}
+	return nil
 }

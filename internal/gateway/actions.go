@@ -201,11 +201,7 @@ func (g *Gateway) payrollAnswer(w http.ResponseWriter, st workflows.PayrollStatu
 		g.actionFailed(w, err)
 		return
 	}
-	a := PayrollAnswer{Month: st.Month, Stage: st.Stage, Approver: st.Approver}
-	for _, h := range st.Holds {
-		a.Held = append(a.Held, h.Person)
-	}
-	writeJSON(w, http.StatusOK, a)
+	writeJSON(w, http.StatusOK, payrollAnswerOf(st))
 }
 
 // actionFailed answers a refused finance or ops action in plain words.

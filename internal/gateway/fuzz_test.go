@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/labelflow/labelflow/internal/label"
+	"github.com/labelflow/labelflow/internal/workforce"
 	"github.com/labelflow/labelflow/workflows"
 )
 
@@ -67,15 +68,16 @@ func FuzzSubmitBody(f *testing.F) {
 			verdicts[i] = checkAnswer(t, kind, a.Answer, item)
 		}
 
-		// What the workflow receives: the request encoded again as JSON.
-		sent, err := json.Marshal(SubmitBody{Answers: answers})
+		// What the workflow receives: the request, converted to its message, as JSON.
+		sent, err := json.Marshal(submitRequest(workforce.Person{ID: "p"}, "c000000-s00000", SubmitBody{Answers: answers}))
 		if err != nil {
 			t.Fatalf("accepted body does not encode: %v", err)
 		}
-		again, ok := decodeSubmitBody(t, sent)
-		if !ok || len(again) != len(answers) {
-			t.Fatalf("accepted body refused once encoded again: %s", sent)
+		var req workflows.SubmitRequest
+		if err := json.Unmarshal(sent, &req); err != nil || len(req.Answers) != len(answers) {
+			t.Fatalf("accepted body does not reach the workflow whole (%v): %s", err, sent)
 		}
+		again := req.Answers
 		for i, a := range again {
 			err := kind.Validate(a.Answer, item)
 			if a.Item != answers[i].Item || (err == nil) != (verdicts[i] == nil) {
@@ -91,7 +93,7 @@ func FuzzSubmitBody(f *testing.F) {
 
 // decodeSubmitBody decodes a body as the submit handler does. A refusal must be answered with a
 // 400 or 413 carrying a JSON error that says what is wrong.
-func decodeSubmitBody(t *testing.T, body []byte) ([]workflows.TaskAnswer, bool) {
+func decodeSubmitBody(t *testing.T, body []byte) ([]AnswerBody, bool) {
 	t.Helper()
 	rec := httptest.NewRecorder()
 	req := httptest.NewRequest(http.MethodPost, "/v1/projects/p/suites/c000000-s00000/submit", bytes.NewReader(body))

@@ -5,15 +5,12 @@
 package gateway
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
 	"net/http"
-	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -22,11 +19,12 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 
-	"github.com/labelflow/labelflow/activities"
 	"github.com/labelflow/labelflow/config"
 	"github.com/labelflow/labelflow/internal/app"
 	"github.com/labelflow/labelflow/internal/label"
+	"github.com/labelflow/labelflow/internal/layout"
 	"github.com/labelflow/labelflow/internal/manifest"
+	"github.com/labelflow/labelflow/internal/payroll"
 	"github.com/labelflow/labelflow/internal/spec"
 	"github.com/labelflow/labelflow/internal/store"
 	"github.com/labelflow/labelflow/internal/workforce"
@@ -150,37 +148,16 @@ type StatementRef struct {
 	Totals map[string]int64 `json:"totals"` // currency → minor units
 }
 
-// statements lists the months a person has a statement for, newest first. Every payroll run
-// writes its month's closure, so the closures name the months (a few a year) and each month costs
-// one read, however many people the month paid.
+// statements lists the months a person has a statement for, newest first, with their totals.
 func (g *Gateway) statements(w http.ResponseWriter, r *http.Request, p workforce.Person) {
-	ctx := r.Context()
-	months, err := activities.ClosedMonths(ctx, g.app.Store)
+	months, err := payroll.StatementMonths(r.Context(), g.app.Store, p.ID)
 	if err != nil {
 		g.fail(w, err)
 		return
 	}
-	refs := make([]*StatementRef, len(months))
-	err = store.Parallel(len(months), 8, func(i int) error {
-		var st activities.Statement
-		switch err := g.app.Store.GetJSON(ctx, activities.StatementKey(months[i], p.ID), &st); {
-		case errors.Is(err, store.ErrNotFound):
-			return nil // nothing for this person that month
-		case err != nil:
-			return err
-		}
-		refs[i] = &StatementRef{Month: months[i], Totals: st.Totals}
-		return nil
-	})
-	if err != nil {
-		g.fail(w, err)
-		return
-	}
-	out := []StatementRef{}
-	for i := len(refs) - 1; i >= 0; i-- {
-		if refs[i] != nil {
-			out = append(out, *refs[i])
-		}
+	out := make([]StatementRef, len(months))
+	for i, m := range months {
+		out[i] = StatementRef{Month: m.Month, Totals: m.Totals}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"statements": out})
 }
@@ -193,13 +170,9 @@ func (g *Gateway) statement(w http.ResponseWriter, r *http.Request, p workforce.
 		writeError(w, http.StatusBadRequest, "invalid_request", "month must be YYYY-MM, got "+month)
 		return
 	}
-	var st activities.Statement
-	if err := g.app.Store.GetJSON(r.Context(), activities.StatementKey(month, p.ID), &st); err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			writeError(w, http.StatusNotFound, "not_found", "no statement for "+month+" yet")
-			return
-		}
-		g.fail(w, err)
+	st, err := payroll.ReadStatement(r.Context(), g.app.Store, month, p.ID)
+	if err != nil {
+		g.failStatement(w, month, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, st)
@@ -207,108 +180,33 @@ func (g *Gateway) statement(w http.ResponseWriter, r *http.Request, p workforce.
 
 // StatementItem is one ledger entry behind a statement: paid, paid as an adjustment of an earlier
 // month, or set aside under a rejection.
-type StatementItem struct {
-	activities.LedgerEntry
-	Adjustment string `json:"adjustment,omitempty"` // late | reversal
-	Rejection  string `json:"rejection,omitempty"`
-	Reason     string `json:"reason,omitempty"`
-}
+type StatementItem = payroll.StatementItem
 
-// statementItems lists every ledger entry behind a person's statement: each item of each project
-// they are paid for, with the kind of work, the amount and the time, and the items set aside under
-// a rejection with its reason. It reads the files the month's payroll took (its closure).
+// statementItems lists every ledger entry behind a person's statement (payroll.StatementItems):
+// each item of each project they are paid for, with the kind of work, the amount and the time,
+// and the items set aside under a rejection with its reason.
 func (g *Gateway) statementItems(w http.ResponseWriter, r *http.Request, p workforce.Person) {
-	ctx := r.Context()
 	month := r.PathValue("month")
 	if !workflows.ValidMonth(month) {
 		writeError(w, http.StatusBadRequest, "invalid_request", "month must be YYYY-MM, got "+month)
 		return
 	}
-	var st activities.Statement
-	if err := g.app.Store.GetJSON(ctx, activities.StatementKey(month, p.ID), &st); err != nil {
+	items, err := payroll.StatementItems(r.Context(), g.app.Store, month, p.ID)
+	if err != nil {
+		g.failStatement(w, month, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"month": month, "items": items})
+}
+
+// failStatement answers a statement that could not be read: not found when the person has none
+// for the month.
+func (g *Gateway) failStatement(w http.ResponseWriter, month string, err error) {
+	if errors.Is(err, store.ErrNotFound) {
 		writeError(w, http.StatusNotFound, "not_found", "no statement for "+month+" yet")
 		return
 	}
-	projects := map[string]bool{}
-	for _, l := range st.Lines {
-		projects[l.Project] = true
-	}
-	reasons := map[string]string{}
-	for _, l := range st.Rejected {
-		projects[l.Project] = true
-		reasons[l.Rejection] = l.Reason
-	}
-	var closure activities.PayrollClosure
-	switch err := g.app.Store.GetJSON(ctx, activities.ClosureKey(month), &closure); {
-	case errors.Is(err, store.ErrNotFound):
-		// A month paid before months recorded what they took: it took its own ledger files.
-		for project := range projects {
-			err := g.app.Store.List(ctx, activities.LedgerPrefix(month)+project+"/", func(key string, _ int64) error {
-				closure.LedgerKeys = append(closure.LedgerKeys, key)
-				return nil
-			})
-			if err != nil {
-				g.fail(w, err)
-				return
-			}
-		}
-	case err != nil:
-		g.fail(w, err)
-		return
-	}
-	var keys []string
-	for _, k := range closure.LedgerKeys {
-		// ledger/<month>/<project>/<file>
-		if parts := strings.Split(k, "/"); len(parts) == 4 && projects[parts[2]] {
-			keys = append(keys, k)
-		}
-	}
-	keys = append(keys, closure.ReversalKeys...)
-	for id := range reasons {
-		keys = append(keys, activities.RejectedKey(month, id))
-	}
-	rejectedIn := map[string]string{} // entry id → rejection
-	for id := range reasons {
-		rejectedIn[activities.RejectedKey(month, id)] = id
-	}
-	var mu sync.Mutex
-	items := []StatementItem{}
-	err := store.Parallel(len(keys), 16, func(i int) error {
-		data, err := g.app.Store.Get(ctx, keys[i])
-		if err != nil {
-			return err
-		}
-		for _, line := range bytes.Split(bytes.TrimSpace(data), []byte{'\n'}) {
-			var e activities.LedgerEntry
-			if json.Unmarshal(line, &e) != nil || e.Worker != p.ID {
-				continue
-			}
-			it := StatementItem{LedgerEntry: e}
-			if id, rejected := rejectedIn[keys[i]]; rejected {
-				it.Rejection, it.Reason = id, reasons[id]
-			} else {
-				it.Adjustment = activities.AdjustmentOf(keys[i], e, month)
-			}
-			mu.Lock()
-			items = append(items, it)
-			mu.Unlock()
-		}
-		return nil
-	})
-	if err != nil {
-		g.fail(w, err)
-		return
-	}
-	// Entries set aside under a rejection also sit in their ledger file: show each once.
-	seen := map[string]bool{}
-	for _, it := range items {
-		if it.Rejection != "" {
-			seen[it.ID] = true
-		}
-	}
-	items = slices.DeleteFunc(items, func(it StatementItem) bool { return it.Rejection == "" && seen[it.ID] })
-	sort.Slice(items, func(i, j int) bool { return items[i].ID < items[j].ID })
-	writeJSON(w, http.StatusOK, map[string]any{"month": month, "items": items})
+	g.fail(w, err)
 }
 
 // ProjectBrief is what a worker sees of a project.
@@ -389,7 +287,7 @@ func (g *Gateway) claim(w http.ResponseWriter, r *http.Request, p workforce.Pers
 		g.fail(w, err)
 		return
 	}
-	req := workflows.ClaimRequest{Worker: workflows.Worker{ID: p.ID, Role: p.Role, Skills: p.Skills, Languages: p.Languages}}
+	req := claimRequest(p)
 	if needsAccuracy(sp, p.Role) {
 		if req.Worker.Accuracy, _, err = g.app.Scores.EstimatedAccuracy(ctx, g.app.Store, sp.Annotation.Type, p.ID, sp.ID); err != nil {
 			g.fail(w, err)
@@ -440,11 +338,6 @@ func needsAccuracy(sp spec.Project, role string) bool {
 	return sp.Quality.MinAccuracy > 0 || sp.Quality.Overlap.Mode == "dynamic"
 }
 
-// SubmitBody is the body of a submission.
-type SubmitBody struct {
-	Answers []workflows.TaskAnswer `json:"answers"`
-}
-
 func (g *Gateway) submit(w http.ResponseWriter, r *http.Request, p workforce.Person) {
 	ctx := r.Context()
 	project, suiteID := r.PathValue("project"), r.PathValue("suite")
@@ -457,12 +350,8 @@ func (g *Gateway) submit(w http.ResponseWriter, r *http.Request, p workforce.Per
 	if !decodeJSON(w, r, maxBodyBytes, &body) {
 		return
 	}
-	req := workflows.SubmitRequest{
-		Worker:  workflows.Worker{ID: p.ID, Role: p.Role, Skills: p.Skills, Languages: p.Languages},
-		SuiteID: suiteID, Answers: body.Answers,
-	}
 	var res workflows.SubmitResult
-	if err := g.sealedUpdate(ctx, workflows.ChunkWorkflowID(project, chunk), workflows.UpdateSubmit, req, &res); err != nil {
+	if err := g.sealedUpdate(ctx, workflows.ChunkWorkflowID(project, chunk), workflows.UpdateSubmit, submitRequest(p, suiteID, body), &res); err != nil {
 		if isGone(err) {
 			writeError(w, http.StatusNotFound, "unknown_suite", "suite "+suiteID+" belongs to no open chunk of project "+project)
 			return
@@ -475,7 +364,7 @@ func (g *Gateway) submit(w http.ResponseWriter, r *http.Request, p workforce.Per
 		g.fail(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, res)
+	writeJSON(w, http.StatusOK, submitAnswer(res))
 }
 
 // updateTimeout bounds one Update round trip, so that a closing workflow never holds a request.
@@ -498,16 +387,7 @@ func (g *Gateway) view(ctx context.Context, sp spec.Project, s workflows.Suite) 
 	if err != nil {
 		return SuiteView{}, err
 	}
-	v := SuiteView{ID: s.ID, Kind: s.Kind, ExpiresAt: s.ExpiresAt, AnnotationType: sp.Annotation.Type,
-		Taxonomy: sp.Annotation.Taxonomy, Instructions: sp.Annotation.Instructions}
-	for _, t := range s.Tasks {
-		if t.Item < 0 || t.Item >= len(items) {
-			return v, errors.New("suite names an item outside its chunk")
-		}
-		it := items[t.Item]
-		v.Tasks = append(v.Tasks, TaskView{Item: t.Item, Source: it.Source, SourceRef: it.SourceRef, Answers: t.Answers})
-	}
-	return v, nil
+	return suiteView(sp, s, items)
 }
 
 func (g *Gateway) spec(ctx context.Context, project string) (spec.Project, error) {
@@ -517,7 +397,7 @@ func (g *Gateway) spec(ctx context.Context, project string) (spec.Project, error
 	if ok {
 		return sp, nil
 	}
-	sp, err := activities.LoadSpec(ctx, g.app.Store, project)
+	sp, err := spec.Load(ctx, g.app.Store, project)
 	if err != nil {
 		return sp, err
 	}
@@ -529,7 +409,7 @@ func (g *Gateway) spec(ctx context.Context, project string) (spec.Project, error
 
 // chunkItems caches chunk files: they never change once written.
 func (g *Gateway) chunkItems(ctx context.Context, project string, chunk int) ([]manifest.Item, error) {
-	key := activities.ChunkKey(project, chunk)
+	key := layout.ChunkKey(project, chunk)
 	g.mu.Lock()
 	items, ok := g.chunks[key]
 	g.mu.Unlock()

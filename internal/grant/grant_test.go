@@ -74,7 +74,7 @@ func TestParseKeysRefusesWeakOrMalformedKeys(t *testing.T) {
 	}
 }
 
-func mustKeys(t *testing.T, s string) *Keys {
+func mustKeys(t testing.TB, s string) *Keys {
 	t.Helper()
 	k, err := ParseKeys(s, false)
 	if err != nil {
@@ -84,3 +84,19 @@ func mustKeys(t *testing.T, s string) *Keys {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// BenchmarkSignVerify measures what a seal costs each claim and submission: one sign in the
+// gateway, one verify in the validator.
+func BenchmarkSignVerify(b *testing.B) {
+	k := mustKeys(b, "k1:0123456789abcdef0123456789abcdef")
+	body := make([]byte, 2048) // a suite of ten answers, about the size of a submit
+	t := Target{Workflow: "project-acme-chunk-000001", Action: "submit"}
+	now := time.Now()
+	b.ReportAllocs()
+	for b.Loop() {
+		s := k.Sign(t, body, now)
+		if err := k.Verify(t, body, &s, now); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -5,37 +5,58 @@ import "math"
 // hungarian solves the assignment problem for an n×m cost matrix (rectangular allowed) in
 // O(min(n,m)²·max(n,m)) time: it returns, for each row, the column assigned to it (or -1 when
 // there are more rows than columns and the row is left out), so that every row (n <= m) or every
-// column (n > m) is assigned once and the total cost is minimal. Costs must be finite.
+// column (n > m) is assigned once and the total cost is minimal. Costs must be finite; with
+// non-finite costs some rows may be left unassigned (-1).
 func hungarian(cost [][]float64) []int {
 	n := len(cost)
 	if n == 0 {
 		return nil
 	}
 	m := len(cost[0])
+	if m == 0 || n > m {
+		assign := make([]int, n)
+		for i := range assign {
+			assign[i] = -1
+		}
+		if m > 0 {
+			// Solve the transpose, which has no more rows than columns, and read it back.
+			for j, i := range assignRows(transpose(cost, m)) {
+				if i >= 0 {
+					assign[i] = j
+				}
+			}
+		}
+		return assign
+	}
+	return assignRows(cost)
+}
+
+// transpose returns the m×n transpose of the n×m matrix a.
+func transpose(a [][]float64, m int) [][]float64 {
+	t := make([][]float64, m)
+	for j := range t {
+		t[j] = make([]float64, len(a))
+		for i := range a {
+			t[j][i] = a[i][j]
+		}
+	}
+	return t
+}
+
+// assignRows is hungarian for n <= m: every row gets a column.
+//
+// It is the textbook potentials method (Kuhn–Munkres with Dijkstra-like augmenting paths) kept
+// in one piece on purpose: its loops share the potentials, the matching and the shortest-path
+// state, and it reads best side by side with the published algorithm it follows.
+func assignRows(cost [][]float64) []int {
+	n, m := len(cost), len(cost[0])
 	assign := make([]int, n)
 	for i := range assign {
 		assign[i] = -1
 	}
-	if m == 0 {
-		return assign
-	}
-	if n > m {
-		t := make([][]float64, m)
-		for j := range t {
-			t[j] = make([]float64, n)
-			for i := range n {
-				t[j][i] = cost[i][j]
-			}
-		}
-		for j, i := range hungarian(t) {
-			assign[i] = j
-		}
-		return assign
-	}
-
-	// Potentials method (Kuhn–Munkres with Dijkstra-like augmenting paths), 1-based with a
-	// virtual column 0: rows are added one by one, each along a shortest augmenting path in
-	// reduced costs, which stay non-negative thanks to the potentials u (rows) and v (columns).
+	// 1-based with a virtual column 0: rows are added one by one, each along a shortest
+	// augmenting path in reduced costs, which stay non-negative thanks to the potentials u (rows)
+	// and v (columns).
 	u := make([]float64, n+1)
 	v := make([]float64, m+1)
 	p := make([]int, m+1)   // p[j]: row matched to column j, 0 for none

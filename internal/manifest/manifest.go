@@ -190,98 +190,131 @@ func (s *splitter) run() error {
 	return nil
 }
 
-// line validates one non-blank line. raw holds the line without its
-// terminator, or only its first bytes when size exceeds the limit.
+// line validates one non-blank line and adds it to the chunk, or to the
+// rejects. raw holds the line without its terminator, or only its first bytes
+// when size exceeds the limit.
 func (s *splitter) line(lineNo int, raw []byte, size int) error {
-	if size > s.opts.MaxLineBytes {
-		s.reject(lineNo, "", fmt.Sprintf("line is %d bytes, limit %d", size, s.opts.MaxLineBytes), raw)
+	it, bad := s.item(lineNo, raw, size)
+	if bad.reason != "" {
+		s.reject(lineNo, bad.field, bad.reason, raw)
 		return nil
 	}
-	if off := invalidUTF8Offset(raw); off >= 0 {
-		s.reject(lineNo, "", fmt.Sprintf("invalid UTF-8 at byte offset %d", off), raw)
-		return nil
-	}
-	s.compact.Reset()
-	if err := json.Compact(&s.compact, raw); err != nil {
-		s.reject(lineNo, "", syntaxReason(raw, err), raw)
-		return nil
-	}
-	data := s.compact.Bytes()
-	if data[0] != '{' {
-		s.reject(lineNo, "", fmt.Sprintf("line is a JSON %s, not an object", jsonKind(data[0])), raw)
-		return nil
-	}
-	f, err := scanObject(data)
-	if err != nil {
-		s.reject(lineNo, f.field, err.Error(), raw)
-		return nil
-	}
-
-	// id
-	var id []byte
-	explicit := f.id != nil
-	if explicit {
-		var reason string
-		id, reason = decodeID(f.id)
-		if reason != "" {
-			s.reject(lineNo, FieldID, reason, raw)
-			return nil
-		}
-	}
-
-	// source / source-ref
-	if f.source == nil && f.sourceRef == nil {
-		s.reject(lineNo, "", "neither source nor source-ref", raw)
-		return nil
-	}
-	var source, sourceRef []byte
-	if f.source != nil {
-		v, ok := decodeString(f.source)
-		if !ok || len(v) == 0 {
-			s.reject(lineNo, FieldSource, "source must be a non-empty string", raw)
-			return nil
-		}
-		source = v
-	}
-	if f.sourceRef != nil {
-		v, ok := decodeString(f.sourceRef)
-		if !ok || !bytes.HasPrefix(v, []byte(s3Scheme)) {
-			s.reject(lineNo, FieldSourceRef, "source-ref must be an s3:// URI", raw)
-			return nil
-		}
-		bucket, key, _ := bytes.Cut(v[len(s3Scheme):], []byte("/"))
-		if len(bucket) == 0 || len(key) == 0 {
-			s.reject(lineNo, FieldSourceRef, "source-ref must name a bucket and a key (s3://bucket/key)", raw)
-			return nil
-		}
-		if s.opts.CheckSourceRef != nil {
-			if err := s.opts.CheckSourceRef(string(v)); err != nil {
-				s.reject(lineNo, FieldSourceRef, boundReason("source-ref is refused: "+err.Error()), raw)
-				return nil
-			}
-		}
-		sourceRef = v
-	}
-
-	// duplicates (explicit ids only); checked last so that only valid items claim an id
-	if explicit {
-		if first, dup := s.seen[string(id)]; dup {
-			s.reject(lineNo, FieldID, fmt.Sprintf("duplicate id %s (first on line %d)", quoteForReason(string(id)), first), raw)
-			return nil
-		}
-		s.seen[string(id)] = lineNo
-	} else {
-		s.idBuf = strconv.AppendInt(append(s.idBuf[:0], "line-"...), int64(lineNo), 10)
-		id = s.idBuf
-	}
-
-	s.chunk = appendItem(s.chunk, id, lineNo, source, sourceRef, data)
+	s.chunk = appendItem(s.chunk, it.id, lineNo, it.source, it.sourceRef, it.data)
 	s.chunkItems++
 	s.res.Items++
 	if s.chunkItems == s.opts.ChunkSize {
 		return s.flush()
 	}
 	return nil
+}
+
+// problem is why a line is rejected: the field at fault ("" for the whole
+// line) and a precise reason.
+type problem struct{ field, reason string }
+
+// lineItem is a valid line's item fields; every slice points into the
+// splitter's scratch buffers, valid until the next line.
+type lineItem struct{ id, source, sourceRef, data []byte }
+
+// item validates a line: its shape, then its id, its source or source-ref,
+// and last whether its id is new, so that only valid items claim an id.
+func (s *splitter) item(lineNo int, raw []byte, size int) (lineItem, problem) {
+	var it lineItem
+	var f objectFields
+	var bad problem
+	if it.data, f, bad = s.object(raw, size); bad.reason != "" {
+		return it, bad
+	}
+	if f.id != nil {
+		var reason string
+		if it.id, reason = decodeID(f.id); reason != "" {
+			return it, problem{FieldID, reason}
+		}
+	}
+	if it.source, it.sourceRef, bad = s.sources(f); bad.reason != "" {
+		return it, bad
+	}
+	it.id, bad = s.claimID(lineNo, f.id != nil, it.id)
+	return it, bad
+}
+
+// object checks that the line is a JSON object of valid UTF-8 within the size
+// limit, and returns it compacted with the fields it is validated on.
+func (s *splitter) object(raw []byte, size int) ([]byte, objectFields, problem) {
+	if size > s.opts.MaxLineBytes {
+		return nil, objectFields{}, problem{"", fmt.Sprintf("line is %d bytes, limit %d", size, s.opts.MaxLineBytes)}
+	}
+	if off := invalidUTF8Offset(raw); off >= 0 {
+		return nil, objectFields{}, problem{"", fmt.Sprintf("invalid UTF-8 at byte offset %d", off)}
+	}
+	s.compact.Reset()
+	if err := json.Compact(&s.compact, raw); err != nil {
+		return nil, objectFields{}, problem{"", syntaxReason(raw, err)}
+	}
+	data := s.compact.Bytes()
+	if data[0] != '{' {
+		return nil, objectFields{}, problem{"", fmt.Sprintf("line is a JSON %s, not an object", jsonKind(data[0]))}
+	}
+	f, err := scanObject(data)
+	if err != nil {
+		return nil, objectFields{}, problem{f.field, err.Error()}
+	}
+	return data, f, problem{}
+}
+
+// sources decodes source and source-ref; a line needs at least one of them.
+func (s *splitter) sources(f objectFields) (source, sourceRef []byte, bad problem) {
+	if f.source == nil && f.sourceRef == nil {
+		return nil, nil, problem{"", "neither source nor source-ref"}
+	}
+	if f.source != nil {
+		v, ok := decodeString(f.source)
+		if !ok || len(v) == 0 {
+			return nil, nil, problem{FieldSource, "source must be a non-empty string"}
+		}
+		source = v
+	}
+	if f.sourceRef != nil {
+		v, reason := s.decodeSourceRef(f.sourceRef)
+		if reason != "" {
+			return nil, nil, problem{FieldSourceRef, reason}
+		}
+		sourceRef = v
+	}
+	return source, sourceRef, problem{}
+}
+
+// decodeSourceRef accepts an s3://bucket/key URI that Options.CheckSourceRef,
+// when set, does not refuse; otherwise it says why not.
+func (s *splitter) decodeSourceRef(raw []byte) ([]byte, string) {
+	v, ok := decodeString(raw)
+	if !ok || !bytes.HasPrefix(v, []byte(s3Scheme)) {
+		return nil, "source-ref must be an s3:// URI"
+	}
+	bucket, key, _ := bytes.Cut(v[len(s3Scheme):], []byte("/"))
+	if len(bucket) == 0 || len(key) == 0 {
+		return nil, "source-ref must name a bucket and a key (s3://bucket/key)"
+	}
+	if s.opts.CheckSourceRef != nil {
+		if err := s.opts.CheckSourceRef(string(v)); err != nil {
+			return nil, boundReason("source-ref is refused: " + err.Error())
+		}
+	}
+	return v, ""
+}
+
+// claimID records an explicit id as taken, refusing one already taken, or
+// makes up "line-<n>" for a line without one.
+func (s *splitter) claimID(lineNo int, explicit bool, id []byte) ([]byte, problem) {
+	if !explicit {
+		s.idBuf = strconv.AppendInt(append(s.idBuf[:0], "line-"...), int64(lineNo), 10)
+		return s.idBuf, problem{}
+	}
+	if first, dup := s.seen[string(id)]; dup {
+		return nil, problem{FieldID, fmt.Sprintf("duplicate id %s (first on line %d)", quoteForReason(string(id)), first)}
+	}
+	s.seen[string(id)] = lineNo
+	return id, problem{}
 }
 
 func (s *splitter) reject(lineNo int, field, reason string, raw []byte) {
@@ -651,7 +684,7 @@ func decodeID(raw []byte) (id []byte, reason string) {
 		}
 		return v, ""
 	case c == '-' || (c >= '0' && c <= '9'):
-		if bytes.IndexAny(raw, ".eE") < 0 {
+		if !bytes.ContainsAny(raw, ".eE") {
 			return raw, ""
 		}
 		f, err := strconv.ParseFloat(string(raw), 64)

@@ -10,9 +10,9 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"sort"
 
+	"github.com/labelflow/labelflow/internal/layout"
 	"github.com/labelflow/labelflow/internal/store"
 )
 
@@ -51,7 +51,7 @@ type FileProvider struct {
 // MarkerKey records that an idempotency key was paid.
 func MarkerKey(idempotencyKey string) string {
 	h := sha256.Sum256([]byte(idempotencyKey))
-	return "payouts/keys/" + hex.EncodeToString(h[:]) + ".json"
+	return layout.PayoutMarkerKey(hex.EncodeToString(h[:]))
 }
 
 // Pay implements Provider. A payout is paid once its batch file exists. Markers are written
@@ -107,7 +107,7 @@ func (f *FileProvider) Pay(ctx context.Context, month string, payouts []Payout) 
 				return nil, err
 			}
 		}
-		key := fmt.Sprintf("finance/payouts/%s/%s-%s.jsonl", month, m, hex.EncodeToString(h.Sum(nil))[:16])
+		key := layout.PayoutBatchKey(month, m, hex.EncodeToString(h.Sum(nil))[:16])
 		if err := store.Parallel(len(batch), 16, func(i int) error {
 			return f.Store.PutJSON(ctx, MarkerKey(batch[i].IdempotencyKey), map[string]string{"batch": key, "key": batch[i].IdempotencyKey})
 		}); err != nil {

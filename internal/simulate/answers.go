@@ -23,74 +23,13 @@ func noisyAnswer(rng *rand.Rand, typ string, truth json.RawMessage, taxonomy []s
 	right := rng.Float64() < acc
 	switch typ {
 	case label.MultiLabelName:
-		var set []string
-		_ = json.Unmarshal(truth, &set)
-		if !right {
-			c := taxonomy[rng.IntN(len(taxonomy))]
-			if i := slices.Index(set, c); i >= 0 {
-				set = slices.Delete(set, i, i+1)
-			} else {
-				set = append(set, c)
-			}
-		}
-		if set == nil {
-			set = []string{}
-		}
-		return marshal(set)
+		return noisyClasses(rng, truth, taxonomy, right)
 	case label.BoundingBoxName:
-		var a struct{ Boxes []label.Box }
-		_ = json.Unmarshal(truth, &a)
-		for i := range a.Boxes {
-			b := &a.Boxes[i]
-			// A careful person is off by a pixel or two.
-			b.Left += rng.Float64()*2 - 1
-			b.Top += rng.Float64()*2 - 1
-		}
-		if !right && len(a.Boxes) > 0 {
-			b := &a.Boxes[rng.IntN(len(a.Boxes))]
-			switch rng.IntN(2) {
-			case 0: // a box drawn well off the object
-				b.Left += b.Width * 0.6
-			default: // the wrong class
-				b.Label = other(rng, b.Label, taxonomy)
-			}
-		}
-		for i := range a.Boxes {
-			clampBox(&a.Boxes[i], it)
-		}
-		if a.Boxes == nil {
-			a.Boxes = []label.Box{}
-		}
-		return marshal(map[string]any{"boxes": a.Boxes})
+		return noisyBoxes(rng, truth, taxonomy, right, it)
 	case label.TranscriptionName:
-		var a struct{ Text string }
-		_ = json.Unmarshal(truth, &a)
-		text := []rune(a.Text)
-		if !right && len(text) > 0 {
-			for n := max(1, len(text)/4); n > 0; n-- {
-				text[rng.IntN(len(text))] = rune('a' + rng.IntN(26))
-			}
-		}
-		if len(strings.TrimSpace(string(text))) == 0 {
-			text = []rune("?")
-		}
-		return marshal(map[string]string{"text": string(text)})
+		return noisyTranscription(rng, truth, right)
 	case label.SpansName:
-		var a struct{ Spans []label.Span }
-		_ = json.Unmarshal(truth, &a)
-		if !right && len(a.Spans) > 0 {
-			// One entity mislabelled and, in longer texts, another missed.
-			i := rng.IntN(len(a.Spans))
-			a.Spans[i].Label = other(rng, a.Spans[i].Label, taxonomy)
-			if len(a.Spans) >= 3 {
-				j := (i + 1) % len(a.Spans)
-				a.Spans = slices.Delete(a.Spans, j, j+1)
-			}
-		}
-		if a.Spans == nil {
-			a.Spans = []label.Span{}
-		}
-		return marshal(map[string]any{"spans": a.Spans})
+		return noisySpans(rng, truth, taxonomy, right)
 	}
 	var class string
 	_ = json.Unmarshal(truth, &class)
@@ -98,6 +37,89 @@ func noisyAnswer(rng *rand.Rand, typ string, truth json.RawMessage, taxonomy []s
 		class = other(rng, class, taxonomy)
 	}
 	return marshal(class)
+}
+
+// noisyClasses answers a multi-label item; a wrong answer adds or drops one class.
+func noisyClasses(rng *rand.Rand, truth json.RawMessage, taxonomy []string, right bool) json.RawMessage {
+	var set []string
+	_ = json.Unmarshal(truth, &set)
+	if !right {
+		c := taxonomy[rng.IntN(len(taxonomy))]
+		if i := slices.Index(set, c); i >= 0 {
+			set = slices.Delete(set, i, i+1)
+		} else {
+			set = append(set, c)
+		}
+	}
+	if set == nil {
+		set = []string{}
+	}
+	return marshal(set)
+}
+
+// noisyBoxes answers a bounding-box item; a wrong answer moves one box well off its object or
+// gives it the wrong class.
+func noisyBoxes(rng *rand.Rand, truth json.RawMessage, taxonomy []string, right bool, it itemInfo) json.RawMessage {
+	var a struct{ Boxes []label.Box }
+	_ = json.Unmarshal(truth, &a)
+	for i := range a.Boxes {
+		b := &a.Boxes[i]
+		// A careful person is off by a pixel or two.
+		b.Left += rng.Float64()*2 - 1
+		b.Top += rng.Float64()*2 - 1
+	}
+	if !right && len(a.Boxes) > 0 {
+		b := &a.Boxes[rng.IntN(len(a.Boxes))]
+		switch rng.IntN(2) {
+		case 0: // a box drawn well off the object
+			b.Left += b.Width * 0.6
+		default: // the wrong class
+			b.Label = other(rng, b.Label, taxonomy)
+		}
+	}
+	for i := range a.Boxes {
+		clampBox(&a.Boxes[i], it)
+	}
+	if a.Boxes == nil {
+		a.Boxes = []label.Box{}
+	}
+	return marshal(map[string]any{"boxes": a.Boxes})
+}
+
+// noisyTranscription answers a transcription item; a wrong answer garbles a quarter of the
+// characters.
+func noisyTranscription(rng *rand.Rand, truth json.RawMessage, right bool) json.RawMessage {
+	var a struct{ Text string }
+	_ = json.Unmarshal(truth, &a)
+	text := []rune(a.Text)
+	if !right && len(text) > 0 {
+		for n := max(1, len(text)/4); n > 0; n-- {
+			text[rng.IntN(len(text))] = rune('a' + rng.IntN(26))
+		}
+	}
+	if len(strings.TrimSpace(string(text))) == 0 {
+		text = []rune("?")
+	}
+	return marshal(map[string]string{"text": string(text)})
+}
+
+// noisySpans answers a named-entities item; a wrong answer mislabels one entity and, in longer
+// texts, misses another.
+func noisySpans(rng *rand.Rand, truth json.RawMessage, taxonomy []string, right bool) json.RawMessage {
+	var a struct{ Spans []label.Span }
+	_ = json.Unmarshal(truth, &a)
+	if !right && len(a.Spans) > 0 {
+		i := rng.IntN(len(a.Spans))
+		a.Spans[i].Label = other(rng, a.Spans[i].Label, taxonomy)
+		if len(a.Spans) >= 3 {
+			j := (i + 1) % len(a.Spans)
+			a.Spans = slices.Delete(a.Spans, j, j+1)
+		}
+	}
+	if a.Spans == nil {
+		a.Spans = []label.Span{}
+	}
+	return marshal(map[string]any{"spans": a.Spans})
 }
 
 func other(rng *rand.Rand, not string, taxonomy []string) string {

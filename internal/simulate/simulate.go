@@ -18,8 +18,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/labelflow/labelflow/activities"
 	"github.com/labelflow/labelflow/internal/gateway"
+	"github.com/labelflow/labelflow/internal/layout"
 	"github.com/labelflow/labelflow/internal/manifest"
 	"github.com/labelflow/labelflow/internal/store"
 	"github.com/labelflow/labelflow/workflows"
@@ -175,13 +175,13 @@ func (s *sim) work(ctx context.Context, p Person, rng *rand.Rand) error {
 			if err != nil {
 				return err
 			}
-			body.Answers = append(body.Answers, workflows.TaskAnswer{Item: t.Item,
+			body.Answers = append(body.Answers, gateway.AnswerBody{Item: t.Item,
 				Answer: noisyAnswer(rng, suite.AnnotationType, k.truth, suite.Taxonomy, acc, k.info)})
 		}
 		if s.o.Think > 0 {
 			sleep(ctx, s.o.Think)
 		}
-		var res workflows.SubmitResult
+		var res gateway.SubmitAnswer
 		status, err = s.call(ctx, p, http.MethodPost, "/v1/projects/"+s.o.Project+"/suites/"+suite.ID+"/submit", body, &res)
 		if err != nil {
 			return err
@@ -204,7 +204,7 @@ func (s *sim) truthOf(ctx context.Context, chunk, item int) (known, error) {
 	defer s.mu.Unlock()
 	m, ok := s.truth[chunk]
 	if !ok {
-		data, err := s.store.Get(ctx, activities.ChunkKey(s.o.Project, chunk))
+		data, err := s.store.Get(ctx, layout.ChunkKey(s.o.Project, chunk))
 		if err != nil {
 			return known{}, err
 		}

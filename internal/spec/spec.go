@@ -16,6 +16,7 @@ import (
 
 	"github.com/labelflow/labelflow/internal/earnings"
 	"github.com/labelflow/labelflow/internal/label"
+	"github.com/labelflow/labelflow/internal/role"
 	"github.com/labelflow/labelflow/internal/store"
 )
 
@@ -138,7 +139,7 @@ const (
 	DefaultSuiteSize         = 10
 	DefaultAnnotatorsPerItem = 2
 	DefaultLease             = "15m"
-	DefaultReviewerRole      = "reviewer"
+	DefaultReviewerRole      = role.Reviewer
 )
 
 // FieldError is one bad field.
@@ -304,142 +305,192 @@ func (p *Project) applyDefaults() {
 	}
 }
 
+// validate returns every problem of the spec, section by section in the order of the file's
+// fields, so that a spec with many problems reads them top to bottom.
 func (p *Project) validate() []FieldError {
-	var errs []FieldError
-	bad := func(field, format string, args ...any) {
-		errs = append(errs, FieldError{Field: field, Reason: fmt.Sprintf(format, args...)})
-	}
+	var problems fieldProblems
+	p.checkIdentity(&problems)
+	p.checkAnnotation(&problems)
+	p.checkWork(&problems)
+	p.Delivery.checkDestination(&problems)
+	p.Quality.check(&problems)
+	p.checkDeliveryOptions(&problems)
+	p.Pay.check(&problems, p.Quality.Gold.Source != "")
+	return problems
+}
+
+// fieldProblems collects the problems of a spec, each naming its field by its YAML path.
+type fieldProblems []FieldError
+
+func (e *fieldProblems) add(field, format string, args ...any) {
+	*e = append(*e, FieldError{Field: field, Reason: fmt.Sprintf(format, args...)})
+}
+
+func (p *Project) checkIdentity(bad *fieldProblems) {
 	if problem := idProblem(p.ID); problem != "" {
-		bad("id", "%s", problem)
+		bad.add("id", "%s", problem)
 	}
 	if strings.TrimSpace(p.Client) == "" {
-		bad("client", "is required")
+		bad.add("client", "is required")
 	}
 	if _, _, err := store.ParseURI(p.Source); err != nil {
-		bad("source", "%v", err)
+		bad.add("source", "%v", err)
 	}
+}
+
+func (p *Project) checkAnnotation(bad *fieldProblems) {
 	if t, err := label.Lookup(p.Annotation.Type); err != nil {
-		bad("annotation.type", "%v", err)
+		bad.add("annotation.type", "%v", err)
 	} else if err := t.CheckTaxonomy(p.Annotation.Taxonomy); err != nil {
-		bad("annotation.taxonomy", "%v", err)
+		bad.add("annotation.taxonomy", "%v", err)
 	}
 	if strings.TrimSpace(p.Annotation.Instructions) == "" {
-		bad("annotation.instructions", "is required: annotators must be told what to do")
+		bad.add("annotation.instructions", "is required: annotators must be told what to do")
 	}
+}
+
+// checkWork checks how the work is cut up and handed out: sizes, lease and roles.
+func (p *Project) checkWork(bad *fieldProblems) {
 	if p.ChunkSize < 1 || p.ChunkSize > 5000 {
-		bad("chunk_size", "must be between 1 and 5000, got %d", p.ChunkSize)
+		bad.add("chunk_size", "must be between 1 and 5000, got %d", p.ChunkSize)
 	}
 	if p.SuiteSize < 1 || p.SuiteSize > 100 {
-		bad("suite_size", "must be between 1 and 100, got %d", p.SuiteSize)
+		bad.add("suite_size", "must be between 1 and 100, got %d", p.SuiteSize)
 	}
 	if p.AnnotatorsPerItem != 2 {
-		bad("annotators_per_item", "must be 2 (double annotation with arbitration), got %d", p.AnnotatorsPerItem)
+		bad.add("annotators_per_item", "must be 2 (double annotation with arbitration), got %d", p.AnnotatorsPerItem)
 	}
 	if d, err := time.ParseDuration(string(p.Lease)); err != nil {
-		bad("lease", "must be a duration such as 15m, got %q", p.Lease)
+		bad.add("lease", "must be a duration such as 15m, got %q", p.Lease)
 	} else if d < 10*time.Second || d > 24*time.Hour {
-		bad("lease", "must be between 10s and 24h, got %s", d)
+		bad.add("lease", "must be between 10s and 24h, got %s", d)
 	}
-	if p.ReviewerRole != "reviewer" {
-		bad("reviewer_role", "must be reviewer, got %q", p.ReviewerRole)
+	if p.ReviewerRole != role.Reviewer {
+		bad.add("reviewer_role", "must be reviewer, got %q", p.ReviewerRole)
 	}
-	if !bucketPattern.MatchString(p.Delivery.Bucket) {
-		bad("delivery.bucket", "must be a valid S3 bucket name, got %q", p.Delivery.Bucket)
+}
+
+// checkDestination checks where results are written.
+func (d *Delivery) checkDestination(bad *fieldProblems) {
+	if !bucketPattern.MatchString(d.Bucket) {
+		bad.add("delivery.bucket", "must be a valid S3 bucket name, got %q", d.Bucket)
 	}
-	if strings.HasPrefix(p.Delivery.Prefix, "/") || strings.Contains(p.Delivery.Prefix, "//") {
-		bad("delivery.prefix", "must not start with / or contain //, got %q", p.Delivery.Prefix)
+	if strings.HasPrefix(d.Prefix, "/") || strings.Contains(d.Prefix, "//") {
+		bad.add("delivery.prefix", "must not start with / or contain //, got %q", d.Prefix)
 	}
-	if p.Delivery.Region == "" {
-		bad("delivery.region", "is required (for example us-east-1)")
+	if d.Region == "" {
+		bad.add("delivery.region", "is required (for example us-east-1)")
 	}
-	if p.Delivery.Endpoint != "" && !strings.HasPrefix(p.Delivery.Endpoint, "http://") && !strings.HasPrefix(p.Delivery.Endpoint, "https://") {
-		bad("delivery.endpoint", "must be an http:// or https:// URL, got %q", p.Delivery.Endpoint)
+	if d.Endpoint != "" && !strings.HasPrefix(d.Endpoint, "http://") && !strings.HasPrefix(d.Endpoint, "https://") {
+		bad.add("delivery.endpoint", "must be an http:// or https:// URL, got %q", d.Endpoint)
 	}
-	if g := p.Quality.Gold; g.Source != "" {
+}
+
+func (q *Quality) check(bad *fieldProblems) {
+	if g := q.Gold; g.Source != "" {
 		if _, _, err := store.ParseURI(g.Source); err != nil {
-			bad("quality.gold.source", "%v", err)
+			bad.add("quality.gold.source", "%v", err)
 		}
 		if g.PerChunk < 1 || g.PerChunk > 50 {
-			bad("quality.gold.per_chunk", "must be between 1 and 50, got %d", g.PerChunk)
+			bad.add("quality.gold.per_chunk", "must be between 1 and 50, got %d", g.PerChunk)
 		}
 	}
 	// Newcomers start at the 0.8 prior; a threshold at or above it would leave them, and every
 	// reviewer without a record, with nothing to do.
-	if m := p.Quality.MinAccuracy; m < 0 || m >= 0.8 {
-		bad("quality.min_accuracy", "must be at least 0 and below 0.8 (the estimate a newcomer starts with), got %v", m)
+	if m := q.MinAccuracy; m < 0 || m >= 0.8 {
+		bad.add("quality.min_accuracy", "must be at least 0 and below 0.8 (the estimate a newcomer starts with), got %v", m)
 	}
-	switch o := p.Quality.Overlap; o.Mode {
+	switch o := q.Overlap; o.Mode {
 	case "review":
 	case "dynamic":
 		if o.ConfidenceTarget <= 0.5 || o.ConfidenceTarget > 0.999 {
-			bad("quality.overlap.confidence_target", "must be above 0.5 and at most 0.999, got %v", o.ConfidenceTarget)
+			bad.add("quality.overlap.confidence_target", "must be above 0.5 and at most 0.999, got %v", o.ConfidenceTarget)
 		}
 		if o.MaxAnnotations < 3 || o.MaxAnnotations > 10 {
-			bad("quality.overlap.max_annotations", "must be between 3 and 10, got %d", o.MaxAnnotations)
+			bad.add("quality.overlap.max_annotations", "must be between 3 and 10, got %d", o.MaxAnnotations)
 		}
 	default:
-		bad("quality.overlap.mode", "must be review or dynamic, got %q", o.Mode)
+		bad.add("quality.overlap.mode", "must be review or dynamic, got %q", o.Mode)
 	}
-	for i, f := range p.Delivery.Formats {
+}
+
+// checkDeliveryOptions checks what is delivered and how: formats, encryption, webhook and the
+// credentials profile.
+func (p *Project) checkDeliveryOptions(bad *fieldProblems) {
+	d := &p.Delivery
+	for i, f := range d.Formats {
 		if !slices.Contains(Formats, f) {
-			bad(fmt.Sprintf("delivery.formats[%d]", i), "unknown format %q (known: %v)", f, Formats)
+			bad.add(fmt.Sprintf("delivery.formats[%d]", i), "unknown format %q (known: %v)", f, Formats)
 		} else if f == FormatCOCO && p.Annotation.Type != "bounding-box" {
-			bad(fmt.Sprintf("delivery.formats[%d]", i), "coco needs annotation.type bounding-box, not %s", p.Annotation.Type)
+			bad.add(fmt.Sprintf("delivery.formats[%d]", i), "coco needs annotation.type bounding-box, not %s", p.Annotation.Type)
 		}
 	}
-	if a := p.Delivery.LabelAttribute; a != "" && !attrPattern.MatchString(a) {
-		bad("delivery.label_attribute", "must be letters, digits and dashes, at most 127, got %q", a)
+	if a := d.LabelAttribute; a != "" && !attrPattern.MatchString(a) {
+		bad.add("delivery.label_attribute", "must be letters, digits and dashes, at most 127, got %q", a)
 	}
-	switch p.Delivery.Encryption.Type {
+	d.Encryption.check(bad)
+	d.Webhook.check(bad)
+	if d.Credentials == "" {
+		bad.add("delivery.credentials", "must name a delivery profile (secrets never go in a spec)")
+	} else if !profilePattern.MatchString(d.Credentials) || looksLikeKey(d.Credentials) {
+		bad.add("delivery.credentials", "must be a profile name (letters, digits, dashes), not a secret; got %d characters", len(d.Credentials))
+	}
+}
+
+func (e Encryption) check(bad *fieldProblems) {
+	switch e.Type {
 	case "", "AES256":
-		if p.Delivery.Encryption.KMSKeyID != "" {
-			bad("delivery.encryption.kms_key_id", "only with type aws:kms")
+		if e.KMSKeyID != "" {
+			bad.add("delivery.encryption.kms_key_id", "only with type aws:kms")
 		}
 	case "aws:kms":
 	default:
-		bad("delivery.encryption.type", "must be AES256 or aws:kms, got %q", p.Delivery.Encryption.Type)
+		bad.add("delivery.encryption.type", "must be AES256 or aws:kms, got %q", e.Type)
 	}
-	if w := p.Delivery.Webhook; w.URL != "" || w.Secret != "" {
-		if !strings.HasPrefix(w.URL, "https://") && !strings.HasPrefix(w.URL, "http://") {
-			bad("delivery.webhook.url", "must be an http(s) URL, got %q", w.URL)
-		}
-		if reason := webhookSecretProblem(w.Secret); reason != "" {
-			bad("delivery.webhook.secret", "%s", reason)
-		}
+}
+
+func (w Webhook) check(bad *fieldProblems) {
+	if w.URL == "" && w.Secret == "" {
+		return
 	}
-	if p.Delivery.Credentials == "" {
-		bad("delivery.credentials", "must name a delivery profile (secrets never go in a spec)")
-	} else if !profilePattern.MatchString(p.Delivery.Credentials) || looksLikeKey(p.Delivery.Credentials) {
-		bad("delivery.credentials", "must be a profile name (letters, digits, dashes), not a secret; got %d characters", len(p.Delivery.Credentials))
+	if !strings.HasPrefix(w.URL, "https://") && !strings.HasPrefix(w.URL, "http://") {
+		bad.add("delivery.webhook.url", "must be an http(s) URL, got %q", w.URL)
 	}
-	exp, err := CurrencyExponent(p.Pay.Currency)
+	if reason := webhookSecretProblem(w.Secret); reason != "" {
+		bad.add("delivery.webhook.secret", "%s", reason)
+	}
+}
+
+// check checks the currency and every amount; haveGold tells whether the project has gold
+// items, which the quality bonus needs to measure accuracy.
+func (pay *Pay) check(bad *fieldProblems, haveGold bool) {
+	exp, err := CurrencyExponent(pay.Currency)
 	if err != nil {
-		bad("pay.currency", "%v", err)
+		bad.add("pay.currency", "%v", err)
 		exp = 2 // still check the amounts, against the most common exponent
 	}
-	if _, err := p.Pay.PerAnnotation.Minor(exp); err != nil {
-		bad("pay.per_annotation", "%v", err)
+	if _, err := pay.PerAnnotation.Minor(exp); err != nil {
+		bad.add("pay.per_annotation", "%v", err)
 	}
-	if _, err := p.Pay.PerArbitration.Minor(exp); err != nil {
-		bad("pay.per_arbitration", "%v", err)
+	if _, err := pay.PerArbitration.Minor(exp); err != nil {
+		bad.add("pay.per_arbitration", "%v", err)
 	}
-	if b := p.Pay.QualityBonus; b.Amount != "" {
+	if b := pay.QualityBonus; b.Amount != "" {
 		if _, err := b.Amount.Minor(exp); err != nil {
-			bad("pay.quality_bonus.amount", "%v", err)
+			bad.add("pay.quality_bonus.amount", "%v", err)
 		}
 		if b.MinGoldAccuracy <= 0 || b.MinGoldAccuracy > 1 {
-			bad("pay.quality_bonus.min_gold_accuracy", "must be above 0 and at most 1, got %v", b.MinGoldAccuracy)
+			bad.add("pay.quality_bonus.min_gold_accuracy", "must be above 0 and at most 1, got %v", b.MinGoldAccuracy)
 		}
-		if p.Quality.Gold.Source == "" {
-			bad("pay.quality_bonus", "needs gold items (quality.gold) to measure accuracy")
-		}
-	}
-	if p.Pay.PerGold != "" {
-		if _, err := p.Pay.PerGold.Minor(exp); err != nil {
-			bad("pay.per_gold", "%v", err)
+		if !haveGold {
+			bad.add("pay.quality_bonus", "needs gold items (quality.gold) to measure accuracy")
 		}
 	}
-	return errs
+	if pay.PerGold != "" {
+		if _, err := pay.PerGold.Minor(exp); err != nil {
+			bad.add("pay.per_gold", "%v", err)
+		}
+	}
 }
 
 var (

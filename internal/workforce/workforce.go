@@ -14,6 +14,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/labelflow/labelflow/internal/layout"
+	"github.com/labelflow/labelflow/internal/role"
 	"github.com/labelflow/labelflow/internal/store"
 )
 
@@ -50,7 +52,7 @@ func (p Person) Currency() string {
 
 // Roles a person may have: annotators and reviewers do the work, finance pays it, ops launch
 // projects.
-var Roles = []string{"annotator", "reviewer", "finance", "ops"}
+var Roles = role.All
 
 // Columns of a roster CSV, in any order; the header row names them. A token column is for moving
 // tokens LabelFlow issued elsewhere; people normally get theirs with IssueToken.
@@ -104,29 +106,12 @@ type Entry struct {
 func ParseCSV(file string, r io.Reader) ([]Entry, error) {
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1
-	header, err := cr.Read()
+	col, err := readHeader(file, cr)
 	if err != nil {
-		return nil, fmt.Errorf("%s:1: header: %w", file, err)
+		return nil, err
 	}
-	col := map[string]int{}
-	for i, h := range header {
-		h = strings.ToLower(strings.TrimSpace(h))
-		if !slices.Contains(requiredColumns, h) && !slices.Contains(optionalColumns, h) {
-			return nil, fmt.Errorf("%s:1: header: unknown column %q (columns: %s)", file, h, strings.Join(append(requiredColumns, optionalColumns...), ","))
-		}
-		if _, dup := col[h]; dup {
-			return nil, fmt.Errorf("%s:1: header: column %q appears twice", file, h)
-		}
-		col[h] = i
-	}
-	for _, c := range requiredColumns {
-		if _, ok := col[c]; !ok {
-			return nil, fmt.Errorf("%s:1: header: column %q is missing", file, c)
-		}
-	}
+	rl := rosterLines{file: file, col: col, ids: map[string]int{}, tokens: map[string]int{}}
 	var entries []Entry
-	var bad []LineError
-	ids, tokens := map[string]int{}, map[string]int{}
 	for {
 		rec, err := cr.Read()
 		if err == io.EOF {
@@ -139,63 +124,120 @@ func ParseCSV(file string, r io.Reader) ([]Entry, error) {
 			if !errors.As(err, &pe) {
 				return nil, fmt.Errorf("%s: %w", file, err)
 			}
-			bad = append(bad, LineError{file, pe.StartLine, "(line)", err.Error()})
+			rl.bad = append(rl.bad, LineError{file, pe.StartLine, "(line)", err.Error()})
 			continue
 		}
 		line, _ := cr.FieldPos(0)
-		get := func(c string) string {
-			if i, ok := col[c]; ok && i < len(rec) {
-				return strings.TrimSpace(rec[i])
-			}
-			return ""
-		}
-		fail := func(field, format string, args ...any) {
-			bad = append(bad, LineError{file, line, field, fmt.Sprintf(format, args...)})
-		}
-		p := Person{ID: get("id"), Name: get("name"), Country: get("country"), Role: get("role"),
-			Skills: split(get("skills")), Languages: split(get("languages")), PayoutMethod: get("payout_method"),
-			PayoutCurrency: get("payout_currency")}
-		if p.PayoutMethod == "" {
-			p.PayoutMethod = "bank-transfer"
-		}
-		token := get("token")
-		if !idPattern.MatchString(p.ID) {
-			fail("id", "must be lowercase letters, digits, '.', '_' or '-', got %q", p.ID)
-		} else if first, dup := ids[p.ID]; dup {
-			fail("id", "%q already on line %d", p.ID, first)
-		} else {
-			ids[p.ID] = line
-		}
-		if p.Name == "" {
-			fail("name", "is required")
-		}
-		if !countryPattern.MatchString(p.Country) {
-			fail("country", "must be an ISO 3166-1 alpha-2 code such as KE, got %q", p.Country)
-		}
-		if !slices.Contains(Roles, p.Role) {
-			fail("role", "must be one of %s, got %q", strings.Join(Roles, ", "), p.Role)
-		}
-		if p.PayoutCurrency != "" && !currencyPattern.MatchString(p.PayoutCurrency) {
-			fail("payout_currency", "must be an ISO 4217 code such as KES, got %q", p.PayoutCurrency)
-		}
-		if p.PayoutMethod != "bank-transfer" && p.PayoutMethod != "mobile-money" {
-			fail("payout_method", "must be bank-transfer or mobile-money, got %q", p.PayoutMethod)
-		}
-		if token != "" {
-			if err := CheckToken(token); err != nil {
-				fail("token", "%v", err)
-			} else if first, dup := tokens[token]; dup {
-				fail("token", "same token as line %d", first)
-			} else {
-				tokens[token] = line
-			}
-		}
-		entries = append(entries, Entry{Person: p, Token: token, File: file, Line: line})
+		entries = append(entries, rl.entry(line, rec))
 	}
-	if len(bad) > 0 {
-		return nil, &ImportError{Lines: bad}
+	if len(rl.bad) > 0 {
+		return nil, &ImportError{Lines: rl.bad}
 	}
 	return entries, nil
+}
+
+// columns maps a roster's column names to their positions.
+type columns map[string]int
+
+// value is the trimmed field of column name in rec; "" when the file has no such column or the
+// record is short.
+func (c columns) value(rec []string, name string) string {
+	if i, ok := c[name]; ok && i < len(rec) {
+		return strings.TrimSpace(rec[i])
+	}
+	return ""
+}
+
+// readHeader reads the header row: known columns only, each once, the required ones all there.
+func readHeader(file string, cr *csv.Reader) (columns, error) {
+	header, err := cr.Read()
+	if err != nil {
+		return nil, fmt.Errorf("%s:1: header: %w", file, err)
+	}
+	col := columns{}
+	for i, h := range header {
+		h = strings.ToLower(strings.TrimSpace(h))
+		if !slices.Contains(requiredColumns, h) && !slices.Contains(optionalColumns, h) {
+			return nil, fmt.Errorf("%s:1: header: unknown column %q (columns: %s)", file, h, strings.Join(slices.Concat(requiredColumns, optionalColumns), ","))
+		}
+		if _, dup := col[h]; dup {
+			return nil, fmt.Errorf("%s:1: header: column %q appears twice", file, h)
+		}
+		col[h] = i
+	}
+	for _, c := range requiredColumns {
+		if _, ok := col[c]; !ok {
+			return nil, fmt.Errorf("%s:1: header: column %q is missing", file, c)
+		}
+	}
+	return col, nil
+}
+
+// rosterLines checks the lines of one roster file, remembering the line each id and token first
+// appeared on so that a second use names the first.
+type rosterLines struct {
+	file        string
+	col         columns
+	ids, tokens map[string]int
+	bad         []LineError
+}
+
+func (rl *rosterLines) fail(line int, field, format string, args ...any) {
+	rl.bad = append(rl.bad, LineError{rl.file, line, field, fmt.Sprintf(format, args...)})
+}
+
+// entry reads record rec, on line line, noting its problems.
+func (rl *rosterLines) entry(line int, rec []string) Entry {
+	get := func(c string) string { return rl.col.value(rec, c) }
+	p := Person{ID: get("id"), Name: get("name"), Country: get("country"), Role: get("role"),
+		Skills: split(get("skills")), Languages: split(get("languages")), PayoutMethod: get("payout_method"),
+		PayoutCurrency: get("payout_currency")}
+	if p.PayoutMethod == "" {
+		p.PayoutMethod = "bank-transfer"
+	}
+	token := get("token")
+	rl.checkPerson(line, p)
+	rl.checkToken(line, token)
+	return Entry{Person: p, Token: token, File: rl.file, Line: line}
+}
+
+func (rl *rosterLines) checkPerson(line int, p Person) {
+	if !idPattern.MatchString(p.ID) {
+		rl.fail(line, "id", "must be lowercase letters, digits, '.', '_' or '-', got %q", p.ID)
+	} else if first, dup := rl.ids[p.ID]; dup {
+		rl.fail(line, "id", "%q already on line %d", p.ID, first)
+	} else {
+		rl.ids[p.ID] = line
+	}
+	if p.Name == "" {
+		rl.fail(line, "name", "is required")
+	}
+	if !countryPattern.MatchString(p.Country) {
+		rl.fail(line, "country", "must be an ISO 3166-1 alpha-2 code such as KE, got %q", p.Country)
+	}
+	if !slices.Contains(Roles, p.Role) {
+		rl.fail(line, "role", "must be one of %s, got %q", strings.Join(Roles, ", "), p.Role)
+	}
+	if p.PayoutCurrency != "" && !currencyPattern.MatchString(p.PayoutCurrency) {
+		rl.fail(line, "payout_currency", "must be an ISO 4217 code such as KES, got %q", p.PayoutCurrency)
+	}
+	if p.PayoutMethod != "bank-transfer" && p.PayoutMethod != "mobile-money" {
+		rl.fail(line, "payout_method", "must be bank-transfer or mobile-money, got %q", p.PayoutMethod)
+	}
+}
+
+// checkToken checks a token the line moves in; no token is fine (the person keeps theirs).
+func (rl *rosterLines) checkToken(line int, token string) {
+	if token == "" {
+		return
+	}
+	if err := CheckToken(token); err != nil {
+		rl.fail(line, "token", "%v", err)
+	} else if first, dup := rl.tokens[token]; dup {
+		rl.fail(line, "token", "same token as line %d", first)
+	} else {
+		rl.tokens[token] = line
+	}
 }
 
 func split(s string) []string {
@@ -215,8 +257,8 @@ type Roster struct {
 	Pepper []byte
 }
 
-func personKey(id string) string  { return "workforce/people/" + id + ".json" }
-func tokenKey(hash string) string { return "workforce/tokens/" + hash + ".json" }
+func personKey(id string) string  { return layout.PersonKey(id) }
+func tokenKey(hash string) string { return layout.TokenKey(hash) }
 
 // tokenRecord names the holder of a token hash, so that a sign-in costs two reads: the record,
 // then the person.

@@ -234,7 +234,7 @@ func TestDisagreementGoesToADistinctReviewer(t *testing.T) {
 	)
 	sum := ce.run(ChunkInput{Settings: settings(), Chunk: 3, Items: 2})
 	must(t, "submit reviewer", &sr)
-	if sum.Arbitrated != 2 || sum.Agreed != 0 || sum.Arbitrations != 2 || sum.Chunk != 3 {
+	if sum.Arbitrated != 2 || sum.Agreed != 0 || sum.Chunk != 3 {
 		t.Fatalf("summary = %+v", sum)
 	}
 	for _, res := range ce.recorded.Results {

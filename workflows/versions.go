@@ -1,0 +1,57 @@
+package workflows
+
+import "go.temporal.io/sdk/workflow"
+
+// changeID names one behaviour change of a workflow for workflow.GetVersion. The values are
+// written into histories as version markers: a value never changes and is never reused, or runs
+// already recorded would replay differently.
+type changeID string
+
+// The behaviour changes, each read once at the start of a run. Histories recorded before each are
+// kept in testdata under <Type>-before-….history.json and replayed by the tests.
+const (
+	// versionReviewersOnlyArbitrate (ChunkWorkflow): reviewers arbitrate and never annotate.
+	versionReviewersOnlyArbitrate changeID = "reviewers-only-arbitrate"
+	// versionAccuracyAware (ChunkWorkflow): disputed gold items are arbitrated, disputes go to
+	// the most accurate reviewers, and dynamic overlap weighs each annotator's accuracy.
+	versionAccuracyAware changeID = "accuracy-aware-assignment"
+	// versionSpill (ChunkWorkflow): settled answers are stored as the chunk goes.
+	versionSpill changeID = "spill-settled-answers"
+	// versionExclusionLapses (ChunkWorkflow): an exclusion after an expired lease lapses.
+	versionExclusionLapses changeID = "exclusion-lapses"
+	// versionSerialLedgerClose (PayrollWorkflow): months close the ledger one at a time.
+	versionSerialLedgerClose changeID = "serial-ledger-close"
+	// versionLaunchGrant (ProjectWorkflow): a project checks the seal of its launch.
+	versionLaunchGrant changeID = "launch-grant"
+)
+
+// enabled reports whether this run has the change: every run started since the change does,
+// and a run that started before it keeps replaying without it.
+func (id changeID) enabled(ctx workflow.Context) bool {
+	return workflow.GetVersion(ctx, string(id), workflow.DefaultVersion, 1) >= 1
+}
+
+// chunkVersions are the behaviour changes a chunk run has; each is off only for runs started
+// before it, so that their histories replay as they ran.
+type chunkVersions struct {
+	// reviewersOnlyArbitrate: before it, a reviewer with no dispute open annotated instead.
+	reviewersOnlyArbitrate bool
+	// accuracyAware: estimated accuracies steer assignment (disputed gold arbitrated, disputes
+	// to the most accurate reviewers, per-annotator accuracy in dynamic overlap).
+	accuracyAware bool
+	// spill: settled answers are stored as the chunk goes instead of all at its end.
+	spill bool
+	// exclusionLapses: exclusions end two leases after the last expiry (see ItemState).
+	exclusionLapses bool
+}
+
+// readChunkVersions reads the chunk's changes once, before any handler or activity, in the order
+// they were introduced: each leaves a version marker at the start of a new run's history.
+func readChunkVersions(ctx workflow.Context) chunkVersions {
+	return chunkVersions{
+		reviewersOnlyArbitrate: versionReviewersOnlyArbitrate.enabled(ctx),
+		accuracyAware:          versionAccuracyAware.enabled(ctx),
+		spill:                  versionSpill.enabled(ctx),
+		exclusionLapses:        versionExclusionLapses.enabled(ctx),
+	}
+}
