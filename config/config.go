@@ -1,8 +1,13 @@
 // Package config holds every setting of LabelFlow. All of it comes from LABELFLOW_* environment
 // variables; the defaults point at the embedded stack that `labelflow dev` starts.
+//
+// Settings are grouped by the component that reads them, each group with its own checks. The
+// groups are embedded in Config, so a setting reads as cfg.StoreEndpoint wherever it is used and
+// keeps its one environment variable.
 package config
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -13,96 +18,140 @@ import (
 
 // Config is the whole configuration. The `desc` tags feed `labelflow config` and the README table.
 type Config struct {
+	Temporal
+	Worker
+	Store
+	Projects
+	Gateway
+	Payroll
+	Trust
+	Local
+}
+
+// Temporal is how every process reaches Temporal.
+type Temporal struct {
 	TemporalAddress   string `envconfig:"LABELFLOW_TEMPORAL_ADDRESS" default:"127.0.0.1:7233" desc:"Temporal frontend host:port"`
 	TemporalNamespace string `envconfig:"LABELFLOW_TEMPORAL_NAMESPACE" default:"default" desc:"Temporal namespace"`
 	TemporalUIURL     string `envconfig:"LABELFLOW_TEMPORAL_UI_URL" default:"http://127.0.0.1:8233" desc:"Temporal Web UI, printed in status and summaries"`
-
 	WorkflowTaskQueue string `envconfig:"LABELFLOW_WORKFLOW_TASK_QUEUE" default:"labelflow-workflows" desc:"task queue of workflow tasks"`
 	ActivityTaskQueue string `envconfig:"LABELFLOW_ACTIVITY_TASK_QUEUE" default:"labelflow-io" desc:"task queue of I/O activities (chunking, results, delivery, payroll)"`
-	WorkerRole        string `envconfig:"LABELFLOW_WORKER_ROLE" default:"all" desc:"what 'labelflow worker' polls: workflows, activities or all"`
+}
 
+// Worker is what `labelflow worker` polls and how much it runs at once.
+type Worker struct {
+	WorkerRole        string `envconfig:"LABELFLOW_WORKER_ROLE" default:"all" desc:"what 'labelflow worker' polls: workflows, activities or all"`
+	WorkerConcurrency int    `envconfig:"LABELFLOW_WORKER_CONCURRENCY" default:"16" desc:"concurrent activities per worker"`
+}
+
+// Store is the platform object store.
+type Store struct {
 	StoreEndpoint  string `envconfig:"LABELFLOW_STORE_ENDPOINT" default:"http://127.0.0.1:9000" desc:"platform object store (S3 API) URL"`
 	StoreAccessKey string `envconfig:"LABELFLOW_STORE_ACCESS_KEY" default:"labelflow" desc:"platform object store access key"`
 	StoreSecretKey string `envconfig:"LABELFLOW_STORE_SECRET_KEY" default:"labelflow-dev-secret" desc:"platform object store secret key"`
 	StoreBucket    string `envconfig:"LABELFLOW_STORE_BUCKET" default:"labelflow" desc:"platform bucket: chunks, results, ledger, roster, payroll"`
 	StoreRegion    string `envconfig:"LABELFLOW_STORE_REGION" default:"us-east-1" desc:"platform object store region"`
+}
 
-	DeliveryProfiles string `envconfig:"LABELFLOW_DELIVERY_PROFILES" default:"" desc:"path of the delivery credentials profiles file (YAML); the embedded stack also has the dev profile, from the STORE_* keys"`
+// Projects are the settings of running projects: clients, their deliveries, chunks.
+type Projects struct {
+	DeliveryProfiles   string `envconfig:"LABELFLOW_DELIVERY_PROFILES" default:"" desc:"path of the delivery credentials profiles file (YAML); the embedded stack also has the dev profile, from the STORE_* keys"`
+	Clients            string `envconfig:"LABELFLOW_CLIENTS" default:"" desc:"path of the clients file (YAML): each client's intake prefixes, delivery buckets, delivery profiles and webhook secrets; empty = the embedded stack's dev client"`
+	EgressAllowPrivate bool   `envconfig:"LABELFLOW_EGRESS_ALLOW_PRIVATE" default:"false" desc:"allow webhooks and client endpoints on loopback or private addresses (always allowed on the embedded stack)"`
+	ChunkWindow        int    `envconfig:"LABELFLOW_CHUNK_WINDOW" default:"8" desc:"chunks of one project annotated at the same time"`
+	ChunkSpillBytes    int    `envconfig:"LABELFLOW_CHUNK_SPILL_BYTES" default:"262144" desc:"bytes of settled answers a chunk workflow holds before storing them in the platform store"`
+	MaxLineBytes       int    `envconfig:"LABELFLOW_MAX_LINE_BYTES" default:"65536" desc:"longest accepted manifest line"`
+}
 
-	GatewayListen string `envconfig:"LABELFLOW_GATEWAY_LISTEN" default:"127.0.0.1:8080" desc:"gateway listen address"`
-	GatewayURL    string `envconfig:"LABELFLOW_GATEWAY_URL" default:"http://127.0.0.1:8080" desc:"gateway base URL used by the simulator"`
-
-	ChunkWindow       int           `envconfig:"LABELFLOW_CHUNK_WINDOW" default:"8" desc:"chunks of one project annotated at the same time"`
-	ChunkSpillBytes   int           `envconfig:"LABELFLOW_CHUNK_SPILL_BYTES" default:"262144" desc:"bytes of settled answers a chunk workflow holds before storing them in the platform store"`
-	MaxLineBytes      int           `envconfig:"LABELFLOW_MAX_LINE_BYTES" default:"65536" desc:"longest accepted manifest line"`
-	MonthTimeZone     string        `envconfig:"LABELFLOW_MONTH_TIME_ZONE" default:"UTC" desc:"time zone that decides which payroll month work falls in"`
-	FloorMultiplier   string        `envconfig:"LABELFLOW_FLOOR_MULTIPLIER" default:"2" desc:"the earnings floor: this many times the local hourly minimum wage, for the hours worked"`
-	PayoutProvider    string        `envconfig:"LABELFLOW_PAYOUT_PROVIDER" default:"file" desc:"file (batch files for finance to upload) or http (a payment API)"`
-	PayoutURL         string        `envconfig:"LABELFLOW_PAYOUT_URL" default:"" desc:"the payment API's payouts endpoint, with the http provider"`
-	PayoutToken       string        `envconfig:"LABELFLOW_PAYOUT_TOKEN" default:"" desc:"bearer token of the payment API"`
-	WorkerConcurrency int           `envconfig:"LABELFLOW_WORKER_CONCURRENCY" default:"16" desc:"concurrent activities per worker"`
-	StatusCacheTTL    time.Duration `envconfig:"LABELFLOW_STATUS_CACHE_TTL" default:"1s" desc:"how long the gateway reuses a project's list of open chunks"`
-
-	// Trust settings. On the embedded stack the dev values below stand in; a production stack must
-	// set its own, and Load refuses to start without them.
-	Stack               string `envconfig:"LABELFLOW_STACK" default:"embedded" desc:"embedded (the dev stack: dev secrets, the dev delivery profile, simulated people and private endpoints allowed) or production"`
-	GrantKeys           string `envconfig:"LABELFLOW_GRANT_KEYS" default:"" desc:"(worker, gateway) keys that sign the identity grants workflows verify: id:secret[,id:secret]; the first signs, all verify (rotation); secrets of at least 32 bytes; the embedded stack uses a dev key"`
-	TokenPepper         string `envconfig:"LABELFLOW_TOKEN_PEPPER" default:"" desc:"(gateway, workforce commands) server-side key of token hashes (HMAC-SHA256), at least 32 bytes; the embedded stack uses a dev pepper"`
-	Token               string `envconfig:"LABELFLOW_TOKEN" default:"" desc:"the person's own token, presented by CLI commands that act for finance or ops"`
-	Clients             string `envconfig:"LABELFLOW_CLIENTS" default:"" desc:"path of the clients file (YAML): each client's intake prefixes, delivery buckets, delivery profiles and webhook secrets; empty = the embedded stack's dev client"`
-	EgressAllowPrivate  bool   `envconfig:"LABELFLOW_EGRESS_ALLOW_PRIVATE" default:"false" desc:"allow webhooks and client endpoints on loopback or private addresses (always allowed on the embedded stack)"`
-	GatewayMaxConns     int    `envconfig:"LABELFLOW_GATEWAY_MAX_CONNS" default:"2000" desc:"open connections the gateway accepts at once"`
-	GatewayRatePerToken string `envconfig:"LABELFLOW_GATEWAY_RATE_PER_TOKEN" default:"5/s,20" desc:"requests one token may make: rate/s,burst"`
-	GatewayRatePerIP    string `envconfig:"LABELFLOW_GATEWAY_RATE_PER_IP" default:"50/s,100" desc:"requests one client address may make: rate/s,burst"`
-	GatewaySignInPerIP  string `envconfig:"LABELFLOW_GATEWAY_SIGNIN_PER_IP" default:"1/s,10" desc:"failed sign-ins (unknown tokens) one address may make: rate/s,burst"`
-
+// Gateway is the HTTP gateway: where it listens and what it allows one client.
+type Gateway struct {
+	GatewayListen       string        `envconfig:"LABELFLOW_GATEWAY_LISTEN" default:"127.0.0.1:8080" desc:"gateway listen address"`
+	GatewayURL          string        `envconfig:"LABELFLOW_GATEWAY_URL" default:"http://127.0.0.1:8080" desc:"gateway base URL: the simulator and the CLI's finance and ops commands call it"`
+	StatusCacheTTL      time.Duration `envconfig:"LABELFLOW_STATUS_CACHE_TTL" default:"1s" desc:"how long the gateway reuses a project's list of open chunks"`
+	GatewayMaxConns     int           `envconfig:"LABELFLOW_GATEWAY_MAX_CONNS" default:"2000" desc:"open connections the gateway accepts at once"`
+	GatewayRatePerToken string        `envconfig:"LABELFLOW_GATEWAY_RATE_PER_TOKEN" default:"5/s,20" desc:"requests one token may make: rate/s,burst"`
+	GatewayRatePerIP    string        `envconfig:"LABELFLOW_GATEWAY_RATE_PER_IP" default:"50/s,100" desc:"requests one client address may make: rate/s,burst"`
+	GatewaySignInPerIP  string        `envconfig:"LABELFLOW_GATEWAY_SIGNIN_PER_IP" default:"1/s,10" desc:"failed sign-ins (unknown tokens) one address may make: rate/s,burst"`
 	// A slow client holds a connection no longer than this.
 	GatewayReadTimeout time.Duration `envconfig:"LABELFLOW_GATEWAY_READ_TIMEOUT" default:"30s" desc:"time a client has to send one request, headers and body; idle keep-alive connections close after twice this"`
+}
 
+// Payroll is how months are cut and people are paid.
+type Payroll struct {
+	MonthTimeZone   string `envconfig:"LABELFLOW_MONTH_TIME_ZONE" default:"UTC" desc:"time zone that decides which payroll month work falls in"`
+	FloorMultiplier string `envconfig:"LABELFLOW_FLOOR_MULTIPLIER" default:"2" desc:"the earnings floor: this many times the local hourly minimum wage, for the hours worked"`
+	PayoutProvider  string `envconfig:"LABELFLOW_PAYOUT_PROVIDER" default:"file" desc:"file (batch files for finance to upload) or http (a payment API)"`
+	PayoutURL       string `envconfig:"LABELFLOW_PAYOUT_URL" default:"" desc:"the payment API's payouts endpoint, with the http provider"`
+	PayoutToken     string `envconfig:"LABELFLOW_PAYOUT_TOKEN" default:"" desc:"bearer token of the payment API"`
+}
+
+// Trust is who may do what: the kind of stack, the keys that vouch for people, the CLI's own
+// credential. On the embedded stack dev values stand in; a production stack sets its own.
+type Trust struct {
+	Stack       string `envconfig:"LABELFLOW_STACK" default:"embedded" desc:"embedded (the dev stack: dev secrets, the dev delivery profile, simulated people and private endpoints allowed) or production"`
+	GrantKeys   string `envconfig:"LABELFLOW_GRANT_KEYS" default:"" desc:"(worker, gateway) keys that sign the identity grants workflows verify: id:secret[,id:secret]; the first signs, all verify (rotation); secrets of at least 32 bytes; the embedded stack uses a dev key"`
+	TokenPepper string `envconfig:"LABELFLOW_TOKEN_PEPPER" default:"" desc:"(gateway, workforce commands) server-side key of token hashes (HMAC-SHA256), at least 32 bytes; the embedded stack uses a dev pepper"`
+	Token       string `envconfig:"LABELFLOW_TOKEN" default:"" desc:"the person's own token, presented by CLI commands that act for finance or ops"`
+}
+
+// Local is this machine: the embedded stack's files and the log level.
+type Local struct {
 	DataDir  string `envconfig:"LABELFLOW_DATA_DIR" default:".labelflow" desc:"state directory of the embedded stack"`
 	BinDir   string `envconfig:"LABELFLOW_BIN_DIR" default:"bin" desc:"where the embedded stack finds temporal and versitygw"`
 	LogLevel string `envconfig:"LABELFLOW_LOG_LEVEL" default:"info" desc:"debug, info, warn or error"`
 }
 
-// Load reads the configuration from the environment.
+// Load reads the configuration from the environment and checks each group.
 func Load() (Config, error) {
 	var c Config
 	if err := envconfig.Process("", &c); err != nil {
 		return c, fmt.Errorf("configuration: %w", err)
 	}
-	if c.ChunkSpillBytes < 1 || c.ChunkSpillBytes > 1<<20 {
-		return c, fmt.Errorf("configuration: LABELFLOW_CHUNK_SPILL_BYTES must be between 1 and 1048576, got %d", c.ChunkSpillBytes)
-	}
-	if c.ChunkWindow < 1 {
-		return c, fmt.Errorf("configuration: LABELFLOW_CHUNK_WINDOW must be at least 1, got %d", c.ChunkWindow)
-	}
-	switch {
-	case c.PayoutProvider == "http" && c.PayoutURL == "":
-		return c, fmt.Errorf("configuration: LABELFLOW_PAYOUT_PROVIDER=http needs LABELFLOW_PAYOUT_URL")
-	case c.PayoutProvider != "file" && c.PayoutProvider != "http":
-		return c, fmt.Errorf("configuration: LABELFLOW_PAYOUT_PROVIDER must be file or http, got %q", c.PayoutProvider)
-	}
-	switch c.WorkerRole {
-	case "all", "workflows", "activities":
-	default:
-		return c, fmt.Errorf("configuration: LABELFLOW_WORKER_ROLE must be all, workflows or activities, got %q", c.WorkerRole)
-	}
-	if f, err := strconv.ParseFloat(c.FloorMultiplier, 64); err != nil || f < 1 || strings.ContainsAny(c.FloorMultiplier, "eE+-") {
-		return c, fmt.Errorf("configuration: LABELFLOW_FLOOR_MULTIPLIER must be a decimal of at least 1 such as 2 or 2.5, got %q", c.FloorMultiplier)
-	}
-	if _, err := time.LoadLocation(c.MonthTimeZone); err != nil {
-		return c, fmt.Errorf("configuration: LABELFLOW_MONTH_TIME_ZONE: %w", err)
-	}
-	if err := c.checkTrust(); err != nil {
-		return c, fmt.Errorf("configuration: %w", err)
-	}
-	if err := c.checkGateway(); err != nil {
+	if err := c.Check(); err != nil {
 		return c, fmt.Errorf("configuration: %w", err)
 	}
 	if c.Embedded() {
 		c.fillDevSecrets()
 	}
 	return c, nil
+}
+
+// Check runs every group's checks and reports the first problem of each group.
+func (c Config) Check() error {
+	return errors.Join(c.Worker.check(), c.Projects.check(), c.Payroll.check(), c.checkTrust(), c.checkGateway())
+}
+
+func (w Worker) check() error {
+	switch w.WorkerRole {
+	case "all", "workflows", "activities":
+		return nil
+	}
+	return fmt.Errorf("LABELFLOW_WORKER_ROLE must be all, workflows or activities, got %q", w.WorkerRole)
+}
+
+func (p Projects) check() error {
+	if p.ChunkSpillBytes < 1 || p.ChunkSpillBytes > 1<<20 {
+		return fmt.Errorf("LABELFLOW_CHUNK_SPILL_BYTES must be between 1 and 1048576, got %d", p.ChunkSpillBytes)
+	}
+	if p.ChunkWindow < 1 {
+		return fmt.Errorf("LABELFLOW_CHUNK_WINDOW must be at least 1, got %d", p.ChunkWindow)
+	}
+	return nil
+}
+
+func (p Payroll) check() error {
+	switch {
+	case p.PayoutProvider == "http" && p.PayoutURL == "":
+		return fmt.Errorf("LABELFLOW_PAYOUT_PROVIDER=http needs LABELFLOW_PAYOUT_URL")
+	case p.PayoutProvider != "file" && p.PayoutProvider != "http":
+		return fmt.Errorf("LABELFLOW_PAYOUT_PROVIDER must be file or http, got %q", p.PayoutProvider)
+	}
+	if f, err := strconv.ParseFloat(p.FloorMultiplier, 64); err != nil || f < 1 || strings.ContainsAny(p.FloorMultiplier, "eE+-") {
+		return fmt.Errorf("LABELFLOW_FLOOR_MULTIPLIER must be a decimal of at least 1 such as 2 or 2.5, got %q", p.FloorMultiplier)
+	}
+	if _, err := time.LoadLocation(p.MonthTimeZone); err != nil {
+		return fmt.Errorf("LABELFLOW_MONTH_TIME_ZONE: %w", err)
+	}
+	return nil
 }
 
 // Embedded reports whether this is the embedded (dev) stack.

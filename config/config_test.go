@@ -2,7 +2,6 @@ package config
 
 import (
 	"os"
-	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -13,13 +12,9 @@ import (
 // clearEnv removes every variable Load could read, restoring them when the test ends.
 func clearEnv(t *testing.T) {
 	t.Helper()
-	ct := reflect.TypeOf(Config{})
-	for i := 0; i < ct.NumField(); i++ {
-		tag := ct.Field(i).Tag.Get("envconfig")
-		for _, k := range []string{"LABELFLOW_" + tag, tag} {
-			t.Setenv(k, "") // registers the restore
-			os.Unsetenv(k)
-		}
+	for _, k := range Variables() {
+		t.Setenv(k, "") // registers the restore
+		os.Unsetenv(k)
 	}
 }
 
@@ -30,40 +25,18 @@ func TestLoadDefaults(t *testing.T) {
 		t.Fatalf("Load: %v", err)
 	}
 	want := Config{
-		TemporalAddress:   "127.0.0.1:7233",
-		TemporalNamespace: "default",
-		TemporalUIURL:     "http://127.0.0.1:8233",
-		WorkflowTaskQueue: "labelflow-workflows",
-		ActivityTaskQueue: "labelflow-io",
-		WorkerRole:        "all",
-		StoreEndpoint:     "http://127.0.0.1:9000",
-		StoreAccessKey:    "labelflow",
-		StoreSecretKey:    "labelflow-dev-secret",
-		StoreBucket:       "labelflow",
-		StoreRegion:       "us-east-1",
-		DeliveryProfiles:  "",
-		GatewayListen:     "127.0.0.1:8080",
-		GatewayURL:        "http://127.0.0.1:8080",
-		ChunkWindow:       8,
-		ChunkSpillBytes:   262144,
-		MaxLineBytes:      65536,
-		MonthTimeZone:     "UTC",
-		FloorMultiplier:   "2",
-		PayoutProvider:    "file",
-		WorkerConcurrency: 16,
-		StatusCacheTTL:    time.Second,
-		DataDir:           ".labelflow",
-		BinDir:            "bin",
-		LogLevel:          "info",
-
-		Stack:               StackEmbedded,
-		GrantKeys:           devSecrets["LABELFLOW_GRANT_KEYS"],
-		TokenPepper:         devSecrets["LABELFLOW_TOKEN_PEPPER"],
-		GatewayMaxConns:     2000,
-		GatewayRatePerToken: "5/s,20",
-		GatewayRatePerIP:    "50/s,100",
-		GatewaySignInPerIP:  "1/s,10",
-		GatewayReadTimeout:  30 * time.Second,
+		Temporal: Temporal{TemporalAddress: "127.0.0.1:7233", TemporalNamespace: "default", TemporalUIURL: "http://127.0.0.1:8233",
+			WorkflowTaskQueue: "labelflow-workflows", ActivityTaskQueue: "labelflow-io"},
+		Worker: Worker{WorkerRole: "all", WorkerConcurrency: 16},
+		Store: Store{StoreEndpoint: "http://127.0.0.1:9000", StoreAccessKey: "labelflow", StoreSecretKey: "labelflow-dev-secret",
+			StoreBucket: "labelflow", StoreRegion: "us-east-1"},
+		Projects: Projects{ChunkWindow: 8, ChunkSpillBytes: 262144, MaxLineBytes: 65536},
+		Gateway: Gateway{GatewayListen: "127.0.0.1:8080", GatewayURL: "http://127.0.0.1:8080", StatusCacheTTL: time.Second,
+			GatewayMaxConns: 2000, GatewayRatePerToken: "5/s,20", GatewayRatePerIP: "50/s,100", GatewaySignInPerIP: "1/s,10",
+			GatewayReadTimeout: 30 * time.Second},
+		Payroll: Payroll{MonthTimeZone: "UTC", FloorMultiplier: "2", PayoutProvider: "file"},
+		Trust:   Trust{Stack: StackEmbedded, GrantKeys: devSecrets["LABELFLOW_GRANT_KEYS"], TokenPepper: devSecrets["LABELFLOW_TOKEN_PEPPER"]},
+		Local:   Local{DataDir: ".labelflow", BinDir: "bin", LogLevel: "info"},
 	}
 	if c != want {
 		t.Errorf("Load() =\n%+v\nwant\n%+v", c, want)
@@ -173,41 +146,19 @@ func TestUsageListsEveryField(t *testing.T) {
 	if !strings.HasPrefix(u, "| variable | default | meaning |\n|---|---|---|\n") {
 		t.Errorf("Usage lacks the table header:\n%s", u)
 	}
-	ct := reflect.TypeOf(Config{})
+	vars := Variables()
 	rows := strings.Split(strings.TrimSuffix(u, "\n"), "\n")
-	if got, want := len(rows), ct.NumField()+2; got != want {
-		t.Errorf("Usage has %d lines, want %d (header, rule and one per field)", got, want)
+	if got, want := len(rows), len(vars)+2; got != want {
+		t.Errorf("Usage has %d lines, want %d (header, rule and one per setting)", got, want)
 	}
 	seen := map[string]bool{}
-	for i := 0; i < ct.NumField(); i++ {
-		f := ct.Field(i)
-		tag := f.Tag.Get("envconfig")
-		if tag == "" {
-			t.Errorf("field %s has no envconfig tag", f.Name)
-			continue
+	for i, name := range vars {
+		if !strings.HasPrefix(name, "LABELFLOW_") || seen[name] {
+			t.Errorf("variable %q: lacks the LABELFLOW_ prefix or appears twice", name)
 		}
-		if seen[tag] {
-			t.Errorf("envconfig tag %s used twice", tag)
-		}
-		seen[tag] = true
-		if f.Tag.Get("desc") == "" {
-			t.Errorf("field %s has no desc", f.Name)
-		}
-		if !strings.HasPrefix(tag, "LABELFLOW_") {
-			t.Errorf("field %s: variable %s lacks the LABELFLOW_ prefix", f.Name, tag)
-		}
-		row := "| `" + tag + "` | `" + f.Tag.Get("default") + "` | " + f.Tag.Get("desc") + " |"
-		if !strings.Contains(u, row+"\n") {
-			t.Errorf("Usage lacks the row for %s: %s", f.Name, row)
-		}
-	}
-	for _, row := range []string{
-		"| `LABELFLOW_TEMPORAL_ADDRESS` | `127.0.0.1:7233` |",
-		"| `LABELFLOW_CHUNK_WINDOW` | `8` |",
-		"| `LABELFLOW_WORKER_ROLE` | `all` |",
-	} {
-		if !strings.Contains(u, row) {
-			t.Errorf("Usage lacks %q", row)
+		seen[name] = true
+		if i+2 < len(rows) && (!strings.HasPrefix(rows[i+2], "| `"+name+"` |") || strings.HasSuffix(rows[i+2], "|  |")) {
+			t.Errorf("row %d = %q, want %s with a meaning", i+2, rows[i+2], name)
 		}
 	}
 }
@@ -235,5 +186,34 @@ func TestProductionRefusesDevSecrets(t *testing.T) {
 	t.Setenv("LABELFLOW_STACK", "staging")
 	if _, err := Load(); err == nil {
 		t.Fatal("an unknown stack kind was accepted")
+	}
+}
+
+func TestEachGroupReportsItsProblem(t *testing.T) {
+	clearEnv(t)
+	t.Setenv("LABELFLOW_WORKER_ROLE", "everything")
+	t.Setenv("LABELFLOW_CHUNK_WINDOW", "0")
+	t.Setenv("LABELFLOW_PAYOUT_PROVIDER", "pigeon")
+	_, err := Load()
+	if err == nil {
+		t.Fatal("accepted")
+	}
+	for _, name := range []string{"LABELFLOW_WORKER_ROLE", "LABELFLOW_CHUNK_WINDOW", "LABELFLOW_PAYOUT_PROVIDER"} {
+		if !strings.Contains(err.Error(), name) {
+			t.Errorf("the error does not name %s: %v", name, err)
+		}
+	}
+	if n := strings.Count(err.Error(), "\n") + 1; n != 3 {
+		t.Errorf("%d lines, want one per problem: %v", n, err)
+	}
+}
+
+func TestReadmeTableIsTheUsage(t *testing.T) {
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(readme), Usage()) {
+		t.Fatal("README.md's configuration table is not `labelflow config`'s output; paste it in again")
 	}
 }

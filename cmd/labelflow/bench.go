@@ -21,11 +21,10 @@ import (
 	"github.com/spf13/cobra"
 	"go.temporal.io/sdk/client"
 
-	"github.com/labelflow/labelflow/activities"
 	"github.com/labelflow/labelflow/config"
+	"github.com/labelflow/labelflow/internal/app"
 	"github.com/labelflow/labelflow/internal/demo"
 	"github.com/labelflow/labelflow/internal/devstack"
-	"github.com/labelflow/labelflow/internal/payout"
 	"github.com/labelflow/labelflow/internal/spec"
 	"github.com/labelflow/labelflow/internal/store"
 	"github.com/labelflow/labelflow/internal/workforce"
@@ -312,8 +311,9 @@ func benchPayroll(ctx context.Context, w io.Writer, cfg config.Config, log zerol
 	if err := seedPayroll(ctx, s, b); err != nil {
 		return err
 	}
-	acts := &activities.Activities{Store: s, Payouts: &payout.FileProvider{Store: s}, Months: time.UTC, FloorMultiplier: cfg.FloorMultiplier, Log: log}
-	return timePayroll(ctx, w, acts, b)
+	return timePayroll(ctx, w, b, func() (app.PayrollRun, error) {
+		return app.RunPayrollActivities(ctx, s, benchMonth, cfg.FloorMultiplier, log)
+	})
 }
 
 // seedPayroll writes the roster, the month's ledger and the finance tables.
@@ -357,31 +357,23 @@ func putLedgerFile(ctx context.Context, s *store.Store, b payrollBench, f int) e
 	return s.Put(ctx, layout.LedgerKey(benchMonth, fmt.Sprintf("bench-%d", f%20), f), buf.Bytes())
 }
 
-// timePayroll runs aggregation then payment as their activities do, timing each and sampling the
-// heap throughout.
-func timePayroll(ctx context.Context, w io.Writer, acts *activities.Activities, b payrollBench) error {
+// timePayroll runs aggregation then payment as their activities do, sampling the heap throughout.
+func timePayroll(ctx context.Context, w io.Writer, b payrollBench, run func() (app.PayrollRun, error)) error {
 	runtime.GC()
 	peak := peakHeap(50 * time.Millisecond)
-	start := time.Now()
-	sum, err := acts.AggregatePayroll(ctx, benchMonth)
-	if err != nil {
-		return err
-	}
-	aggregate := time.Since(start)
-	start = time.Now()
-	res, err := acts.PayPayroll(ctx, activities.PayPayrollInput{Month: benchMonth, Approver: "bench"})
-	if err != nil {
-		return err
-	}
-	pay := time.Since(start)
+	r, err := run()
 	maxHeap := peak()
+	if err != nil {
+		return err
+	}
+	sum := r.Summary
 	fmt.Fprintf(w, `bench payroll: %d ledger lines, %d people, %d files
   aggregate (stream ledger, statements JSON+CSV, floor)  %s  (%.0f lines/s)
   pay (file provider, idempotency markers)                %s  (%d payouts)
   peak Go heap during the run                             %.1f MiB
   top-ups                                                 %d
-`, sum.Entries, sum.People, b.files(), aggregate.Round(time.Millisecond), float64(sum.Entries)/aggregate.Seconds(),
-		pay.Round(time.Millisecond), res.Payouts, float64(maxHeap)/(1<<20), len(sum.TopUps))
+`, sum.Entries, sum.People, b.files(), r.Aggregate.Round(time.Millisecond), float64(sum.Entries)/r.Aggregate.Seconds(),
+		r.Pay.Round(time.Millisecond), r.Payouts, float64(maxHeap)/(1<<20), len(sum.TopUps))
 	return nil
 }
 

@@ -29,7 +29,11 @@ func loadClients(cfg config.Config, targets *clientbucket.Profiles) (*clients.Re
 
 // Boundary is what projects of this stack may reach.
 func (a *App) Boundary() spec.Boundary {
-	return spec.Boundary{Clients: a.Clients, PlatformBucket: a.Cfg.StoreBucket, Egress: egressGuard(a.Cfg)}
+	b := spec.Boundary{Clients: a.Clients, PlatformBucket: a.Cfg.StoreBucket, Egress: egressGuard(a.Cfg)}
+	if a.Cfg.Embedded() {
+		b.DevEndpoint = a.Cfg.StoreEndpoint
+	}
+	return b
 }
 
 // ParseSpec reads a spec file's content and checks it against the boundary, so that every field

@@ -157,9 +157,23 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 		s.TemporalUIURL = "http://" + hostPort(ports.temporalUI)
 	}
 
+	if err := s.startServers(ctx, opts, temporalBin, vgwBin, dataDir, ports); err != nil {
+		return nil, err
+	}
+	opts.Logger.Info().
+		Str("temporal", s.TemporalAddress).
+		Str("temporal_ui", s.TemporalUIURL).
+		Str("s3", s.S3Endpoint).
+		Dur("startup", time.Since(began)).
+		Msg("LabelFlow dev stack ready")
+	return s, nil
+}
+
+// startServers starts Temporal and the S3 server side by side; when one fails, the other is
+// interrupted and both are stopped, and the error names the server at fault.
+func (s *Stack) startServers(ctx context.Context, opts Options, temporalBin, vgwBin, dataDir string, ports stackPorts) error {
 	startCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
-
 	type result struct {
 		p   *proc
 		err error
@@ -182,33 +196,24 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 	}()
 	t, v := <-temporalDone, <-s3Done
 	s.temporal, s.s3 = t.p, v.p
-
-	if t.err != nil || v.err != nil {
-		_ = stopAll(stopGracePeriod, s.temporal, s.s3)
-		if ctx.Err() != nil {
-			return nil, fmt.Errorf("devstack: startup canceled: %w", ctx.Err())
-		}
-		var errs []error
-		for _, err := range []error{t.err, v.err} {
-			// Skip errors that only say a server was interrupted because
-			// the other one failed.
-			if err != nil && !errors.Is(err, context.Canceled) {
-				errs = append(errs, err)
-			}
-		}
-		if len(errs) == 0 {
-			return nil, errors.Join(t.err, v.err)
-		}
-		return nil, errors.Join(errs...)
+	if t.err == nil && v.err == nil {
+		return nil
 	}
-
-	opts.Logger.Info().
-		Str("temporal", s.TemporalAddress).
-		Str("temporal_ui", s.TemporalUIURL).
-		Str("s3", s.S3Endpoint).
-		Dur("startup", time.Since(began)).
-		Msg("LabelFlow dev stack ready")
-	return s, nil
+	_ = stopAll(stopGracePeriod, s.temporal, s.s3)
+	if ctx.Err() != nil {
+		return fmt.Errorf("devstack: startup canceled: %w", ctx.Err())
+	}
+	var errs []error
+	for _, err := range []error{t.err, v.err} {
+		// Skip errors that only say a server was interrupted because the other one failed.
+		if err != nil && !errors.Is(err, context.Canceled) {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) == 0 {
+		return errors.Join(t.err, v.err)
+	}
+	return errors.Join(errs...)
 }
 
 // Stop terminates both servers (SIGTERM to each process group, SIGKILL after

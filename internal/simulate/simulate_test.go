@@ -76,7 +76,7 @@ func TestCrowdKeepsIdsAndDrawsNewTokens(t *testing.T) {
 }
 
 func TestSimulatedPeopleAreRefusedOnAProductionStack(t *testing.T) {
-	prod := config.Config{Stack: config.StackProduction}
+	prod := config.Config{Trust: config.Trust{Stack: config.StackProduction}}
 	_, err := Allow(prod, false)
 	if !errors.Is(err, ErrNotAllowed) || !strings.Contains(err.Error(), "--allow-simulated-people") {
 		t.Fatalf("Allow on production = %v, want a refusal that names the flag", err)
@@ -91,7 +91,7 @@ func TestSimulatedPeopleAreRefusedOnAProductionStack(t *testing.T) {
 	if _, err := Allow(prod, true); err != nil {
 		t.Fatalf("explicitly allowed: %v", err)
 	}
-	if _, err := Allow(config.Config{Stack: config.StackEmbedded}, false); err != nil {
+	if _, err := Allow(config.Config{Trust: config.Trust{Stack: config.StackEmbedded}}, false); err != nil {
 		t.Fatalf("embedded: %v", err)
 	}
 }
@@ -100,7 +100,7 @@ func TestRegisterAndUnregisterAgainstARealStore(t *testing.T) {
 	env := devstacktest.Start(t)
 	ctx := context.Background()
 	r := workforce.Roster{Store: env.Store, Pepper: []byte("test-pepper-0123456789-0123456789")}
-	permit, _ := Allow(config.Config{Stack: config.StackEmbedded}, false)
+	permit, _ := Allow(config.Config{Trust: config.Trust{Stack: config.StackEmbedded}}, false)
 	crowd, err := Crowd(Options{Project: "p", Annotators: 2, Reviewers: 1})
 	if err != nil {
 		t.Fatal(err)
@@ -150,7 +150,7 @@ func TestSimulateRemovesItsPeopleWhenTheRunFails(t *testing.T) {
 	env := devstacktest.Start(t)
 	ctx := context.Background()
 	r := workforce.Roster{Store: env.Store, Pepper: []byte("test-pepper-0123456789-0123456789")}
-	permit, _ := Allow(config.Config{Stack: config.StackEmbedded}, false)
+	permit, _ := Allow(config.Config{Trust: config.Trust{Stack: config.StackEmbedded}}, false)
 	var registered []Person
 	_, err := Simulate(ctx, permit, r, env.Store, Options{GatewayURL: "http://127.0.0.1:1", Project: "p", Annotators: 2, Reviewers: 1},
 		func(c []Person) {

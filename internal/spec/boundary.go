@@ -18,7 +18,20 @@ type Boundary struct {
 	Clients        *clients.Registry
 	PlatformBucket string
 	Egress         egress.Guard
+	// DevEndpoint, on the embedded stack only, is where a delivery with the dev profile and no
+	// endpoint goes: the stack's own S3 server, on whatever port it runs.
+	DevEndpoint string
 }
+
+// fillDevEndpoint gives a dev-profile delivery without an endpoint the embedded stack's own.
+func (b Boundary) fillDevEndpoint(p *Project) {
+	if b.DevEndpoint != "" && p.Delivery.Credentials == devProfile && p.Delivery.Endpoint == "" {
+		p.Delivery.Endpoint = b.DevEndpoint
+	}
+}
+
+// devProfile is the delivery profile of the embedded stack (clientbucket.DevProfile).
+const devProfile = "dev"
 
 // Check returns every field of p that reaches outside the boundary.
 func (b Boundary) Check(p Project) []FieldError {

@@ -151,3 +151,39 @@ func TestBoundaryWithoutLinesAndWithoutRegistry(t *testing.T) {
 		t.Fatalf("the secret is reported %d times: %v", n, err)
 	}
 }
+
+// On the embedded stack a dev-profile delivery without an endpoint goes to the stack's own S3
+// server, on whatever port it runs, so the example spec works on any ports.
+func TestDevDeliveryTakesTheEmbeddedStacksEndpoint(t *testing.T) {
+	reg, err := clients.Load("", "labelflow", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	devSpec := `id: p1
+client: acme
+source: s3://labelflow-intake/acme/p1.manifest
+annotation: {type: single-label, taxonomy: [a, b], instructions: pick}
+pay: {currency: USD, per_annotation: "0.01", per_arbitration: "0.02"}
+delivery: {bucket: client-acme, region: us-east-1, credentials: dev}
+`
+	b := Boundary{Clients: reg, PlatformBucket: "labelflow", Egress: egress.Guard{AllowPrivate: true}, DevEndpoint: "http://127.0.0.1:19000"}
+	p, err := ParseWithin("p.yaml", []byte(devSpec), b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Delivery.Endpoint != "http://127.0.0.1:19000" {
+		t.Fatalf("endpoint %q, want the stack's own", p.Delivery.Endpoint)
+	}
+	// Outside the embedded stack there is no dev endpoint (and no dev profile): nothing is filled.
+	b.DevEndpoint = ""
+	if _, err := ParseWithin("p.yaml", []byte(devSpec), b); err == nil || !strings.Contains(err.Error(), "endpoint") {
+		t.Fatalf("without a dev endpoint: %v", err)
+	}
+	// Another profile's missing endpoint is never filled in.
+	other := boundary(t, false)
+	other.DevEndpoint = "http://127.0.0.1:19000"
+	p, err = ParseWithin("p.yaml", []byte(acmeSpec), other)
+	if err != nil || p.Delivery.Endpoint != "" {
+		t.Fatalf("acme's own profile: endpoint %q, %v", p.Delivery.Endpoint, err)
+	}
+}

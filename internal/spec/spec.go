@@ -251,6 +251,9 @@ func parse(file string, data []byte, b *Boundary) (Project, error) {
 		return p, &Error{File: file, Fields: []FieldError{{Field: "(document)", Reason: err.Error()}}}
 	}
 	p.applyDefaults()
+	if b != nil {
+		b.fillDevEndpoint(&p)
+	}
 	errs := p.validate()
 	if b != nil {
 		errs = appendNew(errs, b.Check(p))
