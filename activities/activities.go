@@ -49,6 +49,9 @@ type Activities struct {
 	// shows a payroll of its simulated crowd. A production stack never pays them.
 	PaySimulated bool
 
+	// partSize is the multipart part size of deliveries; zero is clientbucket.PartSize.
+	partSize int
+
 	specs sync.Map // project id → spec.Project; a launched spec never changes
 }
 

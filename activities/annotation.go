@@ -28,6 +28,9 @@ type RecordChunkInput struct {
 	// earlier by StoreSettled, in Parts parts, and are read back from the store.
 	Results []ItemResult
 	Parts   int
+	// Suites are the chunk's accepted suites, kept for submissions repeated after it closes
+	// (layout.SuitesKey). Chunks recorded before they were kept send none.
+	Suites []SubmittedSuite `json:",omitempty"`
 }
 
 // StoreSettledInput carries the results of items already settled, so that the chunk workflow can
@@ -120,7 +123,19 @@ func (a *Activities) RecordChunk(ctx context.Context, in RecordChunkInput) (Reco
 	if err := a.Store.PutJSON(ctx, layout.StatsKey(in.ProjectID, in.Chunk), stats); err != nil {
 		return res, err
 	}
+	if err := a.writeSuites(ctx, in); err != nil {
+		return res, err
+	}
 	return a.writeLedger(ctx, in, rec.ledger, res)
+}
+
+// writeSuites keeps the chunk's accepted suites. The object is a function of the input alone, so
+// a retry writes the same one again.
+func (a *Activities) writeSuites(ctx context.Context, in RecordChunkInput) error {
+	if len(in.Suites) == 0 {
+		return nil
+	}
+	return a.Store.PutJSON(ctx, layout.SuitesKey(in.ProjectID, in.Chunk), results.ChunkSuites{Project: in.ProjectID, Chunk: in.Chunk, Suites: in.Suites})
 }
 
 // chunkToRecord reads what recording a chunk needs: the spec, the chunk's items, and every result

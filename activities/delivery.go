@@ -9,8 +9,6 @@ import (
 	"slices"
 	"time"
 
-	"go.temporal.io/sdk/activity"
-
 	"github.com/labelflow/labelflow/internal/clientbucket"
 	"github.com/labelflow/labelflow/internal/delivery"
 	"github.com/labelflow/labelflow/internal/layout"
@@ -29,8 +27,15 @@ type DeliverChunkInput struct {
 }
 
 // DeliverChunk copies a chunk's recorded results to the client's bucket as soon as the chunk is
-// done, so partial results are readable while the project runs, and keeps a receipt.
+// done, so partial results are readable while the project runs, and keeps a receipt. It
+// heartbeats each object delivered; a retry skips those.
 func (a *Activities) DeliverChunk(ctx context.Context, in DeliverChunkInput) (DeliveryReceipt, error) {
+	pr := startProgress(ctx)
+	defer pr.close()
+	return a.deliverChunk(ctx, in, pr)
+}
+
+func (a *Activities) deliverChunk(ctx context.Context, in DeliverChunkInput, pr *progress) (DeliveryReceipt, error) {
 	sp, err := a.spec(ctx, in.ProjectID)
 	if err != nil {
 		return DeliveryReceipt{}, err
@@ -45,14 +50,14 @@ func (a *Activities) DeliverChunk(ctx context.Context, in DeliverChunkInput) (De
 		return DeliveryReceipt{}, err
 	}
 	key := layout.DeliveredChunkKey(target.Prefix, sp.ID, in.Chunk)
-	sum, err := b.Put(ctx, key, data, "application/x-ndjson")
+	labels, err := pr.put(ctx, b, key, delivery.KindLabels, "application/x-ndjson", data, bytes.Count(data, []byte{'\n'}))
 	if err != nil {
 		return DeliveryReceipt{}, err
 	}
-	r := DeliveryReceipt{Chunk: in.Chunk, Key: key, SHA256: sum, Size: int64(len(data)), Items: bytes.Count(data, []byte{'\n'}),
+	r := DeliveryReceipt{Chunk: in.Chunk, Key: key, SHA256: labels.SHA256, Size: labels.Size, Items: labels.Items,
 		Agreed: in.Agreed, Arbitrated: in.Arbitrated}
 	if slices.Contains(in.Redelivery.FormatsOf(sp), spec.FormatGroundTruth) {
-		if r.Extra, err = a.deliverGroundTruthAnnotations(ctx, b, sp, target, in.Chunk, data); err != nil {
+		if r.Extra, err = a.deliverGroundTruthAnnotations(ctx, pr, b, sp, target, in.Chunk, data); err != nil {
 			return DeliveryReceipt{}, err
 		}
 	}
@@ -70,8 +75,10 @@ func (a *Activities) DeliverChunk(ctx context.Context, in DeliverChunkInput) (De
 
 // DeliveryManifestInput closes a project's delivery.
 type DeliveryManifestInput struct {
-	ProjectID   string
-	Chunks      int
+	ProjectID string
+	Chunks    int
+	// CompletedAt is when the workflow scheduled the delivery; quality bonuses are dated by it.
+	// The manifest's completed_at is when the activity wrote the last object.
 	CompletedAt time.Time
 	Redelivery  Redelivery
 }
@@ -83,14 +90,23 @@ type manifestWriter struct {
 	sp     spec.Project
 	target spec.Delivery
 	bucket *clientbucket.Bucket
+	pr     *progress
 	m      delivery.Manifest
 }
 
 // WriteDeliveryManifest delivers the rejects report, the quality report and the whole-project
 // formats, and then the manifest, built from the chunk receipts, and the completion marker. A
-// missing receipt is an error: a manifest never names what was not delivered.
+// missing receipt is an error: a manifest never names what was not delivered. It heartbeats
+// each object and each part delivered; a retry skips the objects in place and resumes the
+// upload in flight.
 func (a *Activities) WriteDeliveryManifest(ctx context.Context, in DeliveryManifestInput) (DeliveryManifestResult, error) {
-	w, err := a.openManifest(ctx, in)
+	pr := startProgress(ctx)
+	defer pr.close()
+	return a.writeDeliveryManifest(ctx, in, pr)
+}
+
+func (a *Activities) writeDeliveryManifest(ctx context.Context, in DeliveryManifestInput, pr *progress) (DeliveryManifestResult, error) {
+	w, err := a.openManifest(ctx, in, pr)
 	if err != nil {
 		return DeliveryManifestResult{}, err
 	}
@@ -114,7 +130,7 @@ func (a *Activities) WriteDeliveryManifest(ctx context.Context, in DeliveryManif
 }
 
 // openManifest opens the delivery's target and starts its manifest.
-func (a *Activities) openManifest(ctx context.Context, in DeliveryManifestInput) (*manifestWriter, error) {
+func (a *Activities) openManifest(ctx context.Context, in DeliveryManifestInput, pr *progress) (*manifestWriter, error) {
 	sp, err := a.spec(ctx, in.ProjectID)
 	if err != nil {
 		return nil, err
@@ -124,8 +140,8 @@ func (a *Activities) openManifest(ctx context.Context, in DeliveryManifestInput)
 	if err != nil {
 		return nil, err
 	}
-	return &manifestWriter{a: a, sp: sp, target: target, bucket: b,
-		m: delivery.Manifest{LayoutVersion: layout.DeliveryLayoutVersion, Project: sp.ID, Client: sp.Client, CompletedAt: in.CompletedAt.UTC()}}, nil
+	return &manifestWriter{a: a, sp: sp, target: target, bucket: b, pr: pr,
+		m: delivery.Manifest{LayoutVersion: layout.DeliveryLayoutVersion, Project: sp.ID, Client: sp.Client}}, nil
 }
 
 // addReceipts lists every chunk's delivered objects, from its receipt.
@@ -147,16 +163,29 @@ func (w *manifestWriter) addReceipts(ctx context.Context, project string, r Rede
 
 // put delivers one object and lists it in the manifest.
 func (w *manifestWriter) put(ctx context.Context, key, kind, contentType string, data []byte, items int) error {
-	sum, err := w.bucket.Put(ctx, key, data, contentType)
+	obj, err := w.pr.put(ctx, w.bucket, key, kind, contentType, data, items)
 	if err != nil {
 		return err
 	}
-	w.m.Objects = append(w.m.Objects, delivery.ManifestObject{Key: key, Kind: kind, SHA256: sum, Size: int64(len(data)), Items: items})
+	w.m.Objects = append(w.m.Objects, obj)
 	return nil
+}
+
+// delivered lists the object at key in the manifest if an earlier attempt delivered it.
+func (w *manifestWriter) delivered(key string) (delivery.ManifestObject, bool) {
+	obj, ok := w.pr.delivered(key)
+	if ok {
+		w.m.Objects = append(w.m.Objects, obj)
+	}
+	return obj, ok
 }
 
 // deliverRejects delivers the quarantined lines of the manifest.
 func (w *manifestWriter) deliverRejects(ctx context.Context) error {
+	if obj, ok := w.delivered(layout.DeliveredRejectsKey(w.target.Prefix, w.sp.ID)); ok {
+		w.m.Rejects = obj.Items
+		return nil
+	}
 	rejects, err := w.a.Store.Get(ctx, layout.RejectsKey(w.sp.ID))
 	if err != nil {
 		return err
@@ -168,8 +197,11 @@ func (w *manifestWriter) deliverRejects(ctx context.Context) error {
 // deliverQualityReport builds the project's quality report (agreement per chunk, arbitration
 // rate, first-pass acceptance, time per task and each person's figures), keeps it with the
 // people's records and, on the project's own delivery, the quality bonuses, and delivers it with
-// the results.
+// the results. A report an earlier attempt delivered has had all of that done.
 func (w *manifestWriter) deliverQualityReport(ctx context.Context, in DeliveryManifestInput) error {
+	if _, ok := w.delivered(layout.DeliveredQualityReportKey(w.target.Prefix, w.sp.ID)); ok {
+		return nil
+	}
 	report, err := quality.BuildReport(ctx, w.a.Store, w.sp, in.Chunks)
 	if err != nil {
 		return err
@@ -199,21 +231,21 @@ func (w *manifestWriter) deliverFormats(ctx context.Context, formats []string, c
 		if f == spec.FormatJSONL {
 			continue // the labels objects are the JSON Lines delivery
 		}
-		obj, err := w.a.writeFormat(ctx, w.bucket, w.sp, w.target, chunks, f)
+		obj, err := w.a.writeFormat(ctx, w.pr, w.bucket, w.sp, w.target, chunks, f)
 		if err != nil {
 			return err
 		}
 		w.m.Objects = append(w.m.Objects, obj)
-		if activity.IsActivity(ctx) {
-			activity.RecordHeartbeat(ctx, f)
-		}
 	}
 	return nil
 }
 
 // finish writes the manifest and then the completion marker: a client that sees the marker knows
 // the manifest, and so every object it names, is in place. It returns the manifest's key.
+// completed_at is when the last object before them was in place, kept in the progress so that a
+// retry writes the same bytes.
 func (w *manifestWriter) finish(ctx context.Context) (string, error) {
+	w.m.CompletedAt = w.pr.completedAt(w.a.now())
 	data, err := json.MarshalIndent(w.m, "", "  ")
 	if err != nil {
 		return "", err

@@ -16,12 +16,16 @@ import (
 )
 
 // writeFormat streams one whole-project format, chunk by chunk, from the stored results into the
-// client's bucket (multipart beyond 8 MiB), and returns its manifest entry.
-func (a *Activities) writeFormat(ctx context.Context, b *clientbucket.Bucket, sp spec.Project, target spec.Delivery, chunks int, format string) (delivery.ManifestObject, error) {
+// client's bucket (multipart beyond 8 MiB), and returns its manifest entry. A format an earlier
+// attempt delivered is skipped; its upload in flight is resumed, the encoding being the same.
+func (a *Activities) writeFormat(ctx context.Context, pr *progress, b *clientbucket.Bucket, sp spec.Project, target spec.Delivery, chunks int, format string) (delivery.ManifestObject, error) {
 	key := layout.FormatKey(target.Prefix, sp.ID, format)
+	if obj, ok := pr.delivered(key); ok {
+		return obj, nil
+	}
 	contentType := map[string]string{spec.FormatGroundTruth: "application/x-ndjson", spec.FormatCSV: "text/csv",
 		spec.FormatLabelStudio: "application/json", spec.FormatCOCO: "application/json"}[format]
-	w := b.NewWriter(ctx, key, contentType)
+	w := b.NewWriterWith(ctx, key, contentType, clientbucket.WriterOptions{PartSize: a.partSize, Resume: pr.resume(key), OnPart: pr.uploading})
 	items, err := a.encodeFormat(ctx, w, sp, chunks, format)
 	if err != nil {
 		w.Close()
@@ -31,7 +35,9 @@ func (a *Activities) writeFormat(ctx context.Context, b *clientbucket.Bucket, sp
 	if err != nil {
 		return delivery.ManifestObject{}, err
 	}
-	return delivery.ManifestObject{Key: key, Kind: format, SHA256: sum, Size: size, Items: items}, nil
+	obj := delivery.ManifestObject{Key: key, Kind: format, SHA256: sum, Size: size, Items: items}
+	pr.add(obj)
+	return obj, nil
 }
 
 func (a *Activities) chunkLines(ctx context.Context, project string, chunk int) ([]formats.Line, error) {
@@ -193,7 +199,7 @@ func (a *Activities) encodeCOCO(ctx context.Context, w io.Writer, sp spec.Projec
 // deliverGroundTruthAnnotations writes, beside the Ground Truth output manifest, the chunk's
 // individual answers (annotations/worker-response) and consolidated labels
 // (annotations/consolidated-annotation), one file per chunk rather than one per item.
-func (a *Activities) deliverGroundTruthAnnotations(ctx context.Context, b *clientbucket.Bucket, sp spec.Project, target spec.Delivery, chunk int, results []byte) ([]delivery.ManifestObject, error) {
+func (a *Activities) deliverGroundTruthAnnotations(ctx context.Context, pr *progress, b *clientbucket.Bucket, sp spec.Project, target spec.Delivery, chunk int, results []byte) ([]delivery.ManifestObject, error) {
 	lines, err := formats.ParseLines(results)
 	if err != nil {
 		return nil, invalidInput("results of chunk %d: %v", chunk, err)
@@ -252,11 +258,11 @@ func (a *Activities) deliverGroundTruthAnnotations(ctx context.Context, b *clien
 		if err != nil {
 			return nil, err
 		}
-		sum, err := b.Put(ctx, f.key, append(data, '\n'), "application/json")
+		obj, err := pr.put(ctx, b, f.key, f.kind, "application/json", append(data, '\n'), len(lines))
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, delivery.ManifestObject{Key: f.key, Kind: f.kind, SHA256: sum, Size: int64(len(data) + 1), Items: len(lines)})
+		out = append(out, obj)
 	}
 	return out, nil
 }

@@ -14,6 +14,8 @@ type (
 	Contribution = results.Contribution
 	// ItemResult is the outcome of one item (RecordChunk, StoreSettled).
 	ItemResult = results.Item
+	// SubmittedSuite is one accepted suite of a chunk (RecordChunk).
+	SubmittedSuite = results.SubmittedSuite
 	// Redelivery names a re-delivery's receipts, target and formats (DeliverChunk,
 	// WriteDeliveryManifest).
 	Redelivery = delivery.Redelivery

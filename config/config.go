@@ -71,6 +71,8 @@ type Gateway struct {
 	GatewayRatePerToken string        `envconfig:"LABELFLOW_GATEWAY_RATE_PER_TOKEN" default:"5/s,20" desc:"requests one token may make: rate/s,burst"`
 	GatewayRatePerIP    string        `envconfig:"LABELFLOW_GATEWAY_RATE_PER_IP" default:"50/s,100" desc:"requests one client address may make: rate/s,burst"`
 	GatewaySignInPerIP  string        `envconfig:"LABELFLOW_GATEWAY_SIGNIN_PER_IP" default:"1/s,10" desc:"failed sign-ins (unknown tokens) one address may make: rate/s,burst"`
+	// A revoked or rotated token keeps working at most this long on a gateway that saw it.
+	GatewayTokenCacheTTL time.Duration `envconfig:"LABELFLOW_GATEWAY_TOKEN_CACHE_TTL" default:"30s" desc:"how long the gateway trusts a token it has checked against the roster; a revoked or rotated token stops within this time"`
 	// A slow client holds a connection no longer than this.
 	GatewayReadTimeout time.Duration `envconfig:"LABELFLOW_GATEWAY_READ_TIMEOUT" default:"30s" desc:"time a client has to send one request, headers and body; idle keep-alive connections close after twice this"`
 }

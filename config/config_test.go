@@ -33,7 +33,7 @@ func TestLoadDefaults(t *testing.T) {
 		Projects: Projects{ChunkWindow: 8, ChunkSpillBytes: 262144, MaxLineBytes: 65536},
 		Gateway: Gateway{GatewayListen: "127.0.0.1:8080", GatewayURL: "http://127.0.0.1:8080", StatusCacheTTL: time.Second,
 			GatewayMaxConns: 2000, GatewayRatePerToken: "5/s,20", GatewayRatePerIP: "50/s,100", GatewaySignInPerIP: "1/s,10",
-			GatewayReadTimeout: 30 * time.Second},
+			GatewayTokenCacheTTL: 30 * time.Second, GatewayReadTimeout: 30 * time.Second},
 		Payroll: Payroll{MonthTimeZone: "UTC", FloorMultiplier: "2", PayoutProvider: "file"},
 		Trust:   Trust{Stack: StackEmbedded, GrantKeys: devSecrets["LABELFLOW_GRANT_KEYS"], TokenPepper: devSecrets["LABELFLOW_TOKEN_PEPPER"]},
 		Local:   Local{DataDir: ".labelflow", BinDir: "bin", LogLevel: "info"},

@@ -66,6 +66,9 @@ type ChunkState struct {
 	Reviewers []ReviewerSeen `json:",omitempty"`
 	// Parts counts the parts of settled results stored so far.
 	Parts int `json:",omitempty"`
+	// Accepted is how many answers each submitted suite had accepted (suite id → count), so that
+	// a repeated submit gets its original result. Suites submitted before it was kept have none.
+	Accepted map[string]int `json:",omitempty"`
 }
 
 // ReviewerSeen is a reviewer who claimed work in this chunk, as last seen.
@@ -196,7 +199,9 @@ func (c *chunk) item(i int) label.Item {
 	return it
 }
 
-// registerHandlers serves the status Query and the claim and submit Updates.
+// registerHandlers serves the status Query and the claim, submit and release Updates.
+// Registering a handler adds no command to history, and histories recorded before the release
+// Update existed hold none, so they replay unchanged without a version marker.
 func (c *chunk) registerHandlers(ctx workflow.Context) error {
 	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (ChunkStatus, error) { return c.status(), nil }); err != nil {
 		return err
@@ -205,8 +210,12 @@ func (c *chunk) registerHandlers(ctx workflow.Context) error {
 		workflow.UpdateHandlerOptions{Validator: c.validateClaim}); err != nil {
 		return err
 	}
-	return workflow.SetUpdateHandlerWithOptions(ctx, UpdateSubmit, c.submit,
-		workflow.UpdateHandlerOptions{Validator: c.validateSubmit})
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateSubmit, c.submit,
+		workflow.UpdateHandlerOptions{Validator: c.validateSubmit}); err != nil {
+		return err
+	}
+	return workflow.SetUpdateHandlerWithOptions(ctx, UpdateReleaseSuite, c.releaseSuite,
+		workflow.UpdateHandlerOptions{Validator: c.validateRelease})
 }
 
 // continueAsNew hands the chunk's state to a new run once the Updates in flight are done.

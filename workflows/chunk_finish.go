@@ -2,6 +2,8 @@ package workflows
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 
 	"go.temporal.io/sdk/workflow"
 
@@ -192,10 +194,22 @@ func (c *chunk) record(ctx, actx workflow.Context) error {
 			results = append(results, c.result(i))
 		}
 	}
-	in := activities.RecordChunkInput{ProjectID: c.in.Settings.ProjectID, Chunk: c.in.Chunk, Results: results, Parts: c.st.Parts}
+	in := activities.RecordChunkInput{ProjectID: c.in.Settings.ProjectID, Chunk: c.in.Chunk, Results: results, Parts: c.st.Parts,
+		Suites: c.submittedSuites()}
 	var a *activities.Activities
 	var recorded activities.RecordChunkResult
 	return workflow.ExecuteActivity(actx, a.RecordChunk, in).Get(ctx, &recorded)
+}
+
+// submittedSuites lists the accepted suites whose count is known, in suite order: the keys are
+// sorted before use, so the random order of the map never shows.
+func (c *chunk) submittedSuites() []activities.SubmittedSuite {
+	var out []activities.SubmittedSuite
+	ids := slices.Sorted(maps.Keys(c.st.Accepted)) //workflowcheck:ignore
+	for _, id := range ids {
+		out = append(out, activities.SubmittedSuite{SuiteID: id, Worker: c.st.Submitted[id], Accepted: c.st.Accepted[id]})
+	}
+	return out
 }
 
 // deliver writes the chunk's labels to the client's bucket.
@@ -203,7 +217,8 @@ func (c *chunk) deliver(ctx, actx workflow.Context, st ChunkStatus) (activities.
 	in := activities.DeliverChunkInput{ProjectID: c.in.Settings.ProjectID, Chunk: c.in.Chunk, Agreed: st.Agreed, Arbitrated: st.Arbitrated}
 	var a *activities.Activities
 	var receipt activities.DeliveryReceipt
-	err := workflow.ExecuteActivity(actx, a.DeliverChunk, in).Get(ctx, &receipt)
+	dctx := workflow.WithActivityOptions(actx, deliveryActivityOptions(c.in.Settings.ActivityTaskQueue))
+	err := workflow.ExecuteActivity(dctx, a.DeliverChunk, in).Get(ctx, &receipt)
 	return receipt, err
 }
 

@@ -149,3 +149,37 @@ func (t *expiryTimer) clearIfFired() {
 		t.timer = nil
 	}
 }
+
+// validateRelease refuses, before it enters history, a release by anyone but the holder of a
+// lease still running.
+func (c *chunk) validateRelease(ctx workflow.Context, req ReleaseRequest) error {
+	if err := verifySeal(ctx, UpdateReleaseSuite, req); err != nil {
+		return err
+	}
+	s := c.suite(req.SuiteID)
+	if s == nil {
+		return appErr(ErrUnknownSuite, "suite %s is not leased in chunk %d (it may have been submitted, released, or its lease expired)", req.SuiteID, c.in.Chunk)
+	}
+	if s.Worker != req.Worker.ID {
+		return appErr(ErrWrongPerson, "suite %s was leased to someone else", req.SuiteID)
+	}
+	if now := workflow.Now(ctx); !now.Before(s.ExpiresAt) {
+		return appErr(ErrLeaseExpired, "the lease on suite %s expired at %s", req.SuiteID, s.ExpiresAt.UTC().Format(time.RFC3339))
+	}
+	return nil
+}
+
+// releaseSuite gives a suite back at its holder's request: its items are offered again at once.
+// Unlike an expired lease it does not exclude the holder from them: they said they stop rather
+// than walking away silently, and a release must not let anyone skip the items they find hard
+// (a claim after a release may offer the same items again).
+func (c *chunk) releaseSuite(ctx workflow.Context, req ReleaseRequest) (ReleaseResult, error) {
+	c.updates++
+	s := c.suite(req.SuiteID)
+	for _, t := range s.Tasks {
+		it := &c.st.Items[t.Item]
+		it.Holders = slices.DeleteFunc(it.Holders, func(h string) bool { return h == s.Worker })
+	}
+	c.dropSuite(s.ID)
+	return ReleaseResult{SuiteID: s.ID, Released: true}, nil
+}

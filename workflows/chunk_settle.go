@@ -1,9 +1,11 @@
 package workflows
 
 import (
+	"fmt"
 	"slices"
 	"time"
 
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/labelflow/labelflow/internal/label"
@@ -37,9 +39,15 @@ func (c *chunk) validateSubmit(ctx workflow.Context, req SubmitRequest) error {
 // here, or its lease expired and was released.
 func (c *chunk) notLeased(req SubmitRequest) error {
 	who, done := c.st.Submitted[req.SuiteID]
+	accepted, counted := c.st.Accepted[req.SuiteID]
 	switch {
 	case done && who != req.Worker.ID:
 		return appErr(ErrWrongPerson, "suite %s was leased to someone else", req.SuiteID)
+	case done && counted:
+		// The person's retry (after a lost answer, or "busy") gets the original result, by
+		// rejection: a rejected Update leaves no event in history, and nothing is recorded twice.
+		return temporal.NewApplicationError(fmt.Sprintf("suite %s was already submitted", req.SuiteID),
+			ErrAlreadySubmitted, SubmitResult{SuiteID: req.SuiteID, Accepted: accepted})
 	case done:
 		return appErr(ErrRepeated, "suite %s was already submitted", req.SuiteID)
 	}
@@ -77,6 +85,10 @@ func (c *chunk) submit(ctx workflow.Context, req SubmitRequest) (SubmitResult, e
 	s := c.suite(req.SuiteID)
 	c.dropSuite(req.SuiteID)
 	c.st.Submitted[req.SuiteID] = req.Worker.ID
+	if c.st.Accepted == nil {
+		c.st.Accepted = map[string]int{} // a state carried over from before counts were kept
+	}
+	c.st.Accepted[req.SuiteID] = len(req.Answers)
 	seconds := int(now.Sub(s.ClaimedAt).Seconds()) / max(1, len(s.Tasks))
 	if c.accuracyAware && s.Kind == KindArbitrate {
 		c.reviewerSubmitted(req.Worker.ID, now)

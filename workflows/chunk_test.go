@@ -394,7 +394,7 @@ func TestBadSubmissionsAreRejectedBeforeHistory(t *testing.T) {
 	rejected(t, "item outside the suite", &unknownItem, ErrInvalidAnswer)
 	rejected(t, "item answered twice", &twice, ErrInvalidAnswer)
 	rejected(t, "unknown suite", &unknownSuite, ErrUnknownSuite)
-	rejected(t, "repeated submission", &repeat, ErrRepeated)
+	rejected(t, "repeated submission", &repeat, ErrAlreadySubmitted)
 	rejected(t, "claim without the project's language", &notQualified, ErrNotQualified)
 	rejected(t, "claim by a role that does not annotate", &badRole, ErrNotQualified)
 	if msg := badLabel.err.Error(); !strings.Contains(msg, "bird") || !strings.Contains(msg, "answers[0]") {
@@ -473,7 +473,10 @@ func TestContinueAsNewKeepsState(t *testing.T) {
 	)
 	next.Settings.MaxUpdatesPerRun = 100
 	sum := ce2.run(next)
-	rejected(t, "repeat of a suite submitted in the previous run", &again, ErrRepeated)
+	rejected(t, "repeat of a suite submitted in the previous run", &again, ErrAlreadySubmitted)
+	if r, ok := SubmittedResult(again.err); !ok || r != (SubmitResult{SuiteID: "c000004-s00000", Accepted: 2}) {
+		t.Fatalf("repeat in the next run carries %+v (ok %v), want the original result", r, ok)
+	}
 	if sum.Agreed != 2 || sum.Annotations != 4 {
 		t.Fatalf("summary after continue-as-new = %+v", sum)
 	}

@@ -86,6 +86,12 @@ func (r SubmitRequest) withSeal(s *grant.Seal) SubmitRequest {
 	return r
 }
 
+func (r ReleaseRequest) sealOf() *grant.Seal { return r.Seal }
+func (r ReleaseRequest) withSeal(s *grant.Seal) ReleaseRequest {
+	r.Seal = s
+	return r
+}
+
 func (r ApproveRequest) sealOf() *grant.Seal { return r.Seal }
 func (r ApproveRequest) withSeal(s *grant.Seal) ApproveRequest {
 	r.Seal = s

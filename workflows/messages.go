@@ -28,6 +28,9 @@ const (
 	UpdateClaim   = "claim"
 	UpdateSubmit  = "submit"
 	UpdateApprove = "approve"
+	// UpdateReleaseSuite gives a leased suite back to its chunk. It shares its name with the
+	// payroll's release of a held payout (UpdateRelease): each workflow type has its own.
+	UpdateReleaseSuite = "release"
 
 	SignalChunkFinished = "chunk-finished"
 
@@ -77,7 +80,20 @@ const (
 	ErrWrongStage     = "WrongStage"
 	ErrTrainingOnly   = "TrainingOnly" // below the project's accuracy threshold and no gold work left
 	ErrAlreadyHeld    = "AlreadyHeld"  // a repeated claim: the details carry the suite already leased
+	// ErrAlreadySubmitted is a repeated submit by the person who submitted: the details carry
+	// the original SubmitResult, so that a retry after a lost answer gets the same answer.
+	ErrAlreadySubmitted = "AlreadySubmitted"
 )
+
+// SubmittedResult returns the original result an ErrAlreadySubmitted rejection carries.
+func SubmittedResult(err error) (SubmitResult, bool) {
+	var ae *temporal.ApplicationError
+	var r SubmitResult
+	if !errors.As(err, &ae) || ae.Type() != ErrAlreadySubmitted || !ae.HasDetails() || ae.Details(&r) != nil {
+		return SubmitResult{}, false
+	}
+	return r, true
+}
 
 // HeldSuite returns the suite an ErrAlreadyHeld rejection carries.
 func HeldSuite(err error) (Suite, bool) {
@@ -221,6 +237,20 @@ type SubmitRequest struct {
 type SubmitResult struct {
 	SuiteID  string `json:"suite_id"`
 	Accepted int    `json:"accepted"`
+}
+
+// ReleaseRequest gives back a suite its holder will not finish: its items are offered again at
+// once instead of when the lease runs out.
+type ReleaseRequest struct {
+	Worker  Worker      `json:"worker"`
+	SuiteID string      `json:"suite_id"`
+	Seal    *grant.Seal `json:"seal,omitempty"`
+}
+
+// ReleaseResult acknowledges a release.
+type ReleaseResult struct {
+	SuiteID  string `json:"suite_id"`
+	Released bool   `json:"released"`
 }
 
 // ChunkCounts are what a finished chunk reports in numbers, and what a project adds up.

@@ -44,6 +44,16 @@ func ioActivityOptions(queue string) workflow.ActivityOptions {
 	}
 }
 
+// deliveryActivityOptions suit DeliverChunk and WriteDeliveryManifest, which heartbeat their
+// progress every few seconds, even while a part crawls over a slow link: a worker lost
+// mid-delivery is noticed in 30 s, and the retry resumes from the recorded progress instead of
+// starting over.
+func deliveryActivityOptions(queue string) workflow.ActivityOptions {
+	o := ioActivityOptions(queue)
+	o.HeartbeatTimeout = 30 * time.Second
+	return o
+}
+
 // payrollActivityOptions suit AggregatePayroll and PayPayroll, which heartbeat every 10 s however
 // long the ledger or the provider takes: a worker that dies mid-payout is noticed in 30 s and the
 // activity retried with the same idempotency keys.

@@ -320,7 +320,8 @@ func (p *project) deliver(ctx, actx workflow.Context) error {
 	in := activities.DeliveryManifestInput{
 		ProjectID: p.in.Spec.ID, Chunks: p.chunksToDeliver(), CompletedAt: workflow.Now(ctx),
 	}
-	if err := workflow.ExecuteActivity(actx, a.WriteDeliveryManifest, in).Get(ctx, &p.st.Delivery); err != nil {
+	dctx := workflow.WithActivityOptions(actx, deliveryActivityOptions(p.in.ActivityTaskQueue))
+	if err := workflow.ExecuteActivity(dctx, a.WriteDeliveryManifest, in).Get(ctx, &p.st.Delivery); err != nil {
 		return err
 	}
 	if p.in.Spec.Delivery.Webhook.URL != "" {

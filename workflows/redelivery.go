@@ -34,7 +34,7 @@ func RedeliveryWorkflow(ctx workflow.Context, in RedeliveryInput) (activities.De
 	}
 	r := &redelivery{
 		in:   in,
-		actx: workflow.WithActivityOptions(ctx, ioActivityOptions(in.ActivityTaskQueue)),
+		actx: workflow.WithActivityOptions(ctx, deliveryActivityOptions(in.ActivityTaskQueue)),
 		sel:  workflow.NewSelector(ctx),
 	}
 	if err := r.deliverChunks(ctx); err != nil {

@@ -91,17 +91,18 @@ func payrollApproveCmd(e *env) *cobra.Command {
 }
 
 // approvePayroll waits for the statements, approves them through the gateway and waits for the
-// payouts.
+// payouts. An approval whose answer was lost is looked up (settle); one given but whose payouts
+// cannot be followed says it was given.
 func approvePayroll(ctx context.Context, a *app.App, w io.Writer, month, note string) error {
 	if _, err := a.AwaitPayrollStage(ctx, month, workflows.PayrollAwaitingApproval); err != nil {
 		return err
 	}
 	if _, err := gateway.NewClient(a.Cfg.GatewayURL, a.Cfg.Token).Approve(ctx, month, note); err != nil {
-		return err
+		return settle(ctx, w, err, "approval", "labelflow payroll status --month "+month, approvedLook(a, month))
 	}
 	st, err := a.WaitPayroll(ctx, month)
 	if err != nil {
-		return err
+		return fmt.Errorf("payroll %s is approved, but its payouts could not be followed: %w\n`labelflow payroll status --month %s` tells how they went", month, err, month)
 	}
 	fmt.Fprintf(w, "payroll %s approved by %s: %d payouts, paid %s\n", month, st.Approver, st.Payout.Payouts, money(st.Payout.Paid))
 	return nil
@@ -124,6 +125,11 @@ func payrollHoldCmd(e *env, release bool) *cobra.Command {
 				st, err = c.Release(cmd.Context(), month, person)
 			} else {
 				st, err = c.Hold(cmd.Context(), month, person, reason)
+			}
+			if gateway.OutcomeUnknown(err) {
+				return e.settleWithApp(cmd.Context(), cmd.OutOrStdout(), err, cmd.Name(), "labelflow payroll status --month "+month, func(a *app.App) func(context.Context) (outcome, error) {
+					return holdLook(a, month, person, release)
+				})
 			}
 			if err != nil {
 				return err

@@ -43,7 +43,8 @@ func projectLaunchCmd(e *env) *cobra.Command {
 // launchProject checks the spec here, so that every bad field is reported with its line before
 // anything is sent, then launches it through the gateway as the person whose token is set.
 func launchProject(ctx context.Context, e *env, w io.Writer, file string) error {
-	if _, err := app.LoadSpecFile(file); err != nil {
+	sp, err := app.LoadSpecFile(file)
+	if err != nil {
 		return err
 	}
 	data, err := os.ReadFile(file)
@@ -55,6 +56,13 @@ func launchProject(ctx context.Context, e *env, w io.Writer, file string) error 
 		return err
 	}
 	out, err := gateway.NewClient(cfg.GatewayURL, cfg.Token).Launch(ctx, file, data)
+	if gateway.OutcomeUnknown(err) {
+		// The id alone goes to w, as on success, so that scripts reading it still can.
+		err = e.settleWithApp(ctx, e.stderr, err, "launch", "labelflow project status "+sp.ID, func(a *app.App) func(context.Context) (outcome, error) {
+			return launchedLook(a, sp.ID)
+		})
+		out.Project = sp.ID
+	}
 	if err != nil {
 		return err
 	}
@@ -74,6 +82,11 @@ func projectCancelCmd(e *env) *cobra.Command {
 				return err
 			}
 			out, err := gateway.NewClient(cfg.GatewayURL, cfg.Token).Cancel(cmd.Context(), args[0], reason)
+			if gateway.OutcomeUnknown(err) {
+				return e.settleWithApp(cmd.Context(), cmd.OutOrStdout(), err, "cancellation", "labelflow project status "+args[0], func(a *app.App) func(context.Context) (outcome, error) {
+					return cancelledLook(a, args[0])
+				})
+			}
 			if err != nil {
 				return err
 			}

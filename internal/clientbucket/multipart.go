@@ -31,13 +31,26 @@ type Writer struct {
 	parts       []types.CompletedPart
 	size        int64
 	err         error
+	o           WriterOptions
+	// existing holds, by part number, the parts an earlier attempt uploaded to the resumed upload.
+	existing map[int32]types.Part
+	resumed  int
 }
 
 type hashWriter struct{ h hash.Hash }
 
 // NewWriter starts an object at key.
 func (b *Bucket) NewWriter(ctx context.Context, key, contentType string) *Writer {
-	return &Writer{ctx: ctx, b: b, key: key, contentType: contentType, whole: hashWriter{sha256.New()}}
+	return b.NewWriterWith(ctx, key, contentType, WriterOptions{})
+}
+
+// NewWriterWith starts an object at key that may resume an earlier attempt's upload and reports
+// its progress part by part.
+func (b *Bucket) NewWriterWith(ctx context.Context, key, contentType string, o WriterOptions) *Writer {
+	if o.PartSize <= 0 {
+		o.PartSize = PartSize
+	}
+	return &Writer{ctx: ctx, b: b, key: key, contentType: contentType, whole: hashWriter{sha256.New()}, o: o}
 }
 
 // Write buffers p and uploads full parts.
@@ -48,8 +61,8 @@ func (w *Writer) Write(p []byte) (int, error) {
 	w.buf.Write(p)
 	w.whole.h.Write(p)
 	w.size += int64(len(p))
-	for w.buf.Len() >= PartSize {
-		if err := w.flushPart(w.buf.Next(PartSize)); err != nil {
+	for w.buf.Len() >= w.o.PartSize {
+		if err := w.flushPart(w.buf.Next(w.o.PartSize)); err != nil {
 			w.err = err
 			return 0, err
 		}
@@ -57,19 +70,22 @@ func (w *Writer) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// flushPart uploads the next part, or keeps the one an earlier attempt uploaded with the same
+// bytes, and reports the progress.
 func (w *Writer) flushPart(part []byte) error {
 	if w.uploadID == nil {
-		in := &s3.CreateMultipartUploadInput{Bucket: aws.String(w.b.name), Key: aws.String(w.key),
-			ContentType: aws.String(w.contentType), ChecksumAlgorithm: types.ChecksumAlgorithmSha256}
-		w.b.encrypt(&in.ServerSideEncryption, &in.SSEKMSKeyId)
-		out, err := w.b.client.CreateMultipartUpload(w.ctx, in)
-		if err != nil {
-			return fmt.Errorf("start multipart upload of s3://%s/%s: %w", w.b.name, w.key, err)
+		if err := w.start(); err != nil {
+			return err
 		}
-		w.uploadID = out.UploadId
 	}
 	sum := sha256.Sum256(part)
 	n := int32(len(w.parts) + 1)
+	if done, ok := w.existing[n]; ok && samePart(done, part, sum) {
+		w.parts = append(w.parts, types.CompletedPart{PartNumber: aws.Int32(n), ETag: done.ETag, ChecksumSHA256: done.ChecksumSHA256})
+		w.resumed++
+		w.report()
+		return nil
+	}
 	out, err := w.b.client.UploadPart(w.ctx, &s3.UploadPartInput{
 		Bucket: aws.String(w.b.name), Key: aws.String(w.key), UploadId: w.uploadID, PartNumber: aws.Int32(n),
 		Body: bytes.NewReader(part), ContentLength: aws.Int64(int64(len(part))),
@@ -79,11 +95,14 @@ func (w *Writer) flushPart(part []byte) error {
 		return fmt.Errorf("upload part %d of s3://%s/%s: %w", n, w.b.name, w.key, err)
 	}
 	w.parts = append(w.parts, types.CompletedPart{PartNumber: aws.Int32(n), ETag: out.ETag, ChecksumSHA256: out.ChecksumSHA256})
+	w.report()
 	return nil
 }
 
 // Close finishes the object and returns its SHA-256 (hex) and size. After an error the
-// multipart upload is aborted, so no half object is left behind.
+// multipart upload is aborted, so no half object is left behind; but not when the writer's
+// context ended: the attempt was interrupted, and its retry resumes the upload (or aborts it
+// before starting another).
 func (w *Writer) Close() (string, int64, error) {
 	sum := hex.EncodeToString(w.whole.h.Sum(nil))
 	if w.err == nil && w.uploadID == nil {
@@ -102,7 +121,7 @@ func (w *Writer) Close() (string, int64, error) {
 			w.err = fmt.Errorf("complete multipart upload of s3://%s/%s: %w", w.b.name, w.key, w.err)
 		}
 	}
-	if w.err != nil && w.uploadID != nil {
+	if w.err != nil && w.uploadID != nil && w.ctx.Err() == nil {
 		_, _ = w.b.client.AbortMultipartUpload(context.WithoutCancel(w.ctx), &s3.AbortMultipartUploadInput{
 			Bucket: aws.String(w.b.name), Key: aws.String(w.key), UploadId: w.uploadID})
 	}

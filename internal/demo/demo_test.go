@@ -96,6 +96,8 @@ func run(m *testing.M) int {
 	}
 	cfg.Clients = clientsFile
 	cfg = LiftLimitsForSimulatedCrowd(cfg)
+	// Tests check that removed and revoked tokens stop working: a short cache keeps them quick.
+	cfg.GatewayTokenCacheTTL = time.Second
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	env, err = Start(ctx, cfg, StackOptions{DataDir: dir, Headless: true}, logging.New("warn", nil))
@@ -566,8 +568,11 @@ func TestGatewayRefusesBadRequestsWithClearErrors(t *testing.T) {
 	call(t, tokAmina, "POST", submit, map[string]any{"answers": []any{}, "extra": 1}, 400, "invalid_request")
 	call(t, tokGrace, "POST", submit, answers("positive"), 403, "wrong_annotator")
 	call(t, tokAmina, "POST", base+"/suites/c000000-s00042/submit", answers("positive"), 404, "unknown_suite")
-	call(t, tokAmina, "POST", submit, answers("positive"), 200, "")
-	call(t, tokAmina, "POST", submit, answers("positive"), 409, "repeated_submission")
+	first := call(t, tokAmina, "POST", submit, answers("positive"), 200, "")
+	// A repeated submission by its author gets the original answer again.
+	if again := call(t, tokAmina, "POST", submit, answers("positive"), 200, ""); !bytes.Equal(again, first) {
+		t.Fatalf("repeated submit answered %s, want %s", again, first)
+	}
 	// The same person never gets the same item twice.
 	mustJSON(t, call(t, tokAmina, "POST", base+"/claim", nil, 200, ""), &claim)
 	if claim.Suite != nil {

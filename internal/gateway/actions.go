@@ -218,6 +218,8 @@ func (g *Gateway) actionFailed(w http.ResponseWriter, err error) {
 	case errors.Is(err, context.DeadlineExceeded):
 		w.Header().Set("Retry-After", "5")
 		writeError(w, http.StatusServiceUnavailable, "busy", "the action did not complete in time; check its state before trying again")
+	case unavailable(err):
+		g.fail(w, err) // 503: nothing was refused, a part of the stack is down
 	default:
 		// Refusals from the app layer (unknown person, missing reason, no such rejection) are
 		// written for people; anything else is logged by fail.
@@ -237,6 +239,8 @@ func (g *Gateway) sealedUpdate(ctx context.Context, workflowID, name string, req
 	case workflows.ClaimRequest:
 		sealed, err = workflows.Seal(g.app.Grants, workflowID, name, r, time.Now())
 	case workflows.SubmitRequest:
+		sealed, err = workflows.Seal(g.app.Grants, workflowID, name, r, time.Now())
+	case workflows.ReleaseRequest:
 		sealed, err = workflows.Seal(g.app.Grants, workflowID, name, r, time.Now())
 	default:
 		return errors.New("no seal for this request type")

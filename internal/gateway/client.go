@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -33,6 +34,29 @@ type APIError struct {
 }
 
 func (e *APIError) Error() string { return e.Message + " (" + e.Code + ")" }
+
+// NoAnswerError is a request sent to the gateway whose answer never came back: the connection
+// dropped or timed out. The gateway may have acted on it.
+type NoAnswerError struct {
+	URL string
+	Err error
+}
+
+func (e *NoAnswerError) Error() string {
+	return "the gateway at " + e.URL + " did not answer: " + e.Err.Error()
+}
+
+func (e *NoAnswerError) Unwrap() error { return e.Err }
+
+// OutcomeUnknown reports an error after which an action may or may not have taken effect: its
+// answer was lost, or the gateway answered 5xx (something behind it failed or did not answer in
+// time, possibly after the action was done). Refusals (4xx) and errors before sending are known
+// outcomes: nothing happened.
+func OutcomeUnknown(err error) bool {
+	var noAnswer *NoAnswerError
+	var api *APIError
+	return errors.As(err, &noAnswer) || (errors.As(err, &api) && api.Status >= 500)
+}
 
 // Approve approves a month's payroll.
 func (c *Client) Approve(ctx context.Context, month, note string) (PayrollAnswer, error) {
@@ -109,12 +133,12 @@ func (c *Client) request(ctx context.Context, path, contentType string, body io.
 func (c *Client) do(req *http.Request, out any) error {
 	resp, err := c.HTTP.Do(req)
 	if err != nil {
-		return fmt.Errorf("the gateway at %s did not answer: %w", c.BaseURL, err)
+		return &NoAnswerError{URL: c.BaseURL, Err: err}
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if err != nil {
-		return err
+		return &NoAnswerError{URL: c.BaseURL, Err: err}
 	}
 	if resp.StatusCode >= 300 {
 		var e ErrorBody

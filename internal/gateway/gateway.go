@@ -42,6 +42,9 @@ type Gateway struct {
 	specs   *lru[string, spec.Project]
 	chunks  map[string][]manifest.Item
 	running *lru[string, runningCache]
+
+	tokens *tokenCache
+	ready  readiness
 }
 
 // cacheCap is how many projects the spec and open-chunks caches hold. Only projects that exist
@@ -71,14 +74,19 @@ func New(a *app.App) (*Gateway, error) {
 	if a.Cfg.GatewayReadTimeout <= 0 {
 		return nil, fmt.Errorf("gateway: LABELFLOW_GATEWAY_READ_TIMEOUT must be above 0, got %s", a.Cfg.GatewayReadTimeout)
 	}
+	if a.Cfg.GatewayTokenCacheTTL <= 0 {
+		return nil, fmt.Errorf("gateway: LABELFLOW_GATEWAY_TOKEN_CACHE_TTL must be above 0, got %s", a.Cfg.GatewayTokenCacheTTL)
+	}
 	return &Gateway{app: a, log: a.Log.With().Str("component", "gateway").Logger(), limits: l,
-		specs: newLRU[string, spec.Project](cacheCap), chunks: map[string][]manifest.Item{}, running: newLRU[string, runningCache](cacheCap)}, nil
+		specs: newLRU[string, spec.Project](cacheCap), chunks: map[string][]manifest.Item{}, running: newLRU[string, runningCache](cacheCap),
+		tokens: newTokenCache(a.Cfg.GatewayTokenCacheTTL)}, nil
 }
 
 // Handler routes the API, every route behind the per-address limit and the body cap.
 func (g *Gateway) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, map[string]string{"status": "ok"}) })
+	mux.HandleFunc("GET /readyz", g.readyz)
 	mux.HandleFunc("GET /v1/me", g.auth(g.me))
 	mux.HandleFunc("GET /v1/me/statements", g.auth(g.statements))
 	mux.HandleFunc("GET /v1/me/statements/{month}", g.auth(g.statement))
@@ -86,6 +94,7 @@ func (g *Gateway) Handler() http.Handler {
 	mux.HandleFunc("GET /v1/projects/{project}", g.auth(g.project))
 	mux.HandleFunc("POST /v1/projects/{project}/claim", g.auth(g.claim))
 	mux.HandleFunc("POST /v1/projects/{project}/suites/{suite}/submit", g.auth(g.submit))
+	mux.HandleFunc("POST /v1/projects/{project}/suites/{suite}/release", g.auth(g.releaseSuite))
 	g.actionRoutes(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "no such endpoint: "+r.Method+" "+r.URL.Path)
@@ -110,7 +119,7 @@ func (g *Gateway) auth(h handler) http.HandlerFunc {
 			writeError(w, http.StatusUnauthorized, "unauthorized", "send your token as: Authorization: Bearer <token>")
 			return
 		}
-		p, err := g.app.Roster.ByToken(r.Context(), token)
+		p, err := g.person(r.Context(), token)
 		if errors.Is(err, workforce.ErrUnknownToken) {
 			g.failedSignIn(r)
 			writeError(w, http.StatusUnauthorized, "unauthorized", "unknown token")
@@ -294,7 +303,7 @@ func (g *Gateway) claim(w http.ResponseWriter, r *http.Request, p workforce.Pers
 			return
 		}
 	}
-	reason := ""
+	reason, timedOut := "", 0
 	// Start at a chunk chosen by the person, so that people spread over the open chunks.
 	h := fnv.New32a()
 	h.Write([]byte(p.ID))
@@ -317,13 +326,24 @@ func (g *Gateway) claim(w http.ResponseWriter, r *http.Request, p workforce.Pers
 		case kind == workflows.ErrTrainingOnly || workflows.NoWorkReason(err) != "":
 			reason = message(err)
 			continue
-		case kind == workflows.ErrNoWork || isGone(err) || (isTimeout(err) && ctx.Err() == nil):
-			// A chunk that is closing may not answer in time; another chunk may have work.
+		case isTimeout(err) && ctx.Err() == nil:
+			// A chunk that is closing may not answer in time, and another chunk may have work;
+			// but when no worker polls, no chunk will answer.
+			if timedOut++; g.workerDown(ctx) {
+				writeUnavailable(w, partWorker)
+				return
+			}
+			continue
+		case kind == workflows.ErrNoWork || isGone(err):
 			continue
 		default:
 			g.fail(w, err)
 			return
 		}
+	}
+	if timedOut == len(running) {
+		writeUnavailable(w, partWorker) // no chunk answered: the work is there, the worker is not
+		return
 	}
 	writeJSON(w, http.StatusOK, ClaimResponse{ProjectStage: stage, ProjectOpen: open(stage), RetryAfter: 5, Reason: reason})
 }
@@ -351,17 +371,12 @@ func (g *Gateway) submit(w http.ResponseWriter, r *http.Request, p workforce.Per
 		return
 	}
 	var res workflows.SubmitResult
-	if err := g.sealedUpdate(ctx, workflows.ChunkWorkflowID(project, chunk), workflows.UpdateSubmit, submitRequest(p, suiteID, body), &res); err != nil {
-		if isGone(err) {
-			writeError(w, http.StatusNotFound, "unknown_suite", "suite "+suiteID+" belongs to no open chunk of project "+project)
-			return
-		}
-		if isTimeout(err) && ctx.Err() == nil {
-			w.Header().Set("Retry-After", "2")
-			writeError(w, http.StatusServiceUnavailable, "busy", "the chunk did not answer in time; submit again, the answer is kept only once")
-			return
-		}
-		g.fail(w, err)
+	err = g.sealedUpdate(ctx, workflows.ChunkWorkflowID(project, chunk), workflows.UpdateSubmit, submitRequest(p, suiteID, body), &res)
+	if again, ok := workflows.SubmittedResult(err); ok {
+		res, err = again, nil // a repeated submit by its author: the original answer, again
+	}
+	if err != nil {
+		g.submitUnanswered(ctx, w, project, suiteID, p, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, submitAnswer(res))
@@ -482,6 +497,11 @@ func (g *Gateway) fail(w http.ResponseWriter, err error) {
 	}
 	if errors.Is(err, app.ErrNotFound) || errors.Is(err, store.ErrNotFound) {
 		writeError(w, http.StatusNotFound, "not_found", err.Error())
+		return
+	}
+	if part := outage(err); part != "" {
+		g.log.Warn().Err(err).Msg("request refused: " + part + " is not answering")
+		writeUnavailable(w, part)
 		return
 	}
 	g.log.Error().Err(err).Msg("request failed")

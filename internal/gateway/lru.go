@@ -45,3 +45,10 @@ func (c *lru[K, V]) put(key K, value V) {
 }
 
 func (c *lru[K, V]) len() int { return c.order.Len() }
+
+func (c *lru[K, V]) remove(key K) {
+	if e, ok := c.items[key]; ok {
+		c.order.Remove(e)
+		delete(c.items, key)
+	}
+}

@@ -31,6 +31,22 @@ type SubmitAnswer struct {
 	Accepted int    `json:"accepted"`
 }
 
+// ReleaseAnswer acknowledges the release of a suite: its items are offered to others again.
+type ReleaseAnswer struct {
+	SuiteID  string `json:"suite_id"`
+	Released bool   `json:"released"`
+}
+
+// releaseRequest is p's release of a suite they hold.
+func releaseRequest(p workforce.Person, suiteID string) workflows.ReleaseRequest {
+	return workflows.ReleaseRequest{Worker: asWorker(p), SuiteID: suiteID}
+}
+
+// releaseAnswer is the API's answer to a release the workflow took.
+func releaseAnswer(r workflows.ReleaseResult) ReleaseAnswer {
+	return ReleaseAnswer{SuiteID: r.SuiteID, Released: r.Released}
+}
+
 // asWorker is a person as the chunk workflows know them.
 func asWorker(p workforce.Person) workflows.Worker {
 	return workflows.Worker{ID: p.ID, Role: p.Role, Skills: p.Skills, Languages: p.Languages}

@@ -65,6 +65,13 @@ func StatsKey(project string, chunk int) string {
 	return projectDir(project) + "stats/" + chunkFile(chunk, "json")
 }
 
+// SuitesKey — `projects/<id>/suites/chunk-NNNNNN.json`, written by RecordChunk: the chunk's
+// accepted suites with who submitted each and how many answers it had accepted, so that a
+// submission repeated after the chunk closed gets its original answer.
+func SuitesKey(project string, chunk int) string {
+	return projectDir(project) + "suites/" + chunkFile(chunk, "json")
+}
+
 // QualityReportKey — `projects/<id>/quality-report.json`, written by WriteDeliveryManifest: the
 // project's quality report (also delivered).
 func QualityReportKey(project string) string { return projectDir(project) + "quality-report.json" }

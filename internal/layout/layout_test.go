@@ -23,6 +23,7 @@ func TestKeysAreTheDocumentedOnes(t *testing.T) {
 		layout.ReceiptPrefix("p1"):                              "projects/p1/deliveries/",
 		layout.RedeliveryReceiptKey("p1", "ab12", 7):            "projects/p1/redeliveries/ab12/chunk-000007.json",
 		layout.StatsKey("p1", 7):                                "projects/p1/stats/chunk-000007.json",
+		layout.SuitesKey("p1", 7):                               "projects/p1/suites/chunk-000007.json",
 		layout.QualityReportKey("p1"):                           "projects/p1/quality-report.json",
 		layout.ScoreKey("single-label", "ann-1", "p1"):          "quality/scores/single-label/ann-1/p1.json",
 		layout.PersonKey("ann-1"):                               "workforce/people/ann-1.json",

@@ -5,6 +5,7 @@ package simulate
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/csv"
 	"encoding/json"
@@ -122,6 +123,9 @@ type sim struct {
 	store *store.Store
 	http  *http.Client
 	stats Stats
+	// reached is set once the gateway has answered anyone: from then on, people wait out any
+	// outage.
+	reached atomic.Bool
 
 	mu    sync.Mutex
 	truth map[int][]known // chunk → item → what the simulator knows of the item
@@ -250,43 +254,66 @@ func (s *sim) call(ctx context.Context, p Person, method, path string, body, out
 	}
 	req.Header.Set("Authorization", "Bearer "+p.Token)
 	req.Header.Set("Content-Type", "application/json")
-	// People retry when the service is busy; the same submission is accepted at most once.
-	var lastErr error
-	for attempt := 0; attempt < 6 && ctx.Err() == nil; attempt++ {
-		if attempt > 0 {
-			sleep(ctx, time.Duration(attempt)*500*time.Millisecond)
-		}
+	// People come back when the service is busy or down, for as long as it takes: the same
+	// submission is accepted at most once, and the project's own answer (no more work) is what
+	// ends their day, or ctx. Only a gateway that never answered at all is given up on, after
+	// a few tries: its address is wrong, or it is not running.
+	var b backoff
+	for ctx.Err() == nil {
 		if req.GetBody != nil {
 			req.Body, _ = req.GetBody()
 		}
 		status, data, wait, err := s.do(req)
+		if err != nil && !s.reached.Load() && b.attempt >= firstContactTries {
+			return 0, fmt.Errorf("the gateway at %s does not answer: %w", s.o.GatewayURL, err)
+		}
+		if err == nil {
+			s.reached.Store(true)
+		}
+		if err == nil && !retryable(status) {
+			if status == http.StatusOK && out != nil {
+				return status, json.Unmarshal(data, out)
+			}
+			return status, nil
+		}
 		if status == http.StatusTooManyRequests {
-			// Asked to slow down: wait as long as told and ask again; that is no failure.
-			sleep(ctx, wait)
-			attempt--
+			sleep(ctx, cmp.Or(wait, time.Second)) // asked to slow down: wait as told; that is no outage
 			continue
 		}
-		if err != nil {
-			lastErr = err
-			continue
-		}
-		if status >= 500 {
-			lastErr = fmt.Errorf("%s %s: HTTP %d: %s", method, path, status, data)
-			continue
-		}
-		if status == http.StatusOK && out != nil {
-			return status, json.Unmarshal(data, out)
-		}
-		return status, nil
+		sleep(ctx, max(b.next(), wait))
 	}
-	if lastErr == nil {
-		lastErr = ctx.Err()
-	}
-	return 0, lastErr
+	return 0, ctx.Err()
 }
 
-// do sends one request and returns the status, the body and the Retry-After wait (a second when
-// the gateway names none).
+// retryable reports an answer that says "not now" rather than "no": rate limiting and the
+// gateway or something behind it being down or overloaded.
+func retryable(status int) bool {
+	return status == http.StatusTooManyRequests || status >= 500
+}
+
+// firstContactTries is how many times people try a gateway that has not answered yet.
+const firstContactTries = 4
+
+// Waits between attempts while the service is down: doubling from backoffFirst up to backoffMax,
+// each drawn between half and all of that, so that a crowd does not come back all at once.
+const (
+	backoffFirst = 250 * time.Millisecond
+	backoffMax   = 30 * time.Second
+)
+
+type backoff struct{ attempt int }
+
+func (b *backoff) next() time.Duration {
+	d := backoffMax
+	if b.attempt < 10 {
+		d = min(backoffFirst<<b.attempt, backoffMax)
+	}
+	b.attempt++
+	return d/2 + rand.N(d/2+1)
+}
+
+// do sends one request and returns the status, the body and the Retry-After wait (0 when the
+// gateway names none).
 func (s *sim) do(req *http.Request) (int, []byte, time.Duration, error) {
 	resp, err := s.http.Do(req)
 	if err != nil {
@@ -294,7 +321,7 @@ func (s *sim) do(req *http.Request) (int, []byte, time.Duration, error) {
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(resp.Body)
-	wait := time.Second
+	var wait time.Duration
 	if secs, convErr := strconv.Atoi(resp.Header.Get("Retry-After")); convErr == nil && secs > 0 {
 		wait = time.Duration(secs) * time.Second
 	}
