@@ -62,9 +62,14 @@ func (a *Activities) deliverChunk(ctx context.Context, in DeliverChunkInput, pr 
 		}
 	}
 	if in.Redelivery.ID != "" {
+		// A re-delivery keeps the original delivery's counts; a failed read is retried rather
+		// than leaving them out.
 		var original DeliveryReceipt
-		if err := a.Store.GetJSON(ctx, layout.ReceiptKey(in.ProjectID, in.Chunk), &original); err == nil {
+		switch err := a.Store.GetJSON(ctx, layout.ReceiptKey(in.ProjectID, in.Chunk), &original); {
+		case err == nil:
 			r.Agreed, r.Arbitrated = original.Agreed, original.Arbitrated
+		case !errors.Is(err, store.ErrNotFound):
+			return DeliveryReceipt{}, err
 		}
 	}
 	if err := a.Store.PutJSON(ctx, in.Redelivery.ReceiptKey(in.ProjectID, in.Chunk), r); err != nil {
@@ -144,11 +149,16 @@ func (a *Activities) openManifest(ctx context.Context, in DeliveryManifestInput,
 		m: delivery.Manifest{LayoutVersion: layout.DeliveryLayoutVersion, Project: sp.ID, Client: sp.Client}}, nil
 }
 
-// addReceipts lists every chunk's delivered objects, from its receipt.
+// addReceipts lists every chunk's delivered objects, from its receipt. The receipts are read side
+// by side; a missing one is reported for the first chunk that lacks it.
 func (w *manifestWriter) addReceipts(ctx context.Context, project string, r Redelivery, chunks int) error {
-	for c := 0; c < chunks; c++ {
-		var rc DeliveryReceipt
-		if err := w.a.Store.GetJSON(ctx, r.ReceiptKey(project, c), &rc); err != nil {
+	receipts, errs := make([]DeliveryReceipt, chunks), make([]error, chunks)
+	_ = store.Parallel(chunks, ioWidth, func(c int) error {
+		errs[c] = w.a.Store.GetJSON(ctx, r.ReceiptKey(project, c), &receipts[c])
+		return nil
+	})
+	for c, rc := range receipts {
+		if err := errs[c]; err != nil {
 			if errors.Is(err, store.ErrNotFound) {
 				return fmt.Errorf("chunk %d has no delivery receipt; the manifest waits for it", c)
 			}

@@ -216,7 +216,7 @@ func TestReviewersSeenSurviveContinueAsNew(t *testing.T) {
 	var cb outcome[Suite]
 	var sb outcome[SubmitResult]
 	ce.script(steps(ce.dispute(a, b), ce.arbitrate(best, &cb, &sb))...)
-	ce.env.ExecuteWorkflow(ChunkWorkflow, ChunkInput{Settings: set, Items: 4})
+	ce.env.ExecuteWorkflow(ChunkWorkflow, sealed(testWorkflowID, ActionStart, ChunkInput{Settings: set, Items: 4}))
 	var next ChunkInput
 	continuedAsNew(t, ce.env, &next)
 	seen := next.State.Reviewers

@@ -9,6 +9,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/labelflow/labelflow/activities"
+	"github.com/labelflow/labelflow/internal/grant"
 	"github.com/labelflow/labelflow/internal/label"
 )
 
@@ -27,6 +28,8 @@ type ChunkInput struct {
 	// arbitrated like any other, so that reviewers are scored too.
 	Gold  int
 	State *ChunkState // set when continuing as new
+	// Seal proves the chunk's project started it with this input (checked on a first run).
+	Seal *grant.Seal `json:",omitempty"`
 }
 
 // Contribution is one person's answer to one item.
@@ -103,6 +106,9 @@ func ChunkWorkflow(ctx workflow.Context, in ChunkInput) (ChunkSummary, error) {
 		return ChunkSummary{}, err
 	}
 	c.chunkVersions = readChunkVersions(ctx)
+	if err := checkChunkStart(ctx, in); err != nil {
+		return ChunkSummary{}, err
+	}
 	// Handlers first: an Update that arrives before its handler exists is refused as unknown.
 	if err := c.registerHandlers(ctx); err != nil {
 		return ChunkSummary{}, err
@@ -119,6 +125,16 @@ func ChunkWorkflow(ctx workflow.Context, in ChunkInput) (ChunkSummary, error) {
 		return ChunkSummary{}, err
 	}
 	return c.finish(ctx)
+}
+
+// checkChunkStart refuses a chunk started from outside its project: its input, which may carry
+// a whole state of answers to record and pay, must be the one the project sealed. Runs the chunk
+// continued itself carry an input already checked.
+func checkChunkStart(ctx workflow.Context, in ChunkInput) error {
+	if workflow.GetInfo(ctx).ContinuedExecutionRunID != "" || !versionChunkSeal.enabled(ctx) {
+		return nil
+	}
+	return checkStart(ctx, "chunk start", in)
 }
 
 // newChunk starts a run from its input: the state carried over by continue-as-new, or a fresh

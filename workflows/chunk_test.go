@@ -134,7 +134,7 @@ func (ce *chunkEnv) script(steps ...func()) {
 
 func (ce *chunkEnv) run(in ChunkInput) ChunkSummary {
 	ce.t.Helper()
-	ce.env.ExecuteWorkflow(ChunkWorkflow, in)
+	ce.env.ExecuteWorkflow(ChunkWorkflow, sealed(testWorkflowID, ActionStart, in))
 	if err := ce.env.GetWorkflowError(); err != nil {
 		ce.t.Fatal(err)
 	}
@@ -440,7 +440,7 @@ func TestContinueAsNewKeepsState(t *testing.T) {
 		func() { ce.submit(a, must(t, "claim a", &ca), always("cat"), &sa) },
 		func() { ce.claim(b, &cb) },
 	)
-	ce.env.ExecuteWorkflow(ChunkWorkflow, ChunkInput{Settings: set, Chunk: 4, Items: 2, ProjectWorkflowID: "project-p1"})
+	ce.env.ExecuteWorkflow(ChunkWorkflow, sealed(testWorkflowID, ActionStart, ChunkInput{Settings: set, Chunk: 4, Items: 2, ProjectWorkflowID: "project-p1"}))
 	var next ChunkInput
 	continuedAsNew(t, ce.env, &next)
 	if next.Chunk != 4 || next.ProjectWorkflowID != "project-p1" || next.State == nil {
@@ -648,7 +648,7 @@ func TestSettledAnswersAreStoredAsTheChunkGoes(t *testing.T) {
 	var ca, cb outcome[Suite]
 	var sa, sb outcome[SubmitResult]
 	ce.script(round(ce, a, b, &ca, &cb, &sa, &sb)...)
-	ce.env.ExecuteWorkflow(ChunkWorkflow, ChunkInput{Settings: set, Items: 4})
+	ce.env.ExecuteWorkflow(ChunkWorkflow, sealed(testWorkflowID, ActionStart, ChunkInput{Settings: set, Items: 4}))
 	var next ChunkInput
 	continuedAsNew(t, ce.env, &next)
 	it := next.State.Items[0]

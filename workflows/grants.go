@@ -62,18 +62,6 @@ func checkSeal[T sealable[T]](workflowID, action string, req T, now time.Time) e
 	return grantKeys.Load().Verify(grant.Target{Workflow: workflowID, Action: action}, body, req.sealOf(), now)
 }
 
-// checkStartSeal checks the seal of a workflow start. Workflow ids of projects never run twice,
-// so the seal cannot be replayed, and a start that waited for a worker is not late.
-//
-//workflowcheck:ignore
-func checkStartSeal(workflowID string, in ProjectInput) error {
-	body, err := json.Marshal(in.withSeal(nil))
-	if err != nil {
-		return err
-	}
-	return grantKeys.Load().VerifyOnce(grant.Target{Workflow: workflowID, Action: ActionStart}, body, in.Seal)
-}
-
 func (r ClaimRequest) sealOf() *grant.Seal { return r.Seal }
 func (r ClaimRequest) withSeal(s *grant.Seal) ClaimRequest {
 	r.Seal = s
@@ -106,6 +94,12 @@ func (r HoldRequest) withSeal(s *grant.Seal) HoldRequest {
 
 func (in ProjectInput) sealOf() *grant.Seal { return in.Seal }
 func (in ProjectInput) withSeal(s *grant.Seal) ProjectInput {
+	in.Seal = s
+	return in
+}
+
+func (in ChunkInput) sealOf() *grant.Seal { return in.Seal }
+func (in ChunkInput) withSeal(s *grant.Seal) ChunkInput {
 	in.Seal = s
 	return in
 }

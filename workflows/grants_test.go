@@ -48,6 +48,8 @@ func sealedAt(now time.Time, workflowID, name string, arg any) any {
 		out, err = Seal(testKeys, workflowID, name, r, now)
 	case CancelRequest:
 		out, err = Seal(testKeys, workflowID, name, r, now)
+	case ChunkInput:
+		out, err = Seal(testKeys, workflowID, name, r, now)
 	default:
 		return arg
 	}
@@ -106,7 +108,7 @@ func TestForgedClaimsAreRefused(t *testing.T) {
 		},
 		func() {},
 	)
-	ce.env.ExecuteWorkflow(ChunkWorkflow, ChunkInput{Settings: settings(), Chunk: 0, Items: 2})
+	ce.env.ExecuteWorkflow(ChunkWorkflow, sealed(testWorkflowID, ActionStart, ChunkInput{Settings: settings(), Chunk: 0, Items: 2}))
 	for name, out := range outs {
 		rejected(t, name, out, ErrUnauthenticated)
 	}
@@ -132,7 +134,7 @@ func TestForgedSubmitIsRefused(t *testing.T) {
 			ce.submitReq(req, &sealedOK)
 		},
 	)
-	ce.env.ExecuteWorkflow(ChunkWorkflow, ChunkInput{Settings: settings(), Chunk: 0, Items: 2})
+	ce.env.ExecuteWorkflow(ChunkWorkflow, sealed(testWorkflowID, ActionStart, ChunkInput{Settings: settings(), Chunk: 0, Items: 2}))
 	rejected(t, "unsealed submit", &forged, ErrUnauthenticated)
 	must(t, "sealed submit", &sealedOK)
 }
@@ -181,6 +183,32 @@ func TestForgedLaunchFailsBeforeAnyActivity(t *testing.T) {
 	}
 }
 
+// A start that brings state of its own, as a continued run would, is checked all the same.
+func TestForgedLaunchWithStateFailsBeforeAnyActivity(t *testing.T) {
+	pe := newProjectEnv(t, 10)
+	pe.env.ExecuteWorkflow(ProjectWorkflow, ProjectInput{Spec: testSpec(), Window: 3, LaunchedBy: "mallory",
+		State: &ProjectState{Stage: StageChunking}})
+	if kind := ErrorKind(pe.env.GetWorkflowError()); kind != ErrUnauthenticated {
+		t.Fatalf("forged launch with state ended with %v", pe.env.GetWorkflowError())
+	}
+	if len(pe.started) != 0 || pe.manifest != nil {
+		t.Fatal("a forged launch with state started work")
+	}
+}
+
+// A sealed launch copied from a history and started again once its seal lapsed is refused.
+func TestReplayedLaunchIsRefused(t *testing.T) {
+	pe := newProjectEnv(t, 10)
+	in := sealedAt(time.Now().Add(-grant.TTL-time.Second), testWorkflowID, ActionStart, ProjectInput{Spec: testSpec(), Window: 3, LaunchedBy: "olu"})
+	pe.env.ExecuteWorkflow(ProjectWorkflow, in)
+	if kind := ErrorKind(pe.env.GetWorkflowError()); kind != ErrUnauthenticated {
+		t.Fatalf("replayed launch ended with %v", pe.env.GetWorkflowError())
+	}
+	if len(pe.started) != 0 || pe.manifest != nil {
+		t.Fatal("a replayed launch started work")
+	}
+}
+
 func TestSealedLaunchRuns(t *testing.T) {
 	pe := newProjectEnv(t, 10)
 	pe.env.ExecuteWorkflow(ProjectWorkflow, sealed(testWorkflowID, ActionStart, ProjectInput{Spec: testSpec(), Window: 3, LaunchedBy: "olu"}))
@@ -222,7 +250,7 @@ func TestRepeatedClaimReturnsTheHeldSuiteWithoutHistory(t *testing.T) {
 		func() { ce.claim(amina, &first) },
 		func() { ce.claim(amina, &again) },
 	)
-	ce.env.ExecuteWorkflow(ChunkWorkflow, ChunkInput{Settings: settings(), Chunk: 0, Items: 4})
+	ce.env.ExecuteWorkflow(ChunkWorkflow, sealed(testWorkflowID, ActionStart, ChunkInput{Settings: settings(), Chunk: 0, Items: 4}))
 	s := must(t, "first claim", &first)
 	rejected(t, "repeated claim", &again, ErrAlreadyHeld)
 	held, ok := HeldSuite(again.err)
@@ -264,5 +292,18 @@ func TestCancelStopsNewChunksAndDeliversWhatFinished(t *testing.T) {
 	}
 	if pe.manifest == nil || pe.manifest.Chunks != 3 {
 		t.Fatalf("manifest input %+v, want the 3 chunks started", pe.manifest)
+	}
+}
+
+// A chunk started from outside its project, with answers of its own making, records nothing.
+func TestForgedChunkStartRecordsNothing(t *testing.T) {
+	ce := newChunkEnv(t)
+	forged := &ChunkState{}
+	ce.env.ExecuteWorkflow(ChunkWorkflow, ChunkInput{Settings: settings(), Chunk: 0, Items: 2, State: forged})
+	if kind := ErrorKind(ce.env.GetWorkflowError()); kind != ErrUnauthenticated {
+		t.Fatalf("forged chunk ended with %v", ce.env.GetWorkflowError())
+	}
+	if ce.recorded != nil || len(ce.settled) != 0 {
+		t.Fatal("a forged chunk recorded results")
 	}
 }

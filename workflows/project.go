@@ -2,7 +2,6 @@ package workflows
 
 import (
 	"encoding/json"
-	"github.com/labelflow/labelflow/internal/layout"
 	"sort"
 	"time"
 
@@ -12,6 +11,7 @@ import (
 
 	"github.com/labelflow/labelflow/activities"
 	"github.com/labelflow/labelflow/internal/grant"
+	"github.com/labelflow/labelflow/internal/layout"
 	"github.com/labelflow/labelflow/internal/manifest"
 	"github.com/labelflow/labelflow/internal/spec"
 	"github.com/labelflow/labelflow/internal/webhook"
@@ -129,7 +129,9 @@ func ProjectWorkflow(ctx workflow.Context, in ProjectInput) (ProjectStatus, erro
 	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (ProjectStatus, error) { return p.status(), nil }); err != nil {
 		return ProjectStatus{}, err
 	}
-	if in.State == nil {
+	// Only a run the project continued itself carries over a launch already checked: a start
+	// from outside is checked whatever state it brings.
+	if workflow.GetInfo(ctx).ContinuedExecutionRunID == "" {
 		if err := checkLaunch(ctx, in); err != nil {
 			return p.status(), err
 		}
@@ -159,15 +161,24 @@ func newProject(ctx workflow.Context, in ProjectInput) *project {
 
 // checkLaunch refuses a project started straight on Temporal, with a spec nobody launched
 // through the API: its pay rates and buckets would otherwise be taken on the caller's word. The
+// seal is checked at the time Temporal recorded the start: a start that waited for a worker is
+// not late, and a sealed input copied from a history and started again later is refused. The
 // verdict is recorded as a side effect, so a replay never depends on the keys of the day.
 func checkLaunch(ctx workflow.Context, in ProjectInput) error {
 	if !versionLaunchGrant.enabled(ctx) {
 		return nil
 	}
-	id := workflow.GetInfo(ctx).WorkflowExecution.ID
+	return checkStart(ctx, "launch", in)
+}
+
+// checkStart checks the seal of a workflow's input at the time Temporal recorded its start, and
+// records the verdict as a side effect so that a replay never depends on the keys of the day.
+func checkStart[T sealable[T]](ctx workflow.Context, what string, in T) error {
+	info := workflow.GetInfo(ctx)
+	id, started := info.WorkflowExecution.ID, info.WorkflowStartTime
 	var refusal string
 	err := workflow.SideEffect(ctx, func(workflow.Context) any {
-		if err := checkStartSeal(id, in); err != nil {
+		if err := checkSeal(id, ActionStart, in, started); err != nil {
 			return err.Error()
 		}
 		return ""
@@ -176,7 +187,7 @@ func checkLaunch(ctx workflow.Context, in ProjectInput) error {
 		return err
 	}
 	if refusal != "" {
-		return temporal.NewNonRetryableApplicationError("launch refused: "+refusal, ErrUnauthenticated, nil)
+		return temporal.NewNonRetryableApplicationError(what+" refused: "+refusal, ErrUnauthenticated, nil)
 	}
 	return nil
 }
@@ -308,9 +319,42 @@ func (p *project) startChunk(ctx workflow.Context, chunk int) error {
 			Webhook: sp.Delivery.Webhook.URL != "", Overlap: sp.Quality.Overlap, MinAccuracy: sp.Quality.MinAccuracy,
 		},
 	}
+	if versionChunkSeal.enabled(ctx) {
+		var err error
+		if in, err = sealChunk(ctx, opts.WorkflowID, in); err != nil {
+			return err
+		}
+	}
 	child := workflow.ExecuteChildWorkflow(workflow.WithChildOptions(ctx, opts), ChunkWorkflow, in)
 	// Wait for the start only: the chunk reports its end by signal.
 	return child.GetChildWorkflowExecution().Get(ctx, nil)
+}
+
+// sealChunk seals a chunk's input for its start, as the gateway seals a person's request: the
+// chunk refuses a start that does not carry it, so nobody can start a chunk with made-up answers
+// and have them recorded and paid. The seal is made in a side effect (it depends on the keys).
+func sealChunk(ctx workflow.Context, chunkID string, in ChunkInput) (ChunkInput, error) {
+	now := workflow.Now(ctx)
+	var seal *grant.Seal
+	err := workflow.SideEffect(ctx, func(workflow.Context) any {
+		keys := grantKeys.Load()
+		if keys == nil {
+			return (*grant.Seal)(nil)
+		}
+		sealed, err := Seal(keys, chunkID, ActionStart, in, now)
+		if err != nil {
+			return (*grant.Seal)(nil)
+		}
+		return sealed.Seal
+	}).Get(&seal)
+	if err != nil {
+		return in, err
+	}
+	if seal == nil {
+		return in, temporal.NewApplicationError("this worker cannot seal chunk starts: it has no grant keys", ErrUnauthenticated)
+	}
+	in.Seal = seal
+	return in, nil
 }
 
 // deliver is the project's last stage. Every chunk has already delivered its labels; this writes

@@ -23,6 +23,9 @@ const (
 	versionSerialLedgerClose changeID = "serial-ledger-close"
 	// versionLaunchGrant (ProjectWorkflow): a project checks the seal of its launch.
 	versionLaunchGrant changeID = "launch-grant"
+	// versionChunkSeal (ProjectWorkflow, ChunkWorkflow): a project seals each chunk's input and a
+	// chunk started from outside its project's run refuses an input without that seal.
+	versionChunkSeal changeID = "chunk-seal"
 )
 
 // enabled reports whether this run has the change: every run started since the change does,

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -137,23 +138,25 @@ type portSet struct{ temporal, ui, s3 int }
 
 func devPorts(cfg config.Config) (portSet, error) {
 	var p portSet
-	if _, err := fmt.Sscanf(hostPortPart(cfg.TemporalAddress), "%d", &p.temporal); err != nil {
-		return p, fmt.Errorf("LABELFLOW_TEMPORAL_ADDRESS %q: needs a port", cfg.TemporalAddress)
-	}
-	if _, err := fmt.Sscanf(hostPortPart(cfg.TemporalUIURL), "%d", &p.ui); err != nil {
-		return p, fmt.Errorf("LABELFLOW_TEMPORAL_UI_URL %q: needs a port", cfg.TemporalUIURL)
-	}
-	if _, err := fmt.Sscanf(hostPortPart(cfg.StoreEndpoint), "%d", &p.s3); err != nil {
-		return p, fmt.Errorf("LABELFLOW_STORE_ENDPOINT %q: needs a port", cfg.StoreEndpoint)
+	for _, f := range []struct {
+		name, value, example string
+		into                 *int
+	}{
+		{"LABELFLOW_TEMPORAL_ADDRESS", cfg.TemporalAddress, "127.0.0.1:7233", &p.temporal},
+		{"LABELFLOW_TEMPORAL_UI_URL", cfg.TemporalUIURL, "http://127.0.0.1:8233", &p.ui},
+		{"LABELFLOW_STORE_ENDPOINT", cfg.StoreEndpoint, "http://127.0.0.1:9000", &p.s3},
+	} {
+		if _, err := fmt.Sscanf(hostPortPart(f.value), "%d", f.into); err != nil {
+			return p, fmt.Errorf("%s %q has no port: the embedded stack listens on it; give one, such as %s", f.name, f.value, f.example)
+		}
 	}
 	return p, nil
 }
 
+// hostPortPart is what follows the last ':' of s, "" when there is none.
 func hostPortPart(s string) string {
-	for i := len(s) - 1; i >= 0; i-- {
-		if s[i] == ':' {
-			return s[i+1:]
-		}
+	if i := strings.LastIndex(s, ":"); i >= 0 {
+		return s[i+1:]
 	}
 	return ""
 }

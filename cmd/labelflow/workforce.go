@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/labelflow/labelflow/internal/app"
+	"github.com/labelflow/labelflow/internal/role"
 	"github.com/labelflow/labelflow/internal/workforce"
 )
 
@@ -26,8 +27,8 @@ func workforceCmd(e *env) *cobra.Command {
 func workforceImportCmd(e *env) *cobra.Command {
 	return &cobra.Command{
 		Use:   "import ROSTER.csv",
-		Short: "import annotators, reviewers and finance people",
-		Long: `Import annotators, reviewers and finance people from a CSV roster.
+		Short: "import annotators, reviewers, finance and ops people",
+		Long: `Import annotators, reviewers, finance and ops people from a CSV roster.
 
 Columns: id,name,country,role[,token,skills,languages,payout_method,payout_currency]
 (skills and languages separated by ';'; a token, when given, must be one LabelFlow issued).
@@ -73,7 +74,8 @@ func reportImport(out, errOut io.Writer, people []workforce.Person) {
 			tokenless = append(tokenless, p.ID)
 		}
 	}
-	fmt.Fprintf(out, "imported %d people (%d annotators, %d reviewers)\n", len(people), roles["annotator"], roles["reviewer"])
+	fmt.Fprintf(out, "imported %d people (%d annotators, %d reviewers, %d finance, %d ops)\n", len(people),
+		roles[role.Annotator], roles[role.Reviewer], roles[role.Finance], roles[role.Ops])
 	if len(tokenless) == 0 {
 		return
 	}

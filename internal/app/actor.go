@@ -64,13 +64,19 @@ func may(act Actor, action string, roles ...string) error {
 	return nil
 }
 
+// auditWriteTime bounds the writing of one audit record.
+const auditWriteTime = 10 * time.Second
+
 // audited runs an action and writes its audit record, whatever the outcome. An action that took
 // effect but could not be recorded is reported as an error, so that nobody believes it was
 // refused or lets it go unrecorded.
 func (a *App) audited(ctx context.Context, act Actor, action, target string, details map[string]string, fn func() error) error {
 	err := fn()
 	rec := audit.Record{At: time.Now().UTC(), Person: act.ID, Role: act.Role, Credential: act.Credential, Action: action, Target: target, Details: details}
-	if aerr := audit.Write(context.WithoutCancel(ctx), a.Store, rec, err); aerr != nil {
+	// The record is written even when the action ran out of time, within a bound of its own.
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), auditWriteTime)
+	defer cancel()
+	if aerr := audit.Write(wctx, a.Store, rec, err); aerr != nil {
 		a.Log.Error().Err(aerr).Str("action", action).Str("person", act.ID).Msg("audit record not written")
 		if err == nil {
 			return fmt.Errorf("%s %s took effect, but its audit record could not be written: %w", action, target, aerr)

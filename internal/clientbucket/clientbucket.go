@@ -17,6 +17,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
@@ -158,12 +159,20 @@ func (p *Profiles) SecretNames() []string {
 	return out
 }
 
-// guardedHTTPClient is the SDK's HTTP client with every connection checked by the guard and no
-// proxy, which would connect on the guard's behalf.
+// responseHeaderTimeout bounds the wait for a client endpoint's answer once a request is sent. A
+// delivery heartbeats while a request is in flight, so without it an endpoint that accepts the
+// connection and never answers would hold the delivery until its start-to-close timeout.
+const responseHeaderTimeout = 2 * time.Minute
+
+// guardedHTTPClient is the SDK's HTTP client with every connection checked by the guard, no
+// proxy, which would connect on the guard's behalf, and a bounded wait for each answer.
 func guardedHTTPClient(g egress.Guard) aws.HTTPClient {
 	return awshttp.NewBuildableClient().
 		WithDialerOptions(func(d *net.Dialer) { d.Control = g.Control }).
-		WithTransportOptions(func(t *http.Transport) { t.Proxy = nil })
+		WithTransportOptions(func(t *http.Transport) {
+			t.Proxy = nil
+			t.ResponseHeaderTimeout = responseHeaderTimeout
+		})
 }
 
 // Names lists the profiles.

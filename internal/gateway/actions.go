@@ -15,7 +15,8 @@ import (
 
 // Finance and ops act through these routes with their own tokens: the gateway establishes who
 // they are and their role from the roster, seals the request for the workflow, and every action
-// leaves an audit record (internal/audit), refused or not.
+// leaves an audit record (internal/audit), refused or not. Ids in the path (month, project) are
+// checked by authenticated before anything else.
 
 // ApproveBody approves a month's payroll.
 type ApproveBody struct {
@@ -79,13 +80,28 @@ type LaunchAnswer struct {
 const maxSpecBytes = 256 << 10
 
 func (g *Gateway) actionRoutes(mux *http.ServeMux) {
-	mux.HandleFunc("POST /v1/payroll/{month}/approve", g.auth(g.approve))
-	mux.HandleFunc("POST /v1/payroll/{month}/holds", g.auth(g.hold))
-	mux.HandleFunc("POST /v1/payroll/{month}/holds/{person}/release", g.auth(g.release))
-	mux.HandleFunc("POST /v1/rejections", g.auth(g.reject))
-	mux.HandleFunc("POST /v1/rejections/{id}/reverse", g.auth(g.reverse))
-	mux.HandleFunc("POST /v1/projects", g.auth(g.launch))
-	mux.HandleFunc("POST /v1/projects/{project}/cancel", g.auth(g.cancel))
+	mux.HandleFunc("POST /v1/payroll/{month}/approve", g.action(g.approve))
+	mux.HandleFunc("POST /v1/payroll/{month}/holds", g.action(g.hold))
+	mux.HandleFunc("POST /v1/payroll/{month}/holds/{person}/release", g.action(g.release))
+	mux.HandleFunc("POST /v1/rejections", g.action(g.reject))
+	mux.HandleFunc("POST /v1/rejections/{id}/reverse", g.action(g.reverse))
+	mux.HandleFunc("POST /v1/projects", g.action(g.launch))
+	mux.HandleFunc("POST /v1/projects/{project}/cancel", g.action(g.cancel))
+}
+
+// actionTime bounds a finance or ops action (the Update, the store and the audit record), below
+// the CLI's own timeout so that the person gets the gateway's answer.
+const actionTime = 3 * updateTimeout
+
+// action serves a finance or ops route. Unlike work, an action needs the roster itself, not
+// a remembered person: while the roster cannot be read the action is refused with 503 before
+// anything happens, rather than taken on a stale role and left without its audit record.
+func (g *Gateway) action(h handler) http.HandlerFunc {
+	return g.authenticated(func(w http.ResponseWriter, r *http.Request, p workforce.Person) {
+		ctx, cancel := context.WithTimeout(r.Context(), actionTime)
+		defer cancel()
+		h(w, r.WithContext(ctx), p)
+	}, false)
 }
 
 // actor is the authenticated person with the credential they presented.
@@ -95,31 +111,25 @@ func actor(r *http.Request, p workforce.Person) app.Actor {
 }
 
 func (g *Gateway) approve(w http.ResponseWriter, r *http.Request, p workforce.Person) {
-	month, ok := g.month(w, r)
 	var body ApproveBody
-	if !ok || !decodeJSON(w, r, 4<<10, &body) {
+	if !decodeJSON(w, r, 4<<10, &body) {
 		return
 	}
-	st, err := g.app.ApprovePayroll(r.Context(), actor(r, p), month, body.Note)
+	st, err := g.app.ApprovePayroll(r.Context(), actor(r, p), r.PathValue("month"), body.Note)
 	g.payrollAnswer(w, st, err)
 }
 
 func (g *Gateway) hold(w http.ResponseWriter, r *http.Request, p workforce.Person) {
-	month, ok := g.month(w, r)
 	var body HoldBody
-	if !ok || !decodeJSON(w, r, 4<<10, &body) {
+	if !decodeJSON(w, r, 4<<10, &body) {
 		return
 	}
-	st, err := g.app.HoldPayout(r.Context(), actor(r, p), month, body.Person, body.Reason, false)
+	st, err := g.app.HoldPayout(r.Context(), actor(r, p), r.PathValue("month"), body.Person, body.Reason, false)
 	g.payrollAnswer(w, st, err)
 }
 
 func (g *Gateway) release(w http.ResponseWriter, r *http.Request, p workforce.Person) {
-	month, ok := g.month(w, r)
-	if !ok {
-		return
-	}
-	st, err := g.app.HoldPayout(r.Context(), actor(r, p), month, r.PathValue("person"), "", true)
+	st, err := g.app.HoldPayout(r.Context(), actor(r, p), r.PathValue("month"), r.PathValue("person"), "", true)
 	g.payrollAnswer(w, st, err)
 }
 
@@ -185,15 +195,6 @@ func (g *Gateway) cancel(w http.ResponseWriter, r *http.Request, p workforce.Per
 		return
 	}
 	writeJSON(w, http.StatusOK, CancelAnswer{Project: st.ID, Stage: st.Stage, ChunksStarted: st.ChunksStarted, Chunks: st.Chunks})
-}
-
-func (g *Gateway) month(w http.ResponseWriter, r *http.Request) (string, bool) {
-	month := r.PathValue("month")
-	if !workflows.ValidMonth(month) {
-		writeError(w, http.StatusBadRequest, "invalid_request", "month: must be YYYY-MM")
-		return "", false
-	}
-	return month, true
 }
 
 func (g *Gateway) payrollAnswer(w http.ResponseWriter, st workflows.PayrollStatus, err error) {

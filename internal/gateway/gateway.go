@@ -40,7 +40,7 @@ type Gateway struct {
 
 	mu      sync.Mutex
 	specs   *lru[string, spec.Project]
-	chunks  map[string][]manifest.Item
+	chunks  *lru[string, []manifest.Item]
 	running *lru[string, runningCache]
 
 	tokens *tokenCache
@@ -50,6 +50,9 @@ type Gateway struct {
 // cacheCap is how many projects the spec and open-chunks caches hold. Only projects that exist
 // are cached, and ids are checked first, yet the caps keep memory bounded in any case.
 const cacheCap = 1024
+
+// chunkCacheCap is how many chunk files the gateway keeps; a chunk file holds hundreds of items.
+const chunkCacheCap = 256
 
 type runningCache struct {
 	chunks []int
@@ -78,7 +81,7 @@ func New(a *app.App) (*Gateway, error) {
 		return nil, fmt.Errorf("gateway: LABELFLOW_GATEWAY_TOKEN_CACHE_TTL must be above 0, got %s", a.Cfg.GatewayTokenCacheTTL)
 	}
 	return &Gateway{app: a, log: a.Log.With().Str("component", "gateway").Logger(), limits: l,
-		specs: newLRU[string, spec.Project](cacheCap), chunks: map[string][]manifest.Item{}, running: newLRU[string, runningCache](cacheCap),
+		specs: newLRU[string, spec.Project](cacheCap), chunks: newLRU[string, []manifest.Item](chunkCacheCap), running: newLRU[string, runningCache](cacheCap),
 		tokens: newTokenCache(a.Cfg.GatewayTokenCacheTTL)}, nil
 }
 
@@ -104,7 +107,13 @@ func (g *Gateway) Handler() http.Handler {
 
 type handler func(w http.ResponseWriter, r *http.Request, p workforce.Person)
 
-func (g *Gateway) auth(h handler) http.HandlerFunc {
+// auth serves h to the person the request's token names; while the roster cannot be read, people
+// checked recently keep working (staleLimit).
+func (g *Gateway) auth(h handler) http.HandlerFunc { return g.authenticated(h, true) }
+
+// authenticated serves h to the person the request's token names, checked against the roster
+// within the token cache's TTL, or within staleLimit while the roster cannot be read if stale.
+func (g *Gateway) authenticated(h handler, stale bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if err := checkPathIDs(r); err != nil {
 			writeError(w, http.StatusBadRequest, "invalid_request", err.Error())
@@ -119,7 +128,7 @@ func (g *Gateway) auth(h handler) http.HandlerFunc {
 			writeError(w, http.StatusUnauthorized, "unauthorized", "send your token as: Authorization: Bearer <token>")
 			return
 		}
-		p, err := g.person(r.Context(), token)
+		p, err := g.person(r.Context(), token, stale)
 		if errors.Is(err, workforce.ErrUnknownToken) {
 			g.failedSignIn(r)
 			writeError(w, http.StatusUnauthorized, "unauthorized", "unknown token")
@@ -174,11 +183,7 @@ func (g *Gateway) statements(w http.ResponseWriter, r *http.Request, p workforce
 // statement returns one month's statement: every line with its project, kind of work, count,
 // rate total and time.
 func (g *Gateway) statement(w http.ResponseWriter, r *http.Request, p workforce.Person) {
-	month := r.PathValue("month")
-	if !workflows.ValidMonth(month) {
-		writeError(w, http.StatusBadRequest, "invalid_request", "month must be YYYY-MM, got "+month)
-		return
-	}
+	month := r.PathValue("month") // checked by auth (checkPathIDs)
 	st, err := payroll.ReadStatement(r.Context(), g.app.Store, month, p.ID)
 	if err != nil {
 		g.failStatement(w, month, err)
@@ -195,11 +200,7 @@ type StatementItem = payroll.StatementItem
 // each item of each project they are paid for, with the kind of work, the amount and the time,
 // and the items set aside under a rejection with its reason.
 func (g *Gateway) statementItems(w http.ResponseWriter, r *http.Request, p workforce.Person) {
-	month := r.PathValue("month")
-	if !workflows.ValidMonth(month) {
-		writeError(w, http.StatusBadRequest, "invalid_request", "month must be YYYY-MM, got "+month)
-		return
-	}
+	month := r.PathValue("month") // checked by auth (checkPathIDs)
 	items, err := payroll.StatementItems(r.Context(), g.app.Store, month, p.ID)
 	if err != nil {
 		g.failStatement(w, month, err)
@@ -280,7 +281,9 @@ type ClaimResponse struct {
 }
 
 func (g *Gateway) claim(w http.ResponseWriter, r *http.Request, p workforce.Person) {
-	ctx := r.Context()
+	// However many chunks are tried, the answer comes within the server's write timeout.
+	ctx, cancel := context.WithTimeout(r.Context(), handlingTime)
+	defer cancel()
 	project := r.PathValue("project")
 	running, stage, err := g.runningChunks(ctx, project)
 	if err != nil {
@@ -329,7 +332,8 @@ func (g *Gateway) claim(w http.ResponseWriter, r *http.Request, p workforce.Pers
 		case isTimeout(err) && ctx.Err() == nil:
 			// A chunk that is closing may not answer in time, and another chunk may have work;
 			// but when no worker polls, no chunk will answer.
-			if timedOut++; g.workerDown(ctx) {
+			// Whether a worker polls is asked once per claim.
+			if timedOut++; timedOut == 1 && g.workerDown(ctx) {
 				writeUnavailable(w, partWorker)
 				return
 			}
@@ -426,7 +430,7 @@ func (g *Gateway) spec(ctx context.Context, project string) (spec.Project, error
 func (g *Gateway) chunkItems(ctx context.Context, project string, chunk int) ([]manifest.Item, error) {
 	key := layout.ChunkKey(project, chunk)
 	g.mu.Lock()
-	items, ok := g.chunks[key]
+	items, ok := g.chunks.get(key)
 	g.mu.Unlock()
 	if ok {
 		return items, nil
@@ -439,10 +443,7 @@ func (g *Gateway) chunkItems(ctx context.Context, project string, chunk int) ([]
 		return nil, err
 	}
 	g.mu.Lock()
-	if len(g.chunks) >= 256 {
-		clear(g.chunks)
-	}
-	g.chunks[key] = items
+	g.chunks.put(key, items)
 	g.mu.Unlock()
 	return items, nil
 }

@@ -12,12 +12,9 @@ import (
 	"github.com/labelflow/labelflow/workflows"
 )
 
-// Body caps. A submission carries a suite's answers, which boxes and transcriptions make long;
-// every other body is small. maxBodyBytes, the largest, caps every request before routing.
-const (
-	maxBodyBytes   = 1 << 20
-	smallBodyBytes = 64 << 10
-)
+// maxBodyBytes caps every request before routing: a submission carries a suite's answers, which
+// boxes and transcriptions make long; routes with small bodies set smaller caps of their own.
+const maxBodyBytes = 1 << 20
 
 // checkPathIDs checks each id a route takes from its path against the id's rule, so that a
 // malformed id is refused before anything (the token, the store, Temporal) is looked up, and

@@ -34,6 +34,10 @@ type tokenCache struct {
 	ttl    time.Duration
 	mu     sync.Mutex
 	byHash *lru[string, cachedPerson]
+	// downUntil: the roster was unreachable at the last lookup; until then remembered people are
+	// answered from the cache without trying it again, so that an outage does not hold every
+	// request for rosterLookupTime.
+	downUntil time.Time
 }
 
 type cachedPerson struct {
@@ -63,14 +67,36 @@ func (c *tokenCache) forget(hash string) {
 	c.byHash.remove(hash)
 }
 
+// rosterDown reports whether the roster was found unreachable less than retryAfter ago.
+func (c *tokenCache) rosterDown() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().Before(c.downUntil)
+}
+
+// setRosterDown records whether the last lookup found the roster unreachable.
+func (c *tokenCache) setRosterDown(down bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.downUntil = time.Time{}
+	if down {
+		c.downUntil = time.Now().Add(retryAfter)
+	}
+}
+
 // person resolves a bearer token to the roster's person: from the cache while its entry is
 // younger than the TTL, else from the roster. A token the roster no longer names is forgotten at
-// once (revoked, rotated, removed). When the roster cannot be read, a person checked within
-// staleLimit keeps working; anyone else gets the store's error, which fail answers with 503.
-func (g *Gateway) person(ctx context.Context, token string) (workforce.Person, error) {
+// once (revoked, rotated, removed). When the roster cannot be read and stale is allowed, a person
+// checked within staleLimit keeps working; anyone else gets the store's error, which fail
+// answers with 503.
+func (g *Gateway) person(ctx context.Context, token string, stale bool) (workforce.Person, error) {
 	hash := g.app.Roster.TokenHash(token)
 	cached, ok := g.tokens.get(hash)
 	if ok && time.Since(cached.checked) < g.tokens.ttl {
+		return cached.person, nil
+	}
+	graced := stale && ok && time.Since(cached.checked) < staleLimit
+	if graced && g.tokens.rosterDown() {
 		return cached.person, nil
 	}
 	lookup, cancel := context.WithTimeout(ctx, rosterLookupTime)
@@ -79,6 +105,8 @@ func (g *Gateway) person(ctx context.Context, token string) (workforce.Person, e
 	if err != nil && lookup.Err() != nil && ctx.Err() == nil {
 		err = fmt.Errorf("%w: %w", errStoreSlow, err)
 	}
+	down := unavailable(err)
+	g.tokens.setRosterDown(down)
 	switch {
 	case err == nil:
 		g.tokens.put(hash, p)
@@ -86,7 +114,7 @@ func (g *Gateway) person(ctx context.Context, token string) (workforce.Person, e
 	case errors.Is(err, workforce.ErrUnknownToken):
 		g.tokens.forget(hash)
 		return p, err
-	case ok && unavailable(err) && time.Since(cached.checked) < staleLimit:
+	case graced && down:
 		g.log.Debug().Err(err).Str("person", cached.person.ID).Msg("roster unreachable; a recently checked token is trusted")
 		return cached.person, nil
 	}

@@ -1,6 +1,6 @@
-// Package workforce keeps the roster of annotators, reviewers and finance people. People sign in
-// to the gateway with a bearer token that LabelFlow issues (see NewToken); only its HMAC-SHA256
-// under a server-side key is stored.
+// Package workforce keeps the roster of annotators, reviewers, finance and ops people. People
+// sign in to the gateway with a bearer token that LabelFlow issues (see NewToken); only its
+// HMAC-SHA256 under a server-side key is stored.
 package workforce
 
 import (
