@@ -72,6 +72,10 @@ type ChunkState struct {
 	// Accepted is how many answers each submitted suite had accepted (suite id → count), so that
 	// a repeated submit gets its original result. Suites submitted before it was kept have none.
 	Accepted map[string]int `json:",omitempty"`
+	// Paused is set while the project is paused: no claim gets a suite. PauseSeq is the
+	// project's count of pauses and resumes in the last signal applied.
+	Paused   bool `json:",omitempty"`
+	PauseSeq int  `json:",omitempty"`
 }
 
 // ReviewerSeen is a reviewer who claimed work in this chunk, as last seen.
@@ -91,6 +95,8 @@ type chunk struct {
 	finished      bool
 	ready         bool // what validation needs of the items is known
 	chunkVersions      // the behaviour changes this run has (versions.go)
+	// pauses receives the project's pause signals (pause.go).
+	pauses workflow.ReceiveChannel
 }
 
 // maxRunHistoryBytes makes a run continue as new early when large answers fill its history,
@@ -156,8 +162,8 @@ func newChunk(in ChunkInput) (*chunk, error) {
 }
 
 // annotate serves claims and submissions until every item is final. It wakes on each accepted
-// Update and when a lease or an exclusion runs out; it returns a continue-as-new error when the
-// run has taken enough.
+// Update, when a lease or an exclusion runs out, and on a pause signal (which it applies); it
+// returns a continue-as-new error when the run has taken enough.
 func (c *chunk) annotate(ctx workflow.Context) error {
 	var timer expiryTimer
 	for !c.allFinal() {
@@ -167,10 +173,11 @@ func (c *chunk) annotate(ctx workflow.Context) error {
 		timer.watch(ctx, c.nextExpiry())
 		seen := c.updates
 		if err := workflow.Await(ctx, func() bool {
-			return c.updates != seen || c.allFinal() || timer.fired()
+			return c.updates != seen || c.allFinal() || timer.fired() || c.pauseWaiting()
 		}); err != nil {
 			return err
 		}
+		c.takePauses()
 		timer.clearIfFired()
 		c.expireLeases(workflow.Now(ctx))
 		if c.spill && !c.allFinal() {
@@ -215,13 +222,15 @@ func (c *chunk) item(i int) label.Item {
 	return it
 }
 
-// registerHandlers serves the status Query and the claim, submit and release Updates.
-// Registering a handler adds no command to history, and histories recorded before the release
-// Update existed hold none, so they replay unchanged without a version marker.
+// registerHandlers serves the status Query and the claim, submit and release Updates, and opens
+// the channel of the paused signal. Registering a handler adds no command to history, and
+// histories recorded before the release Update or the paused signal existed hold neither, so
+// they replay unchanged without a version marker.
 func (c *chunk) registerHandlers(ctx workflow.Context) error {
 	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (ChunkStatus, error) { return c.status(), nil }); err != nil {
 		return err
 	}
+	c.pauses = workflow.GetSignalChannel(ctx, SignalPaused)
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateClaim, c.claim,
 		workflow.UpdateHandlerOptions{Validator: c.validateClaim}); err != nil {
 		return err
@@ -239,6 +248,7 @@ func (c *chunk) continueAsNew(ctx workflow.Context) error {
 	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
 		return err
 	}
+	c.takePauses()
 	workflow.GetLogger(ctx).Info("Chunk continues as new", "Chunk", c.in.Chunk, "Updates", c.updates,
 		"HistoryBytes", workflow.GetInfo(ctx).GetCurrentHistorySize(), "ActiveLeases", len(c.st.Suites))
 	next := c.in

@@ -34,6 +34,9 @@ func (c *chunk) validateClaim(ctx workflow.Context, req ClaimRequest) error {
 		// no event in history, so a person (or a script) claiming in a loop costs nothing.
 		return temporal.NewApplicationError(fmt.Sprintf("suite %s is already leased to %s", s.ID, req.Worker.ID), ErrAlreadyHeld, *s)
 	}
+	if c.st.Paused {
+		return c.pausedErr()
+	}
 	if _, items, outranked := c.pickKind(req.Worker, now); len(items) == 0 {
 		return c.noWork(req.Worker, outranked)
 	}
@@ -68,6 +71,11 @@ func (c *chunk) claim(ctx workflow.Context, req ClaimRequest) (Suite, error) {
 	if s := c.activeSuiteOf(req.Worker.ID, now); s != nil {
 		return *s, nil
 	}
+	// A pause signal that came with this claim is not applied yet: the validator could not see it.
+	c.takePauses()
+	if c.st.Paused {
+		return Suite{}, c.pausedErr()
+	}
 	kind, items, _ := c.pickKind(req.Worker, now)
 	if len(items) == 0 {
 		return Suite{}, appErr(ErrNoWork, "no work for %s in chunk %d right now", req.Worker.ID, c.in.Chunk)
@@ -95,6 +103,10 @@ func (c *chunk) lease(w Worker, kind string, items []int, now time.Time) *Suite 
 		it := &c.st.Items[i]
 		it.Holders = append(it.Holders, w.ID)
 		task := SuiteTask{Item: i}
+		if i < len(c.st.Facts) {
+			// Zero for items without an image: the fields are then left out.
+			task.Width, task.Height = c.st.Facts[i].Width, c.st.Facts[i].Height
+		}
 		if kind == KindArbitrate {
 			// Shown unattributed: the reviewer judges the answers, not the people.
 			for _, a := range it.Annotations {

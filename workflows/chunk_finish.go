@@ -21,7 +21,7 @@ import (
 const DefaultSpillBytes = 256 << 10
 
 func (c *chunk) status() ChunkStatus {
-	st := ChunkStatus{Chunk: c.in.Chunk, Items: len(c.st.Items), ActiveLeases: len(c.st.Suites), LeasesExpired: c.st.LeasesExpired, Finishing: c.finished}
+	st := ChunkStatus{Chunk: c.in.Chunk, Items: len(c.st.Items), ActiveLeases: len(c.st.Suites), LeasesExpired: c.st.LeasesExpired, Finishing: c.finished, Paused: c.st.Paused}
 	for i := range c.st.Items {
 		if c.isGold(i) {
 			st.Items--

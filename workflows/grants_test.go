@@ -48,6 +48,8 @@ func sealedAt(now time.Time, workflowID, name string, arg any) any {
 		out, err = Seal(testKeys, workflowID, name, r, now)
 	case CancelRequest:
 		out, err = Seal(testKeys, workflowID, name, r, now)
+	case PauseRequest:
+		out, err = Seal(testKeys, workflowID, name, r, now)
 	case ChunkInput:
 		out, err = Seal(testKeys, workflowID, name, r, now)
 	default:

@@ -203,6 +203,9 @@ type ClaimRequest struct {
 type SuiteTask struct {
 	Item    int            `json:"item"`
 	Answers []label.Answer `json:"answers,omitempty"`
+	// Width and Height are the item's image size in pixels, for the types with images.
+	Width  int `json:"width,omitempty"`
+	Height int `json:"height,omitempty"`
 }
 
 // Suite is a leased batch of tasks of one chunk.
@@ -308,4 +311,5 @@ type ChunkStatus struct {
 	LeasesExpired       int     `json:"leases_expired"`
 	Agreement           float64 `json:"agreement"`
 	Finishing           bool    `json:"finishing"`
+	Paused              bool    `json:"paused,omitempty"` // its project is paused: no claim gets work
 }

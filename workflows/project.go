@@ -48,6 +48,10 @@ type ProjectState struct {
 	Delivery  activities.DeliveryManifestResult
 	// Cancelled is set when ops cancelled the project: no more chunks start.
 	Cancelled *Cancellation `json:",omitempty"`
+	// Paused is set while ops have the project paused: no chunk starts and none leases work.
+	Paused *Pause `json:",omitempty"`
+	// PauseSeq counts the pauses and resumes, so that chunks apply their signals in order.
+	PauseSeq int `json:",omitempty"`
 }
 
 // ChunkTotals adds up finished chunks.
@@ -107,6 +111,7 @@ type ProjectStatus struct {
 	Done          ChunkTotals   `json:"done"`
 	ManifestKey   string        `json:"manifest_key,omitempty"`
 	Cancelled     *Cancellation `json:"cancelled,omitempty"`
+	Paused        *Pause        `json:"paused,omitempty"` // nil while the project runs
 	DeliveryURI   string        `json:"delivery_uri"`
 }
 
@@ -139,7 +144,14 @@ func ProjectWorkflow(ctx workflow.Context, in ProjectInput) (ProjectStatus, erro
 	if err := p.registerCancel(ctx); err != nil {
 		return p.status(), err
 	}
+	if err := p.registerPause(ctx); err != nil {
+		return p.status(), err
+	}
 	err := p.runStages(ctx)
+	if err == nil {
+		// A pause or resume still telling chunks completes before the project does.
+		err = workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
+	}
 	return p.status(), err
 }
 
@@ -246,7 +258,7 @@ func (p *project) chunk(ctx, actx workflow.Context) error {
 func (p *project) annotate(ctx workflow.Context, finished workflow.ReceiveChannel) error {
 	started := 0
 	for {
-		for len(p.st.Running) < p.in.Window && p.st.NextChunk < p.chunksToDeliver() {
+		for p.mayStartChunk() {
 			if started >= p.in.ChunksPerRun || workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
 				return p.continueAsNew(ctx, finished)
 			}
@@ -254,15 +266,23 @@ func (p *project) annotate(ctx workflow.Context, finished workflow.ReceiveChanne
 				return err
 			}
 			p.st.Running = append(p.st.Running, p.st.NextChunk)
+			if p.st.Paused != nil {
+				// Paused while the chunk was starting, after the pause told the running ones.
+				p.tellChunks(ctx, []int{p.st.NextChunk})
+			}
 			p.st.NextChunk++
 			started++
 		}
-		if len(p.st.Running) == 0 && p.st.NextChunk >= p.chunksToDeliver() {
+		if p.allChunksDone() {
 			return p.setStage(ctx, StageDelivering)
 		}
-		var sum ChunkSummary
-		finished.Receive(ctx, &sum)
-		p.chunkFinished(sum)
+		sum, ok, err := p.awaitReport(ctx, finished)
+		if err != nil {
+			return err
+		}
+		if ok {
+			p.chunkFinished(sum)
+		}
 	}
 }
 
@@ -281,6 +301,11 @@ func (p *project) chunkFinished(sum ChunkSummary) {
 
 // continueAsNew hands the project's state to a new run, with the reports already received.
 func (p *project) continueAsNew(ctx workflow.Context, finished workflow.ReceiveChannel) error {
+	// A resume may still be telling chunks; it completes in this run. (Nothing waits when no
+	// handler runs, so runs recorded before pausing existed replay unchanged.)
+	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+		return err
+	}
 	for {
 		var sum ChunkSummary
 		if !finished.ReceiveAsync(&sum) {
@@ -401,7 +426,7 @@ func (p *project) status() ProjectStatus {
 		Lines: p.st.Split.Lines, Items: p.st.Split.Items, Chunks: p.st.Split.Chunks,
 		Rejects: p.st.Split.Rejects, RejectsKey: p.st.Split.RejectsKey,
 		ChunksStarted: p.st.NextChunk, Running: running, Done: p.st.Done,
-		ManifestKey: p.st.Delivery.ManifestKey, Cancelled: p.st.Cancelled,
+		ManifestKey: p.st.Delivery.ManifestKey, Cancelled: p.st.Cancelled, Paused: p.st.Paused,
 		DeliveryURI: "s3://" + sp.Delivery.Bucket + "/" + layout.DeliveryPrefix(sp.Delivery.Prefix, sp.ID),
 	}
 }

@@ -29,11 +29,12 @@ type projectEnv struct {
 	env      *testsuite.TestWorkflowEnvironment
 	started  []int
 	manifest *activities.DeliveryManifestInput
+	told     map[int][]PauseSignal // pause signals each chunk received, in order
 }
 
 func newProjectEnv(t *testing.T, items int) *projectEnv {
 	var s testsuite.WorkflowTestSuite
-	pe := &projectEnv{env: s.NewTestWorkflowEnvironment()}
+	pe := &projectEnv{env: s.NewTestWorkflowEnvironment(), told: map[int][]PauseSignal{}}
 	var a *activities.Activities
 	pe.env.RegisterActivity(a)
 	pe.env.OnActivity(a.PrepareProject, mock.Anything, mock.Anything).Return(nil)
@@ -51,6 +52,11 @@ func newProjectEnv(t *testing.T, items int) *projectEnv {
 		// Chunks finish out of order: later chunks take less time.
 		if err := workflow.Sleep(ctx, minute(10-in.Chunk%3)); err != nil {
 			return ChunkSummary{}, err
+		}
+		pauses := workflow.GetSignalChannel(ctx, SignalPaused)
+		var sig PauseSignal
+		for pauses.ReceiveAsync(&sig) {
+			pe.told[in.Chunk] = append(pe.told[in.Chunk], sig)
 		}
 		sum := ChunkSummary{Chunk: in.Chunk, ChunkCounts: ChunkCounts{Items: in.Items, Annotations: 2 * in.Items, Agreed: in.Items - 1, Arbitrated: 1, Delivered: in.Items}}
 		return sum, workflow.SignalExternalWorkflow(ctx, in.ProjectWorkflowID, "", SignalChunkFinished, sum).Get(ctx, nil)

@@ -20,9 +20,9 @@ import (
 )
 
 func projectCmd(e *env) *cobra.Command {
-	return group("project", "launch, cancel and follow projects",
-		projectLaunchCmd(e), projectCancelCmd(e), projectStatusCmd(e), projectListCmd(e),
-		projectAnnotationsCmd(e), projectQualityCmd(e))
+	return group("project", "launch, pause, cancel and follow projects",
+		projectLaunchCmd(e), projectPauseCmd(e), projectResumeCmd(e), projectCancelCmd(e), projectStatusCmd(e),
+		projectListCmd(e), projectAnnotationsCmd(e), projectQualityCmd(e))
 }
 
 func projectLaunchCmd(e *env) *cobra.Command {
@@ -97,6 +97,78 @@ func projectCancelCmd(e *env) *cobra.Command {
 	cmd.Flags().StringVar(&reason, "reason", "", "why the project is cancelled (kept in its status and the audit log)")
 	required(cmd, "reason")
 	return cmd
+}
+
+func projectPauseCmd(e *env) *cobra.Command {
+	var reason string
+	cmd := &cobra.Command{
+		Use:   "pause ID --reason TEXT",
+		Short: "offer no more work until resumed; leased suites can still be submitted (ops)",
+		Args:  takes("ID"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return pauseProject(cmd, e, args[0], reason, true)
+		},
+	}
+	cmd.Flags().StringVar(&reason, "reason", "", "why the project is paused (kept in its status and the audit log)")
+	required(cmd, "reason")
+	return cmd
+}
+
+func projectResumeCmd(e *env) *cobra.Command {
+	var reason string
+	cmd := &cobra.Command{
+		Use:   "resume ID",
+		Short: "offer a paused project's work again (ops)",
+		Args:  takes("ID"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return pauseProject(cmd, e, args[0], reason, false)
+		},
+	}
+	cmd.Flags().StringVar(&reason, "reason", "", "a note for the audit log")
+	return cmd
+}
+
+// pauseProject pauses or resumes a project through the gateway as the person whose token is set.
+func pauseProject(cmd *cobra.Command, e *env, project, reason string, pause bool) error {
+	cfg, err := e.config()
+	if err != nil {
+		return err
+	}
+	c := gateway.NewClient(cfg.GatewayURL, cfg.Token)
+	send, action := c.Resume, "resume"
+	if pause {
+		send, action = c.Pause, "pause"
+	}
+	out, err := send(cmd.Context(), project, reason)
+	if gateway.OutcomeUnknown(err) {
+		return e.settleWithApp(cmd.Context(), cmd.OutOrStdout(), err, action, "labelflow project status "+project, func(a *app.App) func(context.Context) (outcome, error) {
+			return pausedLook(a, project, pause)
+		})
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(cmd.OutOrStdout(), pauseState(out.Project, out.Paused))
+	return nil
+}
+
+// pausedLook finds whether the project is paused (want true) or running (want false).
+func pausedLook(a *app.App, project string, want bool) func(context.Context) (outcome, error) {
+	return func(ctx context.Context) (outcome, error) {
+		st, err := a.ProjectState(ctx, project)
+		if err != nil {
+			return outcome{}, err
+		}
+		paused := st.Paused != nil
+		return outcome{done: paused == want, state: pauseState(project, paused)}, nil
+	}
+}
+
+func pauseState(project string, paused bool) string {
+	if paused {
+		return "project " + project + " paused: no work is offered and no chunk starts; suites already leased can still be submitted"
+	}
+	return "project " + project + " running: its work is offered"
 }
 
 // statusOptions are the flags of project status.
@@ -293,6 +365,9 @@ func printStatus(w io.Writer, v app.ProjectView) {
 	fmt.Fprintf(w, "project %s (client %s): %s\n", v.ID, v.Client, v.Stage)
 	if c := v.Cancelled; c != nil {
 		fmt.Fprintf(w, "  cancelled by %s at %s: %s (chunks started before it finish and are delivered)\n", c.By, c.At.Format(time.RFC3339), c.Reason)
+	}
+	if p := v.Paused; p != nil {
+		fmt.Fprintf(w, "  paused by %s at %s: %s (no work is offered until `labelflow project resume %s`)\n", p.By, p.At.Format(time.RFC3339), p.Reason, v.ID)
 	}
 	fmt.Fprintf(w, "  manifest lines %d: %d items chunked into %d chunks, %d rejected", v.Lines, v.Items, v.Chunks, v.Rejects)
 	if v.Rejects > 0 {

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/labelflow/labelflow/internal/app"
+	"github.com/labelflow/labelflow/internal/gateway"
 	"github.com/labelflow/labelflow/internal/role"
 	"github.com/labelflow/labelflow/internal/workforce"
 )
@@ -17,9 +18,10 @@ import (
 func workforceCmd(e *env) *cobra.Command {
 	return group("workforce", "the roster: annotators, reviewers, finance and ops people, and their tokens",
 		workforceImportCmd(e),
+		workforceDeactivateCmd(e),
 		group("token", "give a person a token, replace it or take it away",
-			tokenCmd(e, "issue", "print a new token for a person without one, once"),
-			tokenCmd(e, "rotate", "replace a person's token (the old one stops working) and print the new one, once"),
+			tokenCmd(e, "issue", "print a new token for a person without one, once (re-activates a deactivated person)"),
+			tokenCmd(e, "rotate", "replace a person's token (the old one stops working) and print the new one, once (re-activates)"),
 			tokenCmd(e, "revoke", "take a person's token away: they stay in the roster and can no longer sign in"),
 		))
 }
@@ -64,27 +66,89 @@ func importRoster(cmd *cobra.Command, e *env, file string) error {
 	})
 }
 
-// reportImport counts who was imported, and names (the first few of) those who cannot sign in yet.
+// reportImport counts who was imported, and names (the first few of) those who cannot sign in:
+// deactivated people, whom an import leaves inactive, and people without a token.
 func reportImport(out, errOut io.Writer, people []workforce.Person) {
 	roles := map[string]int{}
-	var tokenless []string
+	var tokenless, inactive []string
 	for _, p := range people {
 		roles[p.Role]++
-		if p.TokenHash == "" {
+		switch {
+		case p.Inactive:
+			inactive = append(inactive, p.ID)
+		case p.TokenHash == "":
 			tokenless = append(tokenless, p.ID)
 		}
 	}
 	fmt.Fprintf(out, "imported %d people (%d annotators, %d reviewers, %d finance, %d ops)\n", len(people),
 		roles[role.Annotator], roles[role.Reviewer], roles[role.Finance], roles[role.Ops])
-	if len(tokenless) == 0 {
-		return
+	if len(inactive) > 0 {
+		fmt.Fprintf(errOut, "%d of them were deactivated and stay so (%s); a new token re-activates one: labelflow workforce token issue ID\n",
+			len(inactive), firstFew(inactive))
 	}
-	shown := tokenless
-	if len(shown) > 5 {
-		shown = append(shown[:5:5], "…")
+	if len(tokenless) > 0 {
+		fmt.Fprintf(errOut, "%d of them have no token and cannot sign in yet (%s); give each one with: labelflow workforce token issue ID\n",
+			len(tokenless), firstFew(tokenless))
 	}
-	fmt.Fprintf(errOut, "%d of them have no token and cannot sign in yet (%s); give each one with: labelflow workforce token issue ID\n",
-		len(tokenless), strings.Join(shown, ", "))
+}
+
+// firstFew names the first five ids, and says when there are more.
+func firstFew(ids []string) string {
+	if len(ids) > 5 {
+		ids = append(ids[:5:5], "…")
+	}
+	return strings.Join(ids, ", ")
+}
+
+func workforceDeactivateCmd(e *env) *cobra.Command {
+	var reason string
+	cmd := &cobra.Command{
+		Use:   "deactivate PERSON --reason TEXT",
+		Short: "stop a person signing in; they stay in the roster and their work is paid (ops, LABELFLOW_TOKEN)",
+		Long: `Deactivate a person through the gateway, as the ops person whose token is set: their token
+is revoked at once and they are marked inactive, so that no later roster import lets them sign in.
+They stay in the roster, and payroll pays the work they did. Issuing them a token
+(labelflow workforce token issue) re-activates them.`,
+		Args: takes("PERSON"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return deactivatePerson(cmd, e, args[0], reason)
+		},
+	}
+	cmd.Flags().StringVar(&reason, "reason", "", "why the person is deactivated (kept in the audit log)")
+	required(cmd, "reason")
+	return cmd
+}
+
+func deactivatePerson(cmd *cobra.Command, e *env, person, reason string) error {
+	cfg, err := e.config()
+	if err != nil {
+		return err
+	}
+	_, err = gateway.NewClient(cfg.GatewayURL, cfg.Token).Deactivate(cmd.Context(), person, reason)
+	if gateway.OutcomeUnknown(err) {
+		return e.settleWithApp(cmd.Context(), cmd.OutOrStdout(), err, "deactivation", "labelflow workforce deactivate "+person, func(a *app.App) func(context.Context) (outcome, error) {
+			return deactivatedLook(a, person)
+		})
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "%s is deactivated: their token no longer works; they stay in the roster and their work is paid\n", person)
+	return nil
+}
+
+// deactivatedLook finds whether a person is inactive.
+func deactivatedLook(a *app.App, person string) func(context.Context) (outcome, error) {
+	return func(ctx context.Context) (outcome, error) {
+		p, err := a.Roster.Get(ctx, person)
+		if err != nil {
+			return outcome{}, err
+		}
+		if p.Inactive {
+			return outcome{done: true, state: person + " is deactivated"}, nil
+		}
+		return outcome{state: person + " is active"}, nil
+	}
 }
 
 // tokenCmd issues, rotates or revokes a person's token. A new token is the only thing printed on

@@ -144,7 +144,7 @@ func (a *App) ProjectStatus(ctx context.Context, project string) (ProjectView, e
 	if err != nil {
 		var nf *serviceerror.NotFound
 		if errors.As(err, &nf) {
-			return v, fmt.Errorf("project %s not found", project)
+			return v, fmt.Errorf("project %s %w", project, ErrNotFound)
 		}
 		return v, err
 	}

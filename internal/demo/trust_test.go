@@ -276,7 +276,7 @@ func TestRejectAndReverseThroughTheGateway(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := fin.Reverse(ctx, "../closures/2026-11", "path"); !errors.As(err, &apiErr) || apiErr.Status != http.StatusUnprocessableEntity {
+	if _, err := fin.Reverse(ctx, "../closures/2026-11", "path"); !errors.As(err, &apiErr) || apiErr.Status != http.StatusBadRequest {
 		t.Fatalf("a path as rejection id: %v, want a refusal", err)
 	}
 	out, err := fin.Reverse(ctx, rej.ID, "checked: honest work")

@@ -352,3 +352,22 @@ func (r *Rates) lookup(from, to string) (*big.Rat, string, error) {
 	}
 	return nil, "", &NoRateError{File: r.file, From: from, To: to}
 }
+
+// Convert turns an amount in minor units of from into minor units of to at the month's rate,
+// rounded half to even as statements are.
+func (r *Rates) Convert(minor int64, from, to string) (int64, error) {
+	cs := converters{rates: r, payout: to, known: map[string]converter{}}
+	var err error
+	if cs.payExp, err = CurrencyExponent(to); err != nil {
+		return 0, err
+	}
+	c, err := cs.of(from)
+	if err != nil {
+		return 0, err
+	}
+	v, ok := roundHalfEven(new(big.Rat).Mul(big.NewRat(minor, 1), c.factor))
+	if !ok {
+		return 0, fmt.Errorf("%d %s in %s is out of range", minor, from, to)
+	}
+	return v, nil
+}

@@ -106,8 +106,7 @@ func (g *Gateway) action(h handler) http.HandlerFunc {
 
 // actor is the authenticated person with the credential they presented.
 func actor(r *http.Request, p workforce.Person) app.Actor {
-	token, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	return app.Actor{Person: p, Credential: app.Fingerprint(token)}
+	return app.Actor{Person: p, Credential: credentialFrom(r.Context())}
 }
 
 func (g *Gateway) approve(w http.ResponseWriter, r *http.Request, p workforce.Person) {

@@ -27,6 +27,7 @@ import (
 	"github.com/labelflow/labelflow/internal/payroll"
 	"github.com/labelflow/labelflow/internal/spec"
 	"github.com/labelflow/labelflow/internal/store"
+	"github.com/labelflow/labelflow/internal/web"
 	"github.com/labelflow/labelflow/internal/workforce"
 	"github.com/labelflow/labelflow/workflows"
 )
@@ -43,8 +44,14 @@ type Gateway struct {
 	chunks  *lru[string, []manifest.Item]
 	running *lru[string, runningCache]
 
-	tokens *tokenCache
-	ready  readiness
+	tokens   *tokenCache
+	sessions *sessionCache
+
+	// feedIDs are the projects open for work, as last listed (at feedAt).
+	feedIDs []string
+	feedAt  time.Time
+	earned  earningsCache
+	ready   readiness
 }
 
 // cacheCap is how many projects the spec and open-chunks caches hold. Only projects that exist
@@ -55,8 +62,7 @@ const cacheCap = 1024
 const chunkCacheCap = 256
 
 type runningCache struct {
-	chunks []int
-	stage  string
+	status workflows.ProjectStatus
 	at     time.Time
 }
 
@@ -82,7 +88,7 @@ func New(a *app.App) (*Gateway, error) {
 	}
 	return &Gateway{app: a, log: a.Log.With().Str("component", "gateway").Logger(), limits: l,
 		specs: newLRU[string, spec.Project](cacheCap), chunks: newLRU[string, []manifest.Item](chunkCacheCap), running: newLRU[string, runningCache](cacheCap),
-		tokens: newTokenCache(a.Cfg.GatewayTokenCacheTTL)}, nil
+		tokens: newTokenCache(a.Cfg.GatewayTokenCacheTTL), sessions: newSessionCache()}, nil
 }
 
 // Handler routes the API, every route behind the per-address limit and the body cap.
@@ -98,7 +104,14 @@ func (g *Gateway) Handler() http.Handler {
 	mux.HandleFunc("POST /v1/projects/{project}/claim", g.auth(g.claim))
 	mux.HandleFunc("POST /v1/projects/{project}/suites/{suite}/submit", g.auth(g.submit))
 	mux.HandleFunc("POST /v1/projects/{project}/suites/{suite}/release", g.auth(g.releaseSuite))
+	g.sessionRoutes(mux)
+	g.feedRoutes(mux)
 	g.actionRoutes(mux)
+	g.staffRoutes(mux)
+	g.pauseRoutes(mux)
+	ui := web.Handler()
+	mux.Handle("GET /{$}", ui)
+	mux.Handle("GET /ui/", ui)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "no such endpoint: "+r.Method+" "+r.URL.Path)
 	})
@@ -122,27 +135,60 @@ func (g *Gateway) authenticated(h handler, stale bool) http.HandlerFunc {
 		if !g.signInAllowed(w, r) {
 			return
 		}
-		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok || token == "" {
-			g.failedSignIn(r)
-			writeError(w, http.StatusUnauthorized, "unauthorized", "send your token as: Authorization: Bearer <token>")
+		p, ctx, ok := g.identify(w, r, stale)
+		if !ok {
 			return
 		}
-		p, err := g.person(r.Context(), token, stale)
-		if errors.Is(err, workforce.ErrUnknownToken) {
-			g.failedSignIn(r)
-			writeError(w, http.StatusUnauthorized, "unauthorized", "unknown token")
-			return
-		}
-		if err != nil {
-			g.fail(w, err)
-			return
-		}
+		r = r.WithContext(ctx)
 		if !g.allowPerson(w, p.ID) {
 			return
 		}
 		h(w, r, p)
 	}
+}
+
+// identify establishes who sends r: from the bearer token, or else from the session cookie, in
+// which case a state-changing request must also carry the session's CSRF token. It answers the
+// request itself when it fails.
+func (g *Gateway) identify(w http.ResponseWriter, r *http.Request, stale bool) (workforce.Person, context.Context, bool) {
+	if token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok && token != "" {
+		p, err := g.person(r.Context(), token, stale)
+		if !g.identified(w, r, err) {
+			return p, nil, false
+		}
+		return p, withCredential(r.Context(), app.Fingerprint(token), nil), true
+	}
+	c, err := r.Cookie(sessionCookie)
+	if err != nil || c.Value == "" {
+		g.failedSignIn(r)
+		writeError(w, http.StatusUnauthorized, "unauthorized", "sign in, or send your token as: Authorization: Bearer <token>")
+		return workforce.Person{}, nil, false
+	}
+	p, rec, err := g.sessionPerson(r.Context(), c.Value, stale)
+	if !g.identified(w, r, err) {
+		return p, nil, false
+	}
+	if !checkCSRF(r, rec) {
+		writeError(w, http.StatusForbidden, "csrf", "this request must carry the session's "+csrfHeader+" header")
+		return p, nil, false
+	}
+	return p, withCredential(r.Context(), sessionFingerprint(c.Value), &rec), true
+}
+
+// identified answers a request whose credential could not be resolved.
+func (g *Gateway) identified(w http.ResponseWriter, r *http.Request, err error) bool {
+	switch {
+	case err == nil:
+		return true
+	case errors.Is(err, workforce.ErrUnknownToken):
+		g.failedSignIn(r)
+		writeError(w, http.StatusUnauthorized, "unauthorized", "unknown token")
+	case errors.Is(err, errNoSession):
+		writeError(w, http.StatusUnauthorized, "unauthorized", "your session has ended: sign in again")
+	default:
+		g.fail(w, err)
+	}
+	return false
 }
 
 // Me is what a person sees of their own roster entry.
@@ -154,10 +200,16 @@ type Me struct {
 	Skills       []string `json:"skills,omitempty"`
 	Languages    []string `json:"languages,omitempty"`
 	PayoutMethod string   `json:"payout_method"`
+	Currency     string   `json:"currency,omitempty"`
+}
+
+func meOf(p workforce.Person) Me {
+	return Me{ID: p.ID, Name: p.Name, Country: p.Country, Role: p.Role, Skills: p.Skills, Languages: p.Languages,
+		PayoutMethod: p.PayoutMethod, Currency: p.Currency()}
 }
 
 func (g *Gateway) me(w http.ResponseWriter, _ *http.Request, p workforce.Person) {
-	writeJSON(w, http.StatusOK, Me{ID: p.ID, Name: p.Name, Country: p.Country, Role: p.Role, Skills: p.Skills, Languages: p.Languages, PayoutMethod: p.PayoutMethod})
+	writeJSON(w, http.StatusOK, meOf(p))
 }
 
 // StatementRef points at one month's statement.
@@ -256,6 +308,10 @@ type TaskView struct {
 	Source    string         `json:"source,omitempty"`
 	SourceRef string         `json:"source_ref,omitempty"`
 	Answers   []label.Answer `json:"answers,omitempty"` // arbitration only: the two answers, unattributed
+	// MediaURL is the item's image, served by the gateway to the suite's holder only.
+	MediaURL string `json:"media_url,omitempty"`
+	Width    int    `json:"width,omitempty"`
+	Height   int    `json:"height,omitempty"`
 }
 
 // SuiteView is a leased suite as a worker sees it.
@@ -285,9 +341,15 @@ func (g *Gateway) claim(w http.ResponseWriter, r *http.Request, p workforce.Pers
 	ctx, cancel := context.WithTimeout(r.Context(), handlingTime)
 	defer cancel()
 	project := r.PathValue("project")
-	running, stage, err := g.runningChunks(ctx, project)
+	st, err := g.projectState(ctx, project)
 	if err != nil {
 		g.fail(w, err)
+		return
+	}
+	running, stage := st.Running, st.Stage
+	if paused(st) {
+		// The chunks refuse claims too; asking them would only cost an Update each.
+		writeJSON(w, http.StatusOK, ClaimResponse{ProjectStage: stage, ProjectOpen: true, RetryAfter: feedRetry, Reason: workflows.NoWorkPaused})
 		return
 	}
 	if len(running) == 0 {
@@ -326,6 +388,9 @@ func (g *Gateway) claim(w http.ResponseWriter, r *http.Request, p workforce.Pers
 			}
 			writeJSON(w, http.StatusOK, ClaimResponse{Suite: &view, ProjectStage: stage, ProjectOpen: true})
 			return
+		case workflows.NoWorkReason(err) == workflows.NoWorkPaused:
+			reason = workflows.NoWorkPaused // paused since this gateway cached the project's state
+			continue
 		case kind == workflows.ErrTrainingOnly || workflows.NoWorkReason(err) != "":
 			reason = message(err)
 			continue
@@ -406,7 +471,7 @@ func (g *Gateway) view(ctx context.Context, sp spec.Project, s workflows.Suite) 
 	if err != nil {
 		return SuiteView{}, err
 	}
-	return suiteView(sp, s, items)
+	return suiteView(sp, s, items, func(t *TaskView, it manifest.Item) { g.taskMedia(sp, s, t, it) })
 }
 
 func (g *Gateway) spec(ctx context.Context, project string) (spec.Project, error) {
@@ -449,20 +514,27 @@ func (g *Gateway) chunkItems(ctx context.Context, project string, chunk int) ([]
 }
 
 func (g *Gateway) runningChunks(ctx context.Context, project string) ([]int, string, error) {
+	st, err := g.projectState(ctx, project)
+	return st.Running, st.Stage, err
+}
+
+// projectState is the project's status as its workflow last told it, at most the status cache's
+// TTL ago: claims and feeds ask for it far more often than it changes.
+func (g *Gateway) projectState(ctx context.Context, project string) (workflows.ProjectStatus, error) {
 	g.mu.Lock()
 	c, ok := g.running.get(project)
 	g.mu.Unlock()
 	if ok && time.Since(c.at) < g.app.Cfg.StatusCacheTTL {
-		return c.chunks, c.stage, nil
+		return c.status, nil
 	}
-	chunks, stage, err := g.app.RunningChunks(ctx, project)
+	st, err := g.app.ProjectState(ctx, project)
 	if err != nil {
-		return nil, "", err
+		return st, err
 	}
 	g.mu.Lock()
-	g.running.put(project, runningCache{chunks: chunks, stage: stage, at: time.Now()})
+	g.running.put(project, runningCache{status: st, at: time.Now()})
 	g.mu.Unlock()
-	return chunks, stage, nil
+	return st, nil
 }
 
 // isTimeout reports an Update that did not complete in time.

@@ -76,7 +76,8 @@ func submitAnswer(r workflows.SubmitResult) SubmitAnswer {
 
 // suiteView is a leased suite as its worker sees it: each task with its item's content (from the
 // chunk's items) and, for arbitration, the two answers, unattributed.
-func suiteView(sp spec.Project, s workflows.Suite, items []manifest.Item) (SuiteView, error) {
+// media, when given, adds each task's image link.
+func suiteView(sp spec.Project, s workflows.Suite, items []manifest.Item, media func(*TaskView, manifest.Item)) (SuiteView, error) {
 	v := SuiteView{ID: s.ID, Kind: s.Kind, ExpiresAt: s.ExpiresAt, AnnotationType: sp.Annotation.Type,
 		Taxonomy: sp.Annotation.Taxonomy, Instructions: sp.Annotation.Instructions}
 	for _, t := range s.Tasks {
@@ -84,7 +85,11 @@ func suiteView(sp spec.Project, s workflows.Suite, items []manifest.Item) (Suite
 			return v, errors.New("suite names an item outside its chunk")
 		}
 		it := items[t.Item]
-		v.Tasks = append(v.Tasks, TaskView{Item: t.Item, Source: it.Source, SourceRef: it.SourceRef, Answers: t.Answers})
+		tv := TaskView{Item: t.Item, Source: it.Source, SourceRef: it.SourceRef, Answers: t.Answers, Width: t.Width, Height: t.Height}
+		if media != nil {
+			media(&tv, it)
+		}
+		v.Tasks = append(v.Tasks, tv)
 	}
 	return v, nil
 }

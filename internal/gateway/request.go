@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"regexp"
 	"strings"
 
 	"github.com/labelflow/labelflow/internal/spec"
@@ -31,8 +32,21 @@ func checkPathIDs(r *http.Request) error {
 	if m := r.PathValue("month"); m != "" && !workflows.ValidMonth(m) {
 		return fmt.Errorf("month: must be YYYY-MM, got %s", excerpt(m))
 	}
+	if id := r.PathValue("person"); id != "" && !personIDPattern.MatchString(id) {
+		return fmt.Errorf("person: %s is not a roster id (lowercase letters, digits, '.', '_' and '-', at most 128)", excerpt(id))
+	}
+	if id := r.PathValue("id"); id != "" && !rejectionIDPattern.MatchString(id) {
+		return fmt.Errorf("id: %s is not a rejection id (letters, digits, '.', '_' and '-')", excerpt(id))
+	}
 	return nil
 }
+
+var (
+	// personIDPattern is any id the roster stores: its people's, and the crowd simulator's longer ones.
+	personIDPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,127}$`)
+	// rejectionIDPattern is the shape of a rejection's id (project-person-time, the time with its T and Z).
+	rejectionIDPattern = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9._-]{0,200}$`)
+)
 
 // excerpt quotes at most 40 bytes of a client's text, so that an error never echoes a huge id.
 func excerpt(s string) string {

@@ -87,6 +87,18 @@ func (k *Keys) Sign(t Target, body []byte, now time.Time) Seal {
 	return s
 }
 
+// SignUntil seals body for target until expires, at most maxTTL from now: for a grant that must
+// last as long as something else (a lease), not as long as one request.
+func (k *Keys) SignUntil(t Target, body []byte, now, expires time.Time) Seal {
+	if limit := now.Add(maxTTL); expires.After(limit) {
+		expires = limit
+	}
+	expires = expires.UTC().Truncate(time.Millisecond)
+	s := Seal{KeyID: k.signing, Expires: expires}
+	s.MAC = mac(k.keys[k.signing], t, s.Expires, body)
+	return s
+}
+
 // Verify checks that seal was made by one of the keys for exactly this target and body, and
 // has not expired at now.
 func (k *Keys) Verify(t Target, body []byte, seal *Seal, now time.Time) error {

@@ -129,6 +129,31 @@ func (r Roster) RevokeToken(ctx context.Context, id string) error {
 	return r.Save(ctx, []Person{p})
 }
 
+// GiveToken gives a person a new token, whether they had one (it stops working at once) or not,
+// and returns it: the only time it is seen. It re-activates a person who was deactivated.
+func (r Roster) GiveToken(ctx context.Context, id string) (string, error) {
+	p, err := r.member(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	return r.giveToken(ctx, p)
+}
+
+// Deactivate stops a person from signing in: their token is taken away and they are marked
+// inactive, so that no token given later by a roster import lets them in either. They stay in
+// the roster, and payroll pays the work they did. Deactivating an inactive person changes
+// nothing. It returns the person as saved.
+func (r Roster) Deactivate(ctx context.Context, id string) (Person, error) {
+	p, err := r.member(ctx, id)
+	if err != nil || (p.Inactive && p.TokenHash == "") {
+		return p, err
+	}
+	p.Inactive, p.TokenHash = true, ""
+	return p, r.Save(ctx, []Person{p})
+}
+
+// giveToken gives p a new token; issuing a token is what lets a person sign in, so it also
+// re-activates them.
 func (r Roster) giveToken(ctx context.Context, p Person) (string, error) {
 	if len(r.Pepper) == 0 {
 		return "", ErrNoPepper
@@ -137,7 +162,7 @@ func (r Roster) giveToken(ctx context.Context, p Person) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	p.TokenHash = r.TokenHash(token)
+	p.TokenHash, p.Inactive = r.TokenHash(token), false
 	if err := r.Save(ctx, []Person{p}); err != nil {
 		return "", err
 	}

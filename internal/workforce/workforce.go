@@ -36,6 +36,10 @@ type Person struct {
 	// Simulated marks a person the crowd simulator made up. They are in the roster only while a
 	// simulation runs, and payroll pays them only on the embedded stack.
 	Simulated bool `json:"simulated,omitempty"`
+	// Inactive marks a person ops deactivated: they cannot sign in, whatever token they hold, but
+	// stay in the roster so that the work they did is still paid. Issuing them a token
+	// re-activates them; a roster import does not.
+	Inactive bool `json:"inactive,omitempty"`
 }
 
 // localCurrency is the currency of the countries LabelFlow's people work from.
@@ -303,8 +307,10 @@ func (r Roster) Save(ctx context.Context, people []Person) error {
 }
 
 // Import saves the people of a roster file. A line with a token gives it to the person (their old
-// one stops working); a line without keeps the token they have. Every line is checked before
-// anything is written: a token another person holds fails the import, naming its line.
+// one stops working); a line without keeps the token they have. A person ops deactivated stays
+// inactive: a roster file says who people are, not who may sign in, and re-activating someone
+// takes issuing them a token. Every line is checked before anything is written: a token another
+// person holds fails the import, naming its line.
 func (r Roster) Import(ctx context.Context, entries []Entry) ([]Person, error) {
 	people := make([]Person, len(entries))
 	for i, e := range entries {
@@ -314,15 +320,15 @@ func (r Roster) Import(ctx context.Context, entries []Entry) ([]Person, error) {
 		}
 	}
 	if err := store.Parallel(len(entries), 16, func(i int) error {
-		if t := entries[i].Token; t != "" {
-			people[i].TokenHash = r.TokenHash(t)
-			return nil
-		}
 		old, err := r.Get(ctx, people[i].ID)
 		if errors.Is(err, store.ErrNotFound) {
-			return nil
+			old, err = Person{}, nil
 		}
+		people[i].Inactive = old.Inactive
 		people[i].TokenHash = old.TokenHash
+		if t := entries[i].Token; t != "" {
+			people[i].TokenHash = r.TokenHash(t)
+		}
 		return err
 	}); err != nil {
 		return nil, err
@@ -443,8 +449,50 @@ func (r Roster) Get(ctx context.Context, id string) (Person, error) {
 	return p, err
 }
 
+// peoplePrefix holds every person of the roster (layout.PersonKey).
+var peoplePrefix = strings.TrimSuffix(layout.PersonKey(""), ".json")
+
+// listWidth is how many people List reads side by side.
+const listWidth = 16
+
+// List returns every person of the roster, by id. It reads one object per person: ops list the
+// roster now and then, nothing lists it per request of the work.
+func (r Roster) List(ctx context.Context) ([]Person, error) {
+	var keys []string
+	err := r.Store.List(ctx, peoplePrefix, func(key string, _ int64) error {
+		if strings.HasSuffix(key, ".json") {
+			keys = append(keys, key)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	people := make([]Person, len(keys))
+	gone := make([]bool, len(keys))
+	err = store.Parallel(len(keys), listWidth, func(i int) error {
+		err := r.Store.GetJSON(ctx, keys[i], &people[i])
+		if errors.Is(err, store.ErrNotFound) {
+			gone[i], err = true, nil // removed since it was listed
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Person, 0, len(people))
+	for i, p := range people {
+		if !gone[i] {
+			out = append(out, p)
+		}
+	}
+	slices.SortFunc(out, func(a, b Person) int { return strings.Compare(a.ID, b.ID) })
+	return out, nil
+}
+
 // ByToken authenticates a bearer token in two reads: the token record, then the person, whose own
-// hash must still be the token's. A string that is not shaped like an issued token costs no read.
+// hash must still be the token's and who must be active. A string that is not shaped like an
+// issued token costs no read.
 func (r Roster) ByToken(ctx context.Context, token string) (Person, error) {
 	if tokenShape(token) != nil {
 		return Person{}, ErrUnknownToken
@@ -466,7 +514,7 @@ func (r Roster) ByToken(ctx context.Context, token string) (Person, error) {
 	} else if err != nil {
 		return Person{}, err
 	}
-	if subtle.ConstantTimeCompare([]byte(p.TokenHash), []byte(hash)) != 1 {
+	if subtle.ConstantTimeCompare([]byte(p.TokenHash), []byte(hash)) != 1 || p.Inactive {
 		return Person{}, ErrUnknownToken
 	}
 	return p, nil
