@@ -24,7 +24,7 @@ VULNDB        ?= $(HOME)/.cache/labelflow/vulndb
 FUZZTIME       ?= 5m
 FUZZTIME_SHORT ?= 10s
 
-.PHONY: all build tools demo dev test unit integration lint bench clean vulncheck fuzz fuzz-short
+.PHONY: all build tools chromium demo dev test unit integration lint bench bench-ui clean vulncheck fuzz fuzz-short
 
 all: build
 
@@ -61,6 +61,18 @@ $(STATICCHECK):
 
 tools: $(TEMPORAL) $(VERSITYGW) $(WORKFLOWCHECK) $(GOVULNCHECK) $(STATICCHECK)
 
+# Chromium for the browser tests (internal/webtest): Debian's package, installed only when
+# missing. Without root it says how to install it, and the browser tests then fail.
+chromium:
+	@if [ -x /usr/bin/chromium ] || command -v chromium >/dev/null 2>&1; then \
+		:; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "chromium: installing Debian's chromium for the browser tests"; \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
+	else \
+		echo "chromium: not installed, and the browser tests need it: sudo apt-get update && sudo apt-get install -y chromium"; \
+	fi
+
 # The whole pipeline end to end on the embedded stack; exits 0 when the delivery is verified and
 # payroll is paid.
 demo: tools build
@@ -76,9 +88,10 @@ lint: $(WORKFLOWCHECK) $(STATICCHECK)
 	$(BIN)/staticcheck ./...
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1)
 
-# Every test: unit tests, workflow tests with replay, and integration tests against real
-# Temporal and S3 servers that the tests start themselves from ./bin.
-test: tools lint vulncheck fuzz-short
+# Every test: unit tests, workflow tests with replay, integration tests against real Temporal
+# and S3 servers that the tests start themselves from ./bin, and browser tests in Chromium
+# (screenshots in test-artifacts/).
+test: tools chromium lint vulncheck fuzz-short
 	LABELFLOW_INTEGRATION=1 LABELFLOW_BIN_DIR=$(BIN) $(GO) test -count=1 -timeout 30m ./...
 
 # Known vulnerabilities reachable from the module's code, against the local database. A missing
@@ -118,6 +131,10 @@ unit:
 bench: tools build
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 	LABELFLOW_BIN_DIR=$(BIN) $(BIN)/labelflow bench --items 10000
+
+# The workbench in a real browser: page weight, time to first task, keyboard labeling latency.
+bench-ui: tools chromium build
+	LABELFLOW_BIN_DIR=$(BIN) $(BIN)/labelflow bench ui
 
 clean:
 	rm -rf $(BIN) .labelflow

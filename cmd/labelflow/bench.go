@@ -49,7 +49,7 @@ func benchCmd(e *env) *cobra.Command {
 	cmd.Flags().IntVar(&o.items, "items", 10000, "valid items in the project")
 	cmd.Flags().IntVar(&o.annotators, "annotators", 20, "simulated annotators")
 	cmd.Flags().IntVar(&o.reviewers, "reviewers", 3, "simulated reviewers")
-	cmd.AddCommand(benchDeliveryCmd(e), benchPayrollCmd(e))
+	cmd.AddCommand(benchDeliveryCmd(e), benchPayrollCmd(e), benchUICmd(e))
 	return cmd
 }
 

@@ -165,7 +165,7 @@ func hostPortPart(s string) string {
 type demoOptions struct {
 	items, annotators, reviewers int
 	accuracy                     float64
-	keep                         bool
+	keep, exit                   bool
 }
 
 func demoCmd(e *env) *cobra.Command {
@@ -186,6 +186,7 @@ func demoCmd(e *env) *cobra.Command {
 	fl.IntVar(&o.reviewers, "reviewers", 3, "simulated reviewers")
 	fl.Float64Var(&o.accuracy, "accuracy", 0.85, "probability a simulated annotator is right")
 	fl.BoolVar(&o.keep, "keep", false, "keep the demo's state directory")
+	fl.BoolVar(&o.exit, "exit", false, "stop the stack when the run is done, also in a terminal")
 	return cmd
 }
 
@@ -214,7 +215,41 @@ func runDemo(ctx context.Context, w io.Writer, cfg config.Config, log zerolog.Lo
 		return err
 	}
 	printSummary(w, e, sum)
+	wb, err := demo.OpenWorkbench(ctx, e, workbenchItems)
+	if err != nil {
+		return err
+	}
+	printWorkbench(w, wb)
+	if o.exit || !interactive() {
+		fmt.Fprintln(w, "\nThe stack stops now (run `labelflow demo` in a terminal, without --exit, to keep it serving).")
+		return nil
+	}
+	fmt.Fprintln(w, "\nThe stack keeps serving the workbench until Ctrl-C.")
+	<-ctx.Done()
+	fmt.Fprintln(w, "stopping")
 	return nil
+}
+
+// workbenchItems is the size of the project the demo leaves open in the workbench.
+const workbenchItems = 20
+
+func printWorkbench(w io.Writer, wb demo.Workbench) {
+	fmt.Fprintf(w, "\nWorkbench          %s   (project %s: %d reviews open for work)\n", wb.URL, wb.Project, wb.Items)
+	fmt.Fprintln(w, "  sign in with one of these tokens (each shown once, valid while the stack runs):")
+	for _, l := range wb.Logins {
+		fmt.Fprintf(w, "  %-10s %-16s %s\n", l.Person.Role, l.Person.Name, l.Token)
+	}
+}
+
+// interactive reports whether the demo runs in a terminal, where it may wait for Ctrl-C.
+func interactive() bool {
+	for _, f := range []*os.File{os.Stdin, os.Stdout} {
+		st, err := f.Stat()
+		if err != nil || st.Mode()&os.ModeCharDevice == 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // stateDir makes a fresh directory under the data directory, creating that first if need be.
@@ -240,7 +275,7 @@ LabelFlow demo: project %s complete in %s
 Where to look:
   delivery           %s   manifest: %s
   aws CLI            AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s aws --endpoint-url %s s3 ls %s --recursive
-  Temporal UI        %s (the stack stops when the demo ends; run 'labelflow dev' to keep one up)
+  Temporal UI        %s
 `, s.Project, s.Elapsed.Round(time.Second), s.LinesIn, s.ValidItems, s.Rejected, s.Delivered, s.Verified, s.Annotations,
 		100*s.Agreement, s.Arbitrated, s.LeasesExpired, s.Month, s.People, money(s.PayrollTotal), money(s.PaidThisRun),
 		s.Crowd.Suites, s.Crowd.Answers, s.Crowd.EmptyClaims,

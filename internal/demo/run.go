@@ -1,6 +1,7 @@
 package demo
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -212,4 +213,88 @@ func RunAndApprovePayroll(ctx context.Context, a *app.App, month string, approve
 		return workflows.PayrollStatus{}, err
 	}
 	return a.WaitPayroll(ctx, month)
+}
+
+// WorkbenchProject is the small project the demo leaves open for people to try the workbench.
+const WorkbenchProject = "acme-workbench"
+
+// Demo people who sign in to the workbench, besides FinanceDemo and OpsDemo.
+var (
+	AnnotatorDemo = workforce.Person{ID: "annotator-demo", Name: "Amina (demo)", Country: "KE", Role: role.Annotator,
+		Languages: []string{"en", "sw"}, PayoutMethod: "mobile-money"}
+	ReviewerDemo = workforce.Person{ID: "reviewer-demo", Name: "Kwame (demo)", Country: "KE", Role: role.Reviewer,
+		Languages: []string{"en"}, PayoutMethod: "bank-transfer"}
+)
+
+// Login is a demo person and the token they sign in with.
+type Login struct {
+	Person workforce.Person
+	Token  string
+}
+
+// Workbench is what the demo offers in the browser: where, which project, who can sign in.
+type Workbench struct {
+	URL     string
+	Project string
+	Items   int
+	Logins  []Login // annotator, reviewer, finance, ops
+}
+
+// OpenWorkbench launches a small single-label project and gives a fresh token to a demo
+// annotator, reviewer, finance and ops person, so that people can work in the browser.
+func OpenWorkbench(ctx context.Context, e *Env, items int) (Workbench, error) {
+	w := Workbench{URL: e.GatewayURL + "/", Project: WorkbenchProject, Items: items}
+	for _, p := range []workforce.Person{AnnotatorDemo, ReviewerDemo, FinanceDemo, OpsDemo} {
+		token, err := StaffToken(ctx, e.App, p)
+		if err != nil {
+			return w, err
+		}
+		w.Logins = append(w.Logins, Login{Person: p, Token: token})
+	}
+	data, _ := Dataset(items, 7)
+	// The dataset ends with bad lines for chunking to refuse; the workbench needs only the items.
+	lines := bytes.SplitAfterN(data, []byte{'\n'}, items+1)
+	key := "acme/" + WorkbenchProject + ".manifest"
+	if err := e.App.Store.PutIn(ctx, IntakeBucket, key, bytes.Join(lines[:items], nil)); err != nil {
+		return w, err
+	}
+	p, err := spec.Parse(WorkbenchProject+".yaml", []byte(workbenchSpecYAML(key, e.Cfg.StoreEndpoint, items)))
+	if err != nil {
+		return w, err
+	}
+	ops, err := e.App.Authenticate(ctx, w.Logins[3].Token)
+	if err != nil {
+		return w, err
+	}
+	_, err = e.App.Launch(ctx, ops, p)
+	return w, err
+}
+
+// workbenchSpecYAML is the workbench project's spec: suites of five, a lease long enough for a
+// person reading the instructions first.
+func workbenchSpecYAML(key, endpoint string, items int) string {
+	return fmt.Sprintf(`id: %s
+client: acme
+source: s3://%s/%s
+annotation:
+  type: single-label
+  taxonomy: [positive, negative, neutral]
+  instructions: |
+    Read the product review and choose the sentiment it expresses about the product.
+chunk_size: %d
+suite_size: 5
+lease: 10m
+languages: [en]
+delivery:
+  bucket: %s
+  prefix: labelflow/
+  region: us-east-1
+  endpoint: %s
+  credentials: dev
+  formats: [jsonl, csv]
+pay:
+  currency: USD
+  per_annotation: "0.04"
+  per_arbitration: "0.10"
+`, WorkbenchProject, IntakeBucket, key, max(1, items), ClientBucket, endpoint)
 }
