@@ -30,8 +30,11 @@ type WriterOptions struct {
 	// Resume is the upload an earlier attempt started for the same key: its parts that hold the
 	// same bytes are kept, the others uploaded. An upload that no longer exists is started again.
 	Resume *Upload
-	// OnPart is told of the upload when it starts and after each part is in place.
+	// OnPart is told of the upload when it starts and after each part is in place; never by two
+	// goroutines at once.
 	OnPart func(Upload)
+	// Parallel is how many parts are uploaded at once; zero is PartsInFlight.
+	Parallel int
 }
 
 // Resumed is how many parts were kept from the upload of an earlier attempt.
@@ -63,15 +66,24 @@ func (w *Writer) start() error {
 		}
 		w.uploadID = out.UploadId
 	}
-	w.report()
+	w.mu.Lock()
+	w.reportLocked()
+	w.mu.Unlock()
 	return nil
 }
 
-// report tells OnPart where the upload stands.
-func (w *Writer) report() {
-	if w.o.OnPart != nil {
-		w.o.OnPart(Upload{Key: w.key, UploadID: aws.ToString(w.uploadID), Parts: len(w.parts)})
+// reportLocked tells OnPart where the upload stands: the parts in place from the first on, with
+// no gap (a part uploaded beyond a gap is kept by a retry all the same: parts are matched by
+// number and bytes). The caller holds w.mu.
+func (w *Writer) reportLocked() {
+	if w.o.OnPart == nil {
+		return
 	}
+	n := 0
+	for w.done[int32(n+1)].PartNumber != nil {
+		n++
+	}
+	w.o.OnPart(Upload{Key: w.key, UploadID: aws.ToString(w.uploadID), Parts: n})
 }
 
 // samePart reports whether an uploaded part holds these bytes: by its SHA-256 where the server

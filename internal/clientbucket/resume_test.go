@@ -45,7 +45,8 @@ func interruptedUpload(t *testing.T, b *clientbucket.Bucket, key string, data []
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var last clientbucket.Upload
-	w := b.NewWriterWith(ctx, key, "text/plain", clientbucket.WriterOptions{PartSize: testPartSize, OnPart: func(u clientbucket.Upload) {
+	// One part at a time, so that the interruption falls exactly after `after` parts.
+	w := b.NewWriterWith(ctx, key, "text/plain", clientbucket.WriterOptions{PartSize: testPartSize, Parallel: 1, OnPart: func(u clientbucket.Upload) {
 		last = u
 		if u.Parts == after {
 			cancel()
@@ -126,5 +127,31 @@ func assertDelivered(t *testing.T, b *clientbucket.Bucket, key string, data []by
 	ids, err := b.IncompleteUploads(context.Background(), key)
 	if err != nil || len(ids) != 0 {
 		t.Fatalf("%s: incomplete uploads left: %v %v", key, ids, err)
+	}
+}
+
+func TestPartsUploadedAtOnceMakeTheObject(t *testing.T) {
+	env := devstacktest.Start(t)
+	ctx := context.Background()
+	b, err := env.Profiles.Open(ctx, target(env, devstacktest.ClientBucket))
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, data := "out/p/formats/labels.jsonl", testObject(9)
+	var reported []int
+	w := b.NewWriterWith(ctx, key, "application/x-ndjson", clientbucket.WriterOptions{PartSize: testPartSize, Parallel: 4,
+		OnPart: func(u clientbucket.Upload) { reported = append(reported, u.Parts) }})
+	sum, err := writeAll(w, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := sha256.Sum256(data)
+	if sum != hex.EncodeToString(want[:]) {
+		t.Fatalf("checksum %s", sum)
+	}
+	assertDelivered(t, b, key, data)
+	// Progress only counts parts in place from the first on: it never goes back, and ends at all of them.
+	if !slices.IsSorted(reported) || reported[len(reported)-1] != 10 {
+		t.Fatalf("progress reported %v, want a rising count ending at 10 parts", reported)
 	}
 }
