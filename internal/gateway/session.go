@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -128,7 +129,7 @@ func (g *Gateway) signIn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: cookie, Path: "/", Expires: rec.ExpiresAt,
-		MaxAge: int(sessionTTL.Seconds()), HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})
+		MaxAge: int(sessionTTL.Seconds()), HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: g.secure(r)})
 	writeJSON(w, http.StatusOK, sessionOf(p, rec))
 }
 
@@ -196,8 +197,14 @@ func (g *Gateway) signOut(w http.ResponseWriter, r *http.Request, _ workforce.Pe
 		g.sessions.forget(hash)
 	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true,
-		SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})
+		SameSite: http.SameSiteStrictMode, Secure: g.secure(r)})
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// secure reports whether the session cookie must be Secure: the request came over TLS, or people
+// reach the gateway over https (LABELFLOW_GATEWAY_URL), as behind a proxy that ends TLS.
+func (g *Gateway) secure(r *http.Request) bool {
+	return r.TLS != nil || strings.HasPrefix(g.app.Cfg.GatewayURL, "https://")
 }
 
 // errNoSession is a cookie that names no live session.

@@ -150,3 +150,12 @@ func mustURL(t *testing.T, s string) *url.URL {
 	}
 	return u
 }
+
+func TestSessionCookieIsSecureBehindTLS(t *testing.T) {
+	s := serve(t, func(c *config.Config) { c.GatewayURL = "https://work.example.org" })
+	p := people(t, s.env, "secure", 1)[0]
+	_, resp := signIn(t, browser(t), s.url, p.Token)
+	if c := resp.Header.Get("Set-Cookie"); !strings.Contains(c, "Secure") {
+		t.Fatalf("a gateway reached over https set %q, without Secure", c)
+	}
+}
