@@ -24,12 +24,23 @@ VULNDB        ?= $(HOME)/.cache/labelflow/vulndb
 FUZZTIME       ?= 5m
 FUZZTIME_SHORT ?= 10s
 
-.PHONY: all build tools chromium demo dev test unit integration lint bench bench-ui clean vulncheck fuzz fuzz-short
+.PHONY: all build tools chromium coco-tools xmllint demo dev test unit integration lint bench bench-ui clean vulncheck fuzz fuzz-short
 
 all: build
 
 build:
 	$(GO) build -o $(BIN)/labelflow ./cmd/labelflow
+
+# The container image as an OCI image layout tarball, built with the Go toolchain alone (no
+# container engine, no base image to pull): podman load -i, docker load -i (Docker 25+), or
+# skopeo copy oci-archive:bin/labelflow-image.tar docker://REGISTRY/labelflow:TAG. Stamped with the
+# commit's time, so that building a commit twice gives the same digest.
+.PHONY: image
+IMAGE_VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+image:
+	SOURCE_DATE_EPOCH=$$(git log -1 --format=%ct 2>/dev/null || echo 0) \
+		$(GO) run ./deploy/image --out $(BIN)/labelflow-image.tar --version $(IMAGE_VERSION) \
+		--revision $$(git rev-parse HEAD 2>/dev/null)
 
 # Stamp files record the installed version; changing a pin rebuilds that tool.
 $(TEMPORAL):
@@ -73,6 +84,38 @@ chromium:
 		echo "chromium: not installed, and the browser tests need it: sudo apt-get update && sudo apt-get install -y chromium"; \
 	fi
 
+# pycocotools for the tests that load delivered COCO files with it (internal/formats,
+# internal/demo): Debian's python3-pycocotools, installed when missing and the release has it.
+# Without it those tests check the files against pycocotools' documented requirements only, and
+# say so.
+coco-tools:
+	@if /usr/bin/python3 -c 'import pycocotools' >/dev/null 2>&1; then \
+		:; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		apt-cache show python3-pycocotools >/dev/null 2>&1 || apt-get update -qq; \
+		if apt-cache show python3-pycocotools >/dev/null 2>&1; then \
+			echo "coco-tools: installing Debian's python3-pycocotools for the COCO consumer tests"; \
+			DEBIAN_FRONTEND=noninteractive apt-get install -y python3-pycocotools; \
+		else \
+			echo "coco-tools: this Debian release has no python3-pycocotools; the COCO consumer tests check its documented requirements only"; \
+		fi; \
+	else \
+		echo "coco-tools: pycocotools is not installed; the COCO consumer tests check its documented requirements only (sudo apt-get install python3-pycocotools where Debian has it)"; \
+	fi
+
+# xmllint for the tests that check pain.001 payout files against the ISO 20022 schema
+# (internal/payout, internal/demo): Debian's libxml2-utils, installed only when missing. Without it
+# those tests skip, or fail under make test, saying how to install it.
+xmllint:
+	@if command -v xmllint >/dev/null 2>&1; then \
+		:; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "xmllint: installing Debian's libxml2-utils for the payout file tests"; \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y libxml2-utils; \
+	else \
+		echo "xmllint: not installed, and the payout file tests need it: sudo apt-get update && sudo apt-get install -y libxml2-utils"; \
+	fi
+
 # The whole pipeline end to end on the embedded stack; exits 0 when the delivery is verified and
 # payroll is paid.
 demo: tools build
@@ -91,7 +134,7 @@ lint: $(WORKFLOWCHECK) $(STATICCHECK)
 # Every test: unit tests, workflow tests with replay, integration tests against real Temporal
 # and S3 servers that the tests start themselves from ./bin, and browser tests in Chromium
 # (screenshots in test-artifacts/).
-test: tools chromium lint vulncheck fuzz-short
+test: tools chromium coco-tools xmllint lint vulncheck fuzz-short
 	LABELFLOW_INTEGRATION=1 LABELFLOW_BIN_DIR=$(BIN) $(GO) test -count=1 -timeout 30m ./...
 
 # Known vulnerabilities reachable from the module's code, against the local database. A missing

@@ -20,7 +20,9 @@ import (
 
 	"github.com/labelflow/labelflow/internal/clientbucket"
 	"github.com/labelflow/labelflow/internal/logging"
+	"github.com/labelflow/labelflow/internal/metrics"
 	"github.com/labelflow/labelflow/internal/payout"
+	"github.com/labelflow/labelflow/internal/pseudonym"
 	"github.com/labelflow/labelflow/internal/quality"
 	"github.com/labelflow/labelflow/internal/spec"
 	"github.com/labelflow/labelflow/internal/store"
@@ -48,6 +50,10 @@ type Activities struct {
 	// PaySimulated lets payroll pay simulated people: only on the embedded stack, where the demo
 	// shows a payroll of its simulated crowd. A production stack never pays them.
 	PaySimulated bool
+	// Pseudonyms name people in everything delivered to clients; without it nothing is delivered.
+	Pseudonyms *pseudonym.Namer
+	// Metrics count the work completed (nil counts nothing).
+	Metrics *metrics.Work
 
 	// partSize is the multipart part size of deliveries; zero is clientbucket.PartSize.
 	partSize int
@@ -79,6 +85,9 @@ func invalidInput(format string, args ...any) error {
 // heartbeatEvery is how often a long activity tells Temporal it is alive; well inside the
 // heartbeat timeout, so that only a dead worker lets the activity time out and be retried.
 const heartbeatEvery = 10 * time.Second
+
+// RecordHeartbeatTimeout is the heartbeat timeout of RecordChunk, which heartbeats with keepAlive.
+const RecordHeartbeatTimeout = 3 * heartbeatEvery
 
 // keepAlive heartbeats until the returned stop is called. It suits steps that cannot report
 // progress of their own (a payout provider's batch, a long ledger stream); outside an activity it

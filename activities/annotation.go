@@ -95,7 +95,11 @@ type RecordChunkResult struct {
 // its quality figures and its ledger entries: one per annotation and one per arbitration of the
 // chunk. Every answer given in good faith within its lease is paid, whether or not it matched the
 // final label.
+//
+// It heartbeats while it runs (RecordHeartbeatTimeout), so that a worker lost mid-way is noticed
+// in seconds: a retry writes the same keys and bytes again.
 func (a *Activities) RecordChunk(ctx context.Context, in RecordChunkInput) (RecordChunkResult, error) {
+	defer keepAlive(ctx)()
 	sp, items, err := a.chunkToRecord(ctx, &in)
 	if err != nil {
 		return RecordChunkResult{}, err
@@ -126,7 +130,11 @@ func (a *Activities) RecordChunk(ctx context.Context, in RecordChunkInput) (Reco
 	if err := a.writeSuites(ctx, in); err != nil {
 		return res, err
 	}
-	return a.writeLedger(ctx, in, rec.ledger, res)
+	if res, err = a.writeLedger(ctx, in, rec.ledger, res); err != nil {
+		return res, err
+	}
+	a.Metrics.Recorded(res.Items, rec.arbitrated(in.Results), rec.entriesByRole())
+	return res, nil
 }
 
 // writeSuites keeps the chunk's accepted suites. The object is a function of the input alone, so
@@ -218,6 +226,28 @@ func (c *chunkRecord) pay(month, item string, by Contribution, completed time.Ti
 	})
 }
 
+// arbitrated counts the items to deliver whose label a reviewer's arbitration decided.
+func (c *chunkRecord) arbitrated(settled []ItemResult) int {
+	n := 0
+	for i, r := range settled {
+		if !c.items[i].Gold && r.Method == results.MethodArbitrated {
+			n++
+		}
+	}
+	return n
+}
+
+// entriesByRole counts the chunk's ledger entries by role.
+func (c *chunkRecord) entriesByRole() map[string]int {
+	n := map[string]int{}
+	for _, entries := range c.ledger {
+		for _, e := range entries {
+			n[e.Role]++
+		}
+	}
+	return n
+}
+
 // calibrate counts each gold item under the confidence its label would have been delivered with
 // (as if it were an ordinary item) and whether that label matched the known answer.
 func (c *chunkRecord) calibrate(stats *quality.ChunkStats, settled []ItemResult) {
@@ -302,5 +332,6 @@ func metadataFor(sp spec.Project, typ label.Type, r ItemResult, acc map[string]f
 	}
 	meta.Confidence = quality.Round4(quality.Posterior(string(r.Final), votes, k))
 	meta.CompletedAt = completed.UTC()
+	meta.Times = results.TimesOf(r)
 	return meta, completed
 }

@@ -124,6 +124,7 @@ func (a *Activities) SplitManifest(ctx context.Context, in SplitInput) (SplitRes
 	}
 	a.logger(ctx).Info("manifest split", "project", in.ProjectID, "lines", res.Lines, "items", res.Items,
 		"chunks", res.Chunks, "rejects", res.Rejects)
+	a.Metrics.Chunked(res.Items, res.Rejects)
 	return SplitResult{Lines: res.Lines, Items: res.Items, Chunks: res.Chunks, Rejects: res.Rejects, RejectsKey: layout.RejectsKey(in.ProjectID),
 		GoldPerChunk: sink.perChunk}, nil
 }

@@ -40,7 +40,7 @@ func (a *Activities) deliverChunk(ctx context.Context, in DeliverChunkInput, pr 
 	if err != nil {
 		return DeliveryReceipt{}, err
 	}
-	data, err := a.Store.Get(ctx, layout.ResultsKey(in.ProjectID, in.Chunk))
+	data, err := a.clientResults(ctx, sp, in.Chunk)
 	if err != nil {
 		return DeliveryReceipt{}, err
 	}
@@ -75,6 +75,7 @@ func (a *Activities) deliverChunk(ctx context.Context, in DeliverChunkInput, pr 
 	if err := a.Store.PutJSON(ctx, in.Redelivery.ReceiptKey(in.ProjectID, in.Chunk), r); err != nil {
 		return DeliveryReceipt{}, err
 	}
+	a.Metrics.Delivered(r.Items, in.Redelivery.ID != "")
 	return r, nil
 }
 
@@ -224,6 +225,14 @@ func (w *manifestWriter) deliverQualityReport(ctx context.Context, in DeliveryMa
 	if err := w.a.Store.Put(ctx, layout.QualityReportKey(w.sp.ID), reportJSON); err != nil {
 		return err
 	}
+	clientReport, err := delivery.ClientReport(report, w.a.Pseudonyms, w.sp.Client)
+	if err != nil {
+		return err
+	}
+	clientJSON, err := json.MarshalIndent(clientReport, "", "  ")
+	if err != nil {
+		return err
+	}
 	if err := w.a.recordScores(ctx, w.sp, report); err != nil {
 		return err
 	}
@@ -232,7 +241,7 @@ func (w *manifestWriter) deliverQualityReport(ctx context.Context, in DeliveryMa
 			return err
 		}
 	}
-	return w.put(ctx, layout.DeliveredQualityReportKey(w.target.Prefix, w.sp.ID), delivery.KindQualityReport, "application/json", reportJSON, report.Items)
+	return w.put(ctx, layout.DeliveredQualityReportKey(w.target.Prefix, w.sp.ID), delivery.KindQualityReport, "application/json", append(clientJSON, '\n'), report.Items)
 }
 
 // deliverFormats streams each whole-project format into the client's bucket.

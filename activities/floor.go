@@ -24,13 +24,17 @@ type floorTables struct {
 
 // applyFloor converts every statement to the person's payout currency and adds the top-up that
 // lifts their month to floor_multiplier × the local minimum wage for the hours they worked. A
-// missing rate, minimum wage or payout currency stops the run before approval, naming each.
+// missing rate, minimum wage or payout currency stops the run before approval, naming each. A
+// month nobody is paid for needs no tables.
 func (a *Activities) applyFloor(ctx context.Context, month string, workers []string, stmts map[string]*payroll.Statement, people map[string]workforce.Person, sum *payroll.Summary) error {
+	sum.PayTotals, sum.Countries, sum.TopUps = map[string]int64{}, map[string]payroll.CountryTotals{}, nil
+	if len(workers) == 0 {
+		return nil
+	}
 	tables, err := a.floorTables(ctx, month)
 	if err != nil {
 		return err
 	}
-	sum.PayTotals, sum.Countries, sum.TopUps = map[string]int64{}, map[string]payroll.CountryTotals{}, nil
 	ledgerTotals := map[string]int64{}
 	var problems []error
 	for _, w := range workers {
@@ -55,7 +59,9 @@ func (a *Activities) applyFloor(ctx context.Context, month string, workers []str
 	return nil
 }
 
-// floorTables reads the minimum wage table and the month's rates that finance uploads.
+// floorTables reads the minimum wage table and the month's rates that finance imports. A month
+// without a rates file converts nothing: paying people in the currencies they earned needs none,
+// and a conversion fails naming the missing file.
 func (a *Activities) floorTables(ctx context.Context, month string) (floorTables, error) {
 	t := floorTables{month: month, multiplier: a.FloorMultiplier}
 	if t.multiplier == "" {
@@ -63,7 +69,7 @@ func (a *Activities) floorTables(ctx context.Context, month string) (floorTables
 	}
 	wagesData, err := a.Store.Get(ctx, layout.WageTableKey)
 	if errors.Is(err, store.ErrNotFound) {
-		return t, invalidInput("no minimum wage table at %s in the platform store: finance uploads it (country,currency,hourly_minimum,effective_from,source)", layout.WageTableKey)
+		return t, invalidInput("no minimum wage table at %s in the platform store: finance imports it with labelflow finance minimum-wage import FILE", layout.WageTableKey)
 	} else if err != nil {
 		return t, err
 	}
@@ -72,7 +78,8 @@ func (a *Activities) floorTables(ctx context.Context, month string) (floorTables
 	}
 	ratesData, err := a.Store.Get(ctx, layout.RatesKey(month))
 	if errors.Is(err, store.ErrNotFound) {
-		return t, invalidInput("no exchange rates for %s at %s in the platform store: finance uploads them (from,to,rate)", month, layout.RatesKey(month))
+		t.rates = earnings.MissingRates(layout.RatesKey(month))
+		return t, nil
 	} else if err != nil {
 		return t, err
 	}

@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
+	"errors"
 	"io"
 	"strconv"
 
@@ -40,8 +40,25 @@ func (a *Activities) writeFormat(ctx context.Context, pr *progress, b *clientbuc
 	return obj, nil
 }
 
-func (a *Activities) chunkLines(ctx context.Context, project string, chunk int) ([]formats.Line, error) {
-	data, err := a.Store.Get(ctx, layout.ResultsKey(project, chunk))
+// clientResults reads a chunk's recorded results as its client receives them: every person under
+// their pseudonym for the client. Every delivered object is made from these.
+func (a *Activities) clientResults(ctx context.Context, sp spec.Project, chunk int) ([]byte, error) {
+	data, err := a.Store.Get(ctx, layout.ResultsKey(sp.ID, chunk))
+	if err != nil {
+		return nil, err
+	}
+	out, err := delivery.ClientResults(data, a.Pseudonyms, sp.Client)
+	switch {
+	case errors.Is(err, delivery.ErrNoPseudonyms):
+		return nil, err // another worker, given the key, can deliver
+	case err != nil:
+		return nil, invalidInput("results of chunk %d: %v", chunk, err)
+	}
+	return out, nil
+}
+
+func (a *Activities) chunkLines(ctx context.Context, sp spec.Project, chunk int) ([]formats.Line, error) {
+	data, err := a.clientResults(ctx, sp, chunk)
 	if err != nil {
 		return nil, err
 	}
@@ -58,7 +75,7 @@ func (a *Activities) encodeFormat(ctx context.Context, w io.Writer, sp spec.Proj
 	switch format {
 	case spec.FormatGroundTruth, spec.FormatCSV:
 		for c := 0; c < chunks; c++ {
-			lines, err := a.chunkLines(ctx, sp.ID, c)
+			lines, err := a.chunkLines(ctx, sp, c)
 			if err != nil {
 				return 0, err
 			}
@@ -90,7 +107,7 @@ func (a *Activities) encodeLabelStudio(ctx context.Context, w io.Writer, sp spec
 	io.WriteString(w, "[")
 	n := 0
 	for c := 0; c < chunks; c++ {
-		lines, err := a.chunkLines(ctx, sp.ID, c)
+		lines, err := a.chunkLines(ctx, sp, c)
 		if err != nil {
 			return 0, err
 		}
@@ -129,136 +146,42 @@ func (a *Activities) encodeLabelStudio(ctx context.Context, w io.Writer, sp spec
 	return n, err
 }
 
-// encodeCOCO writes one COCO dataset: images in a first pass over the chunks, annotations in a
-// second, with image and annotation ids running across chunks, so memory holds one chunk at a time.
+// encodeCOCO writes one COCO dataset, holding one chunk at a time (formats.WriteCOCO).
 func (a *Activities) encodeCOCO(ctx context.Context, w io.Writer, sp spec.Project, chunks int) (int, error) {
-	type part struct {
-		Images      []map[string]json.RawMessage `json:"images"`
-		Categories  json.RawMessage              `json:"categories"`
-		Annotations []map[string]json.RawMessage `json:"annotations"`
+	n, err := formats.WriteCOCO(w, chunks, sp.Annotation.Taxonomy, func(c int) ([]formats.Line, error) { return a.chunkLines(ctx, sp, c) })
+	var bad *formats.ChunkError
+	if errors.As(err, &bad) {
+		return 0, invalidInput("coco, %v", err)
 	}
-	load := func(c int) (part, error) {
-		var p part
-		lines, err := a.chunkLines(ctx, sp.ID, c)
-		if err != nil {
-			return p, err
-		}
-		out, err := formats.COCO(lines, sp.Annotation.Taxonomy)
-		if err != nil {
-			return p, invalidInput("coco, chunk %d: %v", c, err)
-		}
-		return p, json.Unmarshal(out, &p)
-	}
-	num := func(n int) json.RawMessage { return json.RawMessage(strconv.Itoa(n)) }
-	var categories json.RawMessage = []byte("[]")
-	io.WriteString(w, `{"images":[`)
-	images, offsets := 0, make([]int, chunks)
-	for c := 0; c < chunks; c++ {
-		p, err := load(c)
-		if err != nil {
-			return 0, err
-		}
-		offsets[c] = images
-		categories = p.Categories
-		for _, im := range p.Images {
-			local, _ := strconv.Atoi(string(im["id"]))
-			im["id"] = num(offsets[c] + local)
-			if images++; images > 1 {
-				io.WriteString(w, ",")
-			}
-			b, _ := json.Marshal(im)
-			if _, err := w.Write(b); err != nil {
-				return 0, err
-			}
-		}
-	}
-	fmt.Fprintf(w, `],"categories":%s,"annotations":[`, categories)
-	anns := 0
-	for c := 0; c < chunks; c++ {
-		p, err := load(c)
-		if err != nil {
-			return 0, err
-		}
-		for _, an := range p.Annotations {
-			local, _ := strconv.Atoi(string(an["image_id"]))
-			an["image_id"] = num(offsets[c] + local)
-			if anns++; anns > 1 {
-				io.WriteString(w, ",")
-			}
-			an["id"] = num(anns)
-			b, _ := json.Marshal(an)
-			if _, err := w.Write(b); err != nil {
-				return 0, err
-			}
-		}
-	}
-	_, err := io.WriteString(w, "]}\n")
-	return images, err
+	return n, err
 }
 
 // deliverGroundTruthAnnotations writes, beside the Ground Truth output manifest, the chunk's
 // individual answers (annotations/worker-response) and consolidated labels
-// (annotations/consolidated-annotation), one file per chunk rather than one per item.
+// (annotations/consolidated-annotation), one file per chunk rather than one per item. results
+// are the client's copy (clientResults).
 func (a *Activities) deliverGroundTruthAnnotations(ctx context.Context, pr *progress, b *clientbucket.Bucket, sp spec.Project, target spec.Delivery, chunk int, results []byte) ([]delivery.ManifestObject, error) {
 	lines, err := formats.ParseLines(results)
 	if err != nil {
 		return nil, invalidInput("results of chunk %d: %v", chunk, err)
 	}
-	attr := labelAttribute(sp)
-	type answer struct {
-		WorkerID       string                     `json:"workerId"`
-		AnswerContent  map[string]json.RawMessage `json:"answerContent"`
-		SubmissionTime string                     `json:"submissionTime"`
+	responses, err := formats.GroundTruthWorkerResponses(lines)
+	if err != nil {
+		return nil, invalidInput("chunk %d: %v", chunk, err)
 	}
-	type response struct {
-		DatasetObjectID string   `json:"datasetObjectId"`
-		Answers         []answer `json:"answers"`
-	}
-	type consolidated struct {
-		DatasetObjectID        string `json:"datasetObjectId"`
-		ConsolidatedAnnotation struct {
-			Content map[string]json.RawMessage `json:"content"`
-		} `json:"consolidatedAnnotation"`
-	}
-	var responses []response
-	var merged []consolidated
-	for i, l := range lines {
-		r := response{DatasetObjectID: l.ID}
-		at := l.Meta.CompletedAt.UTC().Format("2006-01-02T15:04:05.000Z")
-		for j, w := range l.Meta.Annotators {
-			if j < len(l.Meta.Answers) {
-				r.Answers = append(r.Answers, answer{WorkerID: w, AnswerContent: map[string]json.RawMessage{attr: l.Meta.Answers[j]}, SubmissionTime: at})
-			}
-		}
-		if l.Meta.Reviewer != "" {
-			r.Answers = append(r.Answers, answer{WorkerID: l.Meta.Reviewer, AnswerContent: map[string]json.RawMessage{attr: l.Label}, SubmissionTime: at})
-		}
-		responses = append(responses, r)
-		gt, err := formats.GroundTruthLine(l, attr, sp.Annotation.Taxonomy)
-		if err != nil {
-			return nil, invalidInput("chunk %d line %d: %v", chunk, i+1, err)
-		}
-		var fields map[string]json.RawMessage
-		if err := json.Unmarshal(gt, &fields); err != nil {
-			return nil, err
-		}
-		c := consolidated{DatasetObjectID: l.ID}
-		c.ConsolidatedAnnotation.Content = map[string]json.RawMessage{attr: fields[attr], attr + "-metadata": fields[attr+"-metadata"]}
-		merged = append(merged, c)
+	merged, err := formats.GroundTruthConsolidated(lines, labelAttribute(sp), sp.Annotation.Taxonomy)
+	if err != nil {
+		return nil, invalidInput("chunk %d: %v", chunk, err)
 	}
 	var out []delivery.ManifestObject
 	for _, f := range []struct {
 		key, kind string
-		v         any
+		data      []byte
 	}{
 		{layout.GroundTruthResponsesKey(target.Prefix, sp.ID, chunk), delivery.KindGroundTruthResponses, responses},
 		{layout.GroundTruthConsolidatedKey(target.Prefix, sp.ID, chunk), delivery.KindGroundTruthConsolidated, merged},
 	} {
-		data, err := json.Marshal(f.v)
-		if err != nil {
-			return nil, err
-		}
-		obj, err := pr.put(ctx, b, f.key, f.kind, "application/json", append(data, '\n'), len(lines))
+		obj, err := pr.put(ctx, b, f.key, f.kind, "application/json", append(f.data, '\n'), len(lines))
 		if err != nil {
 			return nil, err
 		}

@@ -27,7 +27,7 @@ type WebhookResult struct {
 }
 
 // NotifyWebhook posts a signed event to the project's webhook, if it has one, retrying with
-// backoff. Receivers deduplicate with the X-LabelFlow-Delivery header, which is stable across
+// backoff. Receivers deduplicate with the webhook-id header (Standard Webhooks), which is stable across
 // retries.
 func (a *Activities) NotifyWebhook(ctx context.Context, in WebhookInput) (WebhookResult, error) {
 	sp, err := a.spec(ctx, in.ProjectID)
@@ -39,10 +39,12 @@ func (a *Activities) NotifyWebhook(ctx context.Context, in WebhookInput) (Webhoo
 		return WebhookResult{}, nil
 	}
 	if err := a.webhookAllowed(sp); err != nil {
+		a.Metrics.Webhook(in.Type, false)
 		return WebhookResult{Err: err.Error()}, nil
 	}
 	secret, err := a.Targets.WebhookSecret(hook.Secret)
 	if err != nil {
+		a.Metrics.Webhook(in.Type, false)
 		return WebhookResult{Err: err.Error()}, nil
 	}
 	sender := webhook.Sender{MaxAttempts: 6, Client: a.Boundary.Egress.HTTPClient(webhook.DefaultTimeout)}
@@ -54,5 +56,6 @@ func (a *Activities) NotifyWebhook(ctx context.Context, in WebhookInput) (Webhoo
 		return res, ctx.Err()
 	}
 	a.logger(ctx).Info("webhook", "project", in.ProjectID, "event", in.Type, "sent", res.Sent, "status", res.Status)
+	a.Metrics.Webhook(in.Type, res.Sent)
 	return res, nil
 }

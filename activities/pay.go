@@ -35,6 +35,10 @@ type PayPayrollResult struct {
 	// Refused lists people payroll would not pay (person: reason): no longer in the roster, or
 	// simulated on a stack that does not pay simulated people.
 	Refused []string `json:"refused,omitempty"`
+	// Held lists payouts the provider did not ask for (person: reason), such as a person with no
+	// payout details on file: nothing was paid or sent, and a later run of the month pays them
+	// once the reason is gone.
+	Held []string `json:"held,omitempty"`
 }
 
 // payee is one person of a payroll run: their statement, what they were paid for the month, how
@@ -74,6 +78,9 @@ func (a *Activities) PayPayroll(ctx context.Context, in PayPayrollInput) (PayPay
 	if err := a.savePaid(ctx, in.Month, people); err != nil {
 		return res, err
 	}
+	// Counted once recorded: a retry finds these people paid, or answered as already paid
+	// (recovered) when this attempt had not recorded them.
+	a.Metrics.Paid(res.Payouts, res.Paid, len(res.Rejected))
 	if payErr != nil {
 		return res, fmt.Errorf("payout provider: %w", payErr)
 	}
@@ -173,6 +180,10 @@ func recordOutcomes(outcomes []payout.Outcome, people []*payee, res *PayPayrollR
 	for _, o := range outcomes {
 		rec := records[o.Worker]
 		rec.Pending = nil
+		if o.Held != "" { // nothing was sent: the next run asks again under the same key
+			res.Held = append(res.Held, o.Worker+": "+o.Held)
+			continue
+		}
 		if o.Rejected != "" {
 			res.Rejected = append(res.Rejected, o.Worker+": "+o.Rejected)
 			if rec.Refused == nil {

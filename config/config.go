@@ -19,7 +19,9 @@ import (
 // Config is the whole configuration. The `desc` tags feed `labelflow config` and the README table.
 type Config struct {
 	Temporal
+	Encryption
 	Worker
+	Observability
 	Store
 	Projects
 	Gateway
@@ -35,6 +37,23 @@ type Temporal struct {
 	TemporalUIURL     string `envconfig:"LABELFLOW_TEMPORAL_UI_URL" default:"http://127.0.0.1:8233" desc:"Temporal Web UI, printed in status and summaries"`
 	WorkflowTaskQueue string `envconfig:"LABELFLOW_WORKFLOW_TASK_QUEUE" default:"labelflow-workflows" desc:"task queue of workflow tasks"`
 	ActivityTaskQueue string `envconfig:"LABELFLOW_ACTIVITY_TASK_QUEUE" default:"labelflow-io" desc:"task queue of I/O activities (chunking, results, delivery, payroll)"`
+	TemporalTLS       bool   `envconfig:"LABELFLOW_TEMPORAL_TLS" default:"false" desc:"connect to Temporal over TLS (required by the API key, the CA and the client certificate settings)"`
+	TemporalTLSCA     string `envconfig:"LABELFLOW_TEMPORAL_TLS_CA" default:"" desc:"PEM file of the CA that signed the Temporal frontend's certificate; empty = the system's roots"`
+	TemporalTLSCert   string `envconfig:"LABELFLOW_TEMPORAL_TLS_CERT" default:"" desc:"PEM file of this process's client certificate (mTLS), with LABELFLOW_TEMPORAL_TLS_KEY; reread at each new connection, so it can be renewed in place"`
+	TemporalTLSKey    string `envconfig:"LABELFLOW_TEMPORAL_TLS_KEY" default:"" desc:"PEM file of the client certificate's private key (mTLS)"`
+	TemporalTLSServer string `envconfig:"LABELFLOW_TEMPORAL_TLS_SERVER_NAME" default:"" desc:"name the frontend's certificate must carry, when it is not the host of LABELFLOW_TEMPORAL_ADDRESS"`
+	TemporalAPIKey    string `envconfig:"LABELFLOW_TEMPORAL_API_KEY" default:"" desc:"API key sent as a bearer token with every call (Temporal Cloud); needs LABELFLOW_TEMPORAL_TLS=true"`
+}
+
+// Encryption is how payloads are encrypted in Temporal's histories, and the codec server that
+// decodes them for operators.
+type Encryption struct {
+	PayloadKeys      string `envconfig:"LABELFLOW_PAYLOAD_KEYS" default:"" desc:"keys that encrypt workflow payloads (AES-256-GCM): id:base64key[,id:base64key]; the first encrypts, all decrypt (rotation); 32-byte keys (openssl rand -base64 32)"`
+	PayloadKeysFile  string `envconfig:"LABELFLOW_PAYLOAD_KEYS_FILE" default:"" desc:"file holding the payload keys instead, one id:base64key per line; a production stack needs one of the two, or LABELFLOW_PAYLOAD_PLAINTEXT=true"`
+	PayloadPlaintext bool   `envconfig:"LABELFLOW_PAYLOAD_PLAINTEXT" default:"false" desc:"production only: run without payload encryption, on purpose (histories then hold answers and worker ids in clear); the embedded stack encrypts only when keys are set"`
+	CodecListen      string `envconfig:"LABELFLOW_CODEC_LISTEN" default:"127.0.0.1:8089" desc:"listen address of 'labelflow codec-server'"`
+	CodecOrigins     string `envconfig:"LABELFLOW_CODEC_ORIGINS" default:"" desc:"browser origins allowed to call the codec server (CORS), comma-separated; empty = the origin of LABELFLOW_TEMPORAL_UI_URL"`
+	CodecSecret      string `envconfig:"LABELFLOW_CODEC_SECRET" default:"" desc:"a bearer secret the codec server accepts besides ops people's tokens, for a proxy that authenticates people itself; at least 32 bytes"`
 }
 
 // Worker is what `labelflow worker` polls and how much it runs at once.
@@ -43,11 +62,17 @@ type Worker struct {
 	WorkerConcurrency int    `envconfig:"LABELFLOW_WORKER_CONCURRENCY" default:"16" desc:"concurrent activities per worker"`
 }
 
+// Observability is how processes report on themselves. The gateway serves /healthz, /readyz and
+// /metrics on its own listener; a worker serves them only where this says.
+type Observability struct {
+	WorkerHealthListen string `envconfig:"LABELFLOW_WORKER_HEALTH_LISTEN" default:"" desc:"address where 'labelflow worker' serves /healthz, /readyz and /metrics (Prometheus), such as :9091; empty = none"`
+}
+
 // Store is the platform object store.
 type Store struct {
 	StoreEndpoint  string `envconfig:"LABELFLOW_STORE_ENDPOINT" default:"http://127.0.0.1:9000" desc:"platform object store (S3 API) URL"`
 	StoreAccessKey string `envconfig:"LABELFLOW_STORE_ACCESS_KEY" default:"labelflow" desc:"platform object store access key"`
-	StoreSecretKey string `envconfig:"LABELFLOW_STORE_SECRET_KEY" default:"labelflow-dev-secret" desc:"platform object store secret key"`
+	StoreSecretKey string `envconfig:"LABELFLOW_STORE_SECRET_KEY" default:"" desc:"platform object store secret key; required in production, the embedded stack uses a dev secret"`
 	StoreBucket    string `envconfig:"LABELFLOW_STORE_BUCKET" default:"labelflow" desc:"platform bucket: chunks, results, ledger, roster, payroll"`
 	StoreRegion    string `envconfig:"LABELFLOW_STORE_REGION" default:"us-east-1" desc:"platform object store region"`
 }
@@ -84,6 +109,7 @@ type Payroll struct {
 	PayoutProvider  string `envconfig:"LABELFLOW_PAYOUT_PROVIDER" default:"file" desc:"file (batch files for finance to upload) or http (a payment API)"`
 	PayoutURL       string `envconfig:"LABELFLOW_PAYOUT_URL" default:"" desc:"the payment API's payouts endpoint, with the http provider"`
 	PayoutToken     string `envconfig:"LABELFLOW_PAYOUT_TOKEN" default:"" desc:"bearer token of the payment API"`
+	PayoutDebtor    string `envconfig:"LABELFLOW_PAYOUT_DEBTOR" default:"" desc:"the account bank transfers are paid from, in the file provider's pain.001 files: NAME;IBAN;BIC (the BIC may be left empty); without it bank transfers are held; the embedded stack uses a demo account"`
 }
 
 // Trust is who may do what: the kind of stack, the keys that vouch for people, the CLI's own
@@ -93,6 +119,10 @@ type Trust struct {
 	GrantKeys   string `envconfig:"LABELFLOW_GRANT_KEYS" default:"" desc:"(worker, gateway) keys that sign the identity grants workflows verify: id:secret[,id:secret]; the first signs, all verify (rotation); secrets of at least 32 bytes; the embedded stack uses a dev key"`
 	TokenPepper string `envconfig:"LABELFLOW_TOKEN_PEPPER" default:"" desc:"(gateway, workforce commands) server-side key of token hashes (HMAC-SHA256), at least 32 bytes; the embedded stack uses a dev pepper"`
 	Token       string `envconfig:"LABELFLOW_TOKEN" default:"" desc:"the person's own token, presented by CLI commands that act for finance or ops"`
+	// PseudonymKey must never change once clients hold deliveries: their annotators would get new names.
+	// PayoutDetailsKey seals people's bank accounts and mobile-money numbers in the store.
+	PayoutDetailsKey string `envconfig:"LABELFLOW_PAYOUT_DETAILS_KEY" default:"" desc:"(worker, workforce commands) keys that encrypt people's payout details at rest (AES-256-GCM): id:secret[,id:secret]; the first encrypts, all decrypt (rotation); secrets of at least 32 bytes; needed wherever details are imported or paid; the embedded stack uses a dev key"`
+	PseudonymKey     string `envconfig:"LABELFLOW_PSEUDONYM_KEY" default:"" desc:"(worker, workforce pseudonym) key of the annotators' pseudonyms in client files (HMAC-SHA256 of client and person), at least 32 bytes, never changed once clients hold deliveries; the embedded stack uses a dev key"`
 }
 
 // Local is this machine: the embedded stack's files and the log level.
@@ -119,7 +149,7 @@ func Load() (Config, error) {
 
 // Check runs every group's checks and reports the first problem of each group.
 func (c Config) Check() error {
-	return errors.Join(c.Worker.check(), c.Projects.check(), c.Payroll.check(), c.checkTrust(), c.checkGateway())
+	return errors.Join(c.Temporal.check(), c.checkEncryption(), c.checkEmbeddedIsLocal(), c.Worker.check(), c.Projects.check(), c.Payroll.check(), c.checkTrust(), c.checkGateway())
 }
 
 func (w Worker) check() error {
@@ -167,18 +197,36 @@ const (
 
 // Dev values of secrets: accepted on the embedded stack only.
 var devSecrets = map[string]string{
-	"LABELFLOW_STORE_SECRET_KEY": "labelflow-dev-secret",
-	"LABELFLOW_GRANT_KEYS":       "dev:labelflow-dev-grant-key-not-for-production",
-	"LABELFLOW_TOKEN_PEPPER":     "labelflow-dev-token-pepper",
+	"LABELFLOW_STORE_SECRET_KEY":   "labelflow-dev-secret",
+	"LABELFLOW_GRANT_KEYS":         "dev:labelflow-dev-grant-key-not-for-production",
+	"LABELFLOW_TOKEN_PEPPER":       "labelflow-dev-token-pepper",
+	"LABELFLOW_PSEUDONYM_KEY":      "labelflow-dev-pseudonym-key-not-for-production",
+	"LABELFLOW_PAYOUT_DETAILS_KEY": "dev:labelflow-dev-payout-details-key-not-for-production",
 }
+
+// devPayoutDebtor is the embedded stack's account bank transfers are paid from: a published
+// example IBAN, owned by nobody LabelFlow pays from.
+const devPayoutDebtor = "LabelFlow Demo Ltd;GB33BUKB20201555555555;BUKBGB22"
 
 // fillDevSecrets gives the embedded stack the dev keys it runs on when none are set.
 func (c *Config) fillDevSecrets() {
+	if c.StoreSecretKey == "" {
+		c.StoreSecretKey = devSecrets["LABELFLOW_STORE_SECRET_KEY"]
+	}
 	if c.GrantKeys == "" {
 		c.GrantKeys = devSecrets["LABELFLOW_GRANT_KEYS"]
 	}
 	if c.TokenPepper == "" {
 		c.TokenPepper = devSecrets["LABELFLOW_TOKEN_PEPPER"]
+	}
+	if c.PseudonymKey == "" {
+		c.PseudonymKey = devSecrets["LABELFLOW_PSEUDONYM_KEY"]
+	}
+	if c.PayoutDetailsKey == "" {
+		c.PayoutDetailsKey = devSecrets["LABELFLOW_PAYOUT_DETAILS_KEY"]
+	}
+	if c.PayoutDebtor == "" {
+		c.PayoutDebtor = devPayoutDebtor
 	}
 }
 
@@ -201,13 +249,20 @@ func (c Config) checkTrust() error {
 	default:
 		return fmt.Errorf("LABELFLOW_STACK must be embedded or production, got %q", c.Stack)
 	}
-	for name, got := range map[string]string{"LABELFLOW_STORE_SECRET_KEY": c.StoreSecretKey, "LABELFLOW_GRANT_KEYS": c.GrantKeys, "LABELFLOW_TOKEN_PEPPER": c.TokenPepper} {
+	if c.StoreSecretKey == "" {
+		return fmt.Errorf("LABELFLOW_STORE_SECRET_KEY is not set; a production stack sets its own")
+	}
+	for name, got := range map[string]string{"LABELFLOW_STORE_SECRET_KEY": c.StoreSecretKey, "LABELFLOW_GRANT_KEYS": c.GrantKeys, "LABELFLOW_TOKEN_PEPPER": c.TokenPepper, "LABELFLOW_PSEUDONYM_KEY": c.PseudonymKey,
+		"LABELFLOW_PAYOUT_DETAILS_KEY": c.PayoutDetailsKey} {
 		if got == devSecrets[name] {
 			return fmt.Errorf("%s is the embedded stack's dev value; a production stack sets its own", name)
 		}
 	}
 	if c.TokenPepper != "" && len(c.TokenPepper) < 32 {
 		return fmt.Errorf("LABELFLOW_TOKEN_PEPPER must be at least 32 bytes in production, got %d", len(c.TokenPepper))
+	}
+	if c.PseudonymKey != "" && len(c.PseudonymKey) < 32 {
+		return fmt.Errorf("LABELFLOW_PSEUDONYM_KEY must be at least 32 bytes in production, got %d", len(c.PseudonymKey))
 	}
 	if c.Clients == "" {
 		return fmt.Errorf("LABELFLOW_CLIENTS must name the clients file in production")

@@ -27,16 +27,18 @@ func TestLoadDefaults(t *testing.T) {
 	want := Config{
 		Temporal: Temporal{TemporalAddress: "127.0.0.1:7233", TemporalNamespace: "default", TemporalUIURL: "http://127.0.0.1:8233",
 			WorkflowTaskQueue: "labelflow-workflows", ActivityTaskQueue: "labelflow-io"},
-		Worker: Worker{WorkerRole: "all", WorkerConcurrency: 16},
+		Encryption: Encryption{CodecListen: "127.0.0.1:8089"},
+		Worker:     Worker{WorkerRole: "all", WorkerConcurrency: 16},
 		Store: Store{StoreEndpoint: "http://127.0.0.1:9000", StoreAccessKey: "labelflow", StoreSecretKey: "labelflow-dev-secret",
 			StoreBucket: "labelflow", StoreRegion: "us-east-1"},
 		Projects: Projects{ChunkWindow: 8, ChunkSpillBytes: 262144, MaxLineBytes: 65536},
 		Gateway: Gateway{GatewayListen: "127.0.0.1:8080", GatewayURL: "http://127.0.0.1:8080", StatusCacheTTL: time.Second,
 			GatewayMaxConns: 2000, GatewayRatePerToken: "5/s,20", GatewayRatePerIP: "50/s,100", GatewaySignInPerIP: "1/s,10",
 			GatewayTokenCacheTTL: 30 * time.Second, GatewayReadTimeout: 30 * time.Second},
-		Payroll: Payroll{MonthTimeZone: "UTC", FloorMultiplier: "2", PayoutProvider: "file"},
-		Trust:   Trust{Stack: StackEmbedded, GrantKeys: devSecrets["LABELFLOW_GRANT_KEYS"], TokenPepper: devSecrets["LABELFLOW_TOKEN_PEPPER"]},
-		Local:   Local{DataDir: ".labelflow", BinDir: "bin", LogLevel: "info"},
+		Payroll: Payroll{MonthTimeZone: "UTC", FloorMultiplier: "2", PayoutProvider: "file", PayoutDebtor: devPayoutDebtor},
+		Trust: Trust{Stack: StackEmbedded, GrantKeys: devSecrets["LABELFLOW_GRANT_KEYS"], TokenPepper: devSecrets["LABELFLOW_TOKEN_PEPPER"],
+			PayoutDetailsKey: devSecrets["LABELFLOW_PAYOUT_DETAILS_KEY"], PseudonymKey: devSecrets["LABELFLOW_PSEUDONYM_KEY"]},
+		Local: Local{DataDir: ".labelflow", BinDir: "bin", LogLevel: "info"},
 	}
 	if c != want {
 		t.Errorf("Load() =\n%+v\nwant\n%+v", c, want)
@@ -46,6 +48,10 @@ func TestLoadDefaults(t *testing.T) {
 func TestLoadOverrides(t *testing.T) {
 	clearEnv(t)
 	env := map[string]string{
+		"LABELFLOW_STACK":              "production",
+		"LABELFLOW_STORE_SECRET_KEY":   "a-real-secret",
+		"LABELFLOW_CLIENTS":            "/etc/labelflow/clients.yaml",
+		"LABELFLOW_PAYLOAD_PLAINTEXT":  "true",
 		"LABELFLOW_TEMPORAL_ADDRESS":   "temporal.internal:7233",
 		"LABELFLOW_STORE_BUCKET":       "labelflow-prod",
 		"LABELFLOW_WORKER_ROLE":        "activities",
@@ -167,7 +173,12 @@ func TestProductionRefusesDevSecrets(t *testing.T) {
 	clearEnv(t)
 	t.Setenv("LABELFLOW_STACK", "production")
 	t.Setenv("LABELFLOW_CLIENTS", "/etc/labelflow/clients.yaml")
-	if _, err := Load(); err == nil || !strings.Contains(err.Error(), "LABELFLOW_STORE_SECRET_KEY") {
+	t.Setenv("LABELFLOW_PAYLOAD_PLAINTEXT", "true")
+	if _, err := Load(); err == nil || !strings.Contains(err.Error(), "LABELFLOW_STORE_SECRET_KEY is not set") {
+		t.Fatalf("production without a store secret: %v", err)
+	}
+	t.Setenv("LABELFLOW_STORE_SECRET_KEY", devSecrets["LABELFLOW_STORE_SECRET_KEY"])
+	if _, err := Load(); err == nil || !strings.Contains(err.Error(), "LABELFLOW_STORE_SECRET_KEY is the embedded stack's dev value") {
 		t.Fatalf("production on the dev store secret: %v", err)
 	}
 	t.Setenv("LABELFLOW_STORE_SECRET_KEY", "a-real-secret")

@@ -53,6 +53,10 @@ type ItemState struct {
 	// Spilled is set once the item's result is stored (StoreSettled): its answers are dropped
 	// from the state, their authors and times kept.
 	Spilled bool `json:",omitempty"`
+	// Late are annotations that came after the item had every answer it waited for, from holders
+	// who had gone silent while someone else answered (chunk_presence.go): paid like any answer,
+	// never deciding the label.
+	Late []Contribution `json:",omitempty"`
 }
 
 // ChunkState is the whole state of a chunk; it moves across continue-as-new.
@@ -161,19 +165,20 @@ func newChunk(in ChunkInput) (*chunk, error) {
 	return c, nil
 }
 
-// annotate serves claims and submissions until every item is final. It wakes on each accepted
-// Update, when a lease or an exclusion runs out, and on a pause signal (which it applies); it
-// returns a continue-as-new error when the run has taken enough.
+// annotate serves claims and submissions until every item is final and no holder still at work
+// may send a late answer (done). It wakes on each accepted Update, when a lease or an exclusion
+// runs out or a holder falls silent, and on a pause signal (which it applies); it returns a
+// continue-as-new error when the run has taken enough.
 func (c *chunk) annotate(ctx workflow.Context) error {
 	var timer expiryTimer
-	for !c.allFinal() {
+	for !c.done(workflow.Now(ctx)) {
 		if c.runIsFull(ctx) {
 			return c.continueAsNew(ctx)
 		}
 		timer.watch(ctx, c.nextExpiry())
-		seen := c.updates
+		seen, final := c.updates, c.allFinal()
 		if err := workflow.Await(ctx, func() bool {
-			return c.updates != seen || c.allFinal() || timer.fired() || c.pauseWaiting()
+			return c.updates != seen || (!final && c.allFinal()) || timer.fired() || c.pauseWaiting()
 		}); err != nil {
 			return err
 		}
@@ -222,10 +227,10 @@ func (c *chunk) item(i int) label.Item {
 	return it
 }
 
-// registerHandlers serves the status Query and the claim, submit and release Updates, and opens
-// the channel of the paused signal. Registering a handler adds no command to history, and
-// histories recorded before the release Update or the paused signal existed hold neither, so
-// they replay unchanged without a version marker.
+// registerHandlers serves the status Query and the claim, submit, release and heartbeat Updates,
+// and opens the channel of the paused signal. Registering a handler adds no command to history,
+// and histories recorded before the release or heartbeat Update or the paused signal existed hold
+// none of them, so they replay unchanged without a version marker.
 func (c *chunk) registerHandlers(ctx workflow.Context) error {
 	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (ChunkStatus, error) { return c.status(), nil }); err != nil {
 		return err
@@ -239,8 +244,12 @@ func (c *chunk) registerHandlers(ctx workflow.Context) error {
 		workflow.UpdateHandlerOptions{Validator: c.validateSubmit}); err != nil {
 		return err
 	}
-	return workflow.SetUpdateHandlerWithOptions(ctx, UpdateReleaseSuite, c.releaseSuite,
-		workflow.UpdateHandlerOptions{Validator: c.validateRelease})
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateReleaseSuite, c.releaseSuite,
+		workflow.UpdateHandlerOptions{Validator: c.validateRelease}); err != nil {
+		return err
+	}
+	return workflow.SetUpdateHandlerWithOptions(ctx, UpdateHeartbeat, c.heartbeat,
+		workflow.UpdateHandlerOptions{Validator: c.validateHeartbeat})
 }
 
 // continueAsNew hands the chunk's state to a new run once the Updates in flight are done.

@@ -37,7 +37,7 @@ func (c *chunk) validateClaim(ctx workflow.Context, req ClaimRequest) error {
 	if c.st.Paused {
 		return c.pausedErr()
 	}
-	if _, items, outranked := c.pickKind(req.Worker, now); len(items) == 0 {
+	if _, items, outranked, _ := c.pick(req.Worker, now); len(items) == 0 {
 		return c.noWork(req.Worker, outranked)
 	}
 	return nil
@@ -76,9 +76,12 @@ func (c *chunk) claim(ctx workflow.Context, req ClaimRequest) (Suite, error) {
 	if c.st.Paused {
 		return Suite{}, c.pausedErr()
 	}
-	kind, items, _ := c.pickKind(req.Worker, now)
+	kind, items, _, reoffered := c.pick(req.Worker, now)
 	if len(items) == 0 {
 		return Suite{}, appErr(ErrNoWork, "no work for %s in chunk %d right now", req.Worker.ID, c.in.Chunk)
+	}
+	if reoffered && kind == KindArbitrate {
+		c.endSilentArbitrations(items, now)
 	}
 	s := c.lease(req.Worker, kind, items, now)
 	c.st.Suites = append(c.st.Suites, s)
@@ -149,9 +152,9 @@ func (c *chunk) activeSuiteOf(worker string, now time.Time) *Suite {
 // annotate: two reviewers who had both annotated an item could leave nobody to arbitrate it.
 // Items already half-annotated go first so that items finish, and chunks with them. outranked
 // reports a reviewer left without the open disputes because more accurate reviewers are around
-// to take them.
-func (c *chunk) pickKind(w Worker, now time.Time) (kind string, items []int, outranked bool) {
-	expired := c.expiredAt(now)
+// to take them. expired lists the holders who count as gone: leases that ran out, and when
+// nothing else is left (pick), holders gone silent.
+func (c *chunk) pickKind(w Worker, now time.Time, expired expiredLeases) (kind string, items []int, outranked bool) {
 	if c.belowThreshold(w) {
 		kind, items = c.pickTraining(w, expired)
 		return kind, items, false
@@ -367,7 +370,11 @@ func (c *chunk) awaitsReviewer(i int, expired expiredLeases) bool {
 	if c.isGold(i) && !c.accuracyAware {
 		return false
 	}
-	return len(c.liveHolders(i, expired)) == 0
+	live := c.liveHolders(i, expired)
+	if c.reofferSilent {
+		live = c.arbiters(i, live)
+	}
+	return len(live) == 0
 }
 
 // arbitrable reports an open dispute that worker took no part in.

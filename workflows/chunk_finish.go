@@ -68,7 +68,8 @@ func (c *chunk) countItem(st *ChunkStatus, it *ItemState) {
 	}
 }
 
-// result is item i's result as RecordChunk takes it.
+// result is item i's result as RecordChunk takes it. Late answers follow the item's own
+// annotations, so that they are paid like them, after the label is decided without them.
 func (c *chunk) result(i int) activities.ItemResult {
 	it := &c.st.Items[i]
 	r := activities.ItemResult{Item: i, Method: it.Method, Annotations: it.Annotations, Arbitration: it.Arbitration}
@@ -85,6 +86,9 @@ func (c *chunk) result(i int) activities.ItemResult {
 			answers[j] = a.Answer
 		}
 		r.Final = c.typ.Consolidate(answers)
+	}
+	if len(it.Late) > 0 {
+		r.Annotations = append(slices.Clone(it.Annotations), it.Late...)
 	}
 	return r
 }
@@ -121,11 +125,12 @@ func (c *chunk) spillSettled(ctx workflow.Context) error {
 func (c *chunk) settledInState() (items []int, bytes int) {
 	for i := range c.st.Items {
 		it := &c.st.Items[i]
-		if !it.Final || it.Spilled {
+		if !it.Final || it.Spilled || (c.reofferSilent && len(it.Holders) > 0) {
+			// A holder of a final item may still send a late answer, to be stored with the item.
 			continue
 		}
 		items = append(items, i)
-		for _, a := range it.Annotations {
+		for _, a := range slices.Concat(it.Annotations, it.Late) {
 			bytes += len(a.Answer)
 		}
 		if it.Arbitration != nil {
@@ -143,6 +148,14 @@ func (c *chunk) dropAnswers(it *ItemState) {
 		kept[j] = a
 	}
 	it.Annotations = kept
+	late := make([]Contribution, len(it.Late))
+	for j, a := range it.Late {
+		a.Answer = nil
+		late[j] = a
+	}
+	if len(late) > 0 {
+		it.Late = late
+	}
 	if it.Arbitration != nil {
 		arb := *it.Arbitration
 		arb.Answer = nil
@@ -198,7 +211,9 @@ func (c *chunk) record(ctx, actx workflow.Context) error {
 		Suites: c.submittedSuites()}
 	var a *activities.Activities
 	var recorded activities.RecordChunkResult
-	return workflow.ExecuteActivity(actx, a.RecordChunk, in).Get(ctx, &recorded)
+	// RecordChunk heartbeats while it runs: a worker lost mid-way is noticed in seconds.
+	rctx := workflow.WithHeartbeatTimeout(actx, activities.RecordHeartbeatTimeout)
+	return workflow.ExecuteActivity(rctx, a.RecordChunk, in).Get(ctx, &recorded)
 }
 
 // submittedSuites lists the accepted suites whose count is known, in suite order: the keys are

@@ -105,9 +105,10 @@ func (c *chunk) liftExclusions(now time.Time) {
 	}
 }
 
-// nextExpiry is when the earliest active lease or exclusion runs out, or zero without either.
+// nextExpiry is when the earliest active lease or exclusion runs out, or, once every item is
+// final, a holder still at work falls silent; zero without any of them.
 func (c *chunk) nextExpiry() time.Time {
-	var next time.Time
+	next := c.silenceAhead()
 	for _, s := range c.st.Suites {
 		if next.IsZero() || s.ExpiresAt.Before(next) {
 			next = s.ExpiresAt
@@ -123,10 +124,11 @@ func (c *chunk) nextExpiry() time.Time {
 }
 
 // expiryTimer is the one timer that wakes the chunk when the earliest lease or exclusion runs
-// out. Leases all last the same time, so a new suite never expires before the one watched, and
-// a timer is mostly started only after the last one fired; an expiry earlier than the one
-// watched starts another, and the one it replaces is left to fire unheard (cancelling it would
-// add a command to history).
+// out. Leases last the same time and heartbeats only move them later, so a new suite never
+// expires before the one watched, and a timer is mostly started only after the last one fired;
+// an expiry earlier than the one watched starts another, and the one it replaces is left to fire
+// unheard (cancelling it would add a command to history). A timer that fires for a lease since
+// extended wakes the chunk for nothing, and the next watch starts one for the new expiry.
 type expiryTimer struct {
 	timer workflow.Future
 	at    time.Time
@@ -162,6 +164,9 @@ func (c *chunk) validateRelease(ctx workflow.Context, req ReleaseRequest) error 
 	}
 	if s.Worker != req.Worker.ID {
 		return appErr(ErrWrongPerson, "suite %s was leased to someone else", req.SuiteID)
+	}
+	if c.finished {
+		return appErr(ErrLeaseExpired, "chunk %d is complete: the items of suite %s were answered by others", c.in.Chunk, req.SuiteID)
 	}
 	if now := workflow.Now(ctx); !now.Before(s.ExpiresAt) {
 		return appErr(ErrLeaseExpired, "the lease on suite %s expired at %s", req.SuiteID, s.ExpiresAt.UTC().Format(time.RFC3339))

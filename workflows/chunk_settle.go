@@ -29,6 +29,10 @@ func (c *chunk) validateSubmit(ctx workflow.Context, req SubmitRequest) error {
 	if s.Worker != req.Worker.ID {
 		return appErr(ErrWrongPerson, "suite %s was leased to someone else", req.SuiteID)
 	}
+	if c.finished {
+		// Its results are being recorded: an answer taken now would be neither used nor paid.
+		return appErr(ErrLeaseExpired, "chunk %d is complete: the items of suite %s were answered by others while you were away", c.in.Chunk, req.SuiteID)
+	}
 	if now := workflow.Now(ctx); !now.Before(s.ExpiresAt) {
 		return appErr(ErrLeaseExpired, "the lease on suite %s expired at %s", req.SuiteID, s.ExpiresAt.UTC().Format(time.RFC3339))
 	}
@@ -102,6 +106,10 @@ func (c *chunk) submit(ctx workflow.Context, req SubmitRequest) (SubmitResult, e
 			// answer against the known one.
 			it.Arbitration = &contrib
 			it.Final, it.Method = true, MethodArbitrated
+			continue
+		}
+		if c.late(a.Item) {
+			it.Late = append(it.Late, contrib)
 			continue
 		}
 		it.Annotations = append(it.Annotations, contrib)

@@ -80,6 +80,12 @@ func (r ReleaseRequest) withSeal(s *grant.Seal) ReleaseRequest {
 	return r
 }
 
+func (r HeartbeatRequest) sealOf() *grant.Seal { return r.Seal }
+func (r HeartbeatRequest) withSeal(s *grant.Seal) HeartbeatRequest {
+	r.Seal = s
+	return r
+}
+
 func (r ApproveRequest) sealOf() *grant.Seal { return r.Seal }
 func (r ApproveRequest) withSeal(s *grant.Seal) ApproveRequest {
 	r.Seal = s

@@ -40,6 +40,8 @@ func sealedAt(now time.Time, workflowID, name string, arg any) any {
 		out, err = Seal(testKeys, workflowID, name, r, now)
 	case ReleaseRequest:
 		out, err = Seal(testKeys, workflowID, name, r, now)
+	case HeartbeatRequest:
+		out, err = Seal(testKeys, workflowID, name, r, now)
 	case ApproveRequest:
 		out, err = Seal(testKeys, workflowID, name, r, now)
 	case HoldRequest:

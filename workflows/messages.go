@@ -31,6 +31,9 @@ const (
 	// UpdateReleaseSuite gives a leased suite back to its chunk. It shares its name with the
 	// payroll's release of a held payout (UpdateRelease): each workflow type has its own.
 	UpdateReleaseSuite = "release"
+	// UpdateHeartbeat tells a chunk that the holder of a suite is still at work: it extends the
+	// lease (chunk_presence.go).
+	UpdateHeartbeat = "heartbeat"
 
 	SignalChunkFinished = "chunk-finished"
 
@@ -83,6 +86,10 @@ const (
 	// ErrAlreadySubmitted is a repeated submit by the person who submitted: the details carry
 	// the original SubmitResult, so that a retry after a lost answer gets the same answer.
 	ErrAlreadySubmitted = "AlreadySubmitted"
+	// ErrLeaseCurrent refuses a heartbeat that came soon after the last sign of its holder: the
+	// details carry the lease as it stands (a HeartbeatResult), so that the holder is answered
+	// without the heartbeat entering history.
+	ErrLeaseCurrent = "LeaseCurrent"
 )
 
 // SubmittedResult returns the original result an ErrAlreadySubmitted rejection carries.
@@ -103,6 +110,16 @@ func HeldSuite(err error) (Suite, bool) {
 		return Suite{}, false
 	}
 	return s, true
+}
+
+// CurrentLease returns the lease an ErrLeaseCurrent rejection carries.
+func CurrentLease(err error) (HeartbeatResult, bool) {
+	var ae *temporal.ApplicationError
+	var r HeartbeatResult
+	if !errors.As(err, &ae) || ae.Type() != ErrLeaseCurrent || !ae.HasDetails() || ae.Details(&r) != nil {
+		return HeartbeatResult{}, false
+	}
+	return r, true
 }
 
 // NoWorkDetail travels with an ErrNoWork rejection whose cause is about the person rather than
@@ -220,6 +237,9 @@ type Suite struct {
 	// Accuracy is the claimer's estimated accuracy when they claimed (0: unknown); their answers
 	// weigh with it in dynamic overlap.
 	Accuracy float64 `json:"accuracy,omitempty"`
+	// SeenAt is the holder's last sign of work: the claim or their last heartbeat (zero in
+	// suites leased before heartbeats: the claim then counts).
+	SeenAt time.Time `json:"seen_at,omitzero"`
 }
 
 // TaskAnswer answers one task of a suite.
@@ -254,6 +274,24 @@ type ReleaseRequest struct {
 type ReleaseResult struct {
 	SuiteID  string `json:"suite_id"`
 	Released bool   `json:"released"`
+}
+
+// HeartbeatRequest says that the holder of a suite is still at work on it.
+type HeartbeatRequest struct {
+	Worker  Worker      `json:"worker"`
+	SuiteID string      `json:"suite_id"`
+	Seal    *grant.Seal `json:"seal,omitempty"`
+}
+
+// HeartbeatResult is a suite's lease after a heartbeat.
+type HeartbeatResult struct {
+	SuiteID   string    `json:"suite_id"`
+	ExpiresAt time.Time `json:"expires_at"`
+	// Limit is the latest the lease can run to, however long its holder works (LeaseLimit leases
+	// after the claim).
+	Limit time.Time `json:"limit"`
+	// Items are the suite's items, for links that last as long as the lease.
+	Items []int `json:"items"`
 }
 
 // ChunkCounts are what a finished chunk reports in numbers, and what a project adds up.

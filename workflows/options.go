@@ -46,11 +46,11 @@ func ioActivityOptions(queue string) workflow.ActivityOptions {
 
 // deliveryActivityOptions suit DeliverChunk and WriteDeliveryManifest, which heartbeat their
 // progress every few seconds, even while a part crawls over a slow link: a worker lost
-// mid-delivery is noticed in 30 s, and the retry resumes from the recorded progress instead of
+// mid-delivery is noticed in 15 s, and the retry resumes from the recorded progress instead of
 // starting over.
 func deliveryActivityOptions(queue string) workflow.ActivityOptions {
 	o := ioActivityOptions(queue)
-	o.HeartbeatTimeout = 30 * time.Second
+	o.HeartbeatTimeout = 15 * time.Second
 	return o
 }
 

@@ -26,6 +26,9 @@ const (
 	// versionChunkSeal (ProjectWorkflow, ChunkWorkflow): a project seals each chunk's input and a
 	// chunk started from outside its project's run refuses an input without that seal.
 	versionChunkSeal changeID = "chunk-seal"
+	// versionReofferSilent (ChunkWorkflow): when a chunk has nothing else for a claimant, the items
+	// of holders gone silent are offered again before their leases run out (chunk_presence.go).
+	versionReofferSilent changeID = "reoffer-silent-holders"
 )
 
 // enabled reports whether this run has the change: every run started since the change does,
@@ -46,6 +49,9 @@ type chunkVersions struct {
 	spill bool
 	// exclusionLapses: exclusions end two leases after the last expiry (see ItemState).
 	exclusionLapses bool
+	// reofferSilent: items held by people gone silent are offered again when nothing else is
+	// left, and the chunk closes without waiting for them.
+	reofferSilent bool
 }
 
 // readChunkVersions reads the chunk's changes once, before any handler or activity, in the order
@@ -56,5 +62,6 @@ func readChunkVersions(ctx workflow.Context) chunkVersions {
 		accuracyAware:          versionAccuracyAware.enabled(ctx),
 		spill:                  versionSpill.enabled(ctx),
 		exclusionLapses:        versionExclusionLapses.enabled(ctx),
+		reofferSilent:          versionReofferSilent.enabled(ctx),
 	}
 }

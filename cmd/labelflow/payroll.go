@@ -201,6 +201,9 @@ func printPayouts(w io.Writer, st workflows.PayrollStatus) {
 	for _, r := range st.Payout.Refused {
 		fmt.Fprintf(w, "  not paid: %s\n", r)
 	}
+	for _, r := range st.Payout.Held {
+		fmt.Fprintf(w, "  held, nothing sent: %s\n", r)
+	}
 	for _, r := range st.Released {
 		fmt.Fprintf(w, "  released hold: %d payout(s), paid %s\n", r.Payouts, money(r.Paid))
 	}

@@ -208,7 +208,7 @@ func runDemo(ctx context.Context, w io.Writer, cfg config.Config, log zerolog.Lo
 	fmt.Fprintf(w, "  Temporal UI %s   object store %s   gateway %s\n", e.Cfg.TemporalUIURL, e.Cfg.StoreEndpoint, e.GatewayURL)
 	sum, err := demo.Run(ctx, e, demo.RunOptions{
 		ProjectID: "acme-reviews", Items: o.items, Annotators: o.annotators, Reviewers: o.reviewers,
-		Accuracy: o.accuracy, Seed: 2026, Progress: progressPrinter(w),
+		Accuracy: o.accuracy, Seed: 2026, Progress: progressPrinter(w), Floor: true,
 	})
 	fmt.Fprintln(w)
 	if err != nil {
@@ -271,13 +271,22 @@ LabelFlow demo: project %s complete in %s
   leases expired     %d
   payroll %s    %d people, total %s, paid now %s
   crowd              %d suites, %d answers, %d empty claims
-
+%s
 Where to look:
   delivery           %s   manifest: %s
   aws CLI            AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s aws --endpoint-url %s s3 ls %s --recursive
   Temporal UI        %s
 `, s.Project, s.Elapsed.Round(time.Second), s.LinesIn, s.ValidItems, s.Rejected, s.Delivered, s.Verified, s.Annotations,
 		100*s.Agreement, s.Arbitrated, s.LeasesExpired, s.Month, s.People, money(s.PayrollTotal), money(s.PaidThisRun),
-		s.Crowd.Suites, s.Crowd.Answers, s.Crowd.EmptyClaims,
+		s.Crowd.Suites, s.Crowd.Answers, s.Crowd.EmptyClaims, topUpLines(s.TopUps),
 		s.DeliveryURI, s.ManifestKey, e.Cfg.StoreAccessKey, e.Cfg.StoreSecretKey, e.Cfg.StoreEndpoint, s.DeliveryURI, e.Cfg.TemporalUIURL)
+}
+
+// topUpLines says whom payroll lifted to the earnings floor, one line each.
+func topUpLines(lines []demo.TopUpLine) string {
+	var b strings.Builder
+	for _, l := range lines {
+		fmt.Fprintf(&b, "  top-up             %s\n", l)
+	}
+	return b.String()
 }

@@ -353,12 +353,8 @@ func printQuality(w io.Writer, r quality.Report) {
 	if r.GoldAccuracy <= 0 {
 		return
 	}
-	fmt.Fprintf(w, "  gold accuracy %.1f%%; calibration on gold (confidence → share right):\n", 100*r.GoldAccuracy)
-	for b, bin := range r.Calibration {
-		if bin.Items > 0 {
-			fmt.Fprintf(w, "    %.1f–%.1f: %d items, %.1f%% right\n", float64(b)/10, float64(b+1)/10, bin.Items, 100*float64(bin.Correct)/float64(bin.Items))
-		}
-	}
+	fmt.Fprintf(w, "  gold accuracy %.1f%%\n", 100*r.GoldAccuracy)
+	fmt.Fprint(w, quality.FormatCalibration(r))
 }
 
 func printStatus(w io.Writer, v app.ProjectView) {

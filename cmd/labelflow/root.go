@@ -35,8 +35,8 @@ Every setting comes from LABELFLOW_* environment variables (see 'labelflow confi
 		&cobra.Group{ID: "ops", Title: "Operations and finance:"},
 		&cobra.Group{ID: "local", Title: "Embedded stack and tools:"},
 	)
-	addToGroup(root, "process", workerCmd(e), gatewayCmd(e))
-	addToGroup(root, "ops", workforceCmd(e), projectCmd(e), simulateCmd(e), deliveryCmd(e), payrollCmd(e), qualityCmd())
+	addToGroup(root, "process", workerCmd(e), gatewayCmd(e), setupCmd(e), codecServerCmd(e))
+	addToGroup(root, "ops", workforceCmd(e), projectCmd(e), simulateCmd(e), deliveryCmd(e), payrollCmd(e), financeCmd(e), qualityCmd())
 	addToGroup(root, "local", devCmd(e), demoCmd(e), benchCmd(e), configCmd(e))
 	root.SetOut(stdout)
 	root.SetErr(stderr)

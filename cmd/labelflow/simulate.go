@@ -37,7 +37,10 @@ func simulateCmd(e *env) *cobra.Command {
 	fl.Float64Var(&o.Accuracy, "accuracy", 0.85, "probability an annotator answers correctly")
 	fl.Float64Var(&o.ReviewerAccuracy, "reviewer-accuracy", 0.95, "probability a reviewer answers correctly")
 	fl.Float64Var(&o.Abandon, "abandon", 0, "probability a person walks away from a claimed suite")
+	fl.Float64Var(&o.WalkAway, "walk-away", 0, "share of people who walk away from a suite without releasing it and do not come back")
+	fl.Float64Var(&o.Release, "release", 0, "probability a person gives a claimed suite back instead of answering it")
 	fl.DurationVar(&o.Think, "think", 0, "time spent on each suite before submitting")
+	fl.DurationVar(&o.TaskTime, "task-time", 0, "time spent on each task of a suite, give or take a quarter, on top of --think; the ledger pays this time")
 	fl.Uint64Var(&o.Seed, "seed", 1, "random seed")
 	fl.StringVar(&f.skills, "skills", "", "skills of the simulated people, ';'-separated")
 	fl.StringVar(&f.languages, "languages", "en", "languages of the simulated people, ';'-separated")
@@ -79,8 +82,8 @@ func runSimulation(cmd *cobra.Command, e *env, o simulate.Options, f simulateFla
 }
 
 func printSimulation(w io.Writer, st simulate.Stats) {
-	fmt.Fprintf(w, "done: %d suites, %d answers (%d arbitrations), %d abandoned, %d rejected, %d empty claims; the simulated people have left the roster\n",
-		st.Suites, st.Answers, st.Arbitrated, st.Abandoned, st.Rejected, st.EmptyClaims)
+	fmt.Fprintf(w, "done: %d suites, %d answers (%d arbitrations), %d abandoned, %d released, %d heartbeats, %d rejected, %d empty claims; the simulated people have left the roster\n",
+		st.Suites, st.Answers, st.Arbitrated, st.Abandoned, st.Released, st.Heartbeats, st.Rejected, st.EmptyClaims)
 }
 
 func loadTruth(file string) (map[string]string, error) {

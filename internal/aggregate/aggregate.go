@@ -1,16 +1,20 @@
 // Package aggregate infers true labels from crowd answers (categorical labels): majority vote,
-// Dawid–Skene, a replay of the double-annotation policy, and Best, a hierarchical Dawid–Skene
-// that is the most accurate of them on realistic crowds. It serves `labelflow quality aggregate`
-// offline and gives the workflows their confidence.
+// Dawid–Skene, the one-coin model, a replay of the double-annotation policy, and Best, a
+// hierarchical Dawid–Skene with class-conditional confusion and guards against the failures of
+// EM on sparse answers, the default. It serves `labelflow quality aggregate`, `quality replay`
+// and `quality bench` offline, gives the workflows their estimates of people's accuracy, and
+// gives dynamic overlap its decision (Snapshot).
 //
 // Input is the common crowd format: CSV with the header task,worker,label; a truth file has the
-// header task,label. Internally tasks, workers and labels are indexed into ints in order of first
-// appearance, and answers are grouped by task in file order, so every result is a function of the
-// input alone: no map iteration order reaches an output or a tie break.
+// header task,label. Fields are compared trimmed and in Unicode normal form C, case kept.
+// Internally tasks, workers and labels are indexed into ints in order of first appearance, and
+// answers are grouped by task in file order, so every result is a function of the input alone: no
+// map iteration order reaches an output or a tie break.
 package aggregate
 
 import (
 	"encoding/csv"
+	"fmt"
 	"io"
 	"slices"
 	"strconv"
@@ -26,6 +30,9 @@ type Result struct {
 	Skill      map[string]float64 // worker → estimated accuracy in [0,1]
 	Method     string
 	Iterations int // EM iterations run; 0 for the methods that do not iterate
+	// Converged is false when an iterative method stopped at its iteration cap with posteriors
+	// still moving; the methods that do not iterate always converge.
+	Converged bool
 }
 
 // dataset is the answers indexed into ints, grouped by task in file order.
@@ -102,6 +109,7 @@ func (d *dataset) result(method string, label []int, conf, skill []float64, iter
 		Skill:      make(map[string]float64, len(d.workers)),
 		Method:     method,
 		Iterations: iters,
+		Converged:  true,
 	}
 	for i, t := range d.tasks {
 		r.Labels[t] = d.labels[label[i]]
@@ -165,6 +173,34 @@ func MajorityVote(answers []Answer) Result {
 		conf[i] = (votes[i*k+label[i]] + 1) / (n + float64(k))
 	}
 	return d.result("mv", label, conf, d.agreementSkill(label), 0)
+}
+
+// MaxConfusionCells bounds workers × labels², the size of the per-worker confusion matrices that
+// DawidSkene, Best and Policy keep (several arrays of them at once, 8 bytes a cell): 2²⁴ cells
+// keep Best under about 1 GB. MajorityVote and OneCoin keep no such matrices.
+const MaxConfusionCells = 1 << 24
+
+// NeedsConfusion reports whether the named method keeps a confusion matrix per worker.
+func NeedsConfusion(method string) bool {
+	return method == "ds" || method == "best" || method == "policy"
+}
+
+// CheckSize refuses, before any fitting, a method whose confusion matrices would not fit the
+// bound, with the figures and what to use instead.
+func CheckSize(method string, answers []Answer) error {
+	if !NeedsConfusion(method) {
+		return nil
+	}
+	workers, labels := map[string]bool{}, map[string]bool{}
+	for _, a := range answers {
+		workers[a.Worker], labels[a.Label] = true, true
+	}
+	cells := float64(len(workers)) * float64(len(labels)) * float64(len(labels))
+	if cells <= MaxConfusionCells {
+		return nil
+	}
+	return fmt.Errorf("%s keeps a %d×%d confusion matrix for each of %d workers: %.1f million cells, more than the %.1f million allowed (it would take about %.1f GB); use --method mv or onecoin, which keep none",
+		method, len(labels), len(labels), len(workers), cells/1e6, float64(MaxConfusionCells)/1e6, cells*8*6/1e9)
 }
 
 // Accuracy is the share of tasks present in both maps whose label matches the truth, and the

@@ -38,3 +38,36 @@ func BenchmarkPolicy100k(b *testing.B) {
 		Policy(answers)
 	}
 }
+
+func BenchmarkOneCoin100k(b *testing.B) {
+	answers, _, _ := Synthesize(bench100k)
+	b.ResetTimer()
+	for b.Loop() {
+		r := OneCoin(answers)
+		b.ReportMetric(float64(r.Iterations), "iterations")
+	}
+}
+
+// 100,000 answers at 3 per task with class-dependent accuracy and spammers: the regime of the
+// platform's chunks, where Best's guards do their work.
+var bench100kHard = CrowdSpec{Tasks: 33334, Workers: 100, Classes: 4, AnswersPerTask: 3, SkillMin: 0.55, SkillMax: 0.95,
+	ClassSkillDrop: 0.3, FirstClassErrors: 0.5, SpammerShare: 0.2, Seed: 2}
+
+func BenchmarkBest100kHard(b *testing.B) {
+	answers, _, _ := Synthesize(bench100kHard)
+	b.ResetTimer()
+	for b.Loop() {
+		r := Best(answers)
+		b.ReportMetric(float64(r.Iterations), "iterations")
+	}
+}
+
+func BenchmarkReplayDynamic(b *testing.B) {
+	answers, truth, _ := Synthesize(CrowdSpec{Tasks: 5000, Workers: 100, Classes: 4, AnswersPerTask: 7, SkillMin: 0.55, SkillMax: 0.95, SpammerShare: 0.2, Seed: 3})
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := Replay(answers, truth, ReplayOptions{Policy: "dynamic"}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

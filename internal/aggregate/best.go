@@ -1,63 +1,69 @@
 package aggregate
 
-// Tuning of Best, chosen on synthetic crowds: symmetric, class-dependent and class-swapping
-// mistakes; 5 to 300 workers; 10 to 2,000 tasks; 2 to 5 answers per task; with and without
-// spammers and class imbalance.
-const (
-	bestRowStrength    = 4.0   // s = bestRowStrength·K pseudo-answers per confusion row
-	bestAccStrengthMin = 2.0   // bounds of the empirical-Bayes Beta strength S
-	bestAccStrengthMax = 200.0 //
-	bestMeanPrior      = 0.8   // prior guess μ₀ of the crowd's mean accuracy (trained annotators) …
-	bestMeanPriorN     = 10.0  // … worth n₀ answers
-	bestClassPrior     = 3.0   // Dirichlet pseudo-count of each class in the class prior
-	bestMaxIter        = 200
-)
+import "math"
 
-// Best labels tasks with a hierarchical (Bayesian) Dawid–Skene model fitted by EM, each M-step
-// taking the posterior-mean estimates under the priors below with empirical-Bayes hyperparameters.
-// It is the most accurate method here: it matches DawidSkene when every worker has many
-// answers and beats it clearly when many workers have few answers or the crowd has spammers, and
-// on very small projects it stays level with MajorityVote, where DawidSkene falls well behind.
+// Best labels tasks with a hierarchical (Bayesian) Dawid–Skene model, fitted by EM with
+// empirical-Bayes hyperparameters, and two guards against the ways EM fails when tasks have few
+// answers. It is the default of `quality aggregate` and gives the platform its estimates of
+// people's accuracy. It was chosen over Dawid–Skene, a one-coin model and the previous
+// hierarchical model by accuracy on real and synthetic crowds, full and at 3 answers per task:
+// the README's "Offline aggregation" section has the figures.
 //
 // The model, from the top:
 //
-//   - Worker accuracies a_w ~ Beta(S·μ, S·(1−μ)): the crowd has a mean accuracy μ and a spread
-//     given by the strength S, both estimated from the data (empirical Bayes), μ with a weak
-//     prior of 0.8 worth 10 answers.
-//   - The crowd shares an error pattern E[j][l]: when the true label is j, how a wrong answer
-//     spreads over the other labels l (uniform for symmetric mistakes; concentrated on l when j
-//     is commonly mistaken for l).
-//   - Each worker's confusion row pi[w][j] ~ Dirichlet(s·c_w[j]), centred on the matrix c_w of a
-//     worker with that accuracy who errs like the crowd: c_w[j][j] = a_w and
-//     c_w[j][l] = (1−a_w)·E[j][l]; s = 4K pseudo-answers.
-//   - True labels ~ Categorical(prior), prior ~ Dirichlet(3,…,3).
-//   - Answers are independent given the true label: P(w answers l | j) = pi[w][j][l].
+//   - True labels ~ Categorical(prior).
+//   - The crowd's confusion matrix P[j][l]: how often an answer to a task of true label j is l,
+//     pooled over all workers (class-conditional: accuracy may differ by class, and mistakes
+//     may go mostly to one label). Its prior is a weak anchor: each row starts from 4
+//     pseudo-answers per label of a worker as accurate as the crowd's agreement with the
+//     majority vote (an empirical-Bayes centre: the crowd is informative), plus Jeffreys' ½.
+//   - Worker w answers like the crowd at their own skill γ_w: the centre of their confusion row
+//     is c_w[j][l] ∝ P[j][l]^γ_w. γ = 1 is the crowd; γ = 0 answers at random (a spammer);
+//     γ > 1 sharpens every row (a worker better than the crowd on every class). With a
+//     symmetric crowd this is the one-coin model; with a class-dependent one it keeps the
+//     difference between classes.
+//   - Skills γ_w ~ Normal(μ, τ²): a worker with few answers is pulled toward the crowd's skill,
+//     one with many keeps their own. τ² is what two halves of the workers' tasks agree on: the
+//     covariance across workers of their γ estimated on the even and on the odd tasks, less one
+//     standard error of it (noise is independent between the halves, skill is not); μ is the
+//     random-effects mean of their estimates.
+//   - Worker w's confusion row pi[w][j] ~ Dirichlet(s_j·c_w[j]): a worker with many answers
+//     on class j keeps their own row, as in Dawid–Skene, the others stay near their centre.
+//     The strength s_j is a moment estimate of how much workers' rows vary around their
+//     centres beyond sampling noise; a class with little data borrows the estimate pooled over
+//     all classes.
 //
 // EM starts from the majority-vote shares. Each M-step takes the expected counts n[w][j][l]
 // under the current posteriors (leaving out tasks with a single answer, whose posterior only
-// echoes that answer back to its worker; they still count toward the class prior) and sets, in
-// turn,
+// echoes that answer back to its worker, unless no task has more) and sets, in turn, the class
+// prior (posterior mode under Dirichlet(2,…,2)), P, the skills, the strengths and the rows
 //
-//	μ       = (Σ_w agree_w + 0.8·10) / (Σ_w total_w + 10)
-//	          (agree_w = Σ_j n[w][j][j], total_w = Σ_j Σ_l n[w][j][l])
-//	S       = μ(1−μ)/σ² − 1 in [2, 200]  (σ² the between-worker variance of raw accuracy net of
-//	                                      binomial noise: a beta-binomial moment estimate)
-//	a_w     = (agree_w + S·μ) / (total_w + S)
-//	E[j][l] ∝ ½ + Σ_w n[w][j][l]  (l ≠ j)
-//	pi[w][j][l] = (n[w][j][l] + s·c_w[j][l]) / (Σ_l n[w][j][l] + s)
-//	prior[j]    = (3 + n[j]) / (3K + tasks)
+//	pi[w][j][l] = (n[w][j][l] + s_j·c_w[j][l]) / (Σ_l n[w][j][l] + s_j)
 //
 // and the E-step computes the posteriors in log space, until no posterior moves by 1e-6 or
 // after 200 iterations.
 //
-// Why: plain Dawid–Skene fits K(K−1) free parameters per worker with no pooling, so a worker
-// with ten answers gets a near-deterministic matrix that over-trusts whatever agreement they
-// happened to have (their own answers shaped the posteriors they are measured against), and a
-// spammer with few answers can look reliable. Here a worker with few answers is pulled toward
-// the crowd's mean accuracy and the crowd's error pattern, while a worker with many answers keeps
-// a confusion matrix estimated from their own data, as in Dawid–Skene. Centring on the crowd's
-// error pattern rather than on uniform mistakes keeps class-dependent confusions (two labels
-// that everybody mixes up) even under strong shrinkage, which a purely one-coin model loses.
+// The guards:
+//
+//   - The class prior. With 2–3 answers per task, the class shares and the class-conditional
+//     confusion can trade off against each other with almost no change in likelihood; EM then
+//     drifts to a prior that overrules whole vote patterns (every 2-to-1 vote goes to the
+//     common class: the collapse seen with one-coin models on crowds whose accuracy depends on
+//     the class). So the prior is not fixed at the maximum-likelihood estimate π̂ but
+//     integrated along the segment from the uniform prior (t = 0) to π̂ (t = 1) under a flat
+//     prior on t: the likelihood is profiled at t = ¾, ½, ¼, 0 (each point refitted with the
+//     prior fixed there, the profile stopped once it is 20 nats below its best), interpolated
+//     linearly in log-likelihood, and the posteriors are those of the profile's fits averaged
+//     with the weights of that integral; the prior and the skills reported are those of the
+//     point nearest the mean t. Where the answers pin the shares down (a rare class on
+//     thousands of tasks) the profile falls steeply and the result is the fit at π̂; where
+//     they do not, the fits nearer the uniform prior weigh as much, which also keeps rare
+//     classes from being explained away.
+//   - No information. Every Dawid–Skene-type model has a degenerate fixed point where each
+//     worker's rows are the same for every class and every posterior equals the prior. If the
+//     fit ends there (the answers move the posteriors by less than 0.001 nats on average), the
+//     result is the first EM iterate instead: rows estimated against the majority vote, then
+//     the posteriors.
 //
 // Confidence is the posterior of the chosen label; skill is Σ_j prior[j]·pi[w][j][j].
 func Best(answers []Answer) Result {
@@ -68,129 +74,183 @@ func Best(answers []Answer) Result {
 	return d.best().result("best")
 }
 
+// Constants of Best. None is fitted to a dataset: they are conventional weak priors, numerical
+// bounds, and the guards' thresholds.
+const (
+	bestClassPseudo = 1.0 // added to each class count: the posterior mode under Dirichlet(2,…,2)
+	bestCrowdPseudo = 0.5 // added to each cell of the crowd's confusion: Jeffreys' Dirichlet(½)
+	// The crowd's confusion also starts from 4 pseudo-answers per label and class of a worker as
+	// accurate as the crowd's agreement with the majority vote: negligible against hundreds of
+	// answers per class, decisive only where the answers cannot tell a crowd that is informative
+	// from one that is not.
+	bestAnchorPseudo = 4.0
+	bestStrengthMin  = 2.0  // bounds of s_j, in pseudo-answers per row: 2 keeps a sparse row off
+	bestStrengthMax  = 1e4  // zero, 10⁴ is complete pooling
+	bestSkillMax     = 20.0 // γ bounds: 0 is a random answerer, 20 a worker who is never wrong
+	bestSkillVarMin  = 1e-4 // τ² floor, so that Newton's steps stay defined when workers agree
+	bestMaxIter      = 200
+	// The prior guard stops profiling once the likelihood is this many nats below its best:
+	// the posterior weight left beyond is below e⁻²⁰.
+	bestProfileDrop = 20.0
+	bestMinInfo     = 1e-3 // nats per task: below it the fit carries no information
+	bestProfileTol  = 1e-5 // looser tolerance for the profile fits, which only give likelihoods
+)
+
+// bestProfile are the points t of the prior guard's profile, from π̂ toward the uniform prior.
+var bestProfile = []float64{0.75, 0.5, 0.25, 0}
+
+// best fits Best's model with its guards and returns the fitted model; its iterations are the
+// sum over all the fits.
 func (d *dataset) best() *model {
-	m := newModel(d)
-	m.initMajority()
-	m.skipSingles = true
-	fit := newBestFit(m)
-	m.run(fit.mstep, bestMaxIter, DefaultTolerance)
+	main := d.fitHier(nil, nil, DefaultTolerance)
+	if main.k < 2 {
+		return main
+	}
+	m := d.guardPrior(main)
+	if m.information() < bestMinInfo {
+		one := d.oneStep()
+		one.iters += m.iters
+		return one
+	}
 	return m
 }
 
-// bestFit is Best's M-step and the estimates it keeps between iterations.
-type bestFit struct {
-	m            *model
-	agree, total []float64 // per worker: expected answers that agree with the true label, and all
-	acc          []float64 // per worker: shrunk accuracy a_w
-	popErr       []float64 // k×k: the crowd's error pattern E[j][l]
-	rowStrength  float64   // s: pseudo-answers per confusion row
-}
-
-func newBestFit(m *model) *bestFit {
-	nw := len(m.d.workers)
-	return &bestFit{
-		m:           m,
-		agree:       make([]float64, nw),
-		total:       make([]float64, nw),
-		acc:         make([]float64, nw),
-		popErr:      make([]float64, m.k*m.k),
-		rowStrength: bestRowStrength * float64(m.k),
+// fitHier runs EM for the hierarchical model from init's posteriors (the majority vote when
+// nil), with the class prior fixed when prior is not nil.
+func (d *dataset) fitHier(init *model, prior []float64, tol float64) *model {
+	m := newModel(d)
+	if init == nil {
+		m.initMajority()
+	} else {
+		copy(m.post, init.post)
 	}
+	m.skipSingles = d.overlaps()
+	f := newHierFit(m, prior)
+	m.run(f.mstep, bestMaxIter, tol)
+	return m
 }
 
-func (b *bestFit) mstep(n, class []float64) {
-	m := b.m
-	m.setPrior(class, bestClassPrior)
-	if m.k == 1 {
-		for x := range m.pi {
-			m.pi[x] = 1
+// oneStep is the first EM iterate from the majority vote: one M-step, one E-step.
+func (d *dataset) oneStep() *model {
+	m := newModel(d)
+	m.initMajority()
+	m.skipSingles = d.overlaps()
+	newHierFit(m, nil).mstep(m.counts())
+	m.takeLogs()
+	m.estep()
+	m.iters, m.converged = 1, true
+	return m
+}
+
+// guardPrior profiles the likelihood along the segment from the uniform prior to main's prior
+// and refits the model at the posterior mean of the position on it (see Best).
+func (d *dataset) guardPrior(main *model) *model {
+	k := main.k
+	mle := append([]float64(nil), main.prior...)
+	along := func(t float64) []float64 {
+		p := make([]float64, k)
+		for j := range p {
+			p[j] = 1/float64(k) + t*(mle[j]-1/float64(k))
 		}
-		return
+		return p
 	}
-	mu := b.countAgreement(n)
-	b.setAccuracies(mu, b.accuracyStrength(mu))
-	b.setErrorPattern(n)
-	m.setRows(n, b.shrinkRow)
-}
-
-// countAgreement sets each worker's agree_w and total_w and returns the crowd's mean accuracy μ,
-// with its weak prior, kept off 0 and 1.
-func (b *bestFit) countAgreement(n []float64) float64 {
-	k, kk := b.m.k, b.m.k*b.m.k
-	sumAgree, sumTotal := 0.0, 0.0
-	for w := range b.agree {
-		b.agree[w], b.total[w] = 0, 0
-		for j := 0; j < k; j++ {
-			b.agree[w] += n[w*kk+j*k+j]
-			for l := 0; l < k; l++ {
-				b.total[w] += n[w*kk+j*k+l]
-			}
-		}
-		sumAgree += b.agree[w]
-		sumTotal += b.total[w]
-	}
-	return min(max((sumAgree+bestMeanPrior*bestMeanPriorN)/(sumTotal+bestMeanPriorN), 1e-3), 1-1e-3)
-}
-
-// accuracyStrength is the Beta strength S, a beta-binomial moment estimate: for a worker's raw
-// accuracy x_w over t_w answers, E[(x_w−μ)²] = μ(1−μ)/t_w + σ²(1 − 1/t_w).
-func (b *bestFit) accuracyStrength(mu float64) float64 {
-	num, den := 0.0, 0.0
-	for w, total := range b.total {
-		if total < 1 {
-			continue
-		}
-		x := b.agree[w] / total
-		num += (x-mu)*(x-mu) - mu*(1-mu)/total
-		den += 1 - 1/total
-	}
-	strength := bestAccStrengthMax
-	if num > 0 && den > 0 {
-		strength = mu*(1-mu)/(num/den) - 1
-	}
-	return min(max(strength, bestAccStrengthMin), bestAccStrengthMax)
-}
-
-// setAccuracies shrinks each worker's accuracy toward μ with strength S.
-func (b *bestFit) setAccuracies(mu, strength float64) {
-	for w := range b.acc {
-		a := (b.agree[w] + strength*mu) / (b.total[w] + strength)
-		b.acc[w] = min(max(a, 1e-4), 1-1e-4)
-	}
-}
-
-// setErrorPattern sets E[j][l] ∝ ½ + Σ_w n[w][j][l] over l ≠ j.
-func (b *bestFit) setErrorPattern(n []float64) {
-	k, kk, nw := b.m.k, b.m.k*b.m.k, len(b.acc)
-	for j := 0; j < k; j++ {
-		sum := 0.0
-		for l := 0; l < k; l++ {
-			b.popErr[j*k+l] = 0
-			if l == j {
-				continue
-			}
-			e := 0.5
-			for w := 0; w < nw; w++ {
-				e += n[w*kk+j*k+l]
-			}
-			b.popErr[j*k+l] = e
-			sum += e
-		}
-		for l := 0; l < k; l++ {
-			b.popErr[j*k+l] /= sum
+	points := []profilePoint{pointOf(1, main)}
+	iters, converged := main.iters, main.converged
+	prev := main
+	for _, t := range bestProfile {
+		m := d.fitHier(prev, along(t), bestProfileTol)
+		iters, converged = iters+m.iters, converged && m.converged
+		points = append(points, pointOf(t, m))
+		prev = m
+		if top(points)-points[len(points)-1].ll > bestProfileDrop {
+			break
 		}
 	}
+	main.average(points)
+	main.iters, main.converged = iters, converged
+	return main
 }
 
-// shrinkRow estimates pi[w][j] shrunk toward the centre c_w[j]: a worker with worker w's
-// accuracy who errs like the crowd.
-func (b *bestFit) shrinkRow(w, j int, counts []float64, sum float64, out []float64) {
-	k, s := b.m.k, b.rowStrength
-	for l, c := range counts {
-		q := (1 - b.acc[w]) * b.popErr[j*k+l]
-		if l == j {
-			q = b.acc[w]
-		}
-		out[l] = (c + s*q) / (sum + s)
+// profilePoint is what the prior guard keeps of each fit along the profile: the fitted model
+// itself is let go, so that at most two are held at once.
+type profilePoint struct {
+	t, ll        float64
+	prior, skill []float64
+	post         []float64
+}
+
+func pointOf(t float64, m *model) profilePoint {
+	return profilePoint{t: t, ll: m.logLikelihood(), prior: append([]float64(nil), m.prior...),
+		skill: m.skills(), post: append([]float64(nil), m.post...)}
+}
+
+func top(points []profilePoint) float64 {
+	best := math.Inf(-1)
+	for _, p := range points {
+		best = max(best, p.ll)
 	}
+	return best
+}
+
+// average sets m's posteriors to the posterior-weighted average of the profile's, and its prior
+// and skills to those of the point nearest the posterior mean of t.
+func (m *model) average(points []profilePoint) {
+	w := profileWeights(points)
+	mean := 0.0
+	for i, p := range points {
+		mean += w[i] * p.t
+	}
+	near := 0
+	for i, p := range points {
+		if math.Abs(p.t-mean) < math.Abs(points[near].t-mean) {
+			near = i
+		}
+	}
+	clear(m.post)
+	for i, p := range points {
+		for x, q := range p.post {
+			m.post[x] += w[i] * q
+		}
+	}
+	copy(m.prior, points[near].prior)
+	m.skill = points[near].skill
+}
+
+// profileWeights are the weights of the profile's points in the integral of exp(ll) over t with
+// ll interpolated linearly between them (t decreasing).
+func profileWeights(points []profilePoint) []float64 {
+	best := top(points)
+	w := make([]float64, len(points))
+	if len(points) == 1 {
+		w[0] = 1
+		return w
+	}
+	const steps = 32
+	total := 0.0
+	for i := 0; i+1 < len(points); i++ {
+		la, lb := points[i+1].ll-best, points[i].ll-best
+		for s := range steps {
+			u := (float64(s) + 0.5) / steps
+			mass := math.Exp(la + (lb-la)*u)
+			w[i+1] += mass * (1 - u)
+			w[i] += mass * u
+			total += mass
+		}
+	}
+	for i := range w {
+		w[i] /= total
+	}
+	return w
+}
+
+// overlaps reports whether some task has two answers or more. Without one, nothing tells a
+// worker's mistakes apart, and leaving single-answer tasks out of the confusion counts would
+// leave nothing to count.
+func (d *dataset) overlaps() bool {
+	for i := range d.tasks {
+		if d.start[i+1]-d.start[i] > 1 {
+			return true
+		}
+	}
+	return false
 }

@@ -14,9 +14,16 @@ type model struct {
 	logPi    []float64
 	post     []float64 // tasks × k
 	iters    int
+	// converged is set by run: the last E-step moved no posterior by the tolerance or more.
+	converged bool
 	// skipSingles leaves tasks with a single answer out of the confusion counts (not the class
 	// counts): their posterior only echoes that one answer back to its worker.
 	skipSingles bool
+	// n and class are the expected counts, kept between iterations to spare the allocation.
+	n, class []float64
+	// skill, when set, replaces the skills computed from pi in the result (Best's prior guard
+	// keeps the skills of the fit it reports).
+	skill []float64
 }
 
 func newModel(d *dataset) *model {
@@ -47,8 +54,12 @@ func (m *model) initMajority() {
 // n[w][j][l] = Σ over tasks answered l by w of post[task][j], and the expected class counts.
 func (m *model) counts() (n, class []float64) {
 	k, kk := m.k, m.k*m.k
-	n = make([]float64, len(m.pi))
-	class = make([]float64, k)
+	if m.n == nil {
+		m.n, m.class = make([]float64, len(m.pi)), make([]float64, k)
+	}
+	n, class = m.n, m.class
+	clear(n)
+	clear(class)
 	d := m.d
 	for i := range d.tasks {
 		p := m.post[i*k : (i+1)*k]
@@ -152,15 +163,56 @@ func (m *model) estep() float64 {
 }
 
 // run alternates M- and E-steps from the current posteriors until no posterior moves by tol or
-// more, or maxIter iterations.
+// more (converged), or maxIter iterations.
 func (m *model) run(mstep func(n, class []float64), maxIter int, tol float64) {
 	for m.iters = 1; ; m.iters++ {
 		mstep(m.counts())
 		m.takeLogs()
-		if m.estep() < tol || m.iters >= maxIter {
+		m.converged = m.estep() < tol
+		if m.converged || m.iters >= maxIter {
 			return
 		}
 	}
+}
+
+// logLikelihood is the log-probability of all the answers under the current parameters, the
+// true labels summed out: Σ_tasks log Σ_j prior_j Π_answers pi[w][j][l].
+func (m *model) logLikelihood() float64 {
+	s := make([]float64, m.k)
+	ll := 0.0
+	for i := range m.d.tasks {
+		m.logJoint(s, m.d.start[i], m.d.start[i+1])
+		ll += logSumExp(s)
+	}
+	return ll
+}
+
+// information is the mean over tasks of KL(posterior ‖ prior), in nats: how much the answers
+// moved the model's belief about each task's label. Near 0 the fit says the answers carry no
+// information.
+func (m *model) information() float64 {
+	k := m.k
+	total := 0.0
+	for i := range m.d.tasks {
+		for j, p := range m.post[i*k : (i+1)*k] {
+			if p > 0 {
+				total += p * math.Log(p/m.prior[j])
+			}
+		}
+	}
+	return total / float64(max(len(m.d.tasks), 1))
+}
+
+func logSumExp(s []float64) float64 {
+	mx := math.Inf(-1)
+	for _, v := range s {
+		mx = max(mx, v)
+	}
+	sum := 0.0
+	for _, v := range s {
+		sum += math.Exp(v - mx)
+	}
+	return mx + math.Log(sum)
 }
 
 // skills is Σ_j prior_j · pi[w][j][j] for every worker: the probability that the worker's answer
@@ -185,7 +237,13 @@ func (m *model) result(method string) Result {
 		label[i] = m.d.argmax(i, p)
 		conf[i] = p[label[i]]
 	}
-	return m.d.result(method, label, conf, m.skills(), m.iters)
+	skill := m.skill
+	if skill == nil {
+		skill = m.skills()
+	}
+	r := m.d.result(method, label, conf, skill, m.iters)
+	r.Converged = m.converged
+	return r
 }
 
 // restricted returns the posterior of task i given only its answers in [from,to), into s.

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // ParseError reports a problem in an answers or truth file at a 1-based line and column. Column
@@ -32,9 +34,11 @@ type table struct {
 	col  []int // field index of each wanted column
 }
 
-func openTable(file string, r io.Reader, want ...string) (*table, error) {
+func openTable(file string, r io.Reader, delimiter rune, want ...string) (*table, error) {
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1 // short lines are reported by next, with their position
+	cr.Comma = delimiter
+	cr.ReuseRecord = true
 	t := &table{file: file, cr: cr, want: want, col: make([]int, len(want))}
 	header, err := cr.Read()
 	if err == io.EOF {
@@ -107,7 +111,7 @@ func (t *table) next(vals []string) (line int, err error) {
 			if c >= len(rec) {
 				return 0, &ParseError{t.file, line, len(rec) + 1, fmt.Sprintf("too few fields: %d, but the %q column is column %d", len(rec), t.want[k], c+1)}
 			}
-			v := strings.TrimSpace(rec[c])
+			v := canonical(rec[c])
 			if v == "" {
 				fl, _ := t.cr.FieldPos(c)
 				return 0, &ParseError{t.file, fl, c + 1, fmt.Sprintf("empty %s", t.want[k])}
@@ -118,13 +122,54 @@ func (t *table) next(vals []string) (line int, err error) {
 	}
 }
 
+// canonical is a field as it is compared: trimmed of surrounding white space and in Unicode
+// normal form C, so that "café" typed with a combining accent and "café" typed with the
+// accented letter are one label. Case is kept: "Cat" and "cat" are two labels, as a taxonomy may
+// mean them to be.
+func canonical(field string) string {
+	return norm.NFC.String(strings.TrimSpace(field))
+}
+
+// Format says how answers and truth files are separated: Delimiter is the field separator,
+// ',' by default; '\t' reads tab-separated files.
+type Format struct {
+	Delimiter rune
+}
+
+func (f Format) delimiter() rune {
+	if f.Delimiter == 0 {
+		return ','
+	}
+	return f.Delimiter
+}
+
+// Check reports a delimiter the CSV reader cannot use.
+func (f Format) Check() error {
+	d := f.delimiter()
+	if d == '"' || d == '\r' || d == '\n' || d == 0xFFFD || d < ' ' && d != '\t' {
+		return fmt.Errorf("delimiter %q cannot separate fields", d)
+	}
+	return nil
+}
+
 // ReadAnswers parses an answers file: CSV with a header naming the columns task, worker and label
-// in any order (other columns are ignored). Fields are trimmed of surrounding spaces. Errors are
-// *ParseError values naming the file, line and column: a header without one of the columns, an
-// empty task, worker or label, a line with too few fields, malformed quoting, or the same worker
-// answering the same task twice (naming both lines). On error no answers are returned.
+// in any order (other columns are ignored). Fields are trimmed and put in Unicode normal form C
+// (canonical). Errors are *ParseError values naming the file, line and column: a header without
+// one of the columns, an empty task, worker or label, a line with too few fields, malformed
+// quoting, or the same worker answering the same task twice (naming both lines). On error no
+// answers are returned.
 func ReadAnswers(file string, r io.Reader) ([]Answer, error) {
-	t, err := openTable(file, r, "task", "worker", "label")
+	return Format{}.ReadAnswers(file, r)
+}
+
+// ReadTruth parses a truth file as Format{}.ReadTruth does.
+func ReadTruth(file string, r io.Reader) (map[string]string, error) {
+	return Format{}.ReadTruth(file, r)
+}
+
+// ReadAnswers is the package's ReadAnswers with this format's delimiter.
+func (f Format) ReadAnswers(file string, r io.Reader) ([]Answer, error) {
+	t, err := openTable(file, r, f.delimiter(), "task", "worker", "label")
 	if err != nil {
 		return nil, err
 	}
@@ -150,10 +195,10 @@ func ReadAnswers(file string, r io.Reader) ([]Answer, error) {
 }
 
 // ReadTruth parses a truth file: CSV with a header naming the columns task and label in any order
-// (other columns are ignored), with the same strictness as ReadAnswers; a task listed twice is an
-// error naming both lines. It returns task → true label.
-func ReadTruth(file string, r io.Reader) (map[string]string, error) {
-	t, err := openTable(file, r, "task", "label")
+// (other columns are ignored), with the same strictness and normalisation as ReadAnswers; a task
+// listed twice is an error naming both lines. It returns task → true label.
+func (f Format) ReadTruth(file string, r io.Reader) (map[string]string, error) {
+	t, err := openTable(file, r, f.delimiter(), "task", "label")
 	if err != nil {
 		return nil, err
 	}

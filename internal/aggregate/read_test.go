@@ -113,3 +113,34 @@ func TestReadTruth(t *testing.T) {
 		})
 	}
 }
+
+// Fields are compared in Unicode normal form C and trimmed; case is kept. A tab-separated file
+// reads with Format{Delimiter: '\t'}.
+func TestReadNormalisesAndReadsTabs(t *testing.T) {
+	nfc, nfd := "caf\u00e9", "cafe\u0301"
+	got, err := Format{Delimiter: '\t'}.ReadAnswers("a.tsv", strings.NewReader("task\tworker\tlabel\n t1 \tw1\t"+nfd+"\nt1\tw2\tCafé\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Answer{{Task: "t1", Worker: "w1", Label: nfc}, {Task: "t1", Worker: "w2", Label: "Café"}}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+	truth, err := Format{Delimiter: '\t'}.ReadTruth("t.tsv", strings.NewReader("task\tlabel\nt1\t"+nfd+"\n"))
+	if err != nil || truth["t1"] != nfc {
+		t.Fatalf("truth %q, %v", truth, err)
+	}
+	// A worker answering twice in two normal forms of the same task id is still caught.
+	_, err = ReadAnswers("a.csv", strings.NewReader("task,worker,label\n"+nfc+",w1,x\n"+nfd+",w1,y\n"))
+	if err == nil || !strings.Contains(err.Error(), "twice") {
+		t.Fatalf("duplicate across normal forms: %v", err)
+	}
+	for _, d := range []rune{'"', '\n', 0} {
+		if d == 0 {
+			continue
+		}
+		if err := (Format{Delimiter: d}).Check(); err == nil {
+			t.Errorf("delimiter %q accepted", d)
+		}
+	}
+}

@@ -21,12 +21,20 @@ type CrowdSpec struct {
 	// SpammerShare is the share of workers (rounded) who answer uniformly at random; their true
 	// accuracy is 1/Classes.
 	SpammerShare float64
+	// ClassSkillDrop makes accuracy depend on the true class: a non-spammer's accuracy on class
+	// k is their accuracy minus ClassSkillDrop·k/(Classes−1), and at least 1/Classes. With
+	// ClassImbalance the rarest classes are also the hardest, as in many real crowds.
+	ClassSkillDrop float64
+	// FirstClassErrors is the share of a non-spammer's mistakes on the other classes that go to
+	// the first class (the answer people give when unsure); the rest are spread evenly.
+	FirstClassErrors float64
 }
 
 // Synthesize draws a crowd: each task's true label from the class priors, AnswersPerTask distinct
-// workers per task chosen uniformly, and each worker answering right with their accuracy and
-// otherwise with a uniformly random other class (spammers: a uniformly random class). It returns
-// the answers (task by task), the truth and each worker's true accuracy. Tasks are named t0001…,
+// workers per task chosen uniformly, and each worker answering right with their accuracy on the
+// task's class and otherwise with another class (the first with probability FirstClassErrors,
+// else a uniformly random other class; spammers: a uniformly random class). It returns the
+// answers (task by task), the truth and each worker's true accuracy over all classes. Tasks are named t0001…,
 // workers w001…, classes c0…, zero-padded so that names sort in index order. The same spec always
 // gives the same crowd (math/rand/v2 PCG seeded by Seed).
 func Synthesize(s CrowdSpec) (answers []Answer, truth map[string]string, skills map[string]float64) {
@@ -60,9 +68,23 @@ func Synthesize(s CrowdSpec) (answers []Answer, truth map[string]string, skills 
 		spam[w] = true
 		acc[w] = 1 / float64(k)
 	}
+	classAcc := func(w, c int) float64 {
+		if spam[w] || s.ClassSkillDrop == 0 {
+			return acc[w]
+		}
+		return max(acc[w]-s.ClassSkillDrop*float64(c)/float64(k-1), 1/float64(k))
+	}
 	skills = make(map[string]float64, nw)
 	for w, name := range workerName {
-		skills[name] = acc[w]
+		mean := 0.0
+		for c := range k {
+			share := cum[c] / sum
+			if c > 0 {
+				share = (cum[c] - cum[c-1]) / sum
+			}
+			mean += share * classAcc(w, c)
+		}
+		skills[name] = mean
 	}
 
 	truth = make(map[string]string, nt)
@@ -86,8 +108,10 @@ func Synthesize(s CrowdSpec) (answers []Answer, truth map[string]string, skills 
 			switch {
 			case spam[w]:
 				l = rng.IntN(k)
-			case rng.Float64() < acc[w]:
+			case rng.Float64() < classAcc(w, c):
 				l = c
+			case c > 0 && s.FirstClassErrors > 0 && rng.Float64() < s.FirstClassErrors:
+				l = 0
 			default:
 				l = rng.IntN(k - 1)
 				if l >= c {
@@ -111,15 +135,15 @@ func names(prefix string, from, n int) []string {
 }
 
 // Compare synthesizes each crowd with each number of answers per item and returns a Markdown
-// table of the accuracy against the truth of majority vote, Dawid–Skene, the double-annotation
-// policy and Best. The policy ignores the number of answers per item: it uses two answers and a
+// table of the accuracy against the truth of majority vote, Dawid–Skene, the one-coin model, the
+// double-annotation policy and Best. The policy ignores the number of answers per item: it uses two answers and a
 // third on disagreement, so it runs on the same crowd with at least three answers per item, and
 // its column also gives the mean number of answers per item it used. An empty perItem uses each
 // spec's AnswersPerTask.
 func Compare(specs []CrowdSpec, perItem []int) string {
 	var b strings.Builder
-	b.WriteString("| crowd | answers/item | mv | ds | policy (answers/item used) | best |\n")
-	b.WriteString("|---|---:|---:|---:|---:|---:|\n")
+	b.WriteString("| crowd | answers/item | mv | ds | onecoin | policy (answers/item used) | best |\n")
+	b.WriteString("|---|---:|---:|---:|---:|---:|---:|\n")
 	pct := func(labels, truth map[string]string) string {
 		acc, _ := Accuracy(labels, truth)
 		return fmt.Sprintf("%.2f%%", 100*acc)
@@ -144,8 +168,8 @@ func Compare(specs []CrowdSpec, perItem []int) string {
 				pd, ptruth = newDataset(pa), pt
 			}
 			pol, used := policy(pd)
-			fmt.Fprintf(&b, "| %s | %d | %s | %s | %s (%.2f) | %s |\n", describe(spec), n,
-				pct(mv.Labels, truth), pct(ds.Labels, truth), pct(pol.Labels, ptruth), used, pct(best.Labels, truth))
+			fmt.Fprintf(&b, "| %s | %d | %s | %s | %s | %s (%.2f) | %s |\n", describe(spec), n,
+				pct(mv.Labels, truth), pct(ds.Labels, truth), pct(OneCoin(answers).Labels, truth), pct(pol.Labels, ptruth), used, pct(best.Labels, truth))
 		}
 	}
 	return b.String()
@@ -160,6 +184,41 @@ func describe(s CrowdSpec) string {
 	}
 	if s.ClassImbalance > 0 {
 		out += fmt.Sprintf(", imbalance %.2f", s.ClassImbalance)
+	}
+	if s.ClassSkillDrop > 0 {
+		out += fmt.Sprintf(", accuracy %.2f lower on the last class", s.ClassSkillDrop)
+	}
+	if s.FirstClassErrors > 0 {
+		out += fmt.Sprintf(", %.0f%% of mistakes to the first class", 100*s.FirstClassErrors)
+	}
+	return out
+}
+
+// Subsample keeps at most per answers of each task, drawn at random without replacement (PCG
+// seeded by seed), in file order otherwise: what a crowd with fewer answers per task would have
+// given.
+func Subsample(answers []Answer, per int, seed uint64) []Answer {
+	rng := rand.New(rand.NewPCG(seed, seed^0x5851f42d4c957f2d))
+	byTask := map[string][]int{}
+	var order []string
+	for n, a := range answers {
+		if _, ok := byTask[a.Task]; !ok {
+			order = append(order, a.Task)
+		}
+		byTask[a.Task] = append(byTask[a.Task], n)
+	}
+	keep := make([]bool, len(answers))
+	for _, task := range order {
+		ix := byTask[task]
+		for _, p := range rng.Perm(len(ix))[:min(per, len(ix))] {
+			keep[ix[p]] = true
+		}
+	}
+	out := make([]Answer, 0, min(len(answers), per*len(order)))
+	for n, a := range answers {
+		if keep[n] {
+			out = append(out, a)
+		}
 	}
 	return out
 }

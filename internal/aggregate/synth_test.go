@@ -76,15 +76,15 @@ func TestCompare(t *testing.T) {
 	if len(lines) != 2+2*3 {
 		t.Fatalf("%d lines:\n%s", len(lines), table)
 	}
-	if !strings.HasPrefix(lines[0], "| crowd | answers/item | mv | ds | policy") || !strings.Contains(lines[0], "best |") {
+	if !strings.HasPrefix(lines[0], "| crowd | answers/item | mv | ds | onecoin | policy") || !strings.Contains(lines[0], "best |") {
 		t.Fatalf("header %q", lines[0])
 	}
 	for _, l := range lines[2:] {
 		cells := strings.Split(l, "|")
-		if len(cells) != 8 {
+		if len(cells) != 9 {
 			t.Fatalf("row %q", l)
 		}
-		for _, c := range cells[3:7] {
+		for _, c := range cells[3:8] {
 			if !strings.Contains(c, "%") {
 				t.Fatalf("row %q: cell %q is no accuracy", l, c)
 			}
@@ -96,7 +96,7 @@ func TestCompare(t *testing.T) {
 	// With one answer per item there is nothing to learn about workers: Best returns the answers,
 	// as majority vote does.
 	one := strings.Split(lines[2], "|")
-	if one[3] != one[6] {
+	if one[3] != one[7] {
 		t.Fatalf("one answer per item, methods differ: %q", lines[2])
 	}
 }

@@ -9,8 +9,11 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+	failurepb "go.temporal.io/api/failure/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/labelflow/labelflow/activities"
 	"github.com/labelflow/labelflow/config"
@@ -18,9 +21,13 @@ import (
 	"github.com/labelflow/labelflow/internal/clients"
 	"github.com/labelflow/labelflow/internal/grant"
 	"github.com/labelflow/labelflow/internal/logging"
+	"github.com/labelflow/labelflow/internal/metrics"
 	"github.com/labelflow/labelflow/internal/payout"
+	"github.com/labelflow/labelflow/internal/payoutdetails"
+	"github.com/labelflow/labelflow/internal/pseudonym"
 	"github.com/labelflow/labelflow/internal/quality"
 	"github.com/labelflow/labelflow/internal/store"
+	"github.com/labelflow/labelflow/internal/temporalconn"
 	"github.com/labelflow/labelflow/internal/workforce"
 	"github.com/labelflow/labelflow/workers"
 	"github.com/labelflow/labelflow/workflows"
@@ -42,6 +49,14 @@ type App struct {
 	// Scores caches accuracy estimates for a minute, for the gateway's claims and the chunks'
 	// confidence alike.
 	Scores *quality.ScoreCache
+	// PayoutDetails keeps people's bank accounts and mobile-money numbers, sealed; it refuses
+	// every call where LABELFLOW_PAYOUT_DETAILS_KEY is not set.
+	PayoutDetails payoutdetails.Vault
+	// PayoutDebtor is the account bank transfers are paid from (LABELFLOW_PAYOUT_DEBTOR).
+	PayoutDebtor payout.Debtor
+	// payloads is the data converter of this process's Temporal client: with payload encryption
+	// on, failure messages are encrypted in histories too.
+	payloads converter.DataConverter
 }
 
 // Open connects to the store and (unless noTemporal) to Temporal.
@@ -60,22 +75,43 @@ func Open(ctx context.Context, cfg config.Config, log zerolog.Logger) (*App, err
 		return nil, err
 	}
 	a := &App{Cfg: cfg, Log: log, Store: st, Targets: targets, Clients: registry, Roster: workforce.Roster{Store: st, Pepper: []byte(cfg.TokenPepper)}, Scores: &quality.ScoreCache{TTL: time.Minute}}
+	if a.PayoutDetails, err = payoutdetails.NewVault(st, cfg.PayoutDetailsKey); err != nil {
+		return nil, fmt.Errorf("configuration: LABELFLOW_PAYOUT_DETAILS_KEY: %w", err)
+	}
+	a.Roster.Details = a.PayoutDetails
+	if a.PayoutDebtor, err = payout.ParseDebtor(cfg.PayoutDebtor); err != nil {
+		return nil, fmt.Errorf("configuration: LABELFLOW_PAYOUT_DEBTOR: %w", err)
+	}
 	if cfg.GrantKeys != "" {
 		if a.Grants, err = grant.ParseKeys(cfg.GrantKeys, !cfg.Embedded()); err != nil {
 			return nil, fmt.Errorf("configuration: LABELFLOW_GRANT_KEYS: %w", err)
 		}
 	}
+	opts, err := temporalconn.ClientOptions(cfg)
+	if err != nil {
+		return nil, err
+	}
+	opts.Logger = logging.NewTemporal(log)
+	opts.MetricsHandler = metrics.Temporal()
+	a.payloads = opts.DataConverter
 	dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	a.Temporal, err = client.DialContext(dctx, client.Options{
-		HostPort:  cfg.TemporalAddress,
-		Namespace: cfg.TemporalNamespace,
-		Logger:    logging.NewTemporal(log),
-	})
+	a.Temporal, err = client.DialContext(dctx, opts)
 	if err != nil {
 		return nil, fmt.Errorf("connect to Temporal at %s: %w", cfg.TemporalAddress, err)
 	}
 	return a, nil
+}
+
+// FailureMessage is the message of a failure read from a raw server response (a pending
+// activity's last failure), decrypted where payload encryption hides it.
+func (a *App) FailureMessage(f *failurepb.Failure) string {
+	if f == nil || a.payloads == nil {
+		return f.GetMessage()
+	}
+	f = proto.Clone(f).(*failurepb.Failure)
+	converter.DecodeCommonFailureAttributes(a.payloads, f)
+	return f.GetMessage()
 }
 
 // Close releases connections.
@@ -88,12 +124,17 @@ func (a *App) Close() {
 // Activities builds the activity dependencies.
 func (a *App) Activities() *activities.Activities {
 	loc, _ := time.LoadLocation(a.Cfg.MonthTimeZone)
-	var provider payout.Provider = &payout.FileProvider{Store: a.Store}
+	// Simulated people are paid only on the embedded stack, to made-up accounts.
+	details := payout.Directory{Vault: a.PayoutDetails, Roster: a.Roster, InventForSimulated: a.Cfg.Embedded()}
+	var provider payout.Provider = &payout.FileProvider{Store: a.Store, Details: details, Debtor: a.PayoutDebtor}
 	if a.Cfg.PayoutProvider == "http" {
-		provider = &payout.HTTPProvider{URL: a.Cfg.PayoutURL, Token: a.Cfg.PayoutToken}
+		provider = &payout.HTTPProvider{URL: a.Cfg.PayoutURL, Token: a.Cfg.PayoutToken, Details: details}
 	}
+	// Without a key (a production host that does not deliver) deliveries fail, saying so.
+	names, _ := pseudonym.New(a.Cfg.PseudonymKey)
 	return &activities.Activities{
-		Store: a.Store, Targets: a.Targets, Payouts: provider,
+		Pseudonyms: names,
+		Store:      a.Store, Targets: a.Targets, Payouts: provider,
 		MaxLineBytes: a.Cfg.MaxLineBytes, Months: loc, FloorMultiplier: a.Cfg.FloorMultiplier, Log: a.Log, Scores: a.Scores,
 		PaySimulated: a.Cfg.Embedded(), Boundary: a.Boundary(),
 	}
@@ -108,10 +149,18 @@ func (a *App) RunWorker(ctx context.Context) error {
 		return fmt.Errorf("the worker verifies the identities in requests: %w", config.Require("LABELFLOW_GRANT_KEYS", a.Cfg.GrantKeys))
 	}
 	workflows.UseGrantKeys(a.Grants)
+	reg := metrics.New()
+	health, err := a.startHealth(a.Cfg.WorkerHealthListen, reg)
+	if err != nil {
+		return err
+	}
+	defer health.stop()
 	if err := a.Store.EnsureBucket(ctx, a.Cfg.StoreBucket); err != nil {
 		return err
 	}
-	ws, err := workers.New(a.Temporal, a.Cfg, a.Activities())
+	acts := a.Activities()
+	acts.Metrics = metrics.NewWork(reg)
+	ws, err := workers.New(a.Temporal, a.Cfg, acts)
 	if err != nil {
 		return err
 	}
@@ -120,8 +169,10 @@ func (a *App) RunWorker(ctx context.Context) error {
 			return fmt.Errorf("start worker: %w", err)
 		}
 	}
+	health.running()
 	a.Log.Info().Str("role", a.Cfg.WorkerRole).Str("workflow_queue", a.Cfg.WorkflowTaskQueue).Str("activity_queue", a.Cfg.ActivityTaskQueue).Msg("worker running")
 	<-ctx.Done()
+	health.stopping()
 	for _, w := range ws {
 		w.Stop()
 	}

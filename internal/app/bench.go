@@ -24,7 +24,7 @@ type PayrollRun struct {
 // provider, timing each step. `labelflow bench payroll` measures them this way, without a
 // workflow around them.
 func RunPayrollActivities(ctx context.Context, s *store.Store, month, floorMultiplier string, log zerolog.Logger) (PayrollRun, error) {
-	acts := &activities.Activities{Store: s, Payouts: &payout.FileProvider{Store: s}, Months: time.UTC, FloorMultiplier: floorMultiplier, Log: log}
+	acts := &activities.Activities{Store: s, Payouts: &payout.FileProvider{Store: s, Details: payout.InventedDetails{}}, Months: time.UTC, FloorMultiplier: floorMultiplier, Log: log}
 	var run PayrollRun
 	start := time.Now()
 	sum, err := acts.AggregatePayroll(ctx, month)

@@ -20,6 +20,7 @@ import (
 	"github.com/labelflow/labelflow/internal/grant"
 	"github.com/labelflow/labelflow/internal/logging"
 	"github.com/labelflow/labelflow/internal/store"
+	"github.com/labelflow/labelflow/internal/temporalconn"
 	"github.com/labelflow/labelflow/workflows"
 )
 
@@ -105,27 +106,83 @@ func checkKeys(cfg config.Config) []Check {
 	return []Check{grants, pepper}
 }
 
-// checkTemporal checks that Temporal answers, knows the namespace, and has LabelFlow's search
-// attributes (without them no project can start).
+// checkTemporal checks the connection settings, then that Temporal answers, knows the namespace,
+// and has LabelFlow's search attributes (without them no project can start).
 func checkTemporal(ctx context.Context, cfg config.Config, log zerolog.Logger) []Check {
+	conn := checkConnection(cfg)
+	payloads := checkPayloads(cfg)
 	reach := Check{Name: "Temporal " + cfg.TemporalAddress + " answers"}
 	ns := Check{Name: "namespace " + cfg.TemporalNamespace + " is known"}
 	attrs := Check{Name: "search attributes " + strings.Join(searchAttributes, ", ") + " are Keyword"}
-	dctx, cancel := context.WithTimeout(ctx, checkTimeout)
-	defer cancel()
-	c, err := client.DialContext(dctx, client.Options{HostPort: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace, Logger: logging.NewTemporal(log)})
+	opts, err := temporalconn.ClientOptions(cfg)
 	if err != nil {
 		reach.Err = err
-		return []Check{reach, skipped(ns, "Temporal"), skipped(attrs, "Temporal")}
+		return []Check{conn, payloads, reach, skipped(ns, "Temporal"), skipped(attrs, "Temporal")}
+	}
+	opts.Logger = logging.NewTemporal(log)
+	dctx, cancel := context.WithTimeout(ctx, checkTimeout)
+	defer cancel()
+	c, err := client.DialContext(dctx, opts)
+	if err != nil {
+		reach.Err = err
+		return []Check{conn, payloads, reach, skipped(ns, "Temporal"), skipped(attrs, "Temporal")}
 	}
 	defer c.Close()
 	if _, err := c.WorkflowService().DescribeNamespace(dctx, &workflowservice.DescribeNamespaceRequest{Namespace: cfg.TemporalNamespace}); err != nil {
-		ns.Err = err
-		return []Check{reach, ns, skipped(attrs, "the namespace")}
+		ns.Err = fmt.Errorf("%w (`labelflow setup` creates it)", err)
+		return []Check{conn, payloads, reach, ns, skipped(attrs, "the namespace")}
 	}
 	attrs.Err = checkSearchAttributes(dctx, c, cfg.TemporalNamespace)
-	return []Check{reach, ns, attrs}
+	return []Check{conn, payloads, reach, ns, attrs}
 }
+
+// checkConnection checks the TLS files and says how the connection is secured. A production
+// stack on a plaintext connection is warned about: anyone on the path could read histories.
+func checkConnection(cfg config.Config) Check {
+	c := Check{Name: "Temporal connection: " + connectionKind(cfg.Temporal)}
+	if _, err := temporalconn.TLSConfig(cfg.Temporal); err != nil {
+		c.Err = err
+		return c
+	}
+	if !cfg.TemporalTLS && !cfg.Embedded() {
+		c.Err, c.Warning = errors.New("plaintext on a production stack: set LABELFLOW_TEMPORAL_TLS=true unless the network is private"), true
+	}
+	return c
+}
+
+func connectionKind(t config.Temporal) string {
+	switch {
+	case !t.TemporalTLS:
+		return "plaintext"
+	case t.TemporalAPIKey != "":
+		return "TLS with an API key"
+	case t.TemporalTLSCert != "":
+		return "mutual TLS"
+	}
+	return "TLS"
+}
+
+// checkPayloads checks the payload keys and says whether histories are encrypted.
+func checkPayloads(cfg config.Config) Check {
+	c := Check{Name: "payload encryption"}
+	codec, err := temporalconn.Codec(cfg)
+	switch {
+	case err != nil:
+		c.Err = err
+	case codec != nil:
+		c.Name += ": on, new payloads sealed with key " + codec.EncryptingKey()
+	case cfg.Embedded():
+		c.Name += ": off (the embedded stack, no LABELFLOW_PAYLOAD_KEYS)"
+	default:
+		c.Name += ": off"
+		c.Err, c.Warning = errors.New("LABELFLOW_PAYLOAD_PLAINTEXT=true: histories hold answers and worker ids in clear"), true
+	}
+	return c
+}
+
+// SearchAttributes names LabelFlow's custom search attributes, all Keyword: `labelflow setup`
+// registers them.
+func SearchAttributes() []string { return slices.Clone(searchAttributes) }
 
 // searchAttributes are the custom search attributes LabelFlow's workflows set.
 var searchAttributes = []string{workflows.SearchAttrProject, workflows.SearchAttrClient, workflows.SearchAttrStage}
@@ -145,7 +202,7 @@ func checkSearchAttributes(ctx context.Context, c client.Client, namespace strin
 		return nil
 	}
 	slices.Sort(missing)
-	return fmt.Errorf("%s not registered as Keyword in namespace %s (temporal operator search-attribute create --name NAME --type Keyword)", strings.Join(missing, ", "), namespace)
+	return fmt.Errorf("%s not registered as Keyword in namespace %s (`labelflow setup` registers them)", strings.Join(missing, ", "), namespace)
 }
 
 // skipped is c, not run because the check of what it needs failed.

@@ -149,7 +149,7 @@ func (a *App) ProjectStatus(ctx context.Context, project string) (ProjectView, e
 		return v, err
 	}
 	info := desc.GetWorkflowExecutionInfo()
-	v.Problems = append(v.Problems, retrying(wid, desc)...)
+	v.Problems = append(v.Problems, a.retrying(wid, desc)...)
 	v.Closed = info.GetStatus() != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING
 	if v.Closed && info.GetStatus() != enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED {
 		v.Error = "project workflow " + info.GetStatus().String()
@@ -170,7 +170,7 @@ func (a *App) ProjectStatus(ctx context.Context, project string) (ProjectView, e
 	v.Annotated, v.Final, v.Agreed, v.Arbitrated = d.Items, d.Items, d.Agreed, d.Arbitrated
 	for _, c := range v.Running {
 		if d, err := a.Describe(ctx, workflows.ChunkWorkflowID(project, c), ""); err == nil {
-			v.Problems = append(v.Problems, retrying(workflows.ChunkWorkflowID(project, c), d)...)
+			v.Problems = append(v.Problems, a.retrying(workflows.ChunkWorkflowID(project, c), d)...)
 			if s := d.GetWorkflowExecutionInfo().GetStatus(); s != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING && s != enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED {
 				v.Problems = append(v.Problems, fmt.Sprintf("%s: chunk workflow %s; see it in the Temporal UI", workflows.ChunkWorkflowID(project, c), s))
 			}
@@ -266,12 +266,12 @@ func decodeKeyword(p *commonpb.Payload) string {
 
 // retrying describes the activities of a workflow that have failed at least once and are being
 // retried.
-func retrying(workflowID string, d *workflowservice.DescribeWorkflowExecutionResponse) []string {
+func (a *App) retrying(workflowID string, d *workflowservice.DescribeWorkflowExecutionResponse) []string {
 	var out []string
 	for _, pa := range d.GetPendingActivities() {
 		if pa.GetAttempt() > 1 && pa.GetLastFailure() != nil {
 			out = append(out, fmt.Sprintf("%s: %s failing (attempt %d): %s", workflowID,
-				pa.GetActivityType().GetName(), pa.GetAttempt(), pa.GetLastFailure().GetMessage()))
+				pa.GetActivityType().GetName(), pa.GetAttempt(), a.FailureMessage(pa.GetLastFailure())))
 		}
 	}
 	return out

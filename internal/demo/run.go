@@ -33,6 +33,9 @@ type RunOptions struct {
 	// WebhookURL and WebhookSecret (a secret's name in the delivery profiles) add a webhook.
 	WebhookURL, WebhookSecret string
 	Progress                  func(app.ProjectView)
+	// Floor runs the floor project (FloorProject) beside the main one: slow people at a low
+	// rate, whom payroll tops up to the earnings floor.
+	Floor bool
 }
 
 // Summary is what a scripted run reports.
@@ -60,10 +63,13 @@ type Summary struct {
 	Manifest      delivery.Manifest `json:"-"`
 	// Simulated is the crowd, tokens included; it stays in the roster until the demo ends.
 	Simulated []simulate.Person `json:"-"`
+	// TopUps are the people payroll lifted to the earnings floor.
+	TopUps []TopUpLine `json:"top_ups"`
 }
 
 // Run uploads the demo dataset, launches the project, lets the simulated crowd work through the
-// gateway, waits for the delivery, verifies it, then runs and approves payroll for the month.
+// gateway, waits for the delivery, verifies it, then imports the month's finance tables as finance
+// would and runs and approves payroll for the month. With o.Floor the floor project runs too.
 func Run(ctx context.Context, e *Env, o RunOptions) (Summary, error) {
 	start := time.Now()
 	sum := Summary{Project: o.ProjectID}
@@ -72,42 +78,34 @@ func Run(ctx context.Context, e *Env, o RunOptions) (Summary, error) {
 	if err != nil {
 		return sum, err
 	}
-	simOpts := simulate.Options{GatewayURL: e.GatewayURL, Project: p.ID, Annotators: o.Annotators, Reviewers: o.Reviewers,
-		Accuracy: o.Accuracy, ReviewerAccuracy: 0.95, Abandon: o.Abandon, Seed: o.Seed, Languages: []string{"en"}, Idle: 50 * time.Millisecond}
-	permit, err := simulate.Allow(a.Cfg, false)
-	if err != nil {
-		return sum, err
-	}
-	crowd, err := simulate.Crowd(simOpts)
-	if err != nil {
-		return sum, err
-	}
-	if err := simulate.Register(ctx, permit, a.Roster, crowd); err != nil {
-		return sum, err
-	}
-	sum.Simulated = crowd
-	// A crowd that fails ends the wait at once rather than leaving the project waiting for people.
+	// A crowd that fails ends the waits at once rather than leaving a project waiting for people.
 	runCtx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	simDone := make(chan error, 1)
-	go func() {
-		st, err := simulate.Run(runCtx, simOpts, a.Store, crowd)
-		sum.Crowd = st
-		if err != nil {
-			err = fmt.Errorf("simulator: %w", err)
-			cancel(err)
-		}
-		simDone <- err
-	}()
-	status, err := a.WaitProject(runCtx, p.ID, o.Progress)
-	sum.ProjectTime = time.Since(launched)
+	crowds := &crowds{ctx: runCtx, cancel: cancel, app: a}
+	err = crowds.start(simulate.Options{GatewayURL: e.GatewayURL, Project: p.ID, Annotators: o.Annotators, Reviewers: o.Reviewers,
+		Accuracy: o.Accuracy, ReviewerAccuracy: 0.95, Abandon: o.Abandon, Seed: o.Seed, Languages: []string{"en"}, Idle: 50 * time.Millisecond})
 	if err != nil {
-		if cause := context.Cause(runCtx); cause != nil && cause != err {
-			return sum, cause
-		}
 		return sum, err
 	}
-	if err := <-simDone; err != nil {
+	if o.Floor {
+		if err := startFloorProject(runCtx, e, crowds, o.Seed); err != nil {
+			return sum, err
+		}
+	}
+	status, err := crowds.wait(p.ID, o.Progress)
+	sum.ProjectTime = time.Since(launched)
+	sum.Simulated = crowds.people
+	if err != nil {
+		return sum, err
+	}
+	if o.Floor {
+		if _, err := crowds.wait(FloorProject, nil); err != nil {
+			return sum, err
+		}
+	}
+	stats, err := crowds.done()
+	sum.Crowd = stats[0]
+	if err != nil {
 		return sum, err
 	}
 	sum.Status = status
@@ -120,23 +118,113 @@ func Run(ctx context.Context, e *Env, o RunOptions) (Summary, error) {
 	if sum.Manifest, sum.Verified, err = VerifyDelivery(ctx, a, p); err != nil {
 		return sum, err
 	}
-
-	loc, _ := time.LoadLocation(a.Cfg.MonthTimeZone)
-	sum.Month = time.Now().In(loc).Format("2006-01")
-	finance, err := SignIn(ctx, a, FinanceDemo)
-	if err != nil {
+	if err := payMonth(ctx, a, &sum); err != nil {
 		return sum, err
 	}
-	if err := SeedFinanceTables(ctx, a.Store, sum.Month); err != nil {
-		return sum, err
+	sum.Elapsed = time.Since(start)
+	return sum, nil
+}
+
+// payMonth imports the month's finance tables, runs and approves its payroll, and reads the
+// statements of the people it topped up.
+func payMonth(ctx context.Context, a *app.App, sum *Summary) error {
+	loc, _ := time.LoadLocation(a.Cfg.MonthTimeZone)
+	now := time.Now().In(loc)
+	sum.Month = now.Format("2006-01")
+	finance, err := SignIn(ctx, a, FinanceDemo)
+	if err != nil {
+		return err
+	}
+	if err := ImportFinanceTables(ctx, a.Store, sum.Month, now); err != nil {
+		return err
 	}
 	pay, err := RunAndApprovePayroll(ctx, a, sum.Month, finance)
 	if err != nil {
-		return sum, err
+		return err
 	}
 	sum.PayrollTotal, sum.PaidThisRun, sum.People = pay.Summary.Totals, pay.Payout.Paid, pay.Summary.People
-	sum.Elapsed = time.Since(start)
-	return sum, nil
+	sum.TopUps, err = topUpLines(ctx, a, sum.Month, pay.Summary.TopUps)
+	return err
+}
+
+// startFloorProject launches the floor project and sets its slow crowd to work.
+func startFloorProject(ctx context.Context, e *Env, crowds *crowds, seed uint64) error {
+	ops, err := SignIn(ctx, e.App, OpsDemo)
+	if err != nil {
+		return err
+	}
+	if _, err := launchFloorProject(ctx, e, ops); err != nil {
+		return err
+	}
+	return crowds.start(floorCrowd(e.GatewayURL, seed))
+}
+
+// crowds are the simulated crowds of a run, each working on its own project. The first to fail
+// cancels the run's context with its error.
+type crowds struct {
+	ctx     context.Context
+	cancel  context.CancelCauseFunc
+	app     *app.App
+	people  []simulate.Person
+	results []chan crowdResult
+}
+
+type crowdResult struct {
+	stats simulate.Stats
+	err   error
+}
+
+// start registers a crowd for o.Project and sets it to work until the project needs no more.
+func (c *crowds) start(o simulate.Options) error {
+	permit, err := simulate.Allow(c.app.Cfg, false)
+	if err != nil {
+		return err
+	}
+	crowd, err := simulate.Crowd(o)
+	if err != nil {
+		return err
+	}
+	if err := simulate.Register(c.ctx, permit, c.app.Roster, crowd); err != nil {
+		return err
+	}
+	c.people = append(c.people, crowd...)
+	result := make(chan crowdResult, 1)
+	c.results = append(c.results, result)
+	go func() {
+		st, err := simulate.Run(c.ctx, o, c.app.Store, crowd)
+		if err != nil {
+			err = fmt.Errorf("simulator on %s: %w", o.Project, err)
+			c.cancel(err)
+		}
+		result <- crowdResult{stats: st, err: err}
+	}()
+	return nil
+}
+
+// wait waits for a project to complete; a crowd's failure ends the wait with that failure.
+func (c *crowds) wait(project string, progress func(app.ProjectView)) (app.ProjectView, error) {
+	status, err := c.app.WaitProject(c.ctx, project, progress)
+	if err != nil {
+		if cause := context.Cause(c.ctx); cause != nil && cause != err {
+			return status, cause
+		}
+	}
+	return status, err
+}
+
+// done waits for every crowd to stop, and returns what each did, in the order they started, and
+// the first failure.
+func (c *crowds) done() ([]simulate.Stats, error) {
+	stats := make([]simulate.Stats, len(c.results))
+	var first error
+	for i, ch := range c.results {
+		r := <-ch
+		stats[i] = r.stats
+		if r.err != nil && first == nil {
+			first = r.err
+		}
+	}
+	return stats, first
 }
 
 // LaunchProject uploads the demo dataset of o.Items reviews and launches the demo project

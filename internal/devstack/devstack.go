@@ -95,8 +95,16 @@ type Stack struct {
 	// AccessKey and SecretKey are the S3 root credentials.
 	AccessKey, SecretKey string
 
+	// mu guards temporal and s3, which Restart replaces.
+	mu       sync.Mutex
 	temporal *proc
 	s3       *proc
+
+	// What Restart needs to start a server again as it was.
+	opts               Options
+	temporalBin, s3Bin string
+	dataDir            string
+	ports              stackPorts
 
 	stopOnce sync.Once
 	stopErr  error
@@ -152,6 +160,11 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 		S3Endpoint:      "http://" + hostPort(ports.s3),
 		AccessKey:       opts.AccessKey,
 		SecretKey:       opts.SecretKey,
+		opts:            opts,
+		temporalBin:     temporalBin,
+		s3Bin:           vgwBin,
+		dataDir:         dataDir,
+		ports:           ports,
 	}
 	if !opts.Headless {
 		s.TemporalUIURL = "http://" + hostPort(ports.temporalUI)
@@ -224,6 +237,8 @@ func (s *Stack) Stop() error {
 		return nil
 	}
 	s.stopOnce.Do(func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
 		s.stopErr = stopAll(stopGracePeriod, s.temporal, s.s3)
 	})
 	return s.stopErr

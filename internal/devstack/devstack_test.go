@@ -361,3 +361,37 @@ func TestLineWriterSplitsLinesAndKeepsTail(t *testing.T) {
 		t.Fatalf("logged %d debug lines, want 5:\n%s", n, logged.String())
 	}
 }
+
+// A killed server restarts on its ports with its data: an object written before the kill of the
+// S3 server is there after the restart, and Temporal serves its namespace again.
+func TestKilledServersRestartWithTheirData(t *testing.T) {
+	binDir := requireServers(t)
+	s := startTestStack(t, Options{BinDir: binDir, DataDir: t.TempDir(), Headless: true, Buckets: []string{"kept"}, Logger: testLogger(t)})
+	c := s3Client(t, s)
+	putAndGet(t, c, "kept", "before.json", []byte(`{"before":true}`))
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	for _, server := range []Server{S3, Temporal} {
+		if err := s.Restart(ctx, server); err == nil {
+			t.Fatalf("Restart(%s) of a running server succeeded", server)
+		}
+		if err := s.Kill(server); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Restart(ctx, server); err != nil {
+			t.Fatal(err)
+		}
+	}
+	obj, err := c.GetObject(ctx, "kept", "before.json", minio.GetObjectOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer obj.Close()
+	if b, err := io.ReadAll(obj); err != nil || string(b) != `{"before":true}` {
+		t.Fatalf("after the restart the object reads %q, %v", b, err)
+	}
+	requireListening(t, s.TemporalAddress)
+	if err := s.Stop(); err != nil {
+		t.Fatalf("Stop after restarts: %v", err)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"math/big"
 	"strings"
 	"testing"
+	"time"
 )
 
 // The figures below are test fixtures, not statements of any country's law.
@@ -48,16 +49,33 @@ func compute(t *testing.T, p Person, month string, lines ...Line) Statement {
 
 var kenyan = Person{ID: "ann-ke-1", Country: "KE", PayoutCurrency: "KES"}
 
+// Minor units follow ISO 4217's list, including the currencies a hand-kept table missed (PYG,
+// VUV, XPF have none; KWD, BHD have three); unknown, withdrawn and unit-less codes are refused.
 func TestCurrencyExponent(t *testing.T) {
-	for code, want := range map[string]int{"KES": 2, "USD": 2, "UGX": 0, "JPY": 0, "RWF": 0, "VND": 0, "KWD": 3, "BHD": 3, "IQD": 3} {
+	for code, want := range map[string]int{
+		"KES": 2, "USD": 2, "EUR": 2, "UGX": 0, "JPY": 0, "RWF": 0, "VND": 0, "XOF": 0,
+		"PYG": 0, "VUV": 0, "XPF": 0, "KWD": 3, "BHD": 3, "IQD": 3, "OMR": 3, "CLF": 4,
+	} {
 		if got, err := CurrencyExponent(code); err != nil || got != want {
 			t.Errorf("CurrencyExponent(%q) = %d, %v; want %d", code, got, err, want)
 		}
 	}
-	for _, code := range []string{"", "kes", "KE", "KESX", "K1S", "KSh"} {
+	for _, code := range []string{"", "kes", "KE", "KESX", "K1S", "KSh", "ABC", "ZZZ", "KSH", "XAU", "XTS", "XXX", "DEM", "ZWD"} {
 		if got, err := CurrencyExponent(code); err == nil {
 			t.Errorf("CurrencyExponent(%q) = %d, want an error", code, got)
 		}
+	}
+}
+
+// Amounts in the currencies without minor units come out whole, never 100 times too small.
+func TestFormatMinorWithoutMinorUnits(t *testing.T) {
+	for _, code := range []string{"PYG", "VUV", "XPF"} {
+		if got := FormatMinor(125000, code); got != "125000" {
+			t.Errorf("FormatMinor(125000, %s) = %q, want 125000", code, got)
+		}
+	}
+	if got := FormatMinor(1250, "BHD"); got != "1.250" {
+		t.Errorf("FormatMinor(1250, BHD) = %q, want 1.250", got)
 	}
 }
 
@@ -472,5 +490,96 @@ func BenchmarkCompute(b *testing.B) {
 		if _, err := Compute(kenyan, "2026-05", lines, w, r, "2"); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// A USD project paid out in Paraguayan guaraní, which has no minor unit: 12.00 USD at 7300 PYG
+// is 87600 PYG, not 876.00.
+func TestPYGPayout(t *testing.T) {
+	w, err := ReadWageTable("wages.csv", strings.NewReader(wagesCSV+"PY,PYG,14000,2026-01-01,Paraguay fixture\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := ReadRates("rates.csv", strings.NewReader("from,to,rate\nUSD,PYG,7300\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := Compute(Person{ID: "py", Country: "PY", PayoutCurrency: "PYG"}, "2026-05",
+		[]Line{{Project: "p", Kind: KindAnnotation, Currency: "USD", Count: 300, Amount: 1200, Seconds: 3600}}, w, r, "2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Earned != 87600 || st.Floor.Required != 28000 || st.Floor.TopUp != 0 || FormatMinor(st.Total, "PYG") != "87600" {
+		t.Errorf("statement %+v", st)
+	}
+}
+
+// Imported rates say where each comes from and the day they were taken: in the month or after
+// it (the day it is paid), never before it nor in the future.
+func TestRatesCheckDated(t *testing.T) {
+	const head = "from,to,rate,source,date\n"
+	today := time.Date(2026, 6, 3, 10, 0, 0, 0, time.UTC)
+	good := head + "USD,KES,129.35,Central Bank of Kenya,2026-05-29\nUSD,UGX,3700,Bank of Uganda,2026-06-03\n"
+	r, err := ReadRates("rates.csv", strings.NewReader(good))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.CheckDated("2026-05", today); err != nil {
+		t.Errorf("dated rates refused: %v", err)
+	}
+	if err := r.CheckDated("2026-06", today); err == nil || !strings.Contains(err.Error(), "rates.csv:2: date: 2026-05-29 is before 2026-06") ||
+		strings.Contains(err.Error(), "rates.csv:3") {
+		t.Errorf("rates of the month before: %v", err)
+	}
+	pairs := r.Pairs()
+	if len(pairs) != 2 || pairs[0].Source != "Central Bank of Kenya" || pairs[0].Date.Format(time.DateOnly) != "2026-05-29" || pairs[1].Line != 3 {
+		t.Errorf("pairs %+v", pairs)
+	}
+	for name, tc := range map[string]struct{ data, want string }{
+		"no dated columns": {"from,to,rate\nUSD,KES,129.35\n", "rates.csv:1: source: column is missing"},
+		"no source":        {head + "USD,KES,129.35,,2026-05-29\n", "rates.csv:2: source: is required"},
+		"no date":          {head + "USD,KES,129.35,CBK,\n", "rates.csv:2: date: is required"},
+		"future":           {head + "USD,KES,129.35,CBK,2026-06-04\n", "rates.csv:2: date: 2026-06-04 is after today (2026-06-03)"},
+	} {
+		r, err := ReadRates("rates.csv", strings.NewReader(tc.data))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if err := r.CheckDated("2026-05", today); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want %q", name, err, tc.want)
+		}
+	}
+	if _, err := ReadRates("rates.csv", strings.NewReader(head+"USD,KES,129.35,CBK,29/05/2026\n")); err == nil || !strings.Contains(err.Error(), "rates.csv:2: date") {
+		t.Errorf("a date that is no date: %v", err)
+	}
+}
+
+// A month without a rates file converts nothing, and says which file is missing; the same
+// currency needs no rate.
+func TestMissingRates(t *testing.T) {
+	r := MissingRates("finance/rates/2026-05.csv")
+	if !r.Covers("KES", "KES") || r.Covers("USD", "KES") {
+		t.Error("Covers")
+	}
+	w, _ := tables(t)
+	st, err := Compute(kenyan, "2026-05", []Line{{Project: "p", Kind: KindAnnotation, Currency: "KES", Count: 1, Amount: 500, Seconds: 60}}, w, r, "2")
+	if err != nil || st.Earned != 500 {
+		t.Errorf("KES work paid in KES: %+v, %v", st, err)
+	}
+	_, err = Compute(kenyan, "2026-05", []Line{{Project: "p", Kind: KindAnnotation, Currency: "USD", Count: 1, Amount: 4, Seconds: 60}}, w, r, "2")
+	var nr *NoRateError
+	if !errors.As(err, &nr) || !nr.NoFile || !strings.Contains(err.Error(), "no exchange rate USD→KES: there are no exchange rates at finance/rates/2026-05.csv") {
+		t.Errorf("USD work without a rates file: %v", err)
+	}
+}
+
+func TestWageRows(t *testing.T) {
+	w, _ := tables(t)
+	var got []string
+	for _, r := range w.Rows() {
+		got = append(got, r.Country+" "+r.EffectiveFrom.Format(time.DateOnly))
+	}
+	if strings.Join(got, ",") != "KE 2026-01-01,KE 2026-05-01,KW 2026-01-01,UG 2026-01-01" {
+		t.Errorf("rows %v", got)
 	}
 }

@@ -5,41 +5,31 @@ import (
 	"math/big"
 	"strconv"
 	"strings"
+
+	"github.com/bojanz/currency"
 )
 
-// zeroExponent lists the ISO 4217 currencies without minor units; threeExponent those with three
-// minor-unit digits. Every other well-formed code has two.
-var (
-	zeroExponent = map[string]bool{
-		"JPY": true, "KRW": true, "UGX": true, "RWF": true, "XOF": true, "XAF": true, "BIF": true,
-		"GNF": true, "DJF": true, "KMF": true, "CLP": true, "ISK": true, "VND": true,
-	}
-	threeExponent = map[string]bool{
-		"BHD": true, "KWD": true, "OMR": true, "JOD": true, "TND": true, "LYD": true, "IQD": true,
-	}
-)
-
-// CurrencyExponent returns the number of minor-unit digits of an ISO 4217 currency code: 0 for
-// JPY KRW UGX RWF XOF XAF BIF GNF DJF KMF CLP ISK VND, 3 for BHD KWD OMR JOD TND LYD IQD, 2 for any
-// other code. A code that is not three capital letters is an error.
+// CurrencyExponent returns the number of minor-unit digits of an active ISO 4217 currency code,
+// as ISO 4217's own list gives it (through github.com/bojanz/currency, which carries that list):
+// 2 for KES and USD, 0 for UGX, JPY, PYG, VUV and XPF, 3 for KWD and BHD. A code that is not an
+// active ISO 4217 currency with minor units (a typo, a withdrawn code, gold XAU or the testing
+// code XTS) is an error: guessing two digits would pay 100 times too much or too little.
 func CurrencyExponent(code string) (int, error) {
 	if !isUpper(code, 3) {
 		return 0, fmt.Errorf("%q is not an ISO 4217 currency code (three capital letters, such as KES)", code)
 	}
-	switch {
-	case zeroExponent[code]:
-		return 0, nil
-	case threeExponent[code]:
-		return 3, nil
+	digits, ok := currency.GetDigits(code)
+	if !ok {
+		return 0, fmt.Errorf("%q is not an active ISO 4217 currency code with minor units", code)
 	}
-	return 2, nil
+	return int(digits), nil
 }
 
-// FormatMinor renders an amount in minor units of currency as a plain decimal in its major unit,
+// FormatMinor renders an amount in minor units of currency code as a plain decimal in its major unit,
 // without grouping or symbol: (123450, "KES") → "1234.50", (1500, "UGX") → "1500",
 // (1234, "KWD") → "1.234". A code CurrencyExponent rejects is rendered with two decimals.
-func FormatMinor(v int64, currency string) string {
-	exp, err := CurrencyExponent(currency)
+func FormatMinor(v int64, code string) string {
+	exp, err := CurrencyExponent(code)
 	if err != nil {
 		exp = 2
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math/big"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -38,11 +39,12 @@ func (r csvRow) errorf(column, format string, args ...any) *FileError {
 	return &FileError{File: r.file, Line: r.line, Column: column, Msg: fmt.Sprintf(format, args...)}
 }
 
-// readCSV reads a finance table whose header row names at least columns, in any order; other
-// columns are ignored. Fields are trimmed of surrounding spaces; rows whose fields are all blank
-// are skipped; a UTF-8 byte-order mark before the header is ignored. Every bad row is reported, as
-// *FileError values joined with errors.Join; a CSV syntax error stops the reading.
-func readCSV(file string, r io.Reader, columns []string, row func(csvRow) []error) error {
+// readCSV reads a finance table whose header row names at least columns, in any order, and
+// perhaps the optional ones, which a row's fields then hold too; other columns are ignored.
+// Fields are trimmed of surrounding spaces; rows whose fields are all blank are skipped; a UTF-8
+// byte-order mark before the header is ignored. Every bad row is reported, as *FileError values
+// joined with errors.Join; a CSV syntax error stops the reading.
+func readCSV(file string, r io.Reader, columns, optional []string, row func(csvRow) []error) error {
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1
 	header, err := cr.Read()
@@ -74,6 +76,12 @@ func readCSV(file string, r io.Reader, columns []string, row func(csvRow) []erro
 	if len(errs) > 0 {
 		return errors.Join(errs...)
 	}
+	read := slices.Clone(columns)
+	for _, c := range optional {
+		if _, ok := index[c]; ok {
+			read = append(read, c)
+		}
+	}
 	for {
 		rec, err := cr.Read()
 		if err == io.EOF {
@@ -87,9 +95,9 @@ func readCSV(file string, r io.Reader, columns []string, row func(csvRow) []erro
 		if blank(rec) {
 			continue
 		}
-		cur := csvRow{file: file, line: line, fields: make(map[string]string, len(columns))}
+		cur := csvRow{file: file, line: line, fields: make(map[string]string, len(read))}
 		short := false
-		for _, c := range columns {
+		for _, c := range read {
 			i := index[c]
 			if i >= len(rec) {
 				errs = append(errs, cur.errorf(c, "column is missing: the row has %d fields, the header %d", len(rec), len(header)))
@@ -160,7 +168,7 @@ var wageColumns = []string{"country", "currency", "hourly_minimum", "effective_f
 func ReadWageTable(file string, r io.Reader) (*WageTable, error) {
 	t := &WageTable{file: file, rows: map[string][]MinimumWage{}}
 	seen := map[string]int{} // country + date → line
-	err := readCSV(file, r, wageColumns, func(row csvRow) []error {
+	err := readCSV(file, r, wageColumns, nil, func(row csvRow) []error {
 		var errs []error
 		w := MinimumWage{Country: row.fields["country"], Currency: row.fields["currency"], Source: row.fields["source"], Line: row.line}
 		if !isUpper(w.Country, 2) {
@@ -252,6 +260,21 @@ func (t *WageTable) For(country, month string) (MinimumWage, error) {
 	return rows[i-1], nil
 }
 
+// Rows lists every row of the table, by country and then by date.
+func (t *WageTable) Rows() []MinimumWage {
+	var out []MinimumWage
+	for _, rows := range t.rows {
+		out = append(out, rows...)
+	}
+	slices.SortFunc(out, func(a, b MinimumWage) int {
+		if c := strings.Compare(a.Country, b.Country); c != 0 {
+			return c
+		}
+		return a.EffectiveFrom.Compare(b.EffectiveFrom)
+	})
+	return out
+}
+
 func parseMonth(month string) (time.Time, error) {
 	first, err := time.Parse("2006-01", month)
 	if err != nil || len(month) != 7 {
@@ -264,57 +287,56 @@ func parseMonth(month string) (time.Time, error) {
 type Rates struct {
 	file  string
 	pairs map[[2]string]rate
+	// absent marks the rates of a month that has no rates file: every conversion between two
+	// currencies fails, naming the missing file.
+	absent bool
+	// dated holds the dated columns (source, date) the header names.
+	dated map[string]bool
 }
 
 type rate struct {
-	value *big.Rat
-	text  string // as written in the file
-	line  int
+	value  *big.Rat
+	text   string // as written in the file
+	line   int
+	source string    // where the rate comes from; "" when the file does not say
+	date   time.Time // the day the rate was taken; zero when the file does not say
 }
 
-// Columns of the exchange rate table.
-var rateColumns = []string{"from", "to", "rate"}
+// Columns of the exchange rate table; imported rates name their source and date too.
+var (
+	rateColumns      = []string{"from", "to", "rate"}
+	rateDatedColumns = []string{"source", "date"}
+)
 
 // maxRateDecimals is the precision finance publishes rates with.
 const maxRateDecimals = 10
 
 // ReadRates reads the exchange rates of a month, a CSV file whose header names the columns
-// from,to,rate (in any order; other columns are ignored):
+// from,to,rate and, as finance imports them, source,date (in any order; other columns are
+// ignored):
 //
-//	USD,KES,129.3500
+//	USD,KES,129.3500,Central Bank of Kenya,2026-05-29
 //
-// meaning 1 USD = 129.35 KES. from and to are ISO 4217 codes; rate is a decimal greater than zero
-// with at most 10 decimal places. A pair listed twice is an error naming both lines; a row from a
-// currency to itself must have rate 1. Each error names file:line and the column.
+// meaning 1 USD = 129.35 KES, as published by the source on that date. from and to are ISO 4217
+// codes; rate is a decimal greater than zero with at most 10 decimal places; date, when given, is
+// YYYY-MM-DD. A pair listed twice is an error naming both lines; a row from a currency to itself
+// must have rate 1. Each error names file:line and the column. CheckDated requires the source and
+// date of every row.
 func ReadRates(file string, r io.Reader) (*Rates, error) {
-	rs := &Rates{file: file, pairs: map[[2]string]rate{}}
-	err := readCSV(file, r, rateColumns, func(row csvRow) []error {
-		var errs []error
-		from, to := row.fields["from"], row.fields["to"]
-		if _, err := CurrencyExponent(from); err != nil {
-			errs = append(errs, row.errorf("from", "%v", err))
+	rs := &Rates{file: file, pairs: map[[2]string]rate{}, dated: map[string]bool{}}
+	err := readCSV(file, r, rateColumns, rateDatedColumns, func(row csvRow) []error {
+		for _, c := range rateDatedColumns {
+			_, rs.dated[c] = row.fields[c]
 		}
-		if _, err := CurrencyExponent(to); err != nil {
-			errs = append(errs, row.errorf("to", "%v", err))
-		}
-		text := row.fields["rate"]
-		v, err := parseDecimal(text, maxRateDecimals)
-		switch {
-		case err != nil:
-			errs = append(errs, row.errorf("rate", "%v", err))
-		case v.Sign() == 0:
-			errs = append(errs, row.errorf("rate", "must be greater than zero"))
-		case from == to && v.Cmp(big.NewRat(1, 1)) != 0:
-			errs = append(errs, row.errorf("rate", "%s to itself must be 1, got %s", from, text))
-		}
+		v, errs := readRate(row)
 		if len(errs) > 0 {
 			return errs
 		}
-		pair := [2]string{from, to}
+		pair := [2]string{row.fields["from"], row.fields["to"]}
 		if prev, dup := rs.pairs[pair]; dup {
-			return []error{row.errorf("", "%s→%s is listed twice, at %s:%d and %s:%d", from, to, file, prev.line, file, row.line)}
+			return []error{row.errorf("", "%s→%s is listed twice, at %s:%d and %s:%d", pair[0], pair[1], file, prev.line, file, row.line)}
 		}
-		rs.pairs[pair] = rate{value: v, text: text, line: row.line}
+		rs.pairs[pair] = v
 		return nil
 	})
 	if err != nil {
@@ -323,10 +345,121 @@ func ReadRates(file string, r io.Reader) (*Rates, error) {
 	return rs, nil
 }
 
-// NoRateError reports a missing exchange rate.
-type NoRateError struct{ File, From, To string }
+// readRate checks one row of a rates file.
+func readRate(row csvRow) (rate, []error) {
+	var errs []error
+	from, to := row.fields["from"], row.fields["to"]
+	if _, err := CurrencyExponent(from); err != nil {
+		errs = append(errs, row.errorf("from", "%v", err))
+	}
+	if _, err := CurrencyExponent(to); err != nil {
+		errs = append(errs, row.errorf("to", "%v", err))
+	}
+	text := row.fields["rate"]
+	v, err := parseDecimal(text, maxRateDecimals)
+	switch {
+	case err != nil:
+		errs = append(errs, row.errorf("rate", "%v", err))
+	case v.Sign() == 0:
+		errs = append(errs, row.errorf("rate", "must be greater than zero"))
+	case from == to && v.Cmp(big.NewRat(1, 1)) != 0:
+		errs = append(errs, row.errorf("rate", "%s to itself must be 1, got %s", from, text))
+	}
+	out := rate{value: v, text: text, line: row.line, source: row.fields["source"]}
+	if d := row.fields["date"]; d != "" {
+		if out.date, err = time.Parse(time.DateOnly, d); err != nil {
+			errs = append(errs, row.errorf("date", "%q is not a date YYYY-MM-DD", d))
+		}
+	}
+	return out, errs
+}
+
+// MissingRates stands for the rates of a month whose rates file, file, is not there: a month
+// whose people are paid in the currencies they earned in needs none, and any conversion fails
+// naming the file.
+func MissingRates(file string) *Rates {
+	return &Rates{file: file, pairs: map[[2]string]rate{}, absent: true}
+}
+
+// CheckDated checks that every rate of month (YYYY-MM) says where it comes from and the day it was
+// taken, as finance's import requires: a rate without a source cannot be checked. That day is on
+// or after the month's first day (an earlier rate is another month's; a month's payroll may be
+// converted at its last day's rate or at the rate of the day it is paid) and not after today. Each
+// error names file:line and the column.
+func (r *Rates) CheckDated(month string, today time.Time) error {
+	first, err := parseMonth(month)
+	if err != nil {
+		return err
+	}
+	rows := r.Pairs()
+	var errs []error
+	for _, c := range rateDatedColumns {
+		if len(rows) > 0 && !r.dated[c] {
+			errs = append(errs, &FileError{File: r.file, Line: 1, Column: c,
+				Msg: "column is missing from the header (want " + strings.Join(append(slices.Clone(rateColumns), rateDatedColumns...), ",") + ")"})
+		}
+	}
+	if len(errs) > 0 {
+		return errors.Join(errs...)
+	}
+	day := today.Format(time.DateOnly)
+	for _, p := range rows {
+		at := func(column, format string, args ...any) {
+			errs = append(errs, &FileError{File: r.file, Line: p.Line, Column: column, Msg: fmt.Sprintf(format, args...)})
+		}
+		if p.Source == "" {
+			at("source", "is required: name where the rate comes from (such as a central bank's published rate)")
+		}
+		switch d := p.Date.Format(time.DateOnly); {
+		case p.Date.IsZero():
+			at("date", "is required: the day the rate was taken, YYYY-MM-DD")
+		case p.Date.Before(first):
+			at("date", "%s is before %s: a rate taken before the month is another month's", d, month)
+		case d > day:
+			at("date", "%s is after today (%s)", d, day)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// RatePair is one row of a rates file, as stored.
+type RatePair struct {
+	From   string    `json:"from"`
+	To     string    `json:"to"`
+	Rate   string    `json:"rate"` // as written in the file
+	Source string    `json:"source,omitempty"`
+	Date   time.Time `json:"date,omitzero"`
+	Line   int       `json:"line"`
+}
+
+// Pairs lists the rows of the rates file in file order.
+func (r *Rates) Pairs() []RatePair {
+	out := make([]RatePair, 0, len(r.pairs))
+	for k, v := range r.pairs {
+		out = append(out, RatePair{From: k[0], To: k[1], Rate: v.text, Source: v.source, Date: v.date, Line: v.line})
+	}
+	slices.SortFunc(out, func(a, b RatePair) int { return a.Line - b.Line })
+	return out
+}
+
+// Covers reports whether Rate(from, to) has an answer: the same currency, or a listed pair in
+// either direction.
+func (r *Rates) Covers(from, to string) bool {
+	_, _, err := r.lookup(from, to)
+	return err == nil
+}
+
+// NoRateError reports a missing exchange rate. NoFile is set when the month has no rates file
+// at all.
+type NoRateError struct {
+	File, From, To string
+	NoFile         bool
+}
 
 func (e *NoRateError) Error() string {
+	if e.NoFile {
+		return fmt.Sprintf("no exchange rate %s→%s: there are no exchange rates at %s (finance imports them: labelflow finance rates import FILE --month YYYY-MM)", e.From, e.To, e.File)
+	}
 	return fmt.Sprintf("no exchange rate %s→%s: %s lists neither %s,%s nor %s,%s", e.From, e.To, e.File, e.From, e.To, e.To, e.From)
 }
 
@@ -350,7 +483,7 @@ func (r *Rates) lookup(from, to string) (*big.Rat, string, error) {
 	if p, ok := r.pairs[[2]string{to, from}]; ok {
 		return new(big.Rat).Inv(p.value), "1/" + p.text, nil
 	}
-	return nil, "", &NoRateError{File: r.file, From: from, To: to}
+	return nil, "", &NoRateError{File: r.file, From: from, To: to, NoFile: r.absent}
 }
 
 // Convert turns an amount in minor units of from into minor units of to at the month's rate,

@@ -25,6 +25,7 @@ import (
 // Methods is empty) are eligible, and they are numbered 1, 2, 3, ... in arrival order:
 //
 //   - eligible requests 1..FailFirst get 503 Service Unavailable;
+//   - the next LoseFirst eligible requests reach the server and their answers are lost;
 //   - after those, counting again from 1, every DropEvery-th eligible request has its body read
 //     and its connection closed without any response;
 //   - and every Every-th eligible request (same count, when not dropped) gets 500 Internal
@@ -37,10 +38,19 @@ import (
 // Go's HTTP client silently resends a GET, HEAD, OPTIONS or TRACE whose reused keep-alive
 // connection is closed without a response; the proxy counts the resent request as a new one.
 type Faults struct {
-	FailFirst int      // the first N eligible requests get 503
-	Every     int      // then every Nth eligible request gets 500 (0 = never)
-	DropEvery int      // then every Nth eligible request is dropped after its body is read (0 = never)
-	Methods   []string // only these methods are faulted (case-insensitive); empty = all
+	FailFirst int // the first N eligible requests get 503
+	// LoseFirst: the next N eligible requests after those reach the server, which acts on them,
+	// and their answers are lost: the connection closes without a response.
+	LoseFirst int
+	// OnLost, when set, is called for each such request once the server has answered, before
+	// the connection closes.
+	OnLost func(*http.Request)
+	// BytesPerSecond, when positive, is the speed of the link: request bodies, faulted or not,
+	// are read no faster, all connections sharing it.
+	BytesPerSecond int
+	Every          int      // then every Nth eligible request gets 500 (0 = never)
+	DropEvery      int      // then every Nth eligible request is dropped after its body is read (0 = never)
+	Methods        []string // only these methods are faulted (case-insensitive); empty = all
 }
 
 // Proxy is a running fault-injecting proxy.
@@ -53,8 +63,9 @@ type Proxy struct {
 	rp     *httputil.ReverseProxy
 	done   chan struct{}
 
-	mu                                    sync.Mutex
-	requests, eligible, n503, n500, drops int
+	mu                                          sync.Mutex
+	requests, eligible, n503, n500, drops, lost int
+	link                                        *link
 }
 
 // Start listens on a free 127.0.0.1 port and forwards to target (http://host:port, optionally
@@ -67,7 +78,7 @@ func Start(target string, f Faults) (*Proxy, error) {
 	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("faultproxy: target %q must be an http(s) URL with a host", target)
 	}
-	if f.FailFirst < 0 || f.Every < 0 || f.DropEvery < 0 {
+	if f.FailFirst < 0 || f.LoseFirst < 0 || f.Every < 0 || f.DropEvery < 0 || f.BytesPerSecond < 0 {
 		return nil, errors.New("faultproxy: fault counts must not be negative")
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -82,6 +93,9 @@ func Start(target string, f Faults) (*Proxy, error) {
 		faults: f,
 		ln:     ln,
 		done:   make(chan struct{}),
+	}
+	if f.BytesPerSecond > 0 {
+		p.link = &link{rate: f.BytesPerSecond}
 	}
 	p.rp = &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
@@ -120,6 +134,7 @@ const (
 	fail503
 	fail500
 	drop
+	lose
 )
 
 // decide counts r and says what happens to it.
@@ -137,7 +152,11 @@ func (p *Proxy) decide(r *http.Request) fault {
 		p.n503++
 		return fail503
 	}
-	m := n - f.FailFirst
+	if n <= f.FailFirst+f.LoseFirst {
+		p.lost++
+		return lose
+	}
+	m := n - f.FailFirst - f.LoseFirst
 	if f.DropEvery > 0 && m%f.DropEvery == 0 {
 		p.drops++
 		return drop
@@ -163,6 +182,9 @@ func (p *Proxy) eligibleMethod(method string) bool {
 
 // ServeHTTP handles one request to the proxy.
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if p.link != nil && r.Body != nil && r.Body != http.NoBody {
+		r.Body = &slowBody{ReadCloser: r.Body, link: p.link}
+	}
 	switch p.decide(r) {
 	case fail503:
 		drain(r)
@@ -172,19 +194,77 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeS3Error(w, http.StatusInternalServerError, "InternalError", "We encountered an internal error. Please try again. (injected fault)")
 	case drop:
 		drain(r)
-		hj, ok := w.(http.Hijacker)
-		if !ok {
-			// Only HTTP/2 lacks hijacking; abort the stream instead.
-			panic(http.ErrAbortHandler)
+		closeConn(w)
+	case lose:
+		p.rp.ServeHTTP(&discarded{header: http.Header{}}, r)
+		if p.faults.OnLost != nil {
+			p.faults.OnLost(r)
 		}
-		conn, _, err := hj.Hijack()
-		if err != nil {
-			panic(http.ErrAbortHandler)
-		}
-		_ = conn.Close()
+		closeConn(w)
 	default:
 		p.rp.ServeHTTP(w, r)
 	}
+}
+
+// closeConn closes the request's connection without a response.
+func closeConn(w http.ResponseWriter) {
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		// Only HTTP/2 lacks hijacking; abort the stream instead.
+		panic(http.ErrAbortHandler)
+	}
+	conn, _, err := hj.Hijack()
+	if err != nil {
+		panic(http.ErrAbortHandler)
+	}
+	_ = conn.Close()
+}
+
+// discarded takes the server's answer to a request whose answer is lost.
+type discarded struct{ header http.Header }
+
+func (d *discarded) Header() http.Header         { return d.header }
+func (d *discarded) Write(b []byte) (int, error) { return len(b), nil }
+func (d *discarded) WriteHeader(int)             {}
+
+// link paces the bytes of every connection through one shared rate.
+type link struct {
+	rate int
+	mu   sync.Mutex
+	free time.Time // when the link has sent every byte handed to it so far
+}
+
+// linkChunk bounds one read, so that the pace stays smooth and connections take turns.
+const linkChunk = 16 << 10
+
+// wait blocks until n more bytes have crossed the link.
+func (l *link) wait(n int) {
+	l.mu.Lock()
+	now := time.Now()
+	if l.free.Before(now) {
+		l.free = now
+	}
+	l.free = l.free.Add(time.Duration(n) * time.Second / time.Duration(l.rate))
+	until := l.free
+	l.mu.Unlock()
+	time.Sleep(time.Until(until))
+}
+
+// slowBody is a request body read at the link's speed.
+type slowBody struct {
+	io.ReadCloser
+	link *link
+}
+
+func (b *slowBody) Read(p []byte) (int, error) {
+	if len(p) > linkChunk {
+		p = p[:linkChunk]
+	}
+	n, err := b.ReadCloser.Read(p)
+	if n > 0 {
+		b.link.wait(n)
+	}
+	return n, err
 }
 
 func drain(r *http.Request) {
@@ -197,6 +277,13 @@ func writeS3Error(w http.ResponseWriter, status int, code, msg string) {
 	w.Header().Set("Content-Type", "application/xml")
 	w.WriteHeader(status)
 	fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?>`+"\n"+`<Error><Code>%s</Code><Message>%s</Message></Error>`, code, msg)
+}
+
+// Lost returns how many requests reached the server and had their answers lost.
+func (p *Proxy) Lost() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.lost
 }
 
 // Stats returns how many requests arrived and how many were faulted, by kind.

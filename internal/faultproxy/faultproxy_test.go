@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // echo is a backend that records what it receives and answers with a recognisable response.
@@ -346,5 +347,53 @@ func TestStartRejectsBadTargets(t *testing.T) {
 	if p, err := Start("http://127.0.0.1:1", Faults{Every: -1}); err == nil {
 		p.Close()
 		t.Error("negative count accepted")
+	}
+}
+
+func TestLoseFirstActsAndLosesTheAnswer(t *testing.T) {
+	var lost []string
+	var mu sync.Mutex
+	f := Faults{LoseFirst: 1, Methods: []string{"POST"}, OnLost: func(r *http.Request) {
+		mu.Lock()
+		lost = append(lost, r.URL.Path)
+		mu.Unlock()
+	}}
+	p, e := start(t, f)
+	c := freshClient()
+	if _, _, err := do(t, c, "POST", p.URL+"/approve", "yes"); err == nil {
+		t.Fatal("the first POST got an answer; want it lost")
+	}
+	if got := e.all(); len(got) != 1 || string(got[0].body) != "yes" {
+		t.Fatalf("the server saw %+v, want the lost POST with its body", got)
+	}
+	resp, _, err := do(t, c, "POST", p.URL+"/approve", "again")
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("the second POST: %v %v", resp, err)
+	}
+	if _, _, err := do(t, c, "GET", p.URL+"/status", ""); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(lost) != 1 || lost[0] != "/approve" || p.Lost() != 1 {
+		t.Fatalf("lost %v (counted %d), want one /approve", lost, p.Lost())
+	}
+}
+
+func TestBytesPerSecondPacesBodies(t *testing.T) {
+	p, e := start(t, Faults{BytesPerSecond: 20 << 10})
+	body := strings.Repeat("x", 30<<10)
+	began := time.Now()
+	resp, _, err := do(t, freshClient(), "PUT", p.URL+"/obj", body)
+	took := time.Since(began)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("PUT: %v %v", resp, err)
+	}
+	// 30 KiB at 20 KiB/s: the last 14 KiB wait at least 0.7 s beyond the first read.
+	if took < 700*time.Millisecond || took > 10*time.Second {
+		t.Fatalf("30 KiB at 20 KiB/s took %s", took)
+	}
+	if got := e.all(); len(got) != 1 || len(got[0].body) != len(body) {
+		t.Fatal("the body did not arrive whole")
 	}
 }

@@ -59,6 +59,26 @@ type Metadata struct {
 	Type        string            `json:"type"`
 	Project     string            `json:"project"`
 	CompletedAt time.Time         `json:"completed_at"`
+	// Times are each answer's times, in the order of Annotators and then the Reviewer's; lines
+	// recorded before they were kept have none.
+	Times []AnswerTime `json:"times,omitempty"`
+}
+
+// AnswerTime is when one person took up an answer and when they submitted it, and the seconds
+// it took them (their share of the time of the suite it came in).
+type AnswerTime struct {
+	AcceptedAt  time.Time `json:"accepted_at"`
+	SubmittedAt time.Time `json:"submitted_at"`
+	Seconds     int       `json:"seconds"`
+}
+
+// answerTime is the time of the k-th answer of a line (annotators first, then the reviewer).
+// A line without times gives every answer the item's completion time.
+func answerTime(m Metadata, k int) AnswerTime {
+	if k < len(m.Times) {
+		return m.Times[k]
+	}
+	return AnswerTime{AcceptedAt: m.CompletedAt, SubmittedAt: m.CompletedAt}
 }
 
 // ParseLines reads delivered JSON Lines. Blank lines are skipped but keep the numbering; every

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -16,6 +18,7 @@ const (
 	gtTextClassificationMultilabel = "groundtruth/text-classification-multilabel"
 	gtImageClassificationMultilbl  = "groundtruth/image-classification-multilabel"
 	gtObjectDetection              = "groundtruth/object-detection"
+	gtTextSpan                     = "groundtruth/text-span"
 	gtCustom                       = "groundtruth/custom"
 
 	// gtDateLayout is Ground Truth's creation-date: UTC, microseconds, no zone.
@@ -55,11 +58,20 @@ func GroundTruthManifest(lines []Line, attr string, taxonomy []string) ([]byte, 
 //     (groundtruth/text-classification-multilabel or groundtruth/image-classification-multilabel),
 //     job-name, human-annotated and creation-date.
 //   - bounding-box: <attr> is {"image_size":[{"width","height","depth"}],"annotations":[{"class_id",
-//     "left","top","width","height"}]}; the metadata holds objects (one confidence per box),
-//     class-map, type groundtruth/object-detection, job-name, human-annotated and creation-date.
-//     The image size comes from the line's width/height or image_size fields and is required.
-//   - any other type: <attr> is the answer as delivered and the metadata type is
-//     groundtruth/custom.
+//     "left","top","width","height"}]}, in whole pixels as Ground Truth writes them (rounded to the
+//     nearest); the metadata holds objects (one confidence per box), class-map, type
+//     groundtruth/object-detection, job-name, human-annotated and creation-date. The image size
+//     comes from the line's width/height or image_size fields and is required.
+//   - named-entities: Ground Truth's named entity recognition output, <attr> being
+//     {"annotations":{"labels":[{"label"}],"entities":[{"label","startOffset","endOffset"}]}} with
+//     offsets in Unicode code points, labels the taxonomy (or, without one, the labels used);
+//     the metadata holds entities (one confidence per entity), type groundtruth/text-span,
+//     job-name, human-annotated and creation-date.
+//   - any other type (transcription): <attr> is the answer as delivered and the metadata type is
+//     groundtruth/custom, as a custom labelling task writes it.
+//
+// The shapes are those of the "Output Data" page of the SageMaker Ground Truth developer guide
+// (sms-data-output).
 //
 // job-name is "labeling-job/<project>"; human-annotated is always "yes" (every LabelFlow label is
 // given by people); creation-date is completed_at in UTC with microseconds. Per-class and per-box
@@ -117,6 +129,8 @@ func groundTruthLabel(l Line, idx map[string]int) (json.RawMessage, object, erro
 		return gtMultiLabel(l, idx)
 	case TypeBoundingBox:
 		return gtBoundingBoxes(l, idx)
+	case TypeNamedEntities:
+		return gtEntities(l, idx)
 	default:
 		return gtCustomLabel(l)
 	}
@@ -207,11 +221,17 @@ type gtSize struct {
 }
 
 type gtAnnotation struct {
-	ClassID int         `json:"class_id"`
-	Left    json.Number `json:"left"`
-	Top     json.Number `json:"top"`
-	Width   json.Number `json:"width"`
-	Height  json.Number `json:"height"`
+	ClassID int `json:"class_id"`
+	Left    int `json:"left"`
+	Top     int `json:"top"`
+	Width   int `json:"width"`
+	Height  int `json:"height"`
+}
+
+// pixelsOf rounds a box to whole pixels, as Ground Truth's bounding box tool records them.
+func pixelsOf(b box) (left, top, width, height int) {
+	r := func(n json.Number) int { return int(math.Round(num(n))) }
+	return r(b.Left), r(b.Top), r(b.Width), r(b.Height)
 }
 
 type gtObject struct {
@@ -239,7 +259,8 @@ func gtBoundingBoxes(l Line, idx map[string]int) (json.RawMessage, object, error
 		if err != nil {
 			return nil, nil, fmt.Errorf("boxes[%d]: %v", n, err)
 		}
-		value.Annotations = append(value.Annotations, gtAnnotation{i, b.Left, b.Top, b.Width, b.Height})
+		left, top, width, height := pixelsOf(b)
+		value.Annotations = append(value.Annotations, gtAnnotation{i, left, top, width, height})
 		objects = append(objects, gtObject{l.Meta.Confidence})
 		if !seen[i] {
 			seen[i] = true
@@ -252,6 +273,74 @@ func gtBoundingBoxes(l Line, idx map[string]int) (json.RawMessage, object, error
 	gtCommon(&meta, l, gtObjectDetection)
 	v, err := marshal(value)
 	return v, meta, err
+}
+
+// gtEntitiesValue is the <attr> value of a named-entity line.
+type gtEntitiesValue struct {
+	Annotations struct {
+		Labels   []gtEntityLabel `json:"labels"`
+		Entities []gtEntity      `json:"entities"`
+	} `json:"annotations"`
+}
+
+type gtEntityLabel struct {
+	Label string `json:"label"`
+}
+
+type gtEntity struct {
+	Label       string `json:"label"`
+	StartOffset int    `json:"startOffset"`
+	EndOffset   int    `json:"endOffset"`
+}
+
+func gtEntities(l Line, idx map[string]int) (json.RawMessage, object, error) {
+	spans, err := decodeSpans(l)
+	if err != nil {
+		return nil, nil, err
+	}
+	var value gtEntitiesValue
+	value.Annotations.Labels = gtEntityLabels(spans, idx)
+	value.Annotations.Entities = []gtEntity{}
+	confidences := []gtObject{}
+	for k, sp := range spans {
+		if _, ok := idx[sp.Label]; !ok && len(idx) > 0 {
+			return nil, nil, fmt.Errorf("spans[%d]: class %q is not in the taxonomy", k, sp.Label)
+		}
+		value.Annotations.Entities = append(value.Annotations.Entities, gtEntity{sp.Label, sp.Start, sp.End})
+		confidences = append(confidences, gtObject{l.Meta.Confidence})
+	}
+	var meta object
+	_ = meta.set("entities", confidences)
+	gtCommon(&meta, l, gtTextSpan)
+	v, err := marshal(value)
+	return v, meta, err
+}
+
+// gtEntityLabels lists the job's labels: the taxonomy in its order, or the labels the spans use.
+func gtEntityLabels(spans []span, idx map[string]int) []gtEntityLabel {
+	out := []gtEntityLabel{}
+	seen := map[string]bool{}
+	add := func(label string) {
+		if !seen[label] {
+			seen[label] = true
+			out = append(out, gtEntityLabel{label})
+		}
+	}
+	if len(idx) > 0 {
+		names := make([]string, 0, len(idx))
+		for name := range idx {
+			names = append(names, name)
+		}
+		slices.SortFunc(names, func(a, b string) int { return idx[a] - idx[b] })
+		for _, n := range names {
+			add(n)
+		}
+		return out
+	}
+	for _, sp := range spans {
+		add(sp.Label)
+	}
+	return out
 }
 
 // gtCustomLabel writes an answer Ground Truth has no form for as it was delivered.

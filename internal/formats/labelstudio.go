@@ -22,10 +22,15 @@ type lsTask struct {
 	Meta        lsMeta         `json:"meta"`
 }
 
+// lsAnnotation is one annotation as Label Studio imports it (label_studio/tasks/serializers.py,
+// BaseTaskSerializerBulk): it reads result, ground_truth (true when absent), was_cancelled,
+// lead_time, id and completed_by, and ignores the rest. completed_by is left out: Label Studio
+// accepts only the id or the email of a member of its own organisation there and rolls back the
+// whole import on anything else, while without it the annotation is credited to the person who
+// imports. Who answered stays in the task's meta, under their pseudonyms.
 type lsAnnotation struct {
 	ID           int        `json:"id"`
 	Result       []lsResult `json:"result"`
-	CompletedBy  string     `json:"completed_by"`
 	WasCancelled bool       `json:"was_cancelled"`
 	GroundTruth  bool       `json:"ground_truth"`
 	CreatedAt    string     `json:"created_at"`
@@ -66,7 +71,9 @@ type lsLabels struct {
 	Labels []string `json:"labels"`
 }
 
-// lsMeta keeps what LabelFlow knows of how the label was reached.
+// lsMeta keeps what LabelFlow knows of how the label was reached. Label Studio keeps a task's
+// meta as it is (a JSON object). The individual answers are here rather than in predictions,
+// which Label Studio keeps for a model's output.
 type lsMeta struct {
 	ID          string            `json:"id,omitempty"`
 	Project     string            `json:"project"`
@@ -83,10 +90,10 @@ type lsMeta struct {
 // having id n and one annotation, also with id n.
 //
 // A task's data holds "text" (the line's source) or "image" (its source-ref) followed by the
-// line's original fields (an original field with that same name is left out). The annotation's
-// completed_by is the reviewer when there is one, else the first annotator; created_at is
-// completed_at; ground_truth is false. meta holds the line's id, project, type, method,
-// confidence, annotators, reviewer, individual answers and completed_at.
+// line's original fields (an original field with that same name is left out). The annotation
+// has no completed_by (see lsAnnotation); created_at is completed_at; ground_truth is false.
+// meta holds the line's id, project, type, method, confidence, annotators, reviewer, individual
+// answers and completed_at.
 //
 // Results: single- and multi-label give one "choices" result; bounding-box one
 // "rectanglelabels" result per box, with x, y, width and height in percent of the image size
@@ -121,7 +128,7 @@ func labelStudioTask(l Line, n int, idx map[string]int) (lsTask, error) {
 		ID:   n,
 		Data: data,
 		Annotations: []lsAnnotation{{
-			ID: n, Result: rs.list(), CompletedBy: completedBy(l.Meta), GroundTruth: false, CreatedAt: meta.CompletedAt,
+			ID: n, Result: rs.list(), GroundTruth: false, CreatedAt: meta.CompletedAt,
 		}},
 		Meta: meta,
 	}, nil
@@ -148,14 +155,6 @@ func labelStudioData(l Line) (string, object, error) {
 		}
 	}
 	return dataKey, data, nil
-}
-
-// completedBy credits the reviewer when there is one: their answer is the one delivered.
-func completedBy(m Metadata) string {
-	if m.Reviewer == "" && len(m.Annotators) > 0 {
-		return m.Annotators[0]
-	}
-	return m.Reviewer
 }
 
 func labelStudioMeta(l Line) lsMeta {

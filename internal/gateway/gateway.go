@@ -94,8 +94,10 @@ func New(a *app.App) (*Gateway, error) {
 // Handler routes the API, every route behind the per-address limit and the body cap.
 func (g *Gateway) Handler() http.Handler {
 	mux := http.NewServeMux()
+	requests, scrape := metricsHandler()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, map[string]string{"status": "ok"}) })
 	mux.HandleFunc("GET /readyz", g.readyz)
+	mux.Handle("GET /metrics", scrape)
 	mux.HandleFunc("GET /v1/me", g.auth(g.me))
 	mux.HandleFunc("GET /v1/me/statements", g.auth(g.statements))
 	mux.HandleFunc("GET /v1/me/statements/{month}", g.auth(g.statement))
@@ -109,13 +111,14 @@ func (g *Gateway) Handler() http.Handler {
 	g.actionRoutes(mux)
 	g.staffRoutes(mux)
 	g.pauseRoutes(mux)
+	g.leaseRoutes(mux)
 	ui := web.Handler()
 	mux.Handle("GET /{$}", ui)
 	mux.Handle("GET /ui/", ui)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "no such endpoint: "+r.Method+" "+r.URL.Path)
 	})
-	return g.guard(mux)
+	return g.observed(requests, g.guard(mux))
 }
 
 type handler func(w http.ResponseWriter, r *http.Request, p workforce.Person)
@@ -139,6 +142,7 @@ func (g *Gateway) authenticated(h handler, stale bool) http.HandlerFunc {
 		if !ok {
 			return
 		}
+		notePerson(ctx, p.ID)
 		r = r.WithContext(ctx)
 		if !g.allowPerson(w, p.ID) {
 			return

@@ -47,7 +47,7 @@ func TestHTTPProviderPaysEachKeyOnceThroughTimeoutsAndFailures(t *testing.T) {
 	}
 	srv := httptest.NewServer(api)
 	defer srv.Close()
-	p := &HTTPProvider{URL: srv.URL, Client: &http.Client{Timeout: 100 * time.Millisecond}}
+	p := &HTTPProvider{URL: srv.URL, Client: &http.Client{Timeout: 100 * time.Millisecond}, Details: InventedDetails{}}
 	out := pay(t, p)
 	if len(out) != 2 {
 		t.Fatalf("outcomes = %+v", out)
@@ -80,7 +80,7 @@ func TestHTTPProviderReportsARejectedPayoutAndGoesOn(t *testing.T) {
 	}}
 	srv := httptest.NewServer(api)
 	defer srv.Close()
-	p := &HTTPProvider{URL: srv.URL}
+	p := &HTTPProvider{URL: srv.URL, Details: InventedDetails{}}
 	out, err := p.Pay(context.Background(), "2026-11", append(payouts()[1:], payouts()[0]))
 	if err != nil || len(out) != 2 || out[0].Rejected == "" || out[1].Rejected != "" || len(api.Paid) != 1 || api.Paid[0].Recipient != "amina" {
 		t.Fatalf("outcomes %+v, error %v, paid %+v", out, err, api.Paid)
@@ -91,7 +91,7 @@ func TestPaymentAPIPaymentsListsEachKeyOnceInOrder(t *testing.T) {
 	api := &PaymentAPI{}
 	srv := httptest.NewServer(api)
 	defer srv.Close()
-	p := &HTTPProvider{URL: srv.URL}
+	p := &HTTPProvider{URL: srv.URL, Details: InventedDetails{}}
 	first := payouts()
 	for _, batch := range [][]Payout{first[:1], first, first} {
 		if _, err := p.Pay(context.Background(), "2026-11", batch); err != nil {

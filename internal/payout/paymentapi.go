@@ -51,6 +51,10 @@ func (api *PaymentAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, `{"error":"invalid payout"}`, http.StatusUnprocessableEntity)
 		return
 	}
+	if req.Account == nil || req.Account.Holder == "" || req.EndToEndID == "" {
+		http.Error(w, `{"error":"a payout names the account it goes to and its end-to-end reference"}`, http.StatusUnprocessableEntity)
+		return
+	}
 	api.mu.Lock()
 	prev, replay := api.byKey[key]
 	if !replay {

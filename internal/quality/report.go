@@ -70,20 +70,27 @@ type ChunkStats struct {
 	People      map[string]AnnotatorStats `json:"people"`
 }
 
-// CalibrationBin counts gold items whose would-be confidence fell in the bin, and how many of
-// their would-be labels were right.
+// CalibrationBin counts gold items whose would-be confidence fell in the bin, how many of their
+// would-be labels were right, and the sum of their confidences (for the bin's mean).
 type CalibrationBin struct {
-	Items   int `json:"items"`
-	Correct int `json:"correct"`
+	Items         int     `json:"items"`
+	Correct       int     `json:"correct"`
+	ConfidenceSum float64 `json:"confidence_sum"`
 }
 
 // Calibrate counts a gold item whose label would have been delivered with confidence, and
 // whether that label was right.
 func (c *ChunkStats) Calibrate(confidence float64, correct bool) {
-	b := min(int(confidence*10), 9)
-	c.Calibration[b].Items++
+	c.Calibration[calibrationBin(confidence)].add(confidence, correct)
+}
+
+func calibrationBin(confidence float64) int { return min(max(int(confidence*10), 0), 9) }
+
+func (b *CalibrationBin) add(confidence float64, correct bool) {
+	b.Items++
+	b.ConfidenceSum += confidence
 	if correct {
-		c.Calibration[b].Correct++
+		b.Correct++
 	}
 }
 
@@ -149,6 +156,7 @@ func (r *Report) addChunk(st ChunkStats) {
 	for b := range st.Calibration {
 		r.Calibration[b].Items += st.Calibration[b].Items
 		r.Calibration[b].Correct += st.Calibration[b].Correct
+		r.Calibration[b].ConfidenceSum += st.Calibration[b].ConfidenceSum
 	}
 	r.Items += st.Items
 	r.Agreed += st.Agreed

@@ -55,6 +55,30 @@ type LabelMetadata struct {
 	Type        string    `json:"type"`
 	Project     string    `json:"project"`
 	CompletedAt time.Time `json:"completed_at"`
+	// Times are each answer's times, in the order of Annotators and then the Reviewer's (see
+	// TimesOf): clients' tools such as Ground Truth's worker responses give them per answer.
+	Times []formats.AnswerTime `json:"times,omitempty"`
+}
+
+// TimesOf returns the times of an item's answers, annotations first and then the arbitration.
+// A suite's tasks are claimed and submitted together, and its time is shared evenly by its
+// tasks (Contribution.Seconds), so an answer was taken up its share of the time before the
+// suite was submitted.
+func TimesOf(it Item) []formats.AnswerTime {
+	out := make([]formats.AnswerTime, 0, len(it.Annotations)+1)
+	for _, c := range it.Annotations {
+		out = append(out, c.Time())
+	}
+	if it.Arbitration != nil {
+		out = append(out, it.Arbitration.Time())
+	}
+	return out
+}
+
+// Time is when the person took the answer up and submitted it, and the seconds it took.
+func (c Contribution) Time() formats.AnswerTime {
+	at := c.SubmittedAt.UTC()
+	return formats.AnswerTime{AcceptedAt: at.Add(-time.Duration(c.Seconds) * time.Second), SubmittedAt: at, Seconds: c.Seconds}
 }
 
 // LabelledLine appends "label" and "label-metadata" to the client's original JSON object, keeping

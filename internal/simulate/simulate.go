@@ -42,6 +42,16 @@ type Options struct {
 	Country           string
 	// Truth maps item ids to true answers; without it the manifest line's `truth` field is used.
 	Truth map[string]string
+	// TaskTime is what a person spends on each task of a suite, give or take a quarter, on top
+	// of Think: the ledger's time worked is measured from claim to submit, so this is the time
+	// the simulated people are paid for. Zero, the default, is a crowd as fast as it can go.
+	TaskTime time.Duration
+
+	// WalkAway is the share of people who, after a suite or two, walk away from one without
+	// releasing it and do not come back (presence.go).
+	WalkAway float64
+	// Release is the probability a person gives a claimed suite back instead of answering it.
+	Release float64
 }
 
 // LoadTruth reads a truth file: CSV with a header naming an id column (`id` or `task`) and a
@@ -93,6 +103,8 @@ type Stats struct {
 	Abandoned   int64 `json:"abandoned"`
 	Rejected    int64 `json:"rejected"`
 	EmptyClaims int64 `json:"empty_claims"`
+	Released    int64 `json:"released"`
+	Heartbeats  int64 `json:"heartbeats"`
 }
 
 // Run drives the gateway with the crowd until the project offers no more work.
@@ -100,7 +112,7 @@ func Run(ctx context.Context, o Options, st *store.Store, crowd []Person) (Stats
 	if o.Idle == 0 {
 		o.Idle = 100 * time.Millisecond
 	}
-	s := &sim{o: o, store: st, http: &http.Client{Timeout: time.Minute}, truth: map[int][]known{}}
+	s := &sim{o: o, store: st, http: &http.Client{Timeout: time.Minute}, truth: map[int][]known{}, walkers: walkers(o, crowd)}
 	var wg sync.WaitGroup
 	errs := make(chan error, len(crowd))
 	for i, p := range crowd {
@@ -129,6 +141,9 @@ type sim struct {
 
 	mu    sync.Mutex
 	truth map[int][]known // chunk → item → what the simulator knows of the item
+
+	walkers map[string]bool // people who walk away (WalkAway)
+	gone    departures
 }
 
 // known is an item's true answer (JSON) and what a person sees of it.
@@ -163,6 +178,12 @@ func (s *sim) work(ctx context.Context, p Person, rng *rand.Rand) error {
 			sleep(ctx, time.Until(suite.ExpiresAt)+50*time.Millisecond)
 			continue
 		}
+		if s.walksAway(p, rng) {
+			return nil
+		}
+		if s.releases(ctx, p, rng, suite) {
+			continue
+		}
 		if s.o.Abandon > 0 && rng.Float64() < s.o.Abandon {
 			abandoned[suite.ID] = true
 			atomic.AddInt64(&s.stats.Abandoned, 1)
@@ -182,9 +203,7 @@ func (s *sim) work(ctx context.Context, p Person, rng *rand.Rand) error {
 			body.Answers = append(body.Answers, gateway.AnswerBody{Item: t.Item,
 				Answer: noisyAnswer(rng, suite.AnnotationType, k.truth, suite.Taxonomy, acc, k.info)})
 		}
-		if s.o.Think > 0 {
-			sleep(ctx, s.o.Think)
-		}
+		s.think(ctx, p, suite, s.o.timeOn(rng, len(suite.Tasks)))
 		var res gateway.SubmitAnswer
 		status, err = s.call(ctx, p, http.MethodPost, "/v1/projects/"+s.o.Project+"/suites/"+suite.ID+"/submit", body, &res)
 		if err != nil {

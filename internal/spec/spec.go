@@ -138,8 +138,11 @@ const (
 	DefaultChunkSize         = 500
 	DefaultSuiteSize         = 10
 	DefaultAnnotatorsPerItem = 2
-	DefaultLease             = "15m"
-	DefaultReviewerRole      = role.Reviewer
+	// DefaultLease is short because people at work extend it with heartbeats (the workbench
+	// sends them while its person is active), up to five leases after the claim: a person who
+	// walks away holds their items for minutes, not a quarter of an hour.
+	DefaultLease        = "3m"
+	DefaultReviewerRole = role.Reviewer
 )
 
 // FieldError is one bad field.

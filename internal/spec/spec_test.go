@@ -181,17 +181,17 @@ func TestParseAppliesDefaults(t *testing.T) {
 		{"chunk_size", p.ChunkSize, 500},
 		{"suite_size", p.SuiteSize, 10},
 		{"annotators_per_item", p.AnnotatorsPerItem, 2},
-		{"lease", p.Lease, Duration("15m")},
+		{"lease", p.Lease, Duration("3m")},
 		{"reviewer_role", p.ReviewerRole, "reviewer"},
 		{"annotation.type", p.Annotation.Type, "single-label"},
-		{"LeaseDuration", p.LeaseDuration(), 15 * time.Minute},
+		{"LeaseDuration", p.LeaseDuration(), 3 * time.Minute},
 	} {
 		if c.got != c.want {
 			t.Errorf("%s = %v, want %v", c.field, c.got, c.want)
 		}
 	}
 	if DefaultChunkSize != 500 || DefaultSuiteSize != 10 || DefaultAnnotatorsPerItem != 2 ||
-		DefaultLease != "15m" || DefaultReviewerRole != "reviewer" {
+		DefaultLease != "3m" || DefaultReviewerRole != "reviewer" {
 		t.Error("documented defaults changed")
 	}
 }

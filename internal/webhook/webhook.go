@@ -1,18 +1,22 @@
 // Package webhook sends signed notifications of delivery progress to a client's endpoint.
 //
-// Each notification is a JSON POST. Its body is signed with the project's webhook secret:
-// the X-Signature-256 header holds "sha256=" followed by the hex HMAC-SHA256 of the body, so a
-// receiver recomputes it over the raw body and compares in constant time (Verify). The
-// X-LabelFlow-Delivery header (also in the body as delivery_id) is the same for every attempt
-// and every re-send of one event, so receivers can drop duplicates.
+// Each notification is a JSON POST signed as Standard Webhooks (standardwebhooks.com) specifies,
+// so that clients can check it with that scheme's libraries or a few lines of their own:
+//
+//   - webhook-id: "msg_" and 32 hex digits (MessageID), the same for every attempt and re-send of
+//     one event (the body's delivery_id says which event in words), so receivers drop duplicates;
+//   - webhook-timestamp: when the attempt was made, in Unix seconds, new for every attempt;
+//   - webhook-signature: "v1," and the base64 HMAC-SHA256, under the project's webhook secret, of
+//     the id, the timestamp and the raw body joined by '.' (Sign).
+//
+// A receiver refuses a timestamp more than five minutes from its clock (Receiver.Verify), so a
+// captured call cannot be replayed later. A secret written "whsec_<base64>" is used as the scheme
+// serializes secrets (the decoded bytes are the key); any other secret's bytes are the key.
 package webhook
 
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -32,14 +36,9 @@ const (
 	EventProjectCompleted = "project.completed"
 )
 
-// Header names.
-const (
-	HeaderSignature = "X-Signature-256"
-	HeaderEvent     = "X-LabelFlow-Event"
-	HeaderDelivery  = "X-LabelFlow-Delivery"
-)
-
-const signaturePrefix = "sha256="
+// HeaderEvent names the event type beside the Standard Webhooks headers, so a receiver can route
+// a call before reading its body.
+const HeaderEvent = "X-LabelFlow-Event"
 
 // Event is one notification.
 type Event struct {
@@ -59,20 +58,6 @@ func DeliveryID(project string, chunk *int, typ string) string {
 		return fmt.Sprintf("%s/%06d/%s", project, *chunk, typ)
 	}
 	return project + "/" + typ
-}
-
-// Sign returns the X-Signature-256 value of body: "sha256=" + hex(HMAC-SHA256(secret, body)).
-func Sign(secret, body []byte) string {
-	mac := hmac.New(sha256.New, secret)
-	mac.Write(body)
-	return signaturePrefix + hex.EncodeToString(mac.Sum(nil))
-}
-
-// Verify reports whether header is the signature of body under secret. The comparison takes the
-// same time whatever the header holds.
-func Verify(secret, body []byte, header string) bool {
-	want := Sign(secret, body)
-	return hmac.Equal([]byte(want), []byte(strings.TrimSpace(header)))
 }
 
 // Outcome tells how a Send went.
@@ -97,6 +82,8 @@ const (
 // Sender posts events. The zero value is usable: it uses a client with a 10 s timeout, makes 5
 // attempts and backs off exponentially from 0.5 s (capped at 30 s) with full jitter.
 type Sender struct {
+	// Now stamps each attempt (webhook-timestamp); nil means time.Now.
+	Now func() time.Time
 	// Client makes the calls; to a client's endpoint, it is an egress.Guard's HTTPClient, which
 	// refuses private addresses and redirects to another host.
 	Client      *http.Client
@@ -116,10 +103,11 @@ func DefaultBackoff(attempt int) time.Duration {
 	return rand.N(d + 1)
 }
 
-// Send posts e as JSON to url, signed with secret, with headers X-Signature-256,
-// X-LabelFlow-Event and X-LabelFlow-Delivery. Network errors, 5xx and 429 responses are retried
-// up to MaxAttempts requests in all; other responses outside 2xx are not. The error is nil
-// exactly when a 2xx response was received. Cancelling ctx stops retrying at once.
+// Send posts e as JSON to url with the Standard Webhooks headers, signed with secret (see the
+// package comment), and X-LabelFlow-Event; each attempt is stamped and signed anew. Network
+// errors, 5xx and 429 responses are retried up to MaxAttempts requests in all; other responses
+// outside 2xx are not. The error is nil exactly when a 2xx response was received. Cancelling ctx
+// stops retrying at once.
 func (s *Sender) Send(ctx context.Context, url string, secret []byte, e Event) (Outcome, error) {
 	if e.DeliveryID == "" {
 		e.DeliveryID = DeliveryID(e.Project, e.Chunk, e.Type)
@@ -128,7 +116,11 @@ func (s *Sender) Send(ctx context.Context, url string, secret []byte, e Event) (
 	if err != nil {
 		return Outcome{Err: err.Error()}, err
 	}
-	sig := Sign(secret, body)
+	key, err := Key(secret)
+	if err != nil {
+		return Outcome{Err: err.Error()}, err
+	}
+	msg := message{id: MessageID(e.DeliveryID), event: e.Type, body: body, key: key}
 	client := s.Client
 	if client == nil {
 		client = &http.Client{Timeout: DefaultTimeout}
@@ -145,7 +137,7 @@ func (s *Sender) Send(ctx context.Context, url string, secret []byte, e Event) (
 	var out Outcome
 	for {
 		out.Attempts++
-		status, retryAfter, retry, err := post(ctx, client, url, body, sig, e)
+		status, retryAfter, retry, err := post(ctx, client, url, msg, s.now())
 		if status != 0 {
 			out.Status = status
 		}
@@ -172,21 +164,36 @@ func (s *Sender) Send(ctx context.Context, url string, secret []byte, e Event) (
 	}
 }
 
-// post makes one attempt. retryAfter is -1 when the response gave no usable Retry-After.
-func post(ctx context.Context, client *http.Client, url string, body []byte, sig string, e Event) (status int, retryAfter time.Duration, retry bool, err error) {
+func (s *Sender) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+// message is what every attempt of one Send posts, and the key it is signed with.
+type message struct {
+	id, event string
+	body, key []byte
+}
+
+// post makes one attempt, stamped at. retryAfter is -1 when the response gave no usable
+// Retry-After.
+func post(ctx context.Context, client *http.Client, url string, m message, at time.Time) (status int, retryAfter time.Duration, retry bool, err error) {
 	retryAfter = -1
 	if err := ctx.Err(); err != nil {
 		return 0, retryAfter, false, err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(m.body))
 	if err != nil {
 		return 0, retryAfter, false, err
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "LabelFlow-Webhook/1")
-	req.Header.Set(HeaderSignature, sig)
-	req.Header.Set(HeaderEvent, e.Type)
-	req.Header.Set(HeaderDelivery, e.DeliveryID)
+	req.Header.Set(HeaderID, m.id)
+	req.Header.Set(HeaderTimestamp, strconv.FormatInt(at.Unix(), 10))
+	req.Header.Set(HeaderSignature, Sign(m.key, m.id, at, m.body))
+	req.Header.Set(HeaderEvent, m.event)
 	resp, err := client.Do(req)
 	if err != nil {
 		if ctx.Err() != nil {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -59,29 +60,92 @@ func (rc *receiver) count() int {
 	return len(rc.bodies)
 }
 
-func TestSignVerify(t *testing.T) {
-	body := []byte(`{"type":"chunk.delivered"}`)
-	sig := Sign(secret, body)
-	if !strings.HasPrefix(sig, "sha256=") || len(sig) != len("sha256=")+64 {
-		t.Fatalf("signature %q", sig)
+// The test vector of the Standard Webhooks libraries' own tests.
+func TestSignMatchesTheSchemeVector(t *testing.T) {
+	key, err := Key([]byte("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	// Known value: HMAC-SHA256("key", "The quick brown fox jumps over the lazy dog").
-	if got := Sign([]byte("key"), []byte("The quick brown fox jumps over the lazy dog")); got != "sha256=f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8" {
-		t.Errorf("known vector: %s", got)
+	got := Sign(key, "msg_p5jXN8AQM9LWM0D4loKWxJek", time.Unix(1614265330, 0), []byte(`{"test": 2432232314}`))
+	if got != "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=" {
+		t.Errorf("signature %s", got)
 	}
-	if !Verify(secret, body, sig) {
-		t.Error("own signature rejected")
+	if raw, _ := Key(secret); string(raw) != string(secret) {
+		t.Errorf("a plain secret is its own key, got %q", raw)
 	}
-	for _, bad := range []string{"", "sha256=", strings.ToUpper(sig), sig[:len(sig)-1] + "0", "sha1=" + sig[7:]} {
-		if bad != sig && Verify(secret, body, bad) {
-			t.Errorf("accepted %q", bad)
+	for _, bad := range []string{"", "whsec_", "whsec_not base64!"} {
+		if _, err := Key([]byte(bad)); err == nil {
+			t.Errorf("Key(%q) accepted", bad)
 		}
 	}
-	if Verify([]byte("other"), body, sig) {
-		t.Error("accepted under another secret")
+}
+
+func TestMessageID(t *testing.T) {
+	id := MessageID("proj.v2/000003/chunk.delivered")
+	if !strings.HasPrefix(id, "msg_") || len(id) != 36 || strings.Contains(id, ".") || id != MessageID("proj.v2/000003/chunk.delivered") {
+		t.Errorf("message id %q", id)
 	}
-	if Verify(secret, []byte(`{"type":"chunk.delivered" }`), sig) {
-		t.Error("tampered body accepted")
+	if id == MessageID("proj.v2/000004/chunk.delivered") {
+		t.Error("two events share a message id")
+	}
+}
+
+// signed is a webhook as it arrives: headers and body, signed at ts.
+func signed(ts time.Time, body string) http.Header {
+	h := http.Header{}
+	h.Set(HeaderID, "msg_1")
+	h.Set(HeaderTimestamp, strconv.FormatInt(ts.Unix(), 10))
+	h.Set(HeaderSignature, Sign(secret, "msg_1", ts, []byte(body)))
+	return h
+}
+
+func TestReceiverVerify(t *testing.T) {
+	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	rx := Receiver{Secret: secret, Now: func() time.Time { return now }}
+	body := `{"type":"chunk.delivered"}`
+	if err := rx.Verify(signed(now.Add(-4*time.Minute), body), []byte(body)); err != nil {
+		t.Errorf("a webhook of four minutes ago: %v", err)
+	}
+	rotated := signed(now, body)
+	rotated.Set(HeaderSignature, "v1,b2xkIGtleQ== "+rotated.Get(HeaderSignature))
+	if err := rx.Verify(rotated, []byte(body)); err != nil {
+		t.Errorf("a signature list with the current key second: %v", err)
+	}
+	for name, tc := range map[string]struct {
+		h    func() http.Header
+		body string
+		want error
+	}{
+		"replayed":        {func() http.Header { return signed(now.Add(-6*time.Minute), body) }, body, ErrTimestamp},
+		"from the future": {func() http.Header { return signed(now.Add(6*time.Minute), body) }, body, ErrTimestamp},
+		"tampered body":   {func() http.Header { return signed(now, body) }, `{"type":"chunk.delivered" }`, ErrSignature},
+		"no id":           {func() http.Header { h := signed(now, body); h.Del(HeaderID); return h }, body, ErrMissingHeaders},
+		"no signature":    {func() http.Header { h := signed(now, body); h.Del(HeaderSignature); return h }, body, ErrMissingHeaders},
+		"other id":        {func() http.Header { h := signed(now, body); h.Set(HeaderID, "msg_2"); return h }, body, ErrSignature},
+		"moved timestamp": {func() http.Header {
+			h := signed(now, body)
+			h.Set(HeaderTimestamp, strconv.FormatInt(now.Unix()-1, 10))
+			return h
+		}, body, ErrSignature},
+		"other version": {func() http.Header {
+			h := signed(now, body)
+			h.Set(HeaderSignature, "v2"+h.Get(HeaderSignature)[2:])
+			return h
+		}, body, ErrSignature},
+		"another key": {func() http.Header {
+			h := signed(now, body)
+			h.Set(HeaderSignature, Sign([]byte("other"), "msg_1", now, []byte(body)))
+			return h
+		}, body, ErrSignature},
+	} {
+		if err := rx.Verify(tc.h(), []byte(tc.body)); !errors.Is(err, tc.want) {
+			t.Errorf("%s: %v, want %v", name, err, tc.want)
+		}
+	}
+	h := signed(now, body)
+	h.Set(HeaderTimestamp, "2026-05-01T12:00:00Z")
+	if err := rx.Verify(h, []byte(body)); err == nil {
+		t.Error("a timestamp that is not Unix seconds was accepted")
 	}
 }
 
@@ -98,18 +162,18 @@ func TestSendSignsAndDescribes(t *testing.T) {
 		t.Errorf("outcome %+v", out)
 	}
 	h, body := rc.headers[0], rc.bodies[0]
-	if !Verify(secret, body, h.Get(HeaderSignature)) {
-		t.Error("signature does not verify against the received body")
+	if err := (Receiver{Secret: secret}).Verify(h, body); err != nil {
+		t.Errorf("the delivered webhook does not verify: %v", err)
 	}
 	tampered := strings.Replace(string(body), `"items":250`, `"items":251`, 1)
-	if tampered == string(body) || Verify(secret, []byte(tampered), h.Get(HeaderSignature)) {
-		t.Error("tampered body verifies")
+	if err := (Receiver{Secret: secret}).Verify(h, []byte(tampered)); tampered == string(body) || !errors.Is(err, ErrSignature) {
+		t.Errorf("tampered body: %v", err)
 	}
 	if got := h.Get(HeaderEvent); got != EventChunkDelivered {
 		t.Errorf("event header %q", got)
 	}
-	if got := h.Get(HeaderDelivery); got != "proj-1/000003/chunk.delivered" {
-		t.Errorf("delivery header %q", got)
+	if got := h.Get(HeaderID); got != MessageID("proj-1/000003/chunk.delivered") {
+		t.Errorf("webhook-id %q", got)
 	}
 	if got := h.Get("Content-Type"); got != "application/json" {
 		t.Errorf("content type %q", got)
@@ -127,8 +191,8 @@ func TestSendSignsAndDescribes(t *testing.T) {
 	if _, err := s.Send(context.Background(), srv.URL, secret, done); err != nil {
 		t.Fatal(err)
 	}
-	if got := rc.headers[1].Get(HeaderDelivery); got != "proj-1/project.completed" {
-		t.Errorf("delivery header %q", got)
+	if got := rc.headers[1].Get(HeaderID); got != MessageID("proj-1/project.completed") {
+		t.Errorf("webhook-id %q", got)
 	}
 	if strings.Contains(string(rc.bodies[1]), `"chunk"`) {
 		t.Errorf("project event carries a chunk: %s", rc.bodies[1])
@@ -140,7 +204,9 @@ func TestRetryUntilSuccess(t *testing.T) {
 	srv := httptest.NewServer(rc)
 	defer srv.Close()
 	var waits []int
-	s := &Sender{Client: srv.Client(), MaxAttempts: 5, Backoff: func(a int) time.Duration { waits = append(waits, a); return time.Millisecond }}
+	clock := time.Now()
+	s := &Sender{Client: srv.Client(), MaxAttempts: 5, Backoff: func(a int) time.Duration { waits = append(waits, a); return time.Millisecond },
+		Now: func() time.Time { clock = clock.Add(time.Second); return clock }}
 	out, err := s.Send(context.Background(), srv.URL, secret, event())
 	if err != nil {
 		t.Fatal(err)
@@ -151,15 +217,19 @@ func TestRetryUntilSuccess(t *testing.T) {
 	if len(waits) != 2 || waits[0] != 1 || waits[1] != 2 {
 		t.Errorf("backoff called with %v", waits)
 	}
-	ids := map[string]bool{}
+	ids, stamps := map[string]bool{}, map[string]bool{}
 	for i, h := range rc.headers {
-		ids[h.Get(HeaderDelivery)] = true
-		if !Verify(secret, rc.bodies[i], h.Get(HeaderSignature)) {
-			t.Errorf("attempt %d: bad signature", i+1)
+		ids[h.Get(HeaderID)] = true
+		stamps[h.Get(HeaderTimestamp)] = true
+		if err := (Receiver{Secret: secret}).Verify(h, rc.bodies[i]); err != nil {
+			t.Errorf("attempt %d: %v", i+1, err)
 		}
 	}
 	if len(ids) != 1 {
-		t.Errorf("delivery ids differ between attempts: %v", ids)
+		t.Errorf("webhook ids differ between attempts: %v", ids)
+	}
+	if len(stamps) != 3 {
+		t.Errorf("attempts are not stamped anew: %v", stamps)
 	}
 }
 

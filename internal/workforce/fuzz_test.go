@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/labelflow/labelflow/internal/payoutdetails"
 )
 
 // FuzzParseCSV feeds rosters to ParseCSV. Whatever the input: a refusal names the file, a line
@@ -32,6 +34,9 @@ func FuzzParseCSV(f *testing.F) {
 			tok("a") + ",annotator,asha.k,Asha Kamau,KE,sw;en,sentiment; ner ;,mobile-money\n" +
 			tok("b") + ",reviewer,brian_o,\"Otieno, Brian\",UG,en,,\n",
 		"id,name,country,role\nfatuma,Fatuma N.,KE,finance\n",
+		"id,name,country,role,account_holder,msisdn,operator,iban\n" +
+			"amina,Amina W.,KE,annotator,Amina Wanjiru,+254 712 345 678,MPesa,\n" +
+			"hans,Hans M.,DE,annotator,\" Hans Müller\",,,de89 3704 0044 0532 0130 00\n",
 		"id,name,country,role,payout_currency\nx,X,ke,boss,usd\nx,X,KE,annotator,\n",
 		"id,name,country,role,token\na,A,KE,annotator," + tok("a") + "\nb,B,KE,annotator," + tok("a") + "\n",
 		"id,name,country,role\n\"unterminated,A,KE,annotator\n",
@@ -54,7 +59,8 @@ func FuzzParseCSV(f *testing.F) {
 			t.Fatalf("%d entries written back, %d read", len(entries), len(back))
 		}
 		for i := range entries {
-			if !reflect.DeepEqual(entries[i].Person, back[i].Person) || entries[i].Token != back[i].Token {
+			if !reflect.DeepEqual(entries[i].Person, back[i].Person) || entries[i].Token != back[i].Token ||
+				!reflect.DeepEqual(entries[i].PayoutDetails, back[i].PayoutDetails) {
 				t.Fatalf("entry %d changed through a round trip:\n%+v\n%+v", i, entries[i], back[i])
 			}
 		}
@@ -138,8 +144,13 @@ func writeRoster(t *testing.T, entries []Entry) []byte {
 	_ = w.Write(append(append([]string{}, requiredColumns...), optionalColumns...))
 	for _, e := range entries {
 		p := e.Person
+		var d payoutdetails.Details
+		if e.PayoutDetails != nil {
+			d = *e.PayoutDetails
+		}
 		_ = w.Write([]string{p.ID, p.Name, p.Country, p.Role, e.Token, strings.Join(p.Skills, ";"),
-			strings.Join(p.Languages, ";"), p.PayoutMethod, p.PayoutCurrency})
+			strings.Join(p.Languages, ";"), p.PayoutMethod, p.PayoutCurrency,
+			d.Holder, d.IBAN, d.BIC, d.AccountNumber, d.BankCode, d.MSISDN, d.Operator})
 	}
 	w.Flush()
 	if err := w.Error(); err != nil {

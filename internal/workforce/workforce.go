@@ -15,6 +15,8 @@ import (
 	"strings"
 
 	"github.com/labelflow/labelflow/internal/layout"
+	"github.com/labelflow/labelflow/internal/linecheck"
+	"github.com/labelflow/labelflow/internal/payoutdetails"
 	"github.com/labelflow/labelflow/internal/role"
 	"github.com/labelflow/labelflow/internal/store"
 )
@@ -59,10 +61,12 @@ func (p Person) Currency() string {
 var Roles = role.All
 
 // Columns of a roster CSV, in any order; the header row names them. A token column is for moving
-// tokens LabelFlow issued elsewhere; people normally get theirs with IssueToken.
+// tokens LabelFlow issued elsewhere; people normally get theirs with IssueToken. The payout detail
+// columns (payoutdetails.Columns) give where a person is paid; they are kept apart from the
+// roster, encrypted.
 var (
 	requiredColumns = []string{"id", "name", "country", "role"}
-	optionalColumns = []string{"token", "skills", "languages", "payout_method", "payout_currency"}
+	optionalColumns = append([]string{"token", "skills", "languages", "payout_method", "payout_currency"}, payoutdetails.Columns...)
 )
 
 var (
@@ -74,36 +78,21 @@ var (
 // storableID is what Get looks up: roster ids and the simulator's longer ones, never a path.
 var storableID = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,127}$`)
 
-// LineError is a bad roster line.
-type LineError struct {
-	File  string
-	Line  int
-	Field string
-	Msg   string
-}
-
-func (e LineError) Error() string {
-	return fmt.Sprintf("%s:%d: %s: %s", e.File, e.Line, e.Field, e.Msg)
-}
-
-// ImportError lists every bad line; nothing is imported when there is one.
-type ImportError struct{ Lines []LineError }
-
-func (e *ImportError) Error() string {
-	msgs := make([]string, len(e.Lines))
-	for i, l := range e.Lines {
-		msgs[i] = l.Error()
-	}
-	return fmt.Sprintf("%d bad roster line(s):\n  %s", len(e.Lines), strings.Join(msgs, "\n  "))
-}
+// LineError is a bad roster line; ImportError lists them all.
+type (
+	LineError   = linecheck.LineError
+	ImportError = linecheck.ImportError
+)
 
 // Entry is one line of a roster file: the person, and the token the line gives them (empty: they
-// keep the token they have, if any).
+// keep the token they have, if any), and their payout details when the line gives them (nil: they
+// keep the details they have, if any).
 type Entry struct {
-	Person Person
-	Token  string
-	File   string
-	Line   int
+	Person        Person
+	Token         string
+	PayoutDetails *payoutdetails.Details
+	File          string
+	Line          int
 }
 
 // ParseCSV reads a roster. Skills and languages are separated by ';'.
@@ -128,14 +117,14 @@ func ParseCSV(file string, r io.Reader) ([]Entry, error) {
 			if !errors.As(err, &pe) {
 				return nil, fmt.Errorf("%s: %w", file, err)
 			}
-			rl.bad = append(rl.bad, LineError{file, pe.StartLine, "(line)", err.Error()})
+			rl.bad = append(rl.bad, LineError{File: file, Line: pe.StartLine, Field: "(line)", Msg: err.Error()})
 			continue
 		}
 		line, _ := cr.FieldPos(0)
 		entries = append(entries, rl.entry(line, rec))
 	}
 	if len(rl.bad) > 0 {
-		return nil, &ImportError{Lines: rl.bad}
+		return nil, &ImportError{What: "roster", Lines: rl.bad}
 	}
 	return entries, nil
 }
@@ -187,7 +176,7 @@ type rosterLines struct {
 }
 
 func (rl *rosterLines) fail(line int, field, format string, args ...any) {
-	rl.bad = append(rl.bad, LineError{rl.file, line, field, fmt.Sprintf(format, args...)})
+	rl.bad = append(rl.bad, LineError{File: rl.file, Line: line, Field: field, Msg: fmt.Sprintf(format, args...)})
 }
 
 // entry reads record rec, on line line, noting its problems.
@@ -196,13 +185,33 @@ func (rl *rosterLines) entry(line int, rec []string) Entry {
 	p := Person{ID: get("id"), Name: get("name"), Country: get("country"), Role: get("role"),
 		Skills: split(get("skills")), Languages: split(get("languages")), PayoutMethod: get("payout_method"),
 		PayoutCurrency: get("payout_currency")}
+	details := rl.payoutDetails(line, &p, get)
 	if p.PayoutMethod == "" {
 		p.PayoutMethod = "bank-transfer"
 	}
 	token := get("token")
 	rl.checkPerson(line, p)
 	rl.checkToken(line, token)
-	return Entry{Person: p, Token: token, File: rl.file, Line: line}
+	return Entry{Person: p, Token: token, PayoutDetails: details, File: rl.file, Line: line}
+}
+
+// payoutDetails reads the payout details a line gives, if any, noting their problems. Details
+// decide the payout method a line leaves empty, and must agree with the one it names.
+func (rl *rosterLines) payoutDetails(line int, p *Person, get func(string) string) *payoutdetails.Details {
+	d, ok := payoutdetails.FromColumns(p.ID, get)
+	if !ok {
+		return nil
+	}
+	for _, fe := range d.Check() {
+		rl.fail(line, fe.Field, "%s", fe.Msg)
+	}
+	switch {
+	case p.PayoutMethod == "":
+		p.PayoutMethod = d.Method()
+	case p.PayoutMethod != d.Method() && (p.PayoutMethod == payoutdetails.BankTransfer || p.PayoutMethod == payoutdetails.MobileMoney):
+		rl.fail(line, "payout_method", "is %s, but the line gives %s details", p.PayoutMethod, d.Method())
+	}
+	return &d
 }
 
 func (rl *rosterLines) checkPerson(line int, p Person) {
@@ -256,9 +265,11 @@ func split(s string) []string {
 
 // Roster reads and writes people in the platform store. Pepper is the server-side key of token
 // hashes (LABELFLOW_TOKEN_PEPPER): reading people needs none; signing in and giving tokens do.
+// Details keeps the payout details a roster file gives: importing one that does needs it.
 type Roster struct {
-	Store  *store.Store
-	Pepper []byte
+	Store   *store.Store
+	Pepper  []byte
+	Details payoutdetails.Vault
 }
 
 func personKey(id string) string  { return layout.PersonKey(id) }
@@ -318,6 +329,11 @@ func (r Roster) Import(ctx context.Context, entries []Entry) ([]Person, error) {
 		if e.Token != "" && len(r.Pepper) == 0 {
 			return nil, ErrNoPepper
 		}
+		if e.PayoutDetails != nil {
+			if err := r.Details.Ready(); err != nil {
+				return nil, fmt.Errorf("%s:%d: the roster gives payout details: %w; nothing was imported", e.File, e.Line, err)
+			}
+		}
 	}
 	if err := store.Parallel(len(entries), 16, func(i int) error {
 		old, err := r.Get(ctx, people[i].ID)
@@ -337,16 +353,35 @@ func (r Roster) Import(ctx context.Context, entries []Entry) ([]Person, error) {
 	if err != nil {
 		return nil, err
 	}
-	ie := &ImportError{}
+	ie := &ImportError{What: "roster"}
 	for i, e := range entries {
 		if holder, ok := held[i]; ok {
-			ie.Lines = append(ie.Lines, LineError{e.File, e.Line, "token", "already held by " + holder + "; a token belongs to one person"})
+			ie.Lines = append(ie.Lines, LineError{File: e.File, Line: e.Line, Field: "token", Msg: "already held by " + holder + "; a token belongs to one person"})
 		}
 	}
 	if len(ie.Lines) > 0 {
 		return nil, ie
 	}
+	// Details first: details of someone not yet in the roster are harmless, a person paid by a
+	// method without their details is held at payout.
+	if err := r.saveDetails(ctx, entries); err != nil {
+		return nil, err
+	}
 	return people, r.putAll(ctx, people)
+}
+
+// saveDetails keeps the payout details the entries give, sealed.
+func (r Roster) saveDetails(ctx context.Context, entries []Entry) error {
+	var details []payoutdetails.Details
+	for _, e := range entries {
+		if e.PayoutDetails != nil {
+			details = append(details, *e.PayoutDetails)
+		}
+	}
+	if len(details) == 0 {
+		return nil
+	}
+	return r.Details.Save(ctx, details)
 }
 
 // heldTokens returns, by index in people, who else holds each person's token hash: someone in the

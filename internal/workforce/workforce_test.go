@@ -156,10 +156,10 @@ func TestParseCSVDuplicateNamesFirstLine(t *testing.T) {
 		"dan,Dan,KE,annotator," + tokenAsha + ",\n"
 	ie := importErr(t, data)
 	want := []LineError{
-		{"roster.csv", 3, "id", `"asha" already on line 2`},
-		{"roster.csv", 4, "id", `"asha" already on line 2`},
-		{"roster.csv", 5, "token", "same token as line 2"},
-		{"roster.csv", 6, "token", "same token as line 2"},
+		{File: "roster.csv", Line: 3, Field: "id", Msg: `"asha" already on line 2`},
+		{File: "roster.csv", Line: 4, Field: "id", Msg: `"asha" already on line 2`},
+		{File: "roster.csv", Line: 5, Field: "token", Msg: "same token as line 2"},
+		{File: "roster.csv", Line: 6, Field: "token", Msg: "same token as line 2"},
 	}
 	if !reflect.DeepEqual(ie.Lines, want) {
 		t.Errorf("got\n%+v\nwant\n%+v", ie.Lines, want)
@@ -174,13 +174,13 @@ func TestParseCSVReportsEveryBadLine(t *testing.T) {
 		"chen,Chen,CN,annotator," + tokenAsha + ",\n" // 5: duplicate token
 	ie := importErr(t, data)
 	want := []LineError{
-		{"roster.csv", 3, "id", ""},
-		{"roster.csv", 3, "name", ""},
-		{"roster.csv", 3, "country", ""},
-		{"roster.csv", 3, "role", ""},
-		{"roster.csv", 3, "payout_method", ""},
-		{"roster.csv", 3, "token", ""},
-		{"roster.csv", 5, "token", ""},
+		{File: "roster.csv", Line: 3, Field: "id", Msg: ""},
+		{File: "roster.csv", Line: 3, Field: "name", Msg: ""},
+		{File: "roster.csv", Line: 3, Field: "country", Msg: ""},
+		{File: "roster.csv", Line: 3, Field: "role", Msg: ""},
+		{File: "roster.csv", Line: 3, Field: "payout_method", Msg: ""},
+		{File: "roster.csv", Line: 3, Field: "token", Msg: ""},
+		{File: "roster.csv", Line: 5, Field: "token", Msg: ""},
 	}
 	if len(ie.Lines) != len(want) {
 		t.Fatalf("got %d bad lines, want %d:\n%v", len(ie.Lines), len(want), ie)
@@ -191,7 +191,7 @@ func TestParseCSVReportsEveryBadLine(t *testing.T) {
 			t.Errorf("bad line %d = %+v, want %s:%d %s", i, g, w.File, w.Line, w.Field)
 		}
 	}
-	if !strings.HasPrefix(ie.Error(), "7 bad roster line(s):\n  roster.csv:3: id: ") {
+	if !strings.HasPrefix(ie.Error(), "7 bad roster line(s); nothing was imported:\n  roster.csv:3: id: ") {
 		t.Errorf("message:\n%s", ie.Error())
 	}
 }

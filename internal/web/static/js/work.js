@@ -217,6 +217,7 @@
     var S = { suite: null, idx: 0, answers: {}, editor: null, waiting: null, images: [], alive: true };
     var leaseTimer = null;
     var stageCleanup = null;
+    var presence = { active: 0, beat: 0, leaseMs: 0, sending: false };
 
     var lease = el('span', { id: 'lease', class: 'lease', hidden: true });
     var progress = el('progress', { id: 'progress', max: 1, value: 0, hidden: true, 'aria-label': t('work.progress_label') });
@@ -305,7 +306,10 @@
       begin(r.suite);
     }
 
-    function begin(suite) {
+    // begin shows a suite: just claimed, or resumed (a reload, a return to the screen), when the
+    // first sign of activity sends a heartbeat at once: the chunk may not have heard from this
+    // person for a while.
+    function begin(suite, resumed) {
       S.suite = suite;
       held[project] = suite;
       S.images = [];
@@ -313,6 +317,9 @@
       S.answers = (saved && saved.answers) || {};
       save();
       headFor(suite);
+      presence.active = Date.now();
+      presence.beat = resumed ? 0 : presence.active;
+      presence.leaseMs = Date.parse(suite.expires_at) - LF.now();
       startLease();
       for (var i = 0; i < 3; i++) preload(i);
       S.idx = nextOpen(-1);
@@ -436,12 +443,49 @@
       if (!S.suite) return;
       var ms = Date.parse(S.suite.expires_at) - LF.now();
       if (ms <= 0) { expired(); return; }
+      maybeBeat();
       var s = Math.floor(ms / 1000);
       var h = Math.floor(s / 3600);
       var mm = String(Math.floor(s / 60) % 60);
       var ss = String(s % 60).padStart(2, '0');
       lease.textContent = t('lease.left', { time: (h ? h + ':' + mm.padStart(2, '0') : mm) + ':' + ss });
-      lease.classList.toggle('warn', ms < 120000);
+      lease.classList.toggle('warn', ms < 60000);
+    }
+
+    // Heartbeats: while the person is active (a key, a pointer or a touch since the last
+    // heartbeat, in the last minute) the lease is extended, at most once a minute (every third
+    // of the lease when that is shorter), so that a short lease never cuts off someone at work,
+    // and a person gone quiet lets their items go to others.
+    function active() { presence.active = Date.now(); }
+
+    function maybeBeat() {
+      var now = Date.now();
+      var span = presence.leaseMs || 180000;
+      var every = clamp(span / 3, 3000, 60000);
+      var recent = clamp(span / 2, 5000, 60000);
+      if (presence.sending || presence.active <= presence.beat || now - presence.active > recent || now - presence.beat < every) return;
+      beat(S.suite);
+    }
+
+    function beat(suite) {
+      presence.sending = true;
+      presence.beat = Date.now();
+      LF.api('POST', '/v1/projects/' + enc(project) + '/suites/' + enc(suite.id) + '/heartbeat').then(function (r) {
+        presence.sending = false;
+        if (!S.alive || S.suite !== suite || !r) return;
+        if (r.lease_seconds) presence.leaseMs = r.lease_seconds * 1000;
+        suite.expires_at = r.expires_at;
+        suite.tasks.forEach(function (tk) {
+          var url = r.media_urls && r.media_urls[String(tk.item)];
+          if (url) tk.media_url = url;
+        });
+        save();
+        tick();
+      }, function (err) {
+        presence.sending = false;
+        if (!S.alive || S.suite !== suite) return;
+        if (err.status === 410 || err.status === 404) expired(); // the lease is gone: say so now
+      });
     }
 
     function giveBack() {
@@ -471,10 +515,12 @@
       if (S.editor.key(e, typing)) e.preventDefault();
     }
 
+    var signs = ['keydown', 'pointerdown', 'pointermove', 'wheel', 'touchstart', 'input'];
+    signs.forEach(function (ev) { document.addEventListener(ev, active, { passive: true }); });
     document.addEventListener('keydown', onKey);
     watchers.push(outcome);
     var kept = held[project] || savedSuite(project);
-    if (kept && Date.parse(kept.expires_at) > LF.now() && !queue.has(project, kept.id)) begin(kept);
+    if (kept && Date.parse(kept.expires_at) > LF.now() && !queue.has(project, kept.id)) begin(kept, true);
     else claim();
 
     return function () {
@@ -483,6 +529,7 @@
       if (stageCleanup) stageCleanup();
       if (S.editor && S.editor.destroy) S.editor.destroy();
       document.removeEventListener('keydown', onKey);
+      signs.forEach(function (ev) { document.removeEventListener(ev, active, { passive: true }); });
       watchers = watchers.filter(function (w) { return w !== outcome; });
     };
   }
