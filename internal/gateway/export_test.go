@@ -1,6 +1,11 @@
 package gateway
 
-import "golang.org/x/time/rate"
+import (
+	"context"
+	"time"
+
+	"golang.org/x/time/rate"
+)
 
 // What the abuse tests (package gateway_test, which starts the whole stack) read of a gateway's
 // insides: the sizes of everything a client's choice of keys could grow.
@@ -25,4 +30,9 @@ func (g *Gateway) CapLimiters(max int) {
 		s.byKey = newLRU[string, *rate.Limiter](max)
 		s.mu.Unlock()
 	}
+}
+
+// SweepSessions deletes expired sessions as of now.
+func (g *Gateway) SweepSessions(ctx context.Context, now time.Time) (int, error) {
+	return g.sweepSessions(ctx, now)
 }

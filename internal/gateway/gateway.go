@@ -51,6 +51,8 @@ type Gateway struct {
 	feedIDs []string
 	feedAt  time.Time
 	earned  earningsCache
+	// sweptAt is when expired sessions were last swept (sweepSessionsNow).
+	sweptAt time.Time
 	ready   readiness
 }
 

@@ -124,10 +124,12 @@ func (g *Gateway) signIn(w http.ResponseWriter, r *http.Request) {
 		g.fail(w, err)
 		return
 	}
-	if err := g.saveSession(r.Context(), sessionHash(cookie), rec); err != nil {
+	id, _ := sessionID(cookie)
+	if err := g.saveSession(r.Context(), id, rec); err != nil {
 		g.fail(w, err)
 		return
 	}
+	g.sweepSessionsNow()
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: cookie, Path: "/", Expires: rec.ExpiresAt,
 		MaxAge: int(sessionTTL.Seconds()), HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: g.secure(r)})
 	writeJSON(w, http.StatusOK, sessionOf(p, rec))
@@ -144,7 +146,10 @@ func newSession(p workforce.Person) (cookie string, rec sessionRecord, err error
 		return "", rec, err
 	}
 	now := time.Now().UTC()
-	return cookie, sessionRecord{Person: p.ID, TokenHash: p.TokenHash, CSRF: csrf, CreatedAt: now, ExpiresAt: now.Add(sessionTTL)}, nil
+	rec = sessionRecord{Person: p.ID, TokenHash: p.TokenHash, CSRF: csrf, CreatedAt: now, ExpiresAt: now.Add(sessionTTL)}
+	// The cookie names the day its session expires, and so does the record's key: whole days of
+	// expired sessions are then deleted by prefix (sweepSessions), without reading them.
+	return rec.ExpiresAt.Format(sessionDay) + "." + cookie, rec, nil
 }
 
 func randomToken() (string, error) {
@@ -155,20 +160,29 @@ func randomToken() (string, error) {
 	return base64.RawURLEncoding.EncodeToString(b), nil
 }
 
-func sessionHash(cookie string) string {
+// sessionDay is the layout of the expiry day a cookie starts with.
+const sessionDay = "2006-01-02"
+
+// sessionID is where a cookie's session is kept: its expiry day and a hash of the cookie, so that
+// the store never holds what signs a browser in. A cookie without a day names no session.
+func sessionID(cookie string) (string, bool) {
+	day, _, ok := strings.Cut(cookie, ".")
+	if _, err := time.Parse(sessionDay, day); !ok || err != nil {
+		return "", false
+	}
 	h := sha256.Sum256([]byte("labelflow-session:" + cookie))
-	return hex.EncodeToString(h[:])
+	return layout.SessionID(day, hex.EncodeToString(h[:])), true
 }
 
-func (g *Gateway) saveSession(ctx context.Context, hash string, rec sessionRecord) error {
+func (g *Gateway) saveSession(ctx context.Context, id string, rec sessionRecord) error {
 	data, err := json.Marshal(rec)
 	if err != nil {
 		return err
 	}
-	if err := g.app.Store.Put(ctx, layout.SessionKey(hash), data); err != nil {
+	if err := g.app.Store.Put(ctx, layout.SessionKey(id), data); err != nil {
 		return err
 	}
-	g.sessions.put(hash, rec)
+	g.sessions.put(id, rec)
 	return nil
 }
 
@@ -189,12 +203,13 @@ func (g *Gateway) currentSession(w http.ResponseWriter, r *http.Request, p workf
 // signOut ends the session everywhere and clears the cookie.
 func (g *Gateway) signOut(w http.ResponseWriter, r *http.Request, _ workforce.Person) {
 	if c, err := r.Cookie(sessionCookie); err == nil {
-		hash := sessionHash(c.Value)
-		if err := g.app.Store.Delete(r.Context(), layout.SessionKey(hash)); err != nil && !errors.Is(err, store.ErrNotFound) {
-			g.fail(w, err)
-			return
+		if id, ok := sessionID(c.Value); ok {
+			if err := g.app.Store.Delete(r.Context(), layout.SessionKey(id)); err != nil && !errors.Is(err, store.ErrNotFound) {
+				g.fail(w, err)
+				return
+			}
+			g.sessions.forget(id)
 		}
-		g.sessions.forget(hash)
 	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true,
 		SameSite: http.SameSiteStrictMode, Secure: g.secure(r)})
@@ -215,7 +230,10 @@ var errNoSession = errors.New("no session")
 // are remembered for the token cache's TTL, and while the store cannot be read a session checked
 // within staleLimit keeps working when stale is allowed.
 func (g *Gateway) sessionPerson(ctx context.Context, cookie string, stale bool) (workforce.Person, sessionRecord, error) {
-	hash := sessionHash(cookie)
+	hash, ok := sessionID(cookie)
+	if !ok {
+		return workforce.Person{}, sessionRecord{}, errNoSession
+	}
 	rec, err := g.sessionRecord(ctx, hash, stale)
 	if err != nil {
 		return workforce.Person{}, rec, err
@@ -319,4 +337,7 @@ func credentialFrom(ctx context.Context) string {
 }
 
 // sessionFingerprint names a session in audit records without revealing its cookie.
-func sessionFingerprint(cookie string) string { return "ses-" + sessionHash(cookie)[:12] }
+func sessionFingerprint(cookie string) string {
+	h := sha256.Sum256([]byte("labelflow-session:" + cookie))
+	return "ses-" + hex.EncodeToString(h[:6])
+}

@@ -159,3 +159,38 @@ func TestSessionCookieIsSecureBehindTLS(t *testing.T) {
 		t.Fatalf("a gateway reached over https set %q, without Secure", c)
 	}
 }
+
+func TestExpiredSessionsAreSweptByDay(t *testing.T) {
+	s := serve(t, func(c *config.Config) { c.GatewayTokenCacheTTL = 200 * time.Millisecond })
+	p := people(t, s.env, "sweep", 1)[0]
+	c := browser(t)
+	sess, resp := signIn(t, c, s.url, p.Token)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("sign-in = %d", resp.StatusCode)
+	}
+	u := mustURL(t, s.url)
+	cookie := c.Jar.Cookies(u)[0].Value
+	if day := sess.ExpiresAt.UTC().Format("2006-01-02"); !strings.HasPrefix(cookie, day+".") {
+		t.Fatalf("cookie %q does not start with its expiry day %s", cookie, day)
+	}
+	// A cookie whose day was changed names no session: nothing is looked up under another day.
+	forged := browser(t)
+	forged.Jar.SetCookies(u, []*http.Cookie{{Name: "lf_session", Value: "2099-01-01" + cookie[len("2006-01-02"):]}})
+	if resp := call(t, forged, "GET", s.url+"/v1/me", "", nil); resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("a cookie with another day = %d, want 401", resp.StatusCode)
+	}
+	// Swept as of its expiry day, the session stays; as of the next day, it is gone.
+	if n, err := s.g.SweepSessions(context.Background(), sess.ExpiresAt); err != nil {
+		t.Fatal(err)
+	} else if resp := call(t, c, "GET", s.url+"/v1/me", "", nil); resp.StatusCode != http.StatusOK {
+		t.Fatalf("after a sweep on its expiry day (%d deleted) = %d, want the session kept", n, resp.StatusCode)
+	}
+	n, err := s.g.SweepSessions(context.Background(), sess.ExpiresAt.AddDate(0, 0, 1))
+	if err != nil || n < 1 {
+		t.Fatalf("sweep the day after: %d deleted, %v", n, err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if resp := call(t, c, "GET", s.url+"/v1/me", "", nil); resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("a swept session = %d, want 401", resp.StatusCode)
+	}
+}
