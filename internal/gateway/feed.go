@@ -153,9 +153,31 @@ func payIn(minor int64, from, to string, rates *earnings.Rates) (Money, bool) {
 	return moneyOf(minor, from), true
 }
 
-// monthRates reads this month's exchange rates; nil when finance has not uploaded them.
+// monthRates reads this month's exchange rates; nil when finance has not uploaded them. Every
+// feed and earnings page shows pay at them, so one read serves everyone for monthScanTTL.
 func (g *Gateway) monthRates(ctx context.Context) *earnings.Rates {
-	key := layout.RatesKey(time.Now().UTC().Format("2006-01"))
+	month := time.Now().UTC().Format("2006-01")
+	g.mu.Lock()
+	c := g.rates
+	g.mu.Unlock()
+	if c.month == month && time.Since(c.at) < monthScanTTL {
+		return c.rates
+	}
+	rates := g.readRates(ctx, layout.RatesKey(month))
+	g.mu.Lock()
+	g.rates = cachedRates{month: month, at: time.Now(), rates: rates}
+	g.mu.Unlock()
+	return rates
+}
+
+// cachedRates are a month's exchange rates as last read.
+type cachedRates struct {
+	month string
+	at    time.Time
+	rates *earnings.Rates
+}
+
+func (g *Gateway) readRates(ctx context.Context, key string) *earnings.Rates {
 	data, err := g.app.Store.Get(ctx, key)
 	if err != nil {
 		if !errors.Is(err, store.ErrNotFound) {
@@ -174,11 +196,14 @@ func (g *Gateway) monthRates(ctx context.Context) *earnings.Rates {
 // openProjects lists the projects that may offer work, shared by all feeds for the status
 // cache's TTL.
 func (g *Gateway) openProjects(ctx context.Context) ([]string, error) {
-	g.mu.Lock()
-	cached, at := g.feedIDs, g.feedAt
-	g.mu.Unlock()
-	if !at.IsZero() && time.Since(at) < g.app.Cfg.StatusCacheTTL {
-		return cached, nil
+	if ids, ok := g.listedProjects(); ok {
+		return ids, nil
+	}
+	// One listing at a time: a crowd whose feeds fall due together waits for it, not for one each.
+	g.feedFill.Lock()
+	defer g.feedFill.Unlock()
+	if ids, ok := g.listedProjects(); ok {
+		return ids, nil
 	}
 	all, err := g.app.ListProjects(ctx)
 	if err != nil {
@@ -194,6 +219,13 @@ func (g *Gateway) openProjects(ctx context.Context) ([]string, error) {
 	g.feedIDs, g.feedAt = ids, time.Now()
 	g.mu.Unlock()
 	return ids, nil
+}
+
+// listedProjects are the open projects as last listed, while younger than the status cache's TTL.
+func (g *Gateway) listedProjects() ([]string, bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.feedIDs, !g.feedAt.IsZero() && time.Since(g.feedAt) < g.app.Cfg.StatusCacheTTL
 }
 
 // runningStatus is how visibility names a running workflow.

@@ -48,9 +48,11 @@ type Gateway struct {
 	sessions *sessionCache
 
 	// feedIDs are the projects open for work, as last listed (at feedAt).
-	feedIDs []string
-	feedAt  time.Time
-	earned  earningsCache
+	feedIDs  []string
+	feedAt   time.Time
+	feedFill sync.Mutex // held while the open projects are listed
+	rates    cachedRates
+	earned   earningsCache
 	// sweptAt is when expired sessions were last swept (sweepSessionsNow).
 	sweptAt time.Time
 	ready   readiness
