@@ -28,6 +28,7 @@ import (
 	"github.com/labelflow/labelflow/internal/quality"
 	"github.com/labelflow/labelflow/internal/store"
 	"github.com/labelflow/labelflow/internal/temporalconn"
+	"github.com/labelflow/labelflow/internal/tracing"
 	"github.com/labelflow/labelflow/internal/workforce"
 	"github.com/labelflow/labelflow/workers"
 	"github.com/labelflow/labelflow/workflows"
@@ -57,6 +58,8 @@ type App struct {
 	// payloads is the data converter of this process's Temporal client: with payload encryption
 	// on, failure messages are encrypted in histories too.
 	payloads converter.DataConverter
+	// tracing sends traces where an OTLP endpoint is configured (nil otherwise).
+	tracing *tracing.Tracing
 }
 
 // Open connects to the store and (unless noTemporal) to Temporal.
@@ -93,6 +96,10 @@ func Open(ctx context.Context, cfg config.Config, log zerolog.Logger) (*App, err
 	}
 	opts.Logger = logging.NewTemporal(log)
 	opts.MetricsHandler = metrics.Temporal()
+	if a.tracing, err = tracing.Start(ctx, "labelflow"); err != nil {
+		return nil, err
+	}
+	opts.Interceptors = append(opts.Interceptors, a.tracing.Interceptors()...)
 	a.payloads = opts.DataConverter
 	dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
@@ -118,6 +125,9 @@ func (a *App) FailureMessage(f *failurepb.Failure) string {
 func (a *App) Close() {
 	if a.Temporal != nil {
 		a.Temporal.Close()
+	}
+	if err := a.tracing.Shutdown(); err != nil {
+		a.Log.Warn().Err(err).Msg("traces not all sent")
 	}
 }
 

@@ -193,3 +193,25 @@ func TestRememberedChecksOncePerTTL(t *testing.T) {
 		t.Errorf("refusals were remembered: %d checks", calls)
 	}
 }
+
+// The health route answers probes without a credential and decodes nothing.
+func TestCodecServerHealth(t *testing.T) {
+	srv := codecServer(t, mustCodec(t, "k:"+newKey(t)))
+	resp, err := http.Get(srv.URL + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || strings.TrimSpace(string(body)) != "ok" {
+		t.Fatalf("GET /healthz = %d %q, want 200 ok", resp.StatusCode, body)
+	}
+	resp, err = http.Post(srv.URL+"/healthz", "application/json", strings.NewReader("{}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("POST /healthz = %d, want 404 (not a codec endpoint)", resp.StatusCode)
+	}
+}
