@@ -86,7 +86,8 @@ func invalidInput(format string, args ...any) error {
 // heartbeat timeout, so that only a dead worker lets the activity time out and be retried.
 const heartbeatEvery = 10 * time.Second
 
-// RecordHeartbeatTimeout is the heartbeat timeout of RecordChunk, which heartbeats with keepAlive.
+// RecordHeartbeatTimeout is the heartbeat timeout of RecordChunk, which heartbeats its progress
+// (recordProgress) every heartbeatEvery and after each object it writes.
 const RecordHeartbeatTimeout = 3 * heartbeatEvery
 
 // keepAlive heartbeats until the returned stop is called. It suits steps that cannot report

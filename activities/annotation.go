@@ -97,9 +97,17 @@ type RecordChunkResult struct {
 // final label.
 //
 // It heartbeats while it runs (RecordHeartbeatTimeout), so that a worker lost mid-way is noticed
-// in seconds: a retry writes the same keys and bytes again.
+// in seconds, and each heartbeat carries the keys written so far: a retry writes only the others.
+// Every key and its bytes derive from the chunk, so whatever a retry writes is what the attempt
+// before it would have written.
 func (a *Activities) RecordChunk(ctx context.Context, in RecordChunkInput) (RecordChunkResult, error) {
-	defer keepAlive(ctx)()
+	rec := startRecording(ctx)
+	defer rec.close()
+	return a.recordChunk(ctx, in, rec)
+}
+
+// recordChunk is RecordChunk resuming from the progress rec holds.
+func (a *Activities) recordChunk(ctx context.Context, in RecordChunkInput, progress *recording) (RecordChunkResult, error) {
 	sp, items, err := a.chunkToRecord(ctx, &in)
 	if err != nil {
 		return RecordChunkResult{}, err
@@ -121,16 +129,17 @@ func (a *Activities) RecordChunk(ctx context.Context, in RecordChunkInput) (Reco
 	stats := quality.MeasureChunk(sp, in.Chunk, items, in.Results)
 	rec.calibrate(&stats, in.Results)
 	res := RecordChunkResult{ResultsKey: layout.ResultsKey(in.ProjectID, in.Chunk), Items: bytes.Count(rec.lines.Bytes(), []byte{'\n'})}
-	if err := a.Store.Put(ctx, res.ResultsKey, rec.lines.Bytes()); err != nil {
+	if err := progress.put(res.ResultsKey, func() error { return a.Store.Put(ctx, res.ResultsKey, rec.lines.Bytes()) }); err != nil {
 		return res, err
 	}
-	if err := a.Store.PutJSON(ctx, layout.StatsKey(in.ProjectID, in.Chunk), stats); err != nil {
+	statsKey := layout.StatsKey(in.ProjectID, in.Chunk)
+	if err := progress.put(statsKey, func() error { return a.Store.PutJSON(ctx, statsKey, stats) }); err != nil {
 		return res, err
 	}
-	if err := a.writeSuites(ctx, in); err != nil {
+	if err := a.writeSuites(ctx, in, progress); err != nil {
 		return res, err
 	}
-	if res, err = a.writeLedger(ctx, in, rec.ledger, res); err != nil {
+	if res, err = a.writeLedger(ctx, in, rec.ledger, res, progress); err != nil {
 		return res, err
 	}
 	a.Metrics.Recorded(res.Items, rec.arbitrated(in.Results), rec.entriesByRole())
@@ -139,11 +148,14 @@ func (a *Activities) RecordChunk(ctx context.Context, in RecordChunkInput) (Reco
 
 // writeSuites keeps the chunk's accepted suites. The object is a function of the input alone, so
 // a retry writes the same one again.
-func (a *Activities) writeSuites(ctx context.Context, in RecordChunkInput) error {
+func (a *Activities) writeSuites(ctx context.Context, in RecordChunkInput, progress *recording) error {
 	if len(in.Suites) == 0 {
 		return nil
 	}
-	return a.Store.PutJSON(ctx, layout.SuitesKey(in.ProjectID, in.Chunk), results.ChunkSuites{Project: in.ProjectID, Chunk: in.Chunk, Suites: in.Suites})
+	key := layout.SuitesKey(in.ProjectID, in.Chunk)
+	return progress.put(key, func() error {
+		return a.Store.PutJSON(ctx, key, results.ChunkSuites{Project: in.ProjectID, Chunk: in.Chunk, Suites: in.Suites})
+	})
 }
 
 // chunkToRecord reads what recording a chunk needs: the spec, the chunk's items, and every result
@@ -268,8 +280,8 @@ func (c *chunkRecord) calibrate(stats *quality.ChunkStats, settled []ItemResult)
 }
 
 // writeLedger writes the chunk's ledger files, one per month its items were accepted in, in month
-// order.
-func (a *Activities) writeLedger(ctx context.Context, in RecordChunkInput, byMonth map[string][]ledger.Entry, res RecordChunkResult) (RecordChunkResult, error) {
+// order; a file an earlier attempt wrote is counted, not written again.
+func (a *Activities) writeLedger(ctx context.Context, in RecordChunkInput, byMonth map[string][]ledger.Entry, res RecordChunkResult, progress *recording) (RecordChunkResult, error) {
 	months := make([]string, 0, len(byMonth))
 	for m := range byMonth {
 		months = append(months, m)
@@ -281,7 +293,7 @@ func (a *Activities) writeLedger(ctx context.Context, in RecordChunkInput, byMon
 			return res, err
 		}
 		key := layout.LedgerKey(m, in.ProjectID, in.Chunk)
-		if err := a.Store.Put(ctx, key, data); err != nil {
+		if err := progress.put(key, func() error { return a.Store.Put(ctx, key, data) }); err != nil {
 			return res, err
 		}
 		res.LedgerKeys = append(res.LedgerKeys, key)

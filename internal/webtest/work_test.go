@@ -718,6 +718,9 @@ func TestFrenchWorkbenchShowsNoEnglish(t *testing.T) {
 	startFromFeed(b, project)
 	b.Run(chromedp.Click(chromedp.CSS("#show-instructions")))
 	b.WaitVisible("#instructions")
+	if n := Eval[int](b, `[...document.querySelectorAll('p.hint')].filter(p => p.offsetParent !== null).length`); n != 1 {
+		t.Errorf("with the instructions open, %d key hints are shown; want the one under the task", n)
+	}
 	checkFrench(t, b, "task")
 	b.Shot("task-fr")
 	b.Keys("1")

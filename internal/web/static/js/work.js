@@ -257,13 +257,8 @@
       if (!on) { instructions.hidden = true; return; }
       instructions.textContent = '';
       instructions.appendChild(el('h2', null, t('work.instructions')));
+      // The keys are told once, under the task, where they are used.
       instructions.appendChild(el('p', { class: 'instructions-text' }, suite.instructions || t('work.no_instructions')));
-      instructions.appendChild(el('p', { class: 'hint' }, t('hint.' + hintKey(suite))));
-    }
-
-    function hintKey(suite) {
-      if (suite.kind === 'arbitrate') return 'arbitrate';
-      return suite.annotation_type === 'named-entity' ? 'named-entities' : suite.annotation_type;
     }
 
     function claim() {
