@@ -132,10 +132,11 @@ lint: $(WORKFLOWCHECK) $(STATICCHECK)
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1)
 
 # Every test: unit tests, workflow tests with replay, integration tests against real Temporal
-# and S3 servers that the tests start themselves from ./bin, and browser tests in Chromium
-# (screenshots in test-artifacts/).
+# and S3 servers that the tests start themselves from ./bin, browser tests in Chromium
+# (screenshots in test-artifacts/), then the cluster test.
 test: tools chromium coco-tools xmllint lint vulncheck fuzz-short
 	LABELFLOW_INTEGRATION=1 LABELFLOW_BIN_DIR=$(BIN) $(GO) test -count=1 -timeout 30m ./...
+	@$(MAKE) --no-print-directory cluster-test
 
 # Known vulnerabilities reachable from the module's code, against the local database. A missing
 # database fails the check: a vulnerability check that did not run must not look like one that passed.
@@ -181,3 +182,37 @@ bench-ui: tools chromium build
 
 clean:
 	rm -rf $(BIN) .labelflow
+
+# The cluster test (internal/cluster): LabelFlow as in production, every part a process of its
+# own on this machine (PostgreSQL, the Temporal server with TLS on its frontend, versitygw, two
+# workflow workers, two activity workers, two gateways), a 20,000-item project with kills, then
+# the same project on one worker for comparison. Three to five minutes on two cores, once built.
+TEMPORAL_SERVER_VERSION := v1.30.4
+TEMPORAL_SERVER         := $(BIN)/.temporalserver-$(TEMPORAL_SERVER_VERSION)
+CLUSTER_SERVER_DIR      := deploy/cluster/temporal-server
+
+.PHONY: postgresql cluster-test
+
+cluster-test: $(TEMPORAL_SERVER) $(VERSITYGW) postgresql build
+	LABELFLOW_CLUSTER=1 LABELFLOW_BIN_DIR=$(BIN) $(GO) test -count=1 -timeout 15m -v -run '^TestCluster' ./internal/cluster/
+
+# The Temporal server itself (not the CLI's dev server), built from its Go module at the version
+# that $(CLUSTER_SERVER_DIR)/go.mod pins, into bin/temporal-server.
+$(TEMPORAL_SERVER): $(CLUSTER_SERVER_DIR)/go.mod $(CLUSTER_SERVER_DIR)/go.sum $(CLUSTER_SERVER_DIR)/main.go
+	@grep -q 'go.temporal.io/server $(TEMPORAL_SERVER_VERSION)$$' $(CLUSTER_SERVER_DIR)/go.mod || \
+		{ echo "$(CLUSTER_SERVER_DIR)/go.mod does not require go.temporal.io/server $(TEMPORAL_SERVER_VERSION)"; exit 1; }
+	@mkdir -p $(BIN)
+	cd $(CLUSTER_SERVER_DIR) && $(GO) build -o $(BIN)/temporal-server .
+	@rm -f $(BIN)/.temporalserver-* && touch $@
+
+# PostgreSQL for the cluster test's Temporal server: Debian's postgresql, installed only when
+# missing. Without root it says how to install it, and the cluster test then fails.
+postgresql:
+	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1; then \
+		:; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "postgresql: installing Debian's postgresql for the cluster test"; \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql; \
+	else \
+		echo "postgresql: not installed, and the cluster test needs it: sudo apt-get update && sudo apt-get install -y postgresql"; \
+	fi

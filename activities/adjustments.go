@@ -194,6 +194,7 @@ func (a *Activities) collectMonth(ctx context.Context, plan *ledgerPlan, m strin
 // reversed, for this month to pay back.
 func (a *Activities) applyRejections(ctx context.Context, plan *ledgerPlan, month string, all []payroll.Rejection, idx closureIndex) error {
 	plan.unpaid = map[string]bool{}
+	var paid *payroll.PaidBook
 	for _, r := range all {
 		if r.Reversed != nil {
 			for _, m := range idx.appliedIn[r.ID] {
@@ -207,25 +208,16 @@ func (a *Activities) applyRejections(ctx context.Context, plan *ledgerPlan, mont
 		if _, checked := plan.unpaid[r.Person]; len(plan.earlier) == 0 || checked {
 			continue
 		}
-		unpaid, err := a.unpaidFor(ctx, month, r.Person)
-		if err != nil {
-			return err
+		if paid == nil { // what the month paid, read once for every rejection's person
+			var err error
+			if paid, err = payroll.ReadPaid(ctx, a.Store, month); err != nil {
+				return err
+			}
 		}
-		plan.unpaid[r.Person] = unpaid
+		// Unpaid: nothing paid to the person for the month, nor asked of the provider.
+		plan.unpaid[r.Person] = !paid.Record(r.Person).PaidAnything()
 	}
 	return nil
-}
-
-// unpaidFor reports whether nothing has been paid to person for month, nor asked of the provider.
-func (a *Activities) unpaidFor(ctx context.Context, month, person string) (bool, error) {
-	var rec payroll.PaidRecord
-	switch err := a.Store.GetJSON(ctx, layout.PaidKey(month, person), &rec); {
-	case errors.Is(err, store.ErrNotFound):
-		return true, nil
-	case err != nil:
-		return false, err
-	}
-	return !rec.PaidAnything(), nil
 }
 
 // rejectionFor returns the id of the rejection that sets aside entry e of ledger file key, if

@@ -2,7 +2,6 @@ package activities
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 
@@ -41,11 +40,11 @@ type PayPayrollResult struct {
 	Held []string `json:"held,omitempty"`
 }
 
-// payee is one person of a payroll run: their statement, what they were paid for the month, how
-// they are paid, and why they are not, if they are not.
+// payee is one person of a payroll run: what their statement asks to pay, what they were paid for
+// the month, how they are paid, and why they are not, if they are not.
 type payee struct {
 	id      string
-	st      payroll.Statement
+	st      payroll.PayLine
 	rec     *payroll.PaidRecord
 	method  string
 	refusal string
@@ -53,30 +52,42 @@ type payee struct {
 
 // PayPayroll pays each person what their statement shows beyond what they were already paid for
 // the month. The idempotency key names the person, month, currency and amount already paid (and
-// the refusals so far). Each payout is recorded as pending before the provider is asked, so an
-// attempt cut short is followed by the very same request, which the provider pays once, and a
-// later run of the month pays only what its statements add.
+// the refusals so far). The payouts are recorded as pending, a thousand to an object, before the
+// provider is asked, so an attempt cut short is followed by the very same requests, which the
+// provider pays once, and a later run of the month pays only what its statements add (see
+// payroll.PaidBook).
 func (a *Activities) PayPayroll(ctx context.Context, in PayPayrollInput) (PayPayrollResult, error) {
 	defer keepAlive(ctx)()
 	res := PayPayrollResult{Paid: map[string]int64{}}
-	workers, err := payroll.ReadWorkers(ctx, a.Store, in.Month)
+	plan, err := payroll.ReadPayPlan(ctx, a.Store, in.Month)
 	if err != nil {
 		return res, err
 	}
-	people, err := a.readPayees(ctx, in.Month, in.payable(workers))
+	book, err := payroll.ReadPaid(ctx, a.Store, in.Month)
+	if err != nil {
+		return res, err
+	}
+	ids := in.payable(plan.Workers)
+	people, err := a.readPayees(ctx, in.Month, plan, book, ids)
 	if err != nil {
 		return res, err
 	}
 	payouts, intents := decidePayouts(in.Month, people, &res)
-	if err := a.savePaid(ctx, in.Month, intents); err != nil {
+	pendingKeys, err := payroll.WritePending(ctx, a.Store, in.Month, pendingOf(intents))
+	if err != nil {
 		return res, err
 	}
 	// A provider that fails part-way returns the outcomes so far: they are recorded before the
 	// error is, and the rest stay pending for the retry.
 	outcomes, payErr := a.Payouts.Pay(ctx, in.Month, payouts)
-	recordOutcomes(outcomes, people, &res)
-	if err := a.savePaid(ctx, in.Month, people); err != nil {
+	settled := recordOutcomes(outcomes, people, &res)
+	if err := a.savePaid(ctx, in.Month, book, settled); err != nil {
 		return res, err
+	}
+	if payErr == nil {
+		if err := payroll.SettlePending(ctx, a.Store, append(book.PendingSettledBy(ids), pendingKeys...)); err != nil {
+			return res, err
+		}
 	}
 	// Counted once recorded: a retry finds these people paid, or answered as already paid
 	// (recovered) when this attempt had not recorded them.
@@ -99,8 +110,9 @@ func (in PayPayrollInput) payable(workers []string) []string {
 	return people
 }
 
-// readPayees reads each person's statement, payment record and payout method side by side.
-func (a *Activities) readPayees(ctx context.Context, month string, ids []string) ([]*payee, error) {
+// readPayees finds each person's pay line and payment record, and reads their payout method from
+// the roster, side by side.
+func (a *Activities) readPayees(ctx context.Context, month string, plan payroll.PayPlan, book *payroll.PaidBook, ids []string) ([]*payee, error) {
 	pay := newPayees(a)
 	if err := pay.lookUp(ctx, ids); err != nil {
 		return nil, err
@@ -108,11 +120,9 @@ func (a *Activities) readPayees(ctx context.Context, month string, ids []string)
 	people := make([]*payee, len(ids))
 	err := store.Parallel(len(ids), ioWidth, func(i int) error {
 		w := ids[i]
-		p := &payee{id: w, rec: &payroll.PaidRecord{Worker: w, Month: month, Paid: map[string]int64{}}, method: "bank-transfer"}
-		if err := a.Store.GetJSON(ctx, layout.StatementKey(month, w), &p.st); err != nil {
-			return err
-		}
-		if err := a.Store.GetJSON(ctx, layout.PaidKey(month, w), p.rec); err != nil && !errors.Is(err, store.ErrNotFound) {
+		p := &payee{id: w, rec: book.Record(w), method: "bank-transfer"}
+		var err error
+		if p.st, err = plan.PayLineOf(ctx, a.Store, month, w); err != nil {
 			return err
 		}
 		if p.refusal = pay.refusal(w); p.refusal == "" {
@@ -151,34 +161,33 @@ func decidePayouts(month string, people []*payee, res *PayPayrollResult) ([]payo
 // after a payout: what is owed in the new one cannot be told from the old one without a rate
 // finance has not given, so finance settles it by hand.
 func (p *payee) owed(month string, res *PayPayrollResult) (payout.Payout, bool) {
-	cur := p.st.Pay.PayoutCurrency
+	cur := p.st.Currency
 	if other := otherCurrencyPaid(p.rec.Paid, cur); other != "" {
 		res.Rejected = append(res.Rejected, fmt.Sprintf("%s: already paid %s %s for %s, now to be paid in %s; settle by hand",
 			p.id, earnings.FormatMinor(p.rec.Paid[other], other), other, month, cur))
 		return payout.Payout{}, false
 	}
-	owed := p.st.Pay.Total - p.rec.Paid[cur]
+	owed := p.st.Total - p.rec.Paid[cur]
 	if owed <= 0 {
 		res.AlreadyPaid++
 		return payout.Payout{}, false
 	}
-	key := fmt.Sprintf("%s/%s/%s/after-%d", month, p.id, cur, p.rec.Paid[cur])
-	if n := p.rec.Refused[cur]; n > 0 {
-		key += fmt.Sprintf("/retry-%d", n)
-	}
+	key := payroll.PayoutKey(month, p.id, cur, p.rec.Paid[cur], p.rec.Refused[cur])
 	return payout.Payout{IdempotencyKey: key, Worker: p.id, Month: month, Currency: cur, Amount: owed, Method: p.method}, true
 }
 
-// recordOutcomes settles the pending payouts on the people's records. A key the provider had
-// already paid, yet missing from the person's record, was paid by an attempt of this run that did
-// not live to write the record: it is this run's payout.
-func recordOutcomes(outcomes []payout.Outcome, people []*payee, res *PayPayrollResult) {
-	records := make(map[string]*payroll.PaidRecord, len(people))
+// recordOutcomes settles the pending payouts on the people's records, and returns the people with
+// an outcome. A key the provider had already paid, yet missing from the person's record, was paid
+// by an attempt of this run that did not live to write the record: it is this run's payout.
+func recordOutcomes(outcomes []payout.Outcome, people []*payee, res *PayPayrollResult) []*payee {
+	byID := make(map[string]*payee, len(people))
 	for _, p := range people {
-		records[p.id] = p.rec
+		byID[p.id] = p
 	}
+	var settled []*payee
 	for _, o := range outcomes {
-		rec := records[o.Worker]
+		settled = append(settled, byID[o.Worker])
+		rec := byID[o.Worker].rec
 		rec.Pending = nil
 		if o.Held != "" { // nothing was sent: the next run asks again under the same key
 			res.Held = append(res.Held, o.Worker+": "+o.Held)
@@ -199,12 +208,35 @@ func recordOutcomes(outcomes []payout.Outcome, people []*payee, res *PayPayrollR
 			res.Recovered++
 		}
 	}
+	return settled
 }
 
-// savePaid writes the payment records of people.
-func (a *Activities) savePaid(ctx context.Context, month string, people []*payee) error {
-	return store.Parallel(len(people), ioWidth, func(i int) error {
-		return a.Store.PutJSON(ctx, layout.PaidKey(month, people[i].id), people[i].rec)
+// pendingOf are the payouts people are about to be asked for.
+func pendingOf(people []*payee) []payout.Payout {
+	out := make([]payout.Payout, len(people))
+	for i, p := range people {
+		out[i] = *p.rec.Pending
+	}
+	return out
+}
+
+// savePaid writes the payment records of people: a thousand to an object, and on their own for
+// people who have a record of their own (months paid before batches).
+func (a *Activities) savePaid(ctx context.Context, month string, book *payroll.PaidBook, people []*payee) error {
+	var batch []payroll.PaidRecord
+	var own []*payee
+	for _, p := range people {
+		if book.Own[p.id] {
+			own = append(own, p)
+		} else {
+			batch = append(batch, *p.rec)
+		}
+	}
+	if err := payroll.WritePaid(ctx, a.Store, month, batch); err != nil {
+		return err
+	}
+	return store.Parallel(len(own), ioWidth, func(i int) error {
+		return a.Store.PutJSON(ctx, layout.PaidKey(month, own[i].id), own[i].rec)
 	})
 }
 

@@ -37,6 +37,9 @@ func (a *Activities) AggregatePayroll(ctx context.Context, month string) (Payrol
 	if err := a.writeStatements(ctx, month, workers, statements); err != nil {
 		return *sum, err
 	}
+	if sum.PaySheet, err = payroll.WritePaySheet(ctx, a.Store, month, workers, statements); err != nil {
+		return *sum, err
+	}
 	applied, err := a.writeSetAside(ctx, month, books.SetAsideEntries())
 	if err != nil {
 		return *sum, err
@@ -63,20 +66,30 @@ func (a *Activities) takeLedger(ctx context.Context, plan *ledgerPlan, books *pa
 		}
 		books.Pay(key, e)
 	}
+	var files []ledgerFile
 	for _, key := range plan.closure.LedgerKeys {
 		file, ok := layout.ParseLedgerKey(key)
 		if !ok { // taken by a run before payroll checked keys
 			refused.Ignore(key, ledger.NotLedgerFile)
 			continue
 		}
-		if err := a.takeFile(ctx, key, &file, pay, refused, take); err != nil {
-			return nil, err
-		}
+		files = append(files, ledgerFile{key: key, file: &file})
 	}
 	for _, key := range plan.closure.ReversalKeys {
-		if err := a.takeFile(ctx, key, nil, pay, refused, take); err != nil {
+		files = append(files, ledgerFile{key: key})
+	}
+	err := inOrder(ctx, len(files), ledgerReadAhead, func(ctx context.Context, i int) ([]ledger.Entry, error) {
+		entries, err := a.readLedgerFile(ctx, files[i].key)
+		if err != nil {
 			return nil, err
 		}
+		// The file's people are read from the roster as the file is, not when it is taken.
+		return entries, pay.lookUpWidth(ctx, workersOf(entries), ioWidth/ledgerReadAhead)
+	}, func(i int, entries []ledger.Entry) error {
+		return a.takeFile(ctx, files[i], entries, pay, refused, take)
+	})
+	if err != nil {
+		return nil, err
 	}
 	if !refused.Empty() {
 		books.Summary().Refused = refused
@@ -86,27 +99,37 @@ func (a *Activities) takeLedger(ctx context.Context, plan *ledgerPlan, books *pa
 	return pay.people, nil
 }
 
-// takeFile reads one ledger file (file names what its key says), or one file of entries set aside
-// under a rejection (file nil), and passes take the entries payroll may pay; it reports the others.
-func (a *Activities) takeFile(ctx context.Context, key string, file *layout.LedgerFile, pay *payees, refused *payroll.RefusedLedger, take func(string, ledger.Entry)) error {
+// ledgerReadAhead is how many ledger files are read and decoded ahead of the one being taken: the
+// store answers many requests at once, and decoding uses every core.
+const ledgerReadAhead = 8
+
+// ledgerFile is a file payroll takes: a ledger file (file names what its key says), or a file of
+// entries set aside under a rejection (file nil).
+type ledgerFile struct {
+	key  string
+	file *layout.LedgerFile
+}
+
+// readLedgerFile reads the entries of one file payroll takes.
+func (a *Activities) readLedgerFile(ctx context.Context, key string) ([]ledger.Entry, error) {
 	entries, err := ledger.Read(ctx, a.Store, key)
 	var bad *ledger.LineError
 	if errors.As(err, &bad) {
-		return invalidInput("%v", bad)
-	} else if err != nil {
-		return err
+		return nil, invalidInput("%v", bad)
 	}
-	workers := make([]string, len(entries))
-	for i, e := range entries {
-		workers[i] = e.Worker
-	}
-	if err := pay.lookUp(ctx, workers); err != nil {
+	return entries, err
+}
+
+// takeFile passes take the entries of f that payroll may pay; it reports the others.
+func (a *Activities) takeFile(ctx context.Context, f ledgerFile, entries []ledger.Entry, pay *payees, refused *payroll.RefusedLedger, take func(string, ledger.Entry)) error {
+	key := f.key
+	if err := pay.lookUp(ctx, workersOf(entries)); err != nil {
 		return err
 	}
 	for i, e := range entries {
 		why := ""
-		if file != nil {
-			why = ledger.Mismatch(*file, e)
+		if f.file != nil {
+			why = ledger.Mismatch(*f.file, e)
 		}
 		if why == "" {
 			why = pay.refusal(e.Worker)
@@ -147,4 +170,53 @@ func (a *Activities) writeSetAside(ctx context.Context, month string, setAside m
 	}
 	sort.Strings(applied)
 	return applied, nil
+}
+
+// workersOf are the people of entries.
+func workersOf(entries []ledger.Entry) []string {
+	workers := make([]string, len(entries))
+	for i, e := range entries {
+		workers[i] = e.Worker
+	}
+	return workers
+}
+
+// inOrder reads n things side by side, at most width of them ahead of the one in use, and hands
+// each to use in order. It stops at the first error.
+func inOrder[T any](ctx context.Context, n, width int, read func(ctx context.Context, i int) (T, error), use func(i int, v T) error) error {
+	type result struct {
+		v   T
+		err error
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	results := make([]chan result, n)
+	for i := range results {
+		results[i] = make(chan result, 1)
+	}
+	slots := make(chan struct{}, width)
+	go func() {
+		for i := 0; i < n; i++ {
+			select {
+			case slots <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
+			go func() {
+				v, err := read(ctx, i)
+				results[i] <- result{v, err}
+			}()
+		}
+	}()
+	for i := 0; i < n; i++ {
+		r := <-results[i]
+		<-slots
+		if r.err != nil {
+			return r.err
+		}
+		if err := use(i, r.v); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -95,10 +95,11 @@ func chunkSkills(sp spec.Project, settled []ItemResult) (map[string]float64, map
 	if len(answers) == 0 {
 		return nil, chunkAnswers
 	}
-	// Dawid–Skene's skill is the prior-weighted share of answers right, which is what the
-	// overlap weighs; the default model's skill reads low on chunks whose items nearly all share
-	// one class (it falls back to one EM step there), so it is not used for people's weights.
-	return aggregate.DawidSkene(answers, aggregate.DSOptions{}).Skill, chunkAnswers
+	// The skill is the prior-weighted share of answers right, which is what the overlap weighs.
+	// On a chunk whose items nearly all share one class it stays near the truth where
+	// Dawid–Skene's, with a free row per person and class, reads low
+	// (TestBestSkillOnNearlyUnanimousChunks).
+	return aggregate.Best(answers).Skill, chunkAnswers
 }
 
 // payBonuses writes one ledger entry per person who earned the project's quality bonus. The key

@@ -99,8 +99,14 @@ type chunk struct {
 	finished      bool
 	ready         bool // what validation needs of the items is known
 	chunkVersions      // the behaviour changes this run has (versions.go)
+	// overlapModel: single-label dynamic overlap decides with Settings.OverlapModel
+	// (versionOverlapModel).
+	overlapModel bool
 	// pauses receives the project's pause signals (pause.go).
 	pauses workflow.ReceiveChannel
+	// reportsDrained: this run tells its project when it has nothing left for a newcomer, once
+	// (drainReported); see window.go.
+	reportsDrained, drainReported bool
 }
 
 // maxRunHistoryBytes makes a run continue as new early when large answers fill its history,
@@ -116,6 +122,8 @@ func ChunkWorkflow(ctx workflow.Context, in ChunkInput) (ChunkSummary, error) {
 		return ChunkSummary{}, err
 	}
 	c.chunkVersions = readChunkVersions(ctx)
+	c.reportsDrained = versionDrainedChunks.enabled(ctx)
+	c.overlapModel = c.decidesWithModel(ctx)
 	if err := checkChunkStart(ctx, in); err != nil {
 		return ChunkSummary{}, err
 	}
@@ -185,6 +193,7 @@ func (c *chunk) annotate(ctx workflow.Context) error {
 		c.takePauses()
 		timer.clearIfFired()
 		c.expireLeases(workflow.Now(ctx))
+		c.reportDrained(ctx)
 		if c.spill && !c.allFinal() {
 			if err := c.spillSettled(ctx); err != nil {
 				return err
@@ -240,7 +249,7 @@ func (c *chunk) registerHandlers(ctx workflow.Context) error {
 		workflow.UpdateHandlerOptions{Validator: c.validateClaim}); err != nil {
 		return err
 	}
-	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateSubmit, c.submit,
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateSubmit, c.submitThenClaim,
 		workflow.UpdateHandlerOptions{Validator: c.validateSubmit}); err != nil {
 		return err
 	}

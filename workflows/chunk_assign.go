@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -38,13 +39,15 @@ func (c *chunk) validateClaim(ctx workflow.Context, req ClaimRequest) error {
 		return c.pausedErr()
 	}
 	if _, items, outranked, _ := c.pick(req.Worker, now); len(items) == 0 {
-		return c.noWork(req.Worker, outranked)
+		return c.noWork(req.Worker, outranked, now)
 	}
 	return nil
 }
 
-// noWork tells w why a claim gets nothing, when the reason is about them rather than the chunk.
-func (c *chunk) noWork(w Worker, outranked bool) error {
+// noWork tells w why a claim gets nothing, when the reason is about them rather than the chunk;
+// otherwise it tells what the chunk still has for others, so that the gateway stops sending
+// claims to a chunk with nothing left for anyone (a rejection leaves no history).
+func (c *chunk) noWork(w Worker, outranked bool, now time.Time) error {
 	if c.belowThreshold(w) {
 		return appErr(ErrTrainingOnly, "your estimated accuracy for %s is %.2f, below this project's %.2f: you get gold (training) items only, and none is open right now",
 			c.in.Settings.AnnotationType, w.Accuracy, c.in.Settings.MinAccuracy)
@@ -53,7 +56,87 @@ func (c *chunk) noWork(w Worker, outranked bool) error {
 		return temporal.NewApplicationError(fmt.Sprintf("more accurate reviewers are taking the open disputes of chunk %d right now; claim again later: more reviewers are brought in when disputes pile up",
 			c.in.Chunk), ErrNoWork, NoWorkDetail{Reason: NoWorkOutranked})
 	}
-	return appErr(ErrNoWork, "no work for %s in chunk %d right now", w.ID, c.in.Chunk)
+	open := c.openings(now)
+	return temporal.NewApplicationError(fmt.Sprintf("no work for %s in chunk %d right now", w.ID, c.in.Chunk), ErrNoWork,
+		NoWorkDetail{Openings: &open})
+}
+
+// ChunkOpenings is the work a chunk has for people it has not involved yet: items open to one
+// more annotator and open disputes. It counts items, not suites.
+type ChunkOpenings struct {
+	Annotate  int `json:"annotate"`
+	Arbitrate int `json:"arbitrate"`
+}
+
+// NoWorkOpenings returns the openings an ErrNoWork rejection carries, when its cause was the
+// chunk rather than the person.
+func NoWorkOpenings(err error) (ChunkOpenings, bool) {
+	var ae *temporal.ApplicationError
+	var d NoWorkDetail
+	if !errors.As(err, &ae) || ae.Type() != ErrNoWork || !ae.HasDetails() || ae.Details(&d) != nil || d.Openings == nil {
+		return ChunkOpenings{}, false
+	}
+	return *d.Openings, true
+}
+
+// openings counts the work the chunk has for a newcomer now, counting the items of holders gone
+// silent as free, as a claim that finds nothing else does.
+func (c *chunk) openings(now time.Time) ChunkOpenings {
+	expired := c.expiredAt(now)
+	if c.reofferSilent {
+		expired = c.goneAt(now)
+	}
+	var o ChunkOpenings
+	for i := range c.st.Items {
+		if c.annotatable(i, "", expired) {
+			o.Annotate++
+		}
+		if c.awaitsReviewer(i, expired) {
+			o.Arbitrate++
+		}
+	}
+	return o
+}
+
+// submitThenClaim serves a submission and, when the submitter asks, leases their next suite in
+// the same Update: one message per suite instead of two. The answer also tells what the chunk
+// has left for others, so that the gateway stops sending claims to a chunk with nothing left
+// without a claim being refused first. Only annotators of projects that do not
+// weigh accuracy are served so (a submission carries no accuracy); others claim as usual. The
+// next suite depends only on the recorded request and state, and no command is added, so
+// histories replay alike with or without it.
+func (c *chunk) submitThenClaim(ctx workflow.Context, req SubmitRequest) (SubmitResult, error) {
+	res, err := c.submit(ctx, req)
+	if err != nil || !req.ClaimNext {
+		return res, err
+	}
+	res.Next = c.leaseNext(ctx, req.Worker)
+	open := c.openings(workflow.Now(ctx))
+	res.Openings = &open
+	return res, nil
+}
+
+// leaseNext leases w a suite as a claim would, or returns nil when the chunk has none for them.
+func (c *chunk) leaseNext(ctx workflow.Context, w Worker) *Suite {
+	if w.Role != RoleAnnotator || c.in.Settings.MinAccuracy > 0 || c.in.Settings.Overlap.Mode == "dynamic" {
+		return nil
+	}
+	now := workflow.Now(ctx)
+	c.expireLeases(now)
+	c.takePauses()
+	if c.finished || !c.ready || c.st.Paused || c.qualified(w) != nil {
+		return nil
+	}
+	if s := c.activeSuiteOf(w.ID, now); s != nil {
+		return s
+	}
+	kind, items, _, _ := c.pick(w, now)
+	if len(items) == 0 {
+		return nil
+	}
+	s := c.lease(w, kind, items, now)
+	c.st.Suites = append(c.st.Suites, s)
+	return s
 }
 
 // belowThreshold reports a person whose estimated accuracy is under the project's minimum.

@@ -131,6 +131,8 @@ func (c *chunk) settle(i int) {
 		if !c.accuracyAware || c.unanimous(it.Annotations) {
 			it.Final, it.Method = true, MethodGold
 		}
+	case c.overlapModel && len(it.Annotations) >= n:
+		c.settleWithModel(it, n)
 	case c.accuracyAware && c.in.Settings.Overlap.Mode == "dynamic" && len(it.Annotations) == n && c.unanimous(it.Annotations):
 		// Agreement settles the item only if the agreeing people are accurate enough to reach
 		// the target; otherwise one more annotator is asked (wanted), as after a disagreement.
@@ -144,6 +146,21 @@ func (c *chunk) settle(i int) {
 		if settled, ok := c.overlapSettles(it.Annotations); ok {
 			it.Final, it.Method, it.Settled = true, MethodOverlap, settled
 		}
+	}
+}
+
+// settleWithModel makes a single-label item final once the project's model settles it from its
+// answers (overlap_model.go): as agreed when its first n answers agree on the label decided,
+// otherwise as settled by overlap. Unsettled, it waits for one more annotator, or at
+// max_annotations a reviewer.
+func (c *chunk) settleWithModel(it *ItemState, n int) {
+	decided, ok := c.modelSettles(it.Annotations)
+	switch {
+	case !ok:
+	case len(it.Annotations) == n && c.unanimous(it.Annotations) && label.Agree(c.typ, decided, it.Annotations[0].Answer, 0):
+		it.Final, it.Method = true, MethodAgreed
+	default:
+		it.Final, it.Method, it.Settled = true, MethodOverlap, decided
 	}
 }
 

@@ -39,6 +39,7 @@ type chunkEnv struct {
 	recorded *activities.RecordChunkInput
 	settled  []activities.StoreSettledInput // parts stored as the chunk went
 	reported []string                       // project workflows the chunk reported to
+	drained  []int                          // chunks that told their project they drained
 }
 
 func newChunkEnv(t *testing.T) *chunkEnv {
@@ -67,6 +68,11 @@ func newChunkEnv(t *testing.T) *chunkEnv {
 	ce.env.OnSignalExternalWorkflow(mock.Anything, mock.Anything, mock.Anything, SignalChunkFinished, mock.Anything).Return(
 		func(_, workflowID, _, _ string, arg any) error {
 			ce.reported = append(ce.reported, workflowID)
+			return nil
+		})
+	ce.env.OnSignalExternalWorkflow(mock.Anything, mock.Anything, mock.Anything, SignalChunkDrained, mock.Anything).Return(
+		func(_, _, _, _ string, arg any) error {
+			ce.drained = append(ce.drained, arg.(ChunkDrained).Chunk)
 			return nil
 		})
 	return ce

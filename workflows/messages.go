@@ -13,6 +13,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/labelflow/labelflow/activities"
+	"github.com/labelflow/labelflow/internal/aggregate"
 	"github.com/labelflow/labelflow/internal/grant"
 	"github.com/labelflow/labelflow/internal/label"
 	"github.com/labelflow/labelflow/internal/results"
@@ -126,6 +127,9 @@ func CurrentLease(err error) (HeartbeatResult, bool) {
 // the chunk, so that the gateway can tell them why instead of only "no work".
 type NoWorkDetail struct {
 	Reason string `json:"reason"`
+	// Openings is what the chunk has for anyone not yet involved, when the cause is not about
+	// the person: the gateway stops sending claims to a chunk with none for a while.
+	Openings *ChunkOpenings `json:"openings,omitempty"`
 }
 
 // NoWorkOutranked: open disputes are left to more accurate reviewers who are at work.
@@ -184,6 +188,11 @@ type ChunkSettings struct {
 	// Overlap is what happens on disagreement: a reviewer decides (the default), or more
 	// annotators are asked until the answer is sure enough.
 	Overlap spec.Overlap
+	// OverlapModel is what single-label dynamic overlap decides with: the project's model of
+	// its crowd (FitOverlapModel), set by projects since versionOverlapModel; OverlapMinGain is
+	// its stopping rule's aggregate.StopRule.MinGain.
+	OverlapModel   *aggregate.Snapshot `json:",omitempty"`
+	OverlapMinGain float64             `json:",omitempty"`
 	// MinAccuracy, when above 0, is the estimated accuracy below which a person only gets gold
 	// items, and a reviewer no arbitration.
 	MinAccuracy float64
@@ -253,13 +262,19 @@ type SubmitRequest struct {
 	Worker  Worker       `json:"worker"`
 	SuiteID string       `json:"suite_id"`
 	Answers []TaskAnswer `json:"answers"`
-	Seal    *grant.Seal  `json:"seal,omitempty"`
+	// ClaimNext asks the chunk to lease the submitter's next suite in the same Update (an
+	// annotator of a project that does not weigh accuracy; see submitThenClaim).
+	ClaimNext bool        `json:"claim_next,omitempty"`
+	Seal      *grant.Seal `json:"seal,omitempty"`
 }
 
-// SubmitResult acknowledges a submission.
+// SubmitResult acknowledges a submission; Next is the suite leased with it, when asked for and
+// the chunk had work for the submitter, and Openings what the chunk had left for others then.
 type SubmitResult struct {
-	SuiteID  string `json:"suite_id"`
-	Accepted int    `json:"accepted"`
+	SuiteID  string         `json:"suite_id"`
+	Accepted int            `json:"accepted"`
+	Next     *Suite         `json:"next,omitempty"`
+	Openings *ChunkOpenings `json:"openings,omitempty"`
 }
 
 // ReleaseRequest gives back a suite its holder will not finish: its items are offered again at

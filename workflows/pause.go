@@ -136,7 +136,7 @@ func (p *project) tellChunks(ctx workflow.Context, chunks []int) {
 
 // mayStartChunk reports whether the window has room for another chunk and one is left to start.
 func (p *project) mayStartChunk() bool {
-	return p.st.Paused == nil && len(p.st.Running) < p.in.Window && p.st.NextChunk < p.chunksToDeliver()
+	return p.st.Paused == nil && p.windowHasRoom() && p.st.NextChunk < p.chunksToDeliver()
 }
 
 // allChunksDone reports that every chunk to deliver has started and reported.
@@ -150,6 +150,9 @@ func (p *project) allChunksDone() bool {
 // also wakes when a resume lets it start chunks again, or when a cancel leaves it nothing to
 // wait for.
 func (p *project) awaitReport(ctx workflow.Context, finished workflow.ReceiveChannel) (sum ChunkSummary, ok bool, err error) {
+	if p.drainAware {
+		return p.awaitReportOrDrain(ctx, finished)
+	}
 	if p.st.Paused == nil {
 		finished.Receive(ctx, &sum)
 		return sum, true, nil

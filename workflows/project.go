@@ -52,6 +52,10 @@ type ProjectState struct {
 	Paused *Pause `json:",omitempty"`
 	// PauseSeq counts the pauses and resumes, so that chunks apply their signals in order.
 	PauseSeq int `json:",omitempty"`
+	// Drained are the running chunks that have nothing left for a newcomer: out of the window.
+	Drained []int `json:",omitempty"`
+	// Overlap is the model dynamic overlap decides with, as last fitted (overlap_model.go).
+	Overlap *OverlapModel `json:",omitempty"`
 }
 
 // ChunkTotals adds up finished chunks.
@@ -131,6 +135,7 @@ func ProjectSearchAttributes(p spec.Project) temporal.SearchAttributes {
 // arbitrating and delivering its chunk), then the final delivery manifest.
 func ProjectWorkflow(ctx workflow.Context, in ProjectInput) (ProjectStatus, error) {
 	p := newProject(ctx, in)
+	p.drainAware = versionDrainedChunks.enabled(ctx)
 	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (ProjectStatus, error) { return p.status(), nil }); err != nil {
 		return ProjectStatus{}, err
 	}
@@ -207,6 +212,8 @@ func checkStart[T sealable[T]](ctx workflow.Context, what string, in T) error {
 type project struct {
 	in ProjectInput
 	st *ProjectState
+	// drainAware: drained chunks leave the window (window.go).
+	drainAware bool
 }
 
 // setStage moves the project on, where the Temporal UI lists it too.
@@ -291,6 +298,7 @@ func (p *project) chunkFinished(sum ChunkSummary) {
 	for i, c := range p.st.Running {
 		if c == sum.Chunk {
 			p.st.Running = append(p.st.Running[:i], p.st.Running[i+1:]...)
+			p.forgetDrained(c)
 			p.st.Done.add(sum)
 			return
 		}
@@ -312,6 +320,9 @@ func (p *project) continueAsNew(ctx workflow.Context, finished workflow.ReceiveC
 			break
 		}
 		p.chunkFinished(sum)
+	}
+	if p.drainAware {
+		p.takeDrained(workflow.GetSignalChannel(ctx, SignalChunkDrained))
 	}
 	workflow.GetLogger(ctx).Info("Project continues as new", "Project", p.in.Spec.ID,
 		"ChunksStarted", p.st.NextChunk, "ChunksDone", p.st.Done.Chunks, "Running", len(p.st.Running))
@@ -343,6 +354,9 @@ func (p *project) startChunk(ctx workflow.Context, chunk int) error {
 			ActivityTaskQueue: p.in.ActivityTaskQueue, MaxUpdatesPerRun: p.in.MaxUpdatesPerRun, SpillBytes: p.in.SpillBytes,
 			Webhook: sp.Delivery.Webhook.URL != "", Overlap: sp.Quality.Overlap, MinAccuracy: sp.Quality.MinAccuracy,
 		},
+	}
+	if err := p.setOverlapModel(ctx, &in.Settings); err != nil {
+		return err
 	}
 	if versionChunkSeal.enabled(ctx) {
 		var err error

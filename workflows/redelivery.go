@@ -12,6 +12,12 @@ const RedeliveryWindow = 32
 // redeliveryChunksPerRun keeps a re-delivery run near 6,000 events.
 const redeliveryChunksPerRun = 2000
 
+// redeliveryBatch is how many consecutive chunks one DeliverChunks copies (versionDeliveryBatches):
+// a few activities carry a whole project, each copying its chunks several at a time. Activities
+// beyond the few a worker is polling for at that moment wait in the task queue's backlog, so
+// fewer, larger ones start sooner.
+const redeliveryBatch = 50
+
 // RedeliveryInput asks for a project's stored results to be delivered again.
 type RedeliveryInput struct {
 	ProjectID         string
@@ -33,9 +39,13 @@ func RedeliveryWorkflow(ctx workflow.Context, in RedeliveryInput) (activities.De
 		in.StartedAt = workflow.Now(ctx).UnixNano()
 	}
 	r := &redelivery{
-		in:   in,
-		actx: workflow.WithActivityOptions(ctx, deliveryActivityOptions(in.ActivityTaskQueue)),
-		sel:  workflow.NewSelector(ctx),
+		in:    in,
+		actx:  workflow.WithActivityOptions(ctx, deliveryActivityOptions(in.ActivityTaskQueue)),
+		sel:   workflow.NewSelector(ctx),
+		batch: 1,
+	}
+	if versionDeliveryBatches.enabled(ctx) {
+		r.batch = redeliveryBatch
 	}
 	if err := r.deliverChunks(ctx); err != nil {
 		return activities.DeliveryManifestResult{}, err
@@ -48,16 +58,25 @@ func RedeliveryWorkflow(ctx workflow.Context, in RedeliveryInput) (activities.De
 	return res, err
 }
 
-// redelivery copies chunks in a sliding window: a new chunk starts as soon as any running one
+// redelivery copies chunks in a sliding window: a new copy starts as soon as any running one
 // is done. Chunks are counted as done only in order (in.NextChunk), so a continued run never
-// skips one.
+// skips one. Each copy is of batch consecutive chunks: one DeliverChunk each in runs recorded
+// before versionDeliveryBatches, a DeliverChunks of up to redeliveryBatch since.
 type redelivery struct {
 	in      RedeliveryInput
 	actx    workflow.Context
 	sel     workflow.Selector
-	pending []workflow.Future // running copies, in chunk order from in.NextChunk
-	started int               // copies this run started
-	failure error             // the first copy that failed
+	batch   int
+	pending []chunkCopy // running copies, in chunk order from in.NextChunk
+	queued  int         // chunks the pending copies hold
+	started int         // chunks this run started copying
+	failure error       // the first copy that failed
+}
+
+// chunkCopy is one running copy of consecutive chunks.
+type chunkCopy struct {
+	f      workflow.Future
+	chunks int
 }
 
 // deliverChunks copies every chunk not done yet, or returns a continue-as-new error once the
@@ -72,9 +91,10 @@ func (r *redelivery) deliverChunks(ctx workflow.Context) error {
 		if r.failure != nil {
 			return r.failure
 		}
-		for len(r.pending) > 0 && r.pending[0].IsReady() {
+		for len(r.pending) > 0 && r.pending[0].f.IsReady() {
+			r.in.NextChunk += r.pending[0].chunks
+			r.queued -= r.pending[0].chunks
 			r.pending = r.pending[1:]
-			r.in.NextChunk++
 		}
 		if r.started >= redeliveryChunksPerRun && len(r.pending) == 0 && r.in.NextChunk < r.in.Chunks {
 			workflow.GetLogger(ctx).Info("Redelivery continues as new", "Project", r.in.ProjectID, "NextChunk", r.in.NextChunk, "Chunks", r.in.Chunks)
@@ -85,22 +105,36 @@ func (r *redelivery) deliverChunks(ctx workflow.Context) error {
 }
 
 // unstarted reports chunks that no copy has started yet.
-func (r *redelivery) unstarted() bool { return r.in.NextChunk+len(r.pending) < r.in.Chunks }
+func (r *redelivery) unstarted() bool { return r.in.NextChunk+r.queued < r.in.Chunks }
 
 // fillWindow starts copies until the window is full, every chunk is started, or the run has
 // started its share.
 func (r *redelivery) fillWindow(ctx workflow.Context) {
-	var a *activities.Activities
 	for len(r.pending) < RedeliveryWindow && r.unstarted() && r.started < redeliveryChunksPerRun {
-		f := workflow.ExecuteActivity(r.actx, a.DeliverChunk, activities.DeliverChunkInput{
-			ProjectID: r.in.ProjectID, Chunk: r.in.NextChunk + len(r.pending), Redelivery: r.in.Redelivery,
-		})
-		r.pending = append(r.pending, f)
-		r.started++
+		first := r.in.NextChunk + r.queued
+		n := min(r.batch, r.in.Chunks-first, redeliveryChunksPerRun-r.started)
+		f := r.startCopy(first, n)
+		r.pending = append(r.pending, chunkCopy{f: f, chunks: n})
+		r.queued += n
+		r.started += n
 		r.sel.AddFuture(f, func(f workflow.Future) {
 			if err := f.Get(ctx, nil); err != nil && r.failure == nil {
 				r.failure = err
 			}
 		})
 	}
+}
+
+// startCopy starts the copy of n chunks from first: DeliverChunk for one chunk in runs without
+// batches, DeliverChunks otherwise.
+func (r *redelivery) startCopy(first, n int) workflow.Future {
+	var a *activities.Activities
+	if r.batch == 1 {
+		return workflow.ExecuteActivity(r.actx, a.DeliverChunk, activities.DeliverChunkInput{
+			ProjectID: r.in.ProjectID, Chunk: first, Redelivery: r.in.Redelivery,
+		})
+	}
+	return workflow.ExecuteActivity(r.actx, a.DeliverChunks, activities.DeliverChunksInput{
+		ProjectID: r.in.ProjectID, First: first, Count: n, Redelivery: r.in.Redelivery,
+	})
 }

@@ -29,6 +29,16 @@ const (
 	// versionReofferSilent (ChunkWorkflow): when a chunk has nothing else for a claimant, the items
 	// of holders gone silent are offered again before their leases run out (chunk_presence.go).
 	versionReofferSilent changeID = "reoffer-silent-holders"
+	// versionDeliveryBatches (RedeliveryWorkflow): each activity copies a run of consecutive
+	// chunks (DeliverChunks) instead of one (DeliverChunk).
+	versionDeliveryBatches changeID = "redelivery-chunk-batches"
+	// versionOverlapModel (ProjectWorkflow, ChunkWorkflow): single-label dynamic overlap decides
+	// with the project's model fitted on its recorded answers (overlap_model.go) and stops when
+	// more answers are not worth asking for.
+	versionOverlapModel changeID = "overlap-model"
+	// versionDrainedChunks (ChunkWorkflow, ProjectWorkflow): a chunk with nothing left for a
+	// newcomer tells its project, which counts it out of the window (window.go).
+	versionDrainedChunks changeID = "drained-chunks-leave-window"
 )
 
 // enabled reports whether this run has the change: every run started since the change does,

@@ -12,6 +12,8 @@ func TestChangeIDsAreTheOnesInHistories(t *testing.T) {
 		versionExclusionLapses:        "exclusion-lapses",
 		versionSerialLedgerClose:      "serial-ledger-close",
 		versionLaunchGrant:            "launch-grant",
+		versionDeliveryBatches:        "redelivery-chunk-batches",
+		versionDrainedChunks:          "drained-chunks-leave-window",
 	} {
 		if string(id) != want {
 			t.Errorf("change id %q, want %q", id, want)

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"sync"
 	"time"
 
@@ -49,7 +50,7 @@ func benchCmd(e *env) *cobra.Command {
 	cmd.Flags().IntVar(&o.items, "items", 10000, "valid items in the project")
 	cmd.Flags().IntVar(&o.annotators, "annotators", 20, "simulated annotators")
 	cmd.Flags().IntVar(&o.reviewers, "reviewers", 3, "simulated reviewers")
-	cmd.AddCommand(benchDeliveryCmd(e), benchPayrollCmd(e), benchUICmd(e))
+	cmd.AddCommand(benchDeliveryCmd(e), benchPayrollCmd(e), benchUICmd(e), benchGatewayCmd(e))
 	return cmd
 }
 
@@ -70,6 +71,7 @@ func benchProject(ctx context.Context, w io.Writer, cfg config.Config, log zerol
 		return err
 	}
 	defer e.Stop()
+	actions, _ := e.ServerActions(ctx)
 	sum, err := demo.Run(ctx, e, demo.RunOptions{
 		ProjectID: "bench", Items: o.items, Annotators: o.annotators, Reviewers: o.reviewers, Accuracy: 0.85,
 		Seed: 1, ChunkSize: 500, Lease: 15 * time.Minute,
@@ -83,6 +85,7 @@ func benchProject(ctx context.Context, w io.Writer, cfg config.Config, log zerol
 		return err
 	}
 	printBench(w, cfg, o, sum, hist)
+	printActions(ctx, w, e, actions, sum.Delivered)
 	if rssErr == nil {
 		fmt.Fprintf(w, "  peak worker RSS          %.1f MiB (VmHWM of the worker process)\n", float64(rss)/(1<<20))
 	} else {
@@ -106,7 +109,10 @@ func printBench(w io.Writer, cfg config.Config, o benchOptions, sum demo.Summary
 }
 
 // deliveryBench are the flags of bench delivery.
-type deliveryBench struct{ items, chunkSize int }
+type deliveryBench struct {
+	items, chunkSize int
+	cpuProfile       string
+}
 
 func (b deliveryBench) chunks() int { return (b.items + b.chunkSize - 1) / b.chunkSize }
 
@@ -127,6 +133,7 @@ func benchDeliveryCmd(e *env) *cobra.Command {
 	}
 	cmd.Flags().IntVar(&b.items, "items", 100000, "items in the project")
 	cmd.Flags().IntVar(&b.chunkSize, "chunk-size", 500, "items per chunk")
+	cmd.Flags().StringVar(&b.cpuProfile, "cpuprofile", "", "write a CPU profile of the timed part to this file")
 	return cmd
 }
 
@@ -150,12 +157,17 @@ func benchDelivery(ctx context.Context, w io.Writer, cfg config.Config, log zero
 	if err := storeFinishedProject(ctx, e, b, local); err != nil {
 		return err
 	}
-	start := time.Now()
-	res, err := redeliverAll(ctx, e, cfg, b.chunks())
+	stopProfile, err := startCPUProfile(b.cpuProfile)
 	if err != nil {
 		return err
 	}
+	start := time.Now()
+	res, err := redeliverAll(ctx, e, cfg, b.chunks())
 	durable := time.Since(start)
+	stopProfile()
+	if err != nil {
+		return err
+	}
 	cli, err := awsCopy(ctx, e, local)
 	if err != nil {
 		return err
@@ -262,7 +274,10 @@ func printDeliveryBench(w io.Writer, b deliveryBench, res delivery.ManifestResul
 }
 
 // payrollBench are the flags of bench payroll.
-type payrollBench struct{ lines, people int }
+type payrollBench struct {
+	lines, people int
+	cpuProfile    string
+}
 
 // benchMonth is the month bench payroll pays.
 const benchMonth = "2026-10"
@@ -286,6 +301,7 @@ func benchPayrollCmd(e *env) *cobra.Command {
 	}
 	cmd.Flags().IntVar(&b.lines, "lines", 1000000, "ledger lines")
 	cmd.Flags().IntVar(&b.people, "people", 10000, "people")
+	cmd.Flags().StringVar(&b.cpuProfile, "cpuprofile", "", "write a CPU profile of the timed part to this file")
 	return cmd
 }
 
@@ -311,6 +327,11 @@ func benchPayroll(ctx context.Context, w io.Writer, cfg config.Config, log zerol
 	if err := seedPayroll(ctx, s, b); err != nil {
 		return err
 	}
+	stopProfile, err := startCPUProfile(b.cpuProfile)
+	if err != nil {
+		return err
+	}
+	defer stopProfile()
 	return timePayroll(ctx, w, b, func() (app.PayrollRun, error) {
 		return app.RunPayrollActivities(ctx, s, benchMonth, cfg.FloorMultiplier, log)
 	})
@@ -369,12 +390,29 @@ func timePayroll(ctx context.Context, w io.Writer, b payrollBench, run func() (a
 	sum := r.Summary
 	fmt.Fprintf(w, `bench payroll: %d ledger lines, %d people, %d files
   aggregate (stream ledger, statements JSON+CSV, floor)  %s  (%.0f lines/s)
-  pay (file provider, idempotency markers)                %s  (%d payouts)
+  pay (file provider, pending and paid records, intents) %s  (%d payouts)
   peak Go heap during the run                             %.1f MiB
   top-ups                                                 %d
 `, sum.Entries, sum.People, b.files(), r.Aggregate.Round(time.Millisecond), float64(sum.Entries)/r.Aggregate.Seconds(),
 		r.Pay.Round(time.Millisecond), r.Payouts, float64(maxHeap)/(1<<20), len(sum.TopUps))
 	return nil
+}
+
+// startCPUProfile writes a CPU profile to path until the returned function is called; with path
+// empty it does nothing.
+func startCPUProfile(path string) (stop func(), err error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
 // peakHeap samples the heap in use until the returned function is called, which returns the peak.

@@ -356,6 +356,7 @@ func qualityReplayCmd() *cobra.Command {
 	fl.StringVar(&o.policy, "policy", "dynamic", "fixed (two answers, a reviewer on disagreement), dynamic (more answers until sure), or both")
 	fl.Float64Var(&o.opts.ConfidenceTarget, "confidence-target", 0.9, "dynamic: the posterior the best label must reach")
 	fl.IntVar(&o.opts.MaxAnnotations, "max-annotations", 5, "dynamic: answers at most before a reviewer")
+	fl.Float64Var(&o.opts.MinGain, "min-gain", aggregate.DefaultMinGain, "dynamic: also stop once one or two more answers are expected to make the label right more often by less than this per answer (0: the target alone)")
 	fl.IntVar(&o.opts.Annotators, "annotators", 2, "answers every item gets first")
 	fl.Float64Var(&o.opts.ReviewerAccuracy, "reviewer-accuracy", 0, "simulate reviewers right this often; 0: the next recorded answer reviews")
 	fl.Uint64Var(&o.opts.Seed, "seed", 1, "seed of the simulated reviewers and of the dynamic policy's split")
@@ -397,6 +398,10 @@ func printReplay(w io.Writer, o aggregate.ReplayOptions, r aggregate.ReplayResul
 	rule := fmt.Sprintf("%d answers, a reviewer on disagreement", o.Annotators)
 	if o.Policy == "dynamic" {
 		rule = fmt.Sprintf("%d answers, then more until %.2f sure, at most %d, then a reviewer", o.Annotators, o.ConfidenceTarget, o.MaxAnnotations)
+		if o.MinGain > 0 {
+			rule = fmt.Sprintf("%d answers, then more until %.2f sure or one more is worth less than %.3f, at most %d, then a reviewer",
+				o.Annotators, o.ConfidenceTarget, o.MinGain, o.MaxAnnotations)
+		}
 	}
 	fmt.Fprintf(w, "%s (%s; reviewer: %s): %d items\n", o.Policy, rule, reviewer, r.Items)
 	fmt.Fprintf(w, "  accuracy %.2f%% (majority vote over every recorded answer: %.2f%%)\n", 100*r.Accuracy, 100*r.MajorityAll)

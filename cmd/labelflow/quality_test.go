@@ -183,7 +183,7 @@ func TestQualityReplay(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
 	for _, want := range []string{"fixed (2 answers, a reviewer on disagreement; reviewer: the next recorded answer): 400 items",
-		"dynamic (2 answers, then more until 0.90 sure, at most 5, then a reviewer", "labels per item", "went to a reviewer", "majority vote over every recorded answer"} {
+		"dynamic (2 answers, then more until 0.90 sure or one more is worth less than 0.020, at most 5, then a reviewer", "labels per item", "went to a reviewer", "majority vote over every recorded answer"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("replay output lacks %q:\n%s", want, out)
 		}
@@ -191,6 +191,10 @@ func TestQualityReplay(t *testing.T) {
 	code, _, errOut = run(t, "quality", "replay", "--in", answers, "--truth", truth, "--policy", "dynamic", "--max-annotations", "1")
 	if code != exitUsage || !strings.Contains(errOut, "--max-annotations 1") {
 		t.Errorf("max below the first round: exit %d: %s", code, errOut)
+	}
+	code, _, errOut = run(t, "quality", "replay", "--in", answers, "--truth", truth, "--min-gain", "-0.1")
+	if code != exitUsage || !strings.Contains(errOut, "--min-gain -0.1") {
+		t.Errorf("negative gain: exit %d: %s", code, errOut)
 	}
 }
 

@@ -71,3 +71,17 @@ func BenchmarkReplayDynamic(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkSettle20Labels is the pipeline's call on each answer to an item (workflow code) at
+// the largest taxonomy that carries a model: five answers of known accuracies, two answers
+// looked ahead.
+func BenchmarkSettle20Labels(b *testing.B) {
+	labels := names("c", 0, 20)
+	s := DefaultSnapshot(labels, 0.7)
+	s.Crowd[0][1], s.Crowd[0][0] = s.Crowd[0][1]+0.1, s.Crowd[0][0]-0.1
+	votes := []Vote{{labels[0], 0.8}, {labels[1], 0.75}, {labels[0], 0.6}, {labels[1], 0.9}, {labels[2], 0}}
+	rule := StopRule{Target: 0.99, MinGain: DefaultMinGain}
+	for b.Loop() {
+		s.Settle(votes, rule)
+	}
+}

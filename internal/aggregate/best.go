@@ -1,6 +1,9 @@
 package aggregate
 
-import "math"
+import (
+	"math"
+	"slices"
+)
 
 // Best labels tasks with a hierarchical (Bayesian) Dawid–Skene model, fitted by EM with
 // empirical-Bayes hyperparameters, and two guards against the ways EM fails when tasks have few
@@ -58,7 +61,13 @@ import "math"
 //     point nearest the mean t. Where the answers pin the shares down (a rare class on
 //     thousands of tasks) the profile falls steeply and the result is the fit at π̂; where
 //     they do not, the fits nearer the uniform prior weigh as much, which also keeps rare
-//     classes from being explained away.
+//     classes from being explained away. When the profile stays within 20 nats of its best
+//     all the way to the uniform prior, the in-sample likelihood is not trusted to weigh the
+//     points: fitted on the same answers, a prior far from uniform can buy a few nats by
+//     letting every worker's rows fit their own answers, and that is how a small crowd
+//     collapses onto its common class. The points are weighed instead by their held-out
+//     likelihood: the even tasks' answers under the crowd model fitted (with the point's prior)
+//     on the odd tasks, and the other way round.
 //   - No information. Every Dawid–Skene-type model has a degenerate fixed point where each
 //     worker's rows are the same for every class and every posterior equals the prior. If the
 //     fit ends there (the answers move the posteriors by less than 0.001 nats on average), the
@@ -166,9 +175,56 @@ func (d *dataset) guardPrior(main *model) *model {
 			break
 		}
 	}
+	if len(points) == len(bestProfile)+1 {
+		// The answers hardly pin the class shares down: weigh the points by how well each
+		// predicts answers it was not fitted on.
+		points = d.crossValidate(points, along)
+	}
 	main.average(points)
 	main.iters, main.converged = iters, converged
 	return main
+}
+
+// crossValidate replaces each profile point's log-likelihood by its held-out one: the answers of
+// each half of the tasks (even and odd) under the crowd model fitted, with the point's prior, on
+// the other half. Fitted in-sample, a prior far from uniform can buy a few nats by making every
+// worker's rows fit their own answers (the collapse of a small crowd onto its common class);
+// held out, that gain is gone.
+func (d *dataset) crossValidate(points []profilePoint, along func(float64) []float64) []profilePoint {
+	halves := d.halves()
+	out := slices.Clone(points)
+	for n, p := range out {
+		prior := along(p.t)
+		ll := 0.0
+		for h := range halves {
+			fit := halves[h].fitHier(nil, halves[h].reorder(d.labels, prior), bestProfileTol)
+			ll += fit.snapshot().logLikelihood(halves[1-h])
+		}
+		out[n].ll = ll
+	}
+	return out
+}
+
+// halves splits the tasks into two datasets, the even and the odd tasks in order.
+func (d *dataset) halves() [2]*dataset {
+	var answers [2][]Answer
+	for i := range d.tasks {
+		for a := d.start[i]; a < d.start[i+1]; a++ {
+			answers[i%2] = append(answers[i%2], Answer{Task: d.tasks[i], Worker: d.workers[d.aw[a]], Label: d.labels[d.al[a]]})
+		}
+	}
+	return [2]*dataset{newDataset(answers[0]), newDataset(answers[1])}
+}
+
+// reorder returns values, given in the order of labels, in the order of d's labels.
+func (d *dataset) reorder(labels []string, values []float64) []float64 {
+	out := make([]float64, len(d.labels))
+	for j, l := range d.labels {
+		if x := slices.Index(labels, l); x >= 0 {
+			out[j] = values[x]
+		}
+	}
+	return out
 }
 
 // profilePoint is what the prior guard keeps of each fit along the profile: the fitted model

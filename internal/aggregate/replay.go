@@ -21,6 +21,10 @@ type ReplayOptions struct {
 	// and 5.
 	ConfidenceTarget float64
 	MaxAnnotations   int
+	// MinGain is the dynamic policy's other reason to stop: more answers are expected to raise
+	// the chance that the label is right by less than this per answer (StopRule); 0 leaves the
+	// target alone.
+	MinGain float64
 	// ReviewerAccuracy, when above 0, simulates the reviewer: right with this probability, else a
 	// uniformly random other label. At 0 the reviewer is the item's next recorded answer.
 	ReviewerAccuracy float64
@@ -40,6 +44,11 @@ func (o ReplayOptions) withDefaults() ReplayOptions {
 	return o
 }
 
+// rule is the dynamic policy's stopping rule, the pipeline's.
+func (o ReplayOptions) rule() StopRule {
+	return StopRule{Target: o.ConfidenceTarget, MinGain: o.MinGain}
+}
+
 // Check reports options that make no sense, before any answer is read.
 func (o ReplayOptions) Check() error {
 	o = o.withDefaults()
@@ -50,6 +59,8 @@ func (o ReplayOptions) Check() error {
 		return fmt.Errorf("--confidence-target %v: want a probability below 1", o.ConfidenceTarget)
 	case o.MaxAnnotations < o.Annotators:
 		return fmt.Errorf("--max-annotations %d is below the %d answers every item gets first", o.MaxAnnotations, o.Annotators)
+	case o.MinGain < 0 || o.MinGain >= 1:
+		return fmt.Errorf("--min-gain %v: want a probability below 1, or 0 for none", o.MinGain)
 	case o.ReviewerAccuracy < 0 || o.ReviewerAccuracy > 1:
 		return fmt.Errorf("--reviewer-accuracy %v: want a probability", o.ReviewerAccuracy)
 	}
@@ -153,21 +164,14 @@ func replayItem(as []Answer, o ReplayOptions, dec decider, labels []string, trut
 		return review(as, first, as[0].Label, o, labels, truth, rng)
 	}
 	votes := make([]Vote, 0, o.MaxAnnotations)
-	for n, a := range as {
-		if n >= o.MaxAnnotations {
-			break
-		}
+	for _, a := range as[:min(len(as), o.MaxAnnotations)] {
 		votes = append(votes, Vote{Label: a.Label, Accuracy: dec.accuracy[a.Worker]})
-		if n+1 < first {
-			continue
-		}
-		label, _, ok := dec.snapshot.Decide(votes, o.ConfidenceTarget)
-		if ok {
-			return replayed{label: label, annotations: n + 1}
-		}
 	}
-	label, _, _ := dec.snapshot.Decide(votes, o.ConfidenceTarget)
-	return review(as, len(votes), label, o, labels, truth, rng)
+	label, used, ok := dec.snapshot.FirstSettled(votes, first, o.rule())
+	if ok {
+		return replayed{label: label, annotations: used}
+	}
+	return review(as, used, label, o, labels, truth, rng)
 }
 
 // review sends an item to a reviewer after its first used answers: the next recorded answer, or

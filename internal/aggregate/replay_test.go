@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"math"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -148,6 +149,59 @@ func TestReplayDynamicSpendsLabelsWhereTheyPay(t *testing.T) {
 	if again != dynamic {
 		t.Fatal("the same replay twice differs")
 	}
+	// The default stopping rule spends fewer labels for (within a point) the same accuracy.
+	gain, _ := Replay(answers, truth, ReplayOptions{Policy: "dynamic", MinGain: DefaultMinGain, Seed: 1})
+	t.Logf("dynamic, gain %v: %+v", DefaultMinGain, gain)
+	if gain.LabelsPerItem >= dynamic.LabelsPerItem || gain.Accuracy < dynamic.Accuracy-0.01 {
+		t.Errorf("with the gain rule: %.4f at %.2f labels per item; the target alone %.4f at %.2f",
+			gain.Accuracy, gain.LabelsPerItem, dynamic.Accuracy, dynamic.LabelsPerItem)
+	}
+}
+
+// The stopping rule ends an item that no affordable number of answers would make sure (a crowd
+// barely better than a coin, answers split), where the target alone keeps asking; where one
+// more answer is worth it (an accurate crowd, answers split) it asks.
+func TestStopRuleEndsHopelessItems(t *testing.T) {
+	coin := Snapshot{Labels: []string{"a", "b"}, Prior: []float64{0.5, 0.5}, Crowd: [][]float64{{0.51, 0.49}, {0.49, 0.51}}}
+	split := []Vote{{Label: "a"}, {Label: "b"}}
+	if _, _, ok := coin.Settle(split, StopRule{Target: 0.9}); ok {
+		t.Fatal("the target alone settled a split vote")
+	}
+	p := coin.Posterior(split)
+	if g1, g2 := coin.gain(split, p, 1), coin.gain(split, p, 2); g1 > DefaultMinGain || g2 > 2*DefaultMinGain || g1 <= 0 {
+		t.Fatalf("gains %v and %v on a coin-like crowd", g1, g2)
+	}
+	if label, _, ok := coin.Settle(split, StopRule{Target: 0.9, MinGain: DefaultMinGain}); !ok || label != "a" {
+		t.Fatalf("the rule did not end a hopeless item: %q %v", label, ok)
+	}
+	good := DefaultSnapshot([]string{"a", "b"}, 0.8)
+	if _, _, ok := good.Settle(split, StopRule{Target: 0.9, MinGain: DefaultMinGain}); ok {
+		t.Fatal("the rule ended a split that one more accurate answer resolves")
+	}
+	// After two agreeing answers no single answer can change the decision; two could.
+	agreed := []Vote{{Label: "a"}, {Label: "a"}}
+	if g := good.gain(agreed, good.Posterior(agreed), 1); math.Abs(g) > 1e-12 {
+		t.Fatalf("one more answer after agreement gains %v", g)
+	}
+}
+
+// FitSnapshotOver gives the labels in the order asked for, and the default model while a label
+// has no answer to estimate it from.
+func TestFitSnapshotOverTheTaxonomy(t *testing.T) {
+	answers, _, _ := Synthesize(CrowdSpec{Tasks: 300, Workers: 20, Classes: 3, AnswersPerTask: 3, SkillMin: 0.7, SkillMax: 0.9, Seed: 2})
+	order := []string{"c2", "c0", "c1"}
+	s := FitSnapshotOver(answers, order, 0.8)
+	fit, _ := FitSnapshot(answers)
+	if !reflect.DeepEqual(s.Labels, order) || s.Crowd[0][1] != fit.Crowd[slicesIndex(fit.Labels, "c2")][slicesIndex(fit.Labels, "c0")] {
+		t.Fatalf("over %v: %+v (fitted %+v)", order, s, fit)
+	}
+	withNew := append(slices.Clone(order), "c3")
+	if got := FitSnapshotOver(answers, withNew, 0.8); !reflect.DeepEqual(got, DefaultSnapshot(withNew, 0.8)) {
+		t.Fatalf("a label nobody gave: %+v", got)
+	}
+	if r := s.Rounded(); math.Abs(r.Crowd[0][1]-s.Crowd[0][1]) > 5e-6*s.Crowd[0][1] {
+		t.Fatalf("rounded %v, was %v", r.Crowd[0][1], s.Crowd[0][1])
+	}
 }
 
 func TestReplayOptionsChecked(t *testing.T) {
@@ -156,6 +210,7 @@ func TestReplayOptionsChecked(t *testing.T) {
 		{Policy: "dynamic", ConfidenceTarget: 1},
 		{Policy: "dynamic", Annotators: 3, MaxAnnotations: 2},
 		{Policy: "fixed", ReviewerAccuracy: 1.5},
+		{Policy: "dynamic", MinGain: -0.1},
 	} {
 		if err := o.Check(); err == nil {
 			t.Errorf("%+v accepted", o)

@@ -3,6 +3,7 @@ package aggregate
 import (
 	"math"
 	"slices"
+	"strconv"
 )
 
 // Snapshot is Best's fitted model reduced to what deciding one item needs: the labels, the class
@@ -56,6 +57,51 @@ func FitSnapshot(answers []Answer) (Snapshot, map[string]float64) {
 	return s, m.result("best").Skill
 }
 
+// FitSnapshotOver fits the snapshot of the answers over the given labels, in their order (so
+// that ties go the same way whatever order the answers came in). Answers with other labels are
+// left out. With no answer left, or a label nobody gave (nothing to estimate its row from), it
+// is DefaultSnapshot(labels, accuracy).
+func FitSnapshotOver(answers []Answer, labels []string, accuracy float64) Snapshot {
+	kept := slices.DeleteFunc(slices.Clone(answers), func(a Answer) bool { return !slices.Contains(labels, a.Label) })
+	fit, _ := FitSnapshot(kept)
+	if len(fit.Labels) != len(labels) {
+		return DefaultSnapshot(labels, accuracy)
+	}
+	s := Snapshot{Labels: slices.Clone(labels), Prior: make([]float64, len(labels)), Crowd: make([][]float64, len(labels))}
+	at := make([]int, len(labels))
+	for j, l := range labels {
+		at[j] = slices.Index(fit.Labels, l)
+	}
+	for j := range labels {
+		s.Prior[j] = fit.Prior[at[j]]
+		s.Crowd[j] = make([]float64, len(labels))
+		for l := range labels {
+			s.Crowd[j][l] = fit.Crowd[at[j]][at[l]]
+		}
+	}
+	return s
+}
+
+// Rounded is the snapshot with every number to 6 significant digits: far finer than the
+// estimates, and a third of the bytes in JSON, where a workflow carries it.
+func (s Snapshot) Rounded() Snapshot {
+	round := func(v float64) float64 {
+		r, _ := strconv.ParseFloat(strconv.FormatFloat(v, 'g', 6, 64), 64)
+		return r
+	}
+	out := Snapshot{Labels: slices.Clone(s.Labels), Prior: make([]float64, len(s.Prior)), Crowd: make([][]float64, len(s.Crowd))}
+	for j, p := range s.Prior {
+		out.Prior[j] = round(p)
+	}
+	for j, row := range s.Crowd {
+		out.Crowd[j] = make([]float64, len(row))
+		for l, v := range row {
+			out.Crowd[j][l] = round(v)
+		}
+	}
+	return out
+}
+
 // snapshot is the model's class prior and its crowd confusion: the answers' expected counts
 // pooled over workers under the final posteriors, with Best's crowd prior.
 func (m *model) snapshot() Snapshot {
@@ -97,10 +143,57 @@ func (s Snapshot) Posterior(votes []Vote) []float64 {
 // Decide returns the most probable label given the votes, its probability, and whether that
 // reaches target. Ties go to the label voted first, then to the first of s.Labels.
 func (s Snapshot) Decide(votes []Vote, target float64) (label string, confidence float64, settled bool) {
+	return s.Settle(votes, StopRule{Target: target})
+}
+
+// StopRule says when dynamic overlap stops asking for answers to an item: once its best label's
+// posterior reaches Target, or once more answers are not worth their cost: when neither one nor
+// two more answers (by annotators as accurate as the crowd) are expected to raise the probability
+// that the decision is right by MinGain per answer. The second condition ends the items that
+// no affordable number of answers would make sure (items that fool half the crowd), which a
+// target alone keeps asking about until MaxAnnotations and a reviewer.
+type StopRule struct {
+	Target  float64 `json:"target"`
+	MinGain float64 `json:"min_gain,omitempty"` // 0: the target alone
+}
+
+// DefaultMinGain is the gain per answer below which dynamic overlap stops: one more answer is
+// asked for only if it is expected to make one more item in fifty right. The README's "Offline
+// aggregation" section has the replays behind it.
+const DefaultMinGain = 0.02
+
+// Settle returns the most probable label given the votes, its probability, and whether the rule
+// stops there. Ties go to the label voted first, then to the first of s.Labels.
+func (s Snapshot) Settle(votes []Vote, rule StopRule) (label string, confidence float64, settled bool) {
 	if len(s.Labels) == 0 {
 		return "", 0, false
 	}
 	p := s.Posterior(votes)
+	best := s.decision(votes, p)
+	if p[best] >= rule.Target {
+		return s.Labels[best], p[best], true
+	}
+	stop := rule.MinGain > 0 && s.gain(votes, p, 1) < rule.MinGain && s.gain(votes, p, 2) < 2*rule.MinGain
+	return s.Labels[best], p[best], stop
+}
+
+// FirstSettled takes the votes one at a time, as they arrive, and returns the label decided when
+// the rule first stops, after at least first votes, and how many votes that took; unsettled, the
+// label decided on all of them. The pipeline's dynamic overlap makes the same calls to Settle
+// as each answer comes in.
+func (s Snapshot) FirstSettled(votes []Vote, first int, rule StopRule) (label string, used int, settled bool) {
+	for n := max(first, 1); n <= len(votes); n++ {
+		if label, _, settled = s.Settle(votes[:n], rule); settled {
+			return label, n, true
+		}
+	}
+	label, _, _ = s.Settle(votes, rule)
+	return label, len(votes), false
+}
+
+// decision is the label decided at posterior p: the most probable, ties to the label voted first,
+// then to the first of s.Labels.
+func (s Snapshot) decision(votes []Vote, p []float64) int {
 	best := -1
 	for _, v := range votes {
 		if l := slices.Index(s.Labels, v.Label); l >= 0 && (best < 0 || p[l] > p[best]) {
@@ -112,7 +205,40 @@ func (s Snapshot) Decide(votes []Vote, target float64) (label string, confidence
 			best = l
 		}
 	}
-	return s.Labels[best], p[best], p[best] >= target
+	return best
+}
+
+// gain is the expected rise in the probability that the decision is right, from now (posterior
+// p after the votes) to after more answers by annotators as accurate as the crowd.
+func (s Snapshot) gain(votes []Vote, p []float64, more int) float64 {
+	return s.expectedRight(votes, p, more) - p[s.decision(votes, p)]
+}
+
+// expectedRight is the expected posterior of the label decided after more answers by annotators
+// as accurate as the crowd: the sum, over every sequence of answers, of its probability times
+// the posterior of the label then decided. Each answer l updates the posterior by the crowd's
+// column, p'[j] ∝ p[j]·Crowd[j][l], so a look two answers ahead costs K³ steps.
+func (s Snapshot) expectedRight(votes []Vote, p []float64, more int) float64 {
+	if more == 0 {
+		return p[s.decision(votes, p)]
+	}
+	next := make([]float64, len(p))
+	expected := 0.0
+	for l, label := range s.Labels {
+		pl := 0.0 // P(next answer = l | votes)
+		for j, pj := range p {
+			next[j] = pj * s.Crowd[j][l]
+			pl += next[j]
+		}
+		if pl <= 0 {
+			continue
+		}
+		for j := range next {
+			next[j] /= pl
+		}
+		expected += pl * s.expectedRight(append(slices.Clip(votes), Vote{Label: label}), next, more-1)
+	}
+	return expected
 }
 
 // temper writes row j of the crowd's confusion at skill gamma into out.
@@ -165,4 +291,27 @@ func (s Snapshot) skill(accuracy float64) float64 {
 		}
 	}
 	return (lo + hi) / 2
+}
+
+// logLikelihood is the log-probability of d's answers under the snapshot, every answer weighing
+// as the crowd's and the true labels summed out. Labels the snapshot does not know are left out.
+func (s Snapshot) logLikelihood(d *dataset) float64 {
+	index := make([]int, len(d.labels))
+	for l, name := range d.labels {
+		index[l] = slices.Index(s.Labels, name)
+	}
+	lp := make([]float64, len(s.Labels))
+	ll := 0.0
+	for i := range d.tasks {
+		for j := range lp {
+			lp[j] = math.Log(s.Prior[j])
+			for a := d.start[i]; a < d.start[i+1]; a++ {
+				if l := index[d.al[a]]; l >= 0 {
+					lp[j] += math.Log(s.Crowd[j][l])
+				}
+			}
+		}
+		ll += logSumExp(lp)
+	}
+	return ll
 }

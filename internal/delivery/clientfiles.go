@@ -21,7 +21,21 @@ func ClientResults(results []byte, names *pseudonym.Namer, client string) ([]byt
 	if names == nil {
 		return nil, ErrNoPseudonyms
 	}
-	return formats.RenameAnnotators(results, names.For(client))
+	return formats.RenameAnnotators(results, remembered(names.For(client)))
+}
+
+// remembered computes each person's name once per call: a chunk names the same few people on
+// thousands of lines, and each pseudonym is an HMAC.
+func remembered(name func(string) string) func(string) string {
+	seen := map[string]string{}
+	return func(person string) string {
+		n, ok := seen[person]
+		if !ok {
+			n = name(person)
+			seen[person] = n
+		}
+		return n
+	}
 }
 
 // ClientReport is the quality report as client receives it: each person's figures under their

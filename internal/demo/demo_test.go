@@ -708,20 +708,7 @@ func readObject(t *testing.T, c *minio.Client, key string) []byte {
 
 func ledgerEntries(t *testing.T, month, project string) []ledger.Entry {
 	t.Helper()
-	var out []ledger.Entry
-	ctx := context.Background()
-	err := env.App.Store.List(ctx, layout.LedgerProjectPrefix(month, project), func(key string, _ int64) error {
-		data, err := env.App.Store.Get(ctx, key)
-		if err != nil {
-			return err
-		}
-		for _, l := range bytes.Split(bytes.TrimSpace(data), []byte{'\n'}) {
-			var e ledger.Entry
-			mustJSON(t, l, &e)
-			out = append(out, e)
-		}
-		return nil
-	})
+	out, err := LedgerEntries(context.Background(), env.App.Store, month, project)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -474,7 +474,9 @@ func startS3(ctx context.Context, opts Options, bin, dataDir string, port int) (
 
 	began := time.Now()
 	start := func(extra ...string) (*proc, error) {
-		args := []string{"--port", listen, "posix"}
+		// Keep-alive: without it the gateway closes the connection after every answer, and each
+		// request of the platform's many small reads and writes pays a new connection.
+		args := []string{"--port", listen, "--keep-alive", "posix"}
 		args = append(args, extra...)
 		args = append(args, s3Dir)
 		p, err := startProcess(opts.Logger, "versitygw", bin, args, env, dataDir)

@@ -30,6 +30,11 @@ func RenameAnnotators(data []byte, name func(person string) string) ([]byte, err
 }
 
 func renameLine(line []byte, name func(string) string) ([]byte, error) {
+	if compactLine(line) {
+		if out, ok := renameCompact(line, name); ok {
+			return out, nil
+		}
+	}
 	fields, err := objectFields(line)
 	if err != nil {
 		return nil, err

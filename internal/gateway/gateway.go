@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"net/http"
 	"strings"
 	"sync"
@@ -46,6 +45,14 @@ type Gateway struct {
 
 	tokens   *tokenCache
 	sessions *sessionCache
+	// claims is what the chunks' answers taught about where work is (claimbook.go).
+	claims *claimBook
+	// stuck paces the resets of stalled workflows' stickiness, and gates bounds the Updates in
+	// flight at each workflow (unstick.go).
+	stuck *unsticker
+	gates *updateGates
+	// stateFills are held while a project's status is queried (projectState), by project hash.
+	stateFills [64]sync.Mutex
 
 	// feedIDs are the projects open for work, as last listed (at feedAt).
 	feedIDs  []string
@@ -92,7 +99,7 @@ func New(a *app.App) (*Gateway, error) {
 	}
 	return &Gateway{app: a, log: a.Log.With().Str("component", "gateway").Logger(), limits: l,
 		specs: newLRU[string, spec.Project](cacheCap), chunks: newLRU[string, []manifest.Item](chunkCacheCap), running: newLRU[string, runningCache](cacheCap),
-		tokens: newTokenCache(a.Cfg.GatewayTokenCacheTTL), sessions: newSessionCache()}, nil
+		tokens: newTokenCache(a.Cfg.GatewayTokenCacheTTL), sessions: newSessionCache(), claims: newClaimBook(), stuck: newUnsticker(), gates: newUpdateGates()}, nil
 }
 
 // Handler routes the API, every route behind the per-address limit and the body cap.
@@ -369,6 +376,11 @@ func (g *Gateway) claim(w http.ResponseWriter, r *http.Request, p workforce.Pers
 		g.fail(w, err)
 		return
 	}
+	if s, ok := g.claims.heldBy(project, p.ID, time.Now()); ok {
+		// A repeated claim: the suite a chunk leased moments ago, without asking it again.
+		g.answerSuite(ctx, w, sp, s, stage)
+		return
+	}
 	req := claimRequest(p)
 	if needsAccuracy(sp, p.Role) {
 		if req.Worker.Accuracy, _, err = g.app.Scores.EstimatedAccuracy(ctx, g.app.Store, sp.Annotation.Type, p.ID, sp.ID); err != nil {
@@ -376,53 +388,7 @@ func (g *Gateway) claim(w http.ResponseWriter, r *http.Request, p workforce.Pers
 			return
 		}
 	}
-	reason, timedOut := "", 0
-	// Start at a chunk chosen by the person, so that people spread over the open chunks.
-	h := fnv.New32a()
-	h.Write([]byte(p.ID))
-	for n := range running {
-		chunk := running[(int(h.Sum32())+n)%len(running)]
-		var suite workflows.Suite
-		err := g.sealedUpdate(ctx, workflows.ChunkWorkflowID(project, chunk), workflows.UpdateClaim, req, &suite)
-		if held, ok := workflows.HeldSuite(err); ok {
-			suite, err = held, nil // a repeated claim: the suite already leased
-		}
-		switch kind := workflows.ErrorKind(err); {
-		case err == nil:
-			view, err := g.view(ctx, sp, suite)
-			if err != nil {
-				g.fail(w, err)
-				return
-			}
-			writeJSON(w, http.StatusOK, ClaimResponse{Suite: &view, ProjectStage: stage, ProjectOpen: true})
-			return
-		case workflows.NoWorkReason(err) == workflows.NoWorkPaused:
-			reason = workflows.NoWorkPaused // paused since this gateway cached the project's state
-			continue
-		case kind == workflows.ErrTrainingOnly || workflows.NoWorkReason(err) != "":
-			reason = message(err)
-			continue
-		case isTimeout(err) && ctx.Err() == nil:
-			// A chunk that is closing may not answer in time, and another chunk may have work;
-			// but when no worker polls, no chunk will answer.
-			// Whether a worker polls is asked once per claim.
-			if timedOut++; timedOut == 1 && g.workerDown(ctx) {
-				writeUnavailable(w, partWorker)
-				return
-			}
-			continue
-		case kind == workflows.ErrNoWork || isGone(err):
-			continue
-		default:
-			g.fail(w, err)
-			return
-		}
-	}
-	if timedOut == len(running) {
-		writeUnavailable(w, partWorker) // no chunk answered: the work is there, the worker is not
-		return
-	}
-	writeJSON(w, http.StatusOK, ClaimResponse{ProjectStage: stage, ProjectOpen: open(stage), RetryAfter: 5, Reason: reason})
+	g.claimFromChunks(ctx, w, sp, st, req)
 }
 
 // needsAccuracy reports whether a claim must carry the person's estimated accuracy: always for
@@ -447,16 +413,24 @@ func (g *Gateway) submit(w http.ResponseWriter, r *http.Request, p workforce.Per
 	if !decodeJSON(w, r, maxBodyBytes, &body) {
 		return
 	}
+	req := submitRequest(p, suiteID, body)
+	if body.Next {
+		req.ClaimNext = g.mayClaimNext(ctx, project, p.Role)
+	}
 	var res workflows.SubmitResult
-	err = g.sealedUpdate(ctx, workflows.ChunkWorkflowID(project, chunk), workflows.UpdateSubmit, submitRequest(p, suiteID, body), &res)
+	err = g.sealedUpdate(ctx, workflows.ChunkWorkflowID(project, chunk), workflows.UpdateSubmit, req, &res)
 	if again, ok := workflows.SubmittedResult(err); ok {
 		res, err = again, nil // a repeated submit by its author: the original answer, again
 	}
 	if err != nil {
+		if k := workflows.ErrorKind(err); k == workflows.ErrLeaseExpired || k == workflows.ErrUnknownSuite {
+			g.claims.done(project, p.ID, suiteID, chunk, false) // not theirs any more: a claim asks again
+		}
 		g.submitUnanswered(ctx, w, project, suiteID, p, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, submitAnswer(res))
+	g.claims.done(project, p.ID, suiteID, chunk, false)
+	writeJSON(w, http.StatusOK, g.submitted(ctx, project, p.ID, res))
 }
 
 // updateTimeout bounds one Update round trip, so that a closing workflow never holds a request.
@@ -465,6 +439,12 @@ const updateTimeout = 15 * time.Second
 func (g *Gateway) update(ctx context.Context, workflowID, name string, arg, result any) error {
 	ctx, cancel := context.WithTimeout(ctx, updateTimeout)
 	defer cancel()
+	leave, err := g.gates.enter(ctx, workflowID)
+	if err != nil {
+		return err
+	}
+	defer leave()
+	defer g.watchStall(workflowID)()
 	h, err := g.app.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
 		WorkflowID: workflowID, UpdateName: name, Args: []any{arg}, WaitForStage: client.WorkflowUpdateStageCompleted,
 	})
@@ -527,13 +507,17 @@ func (g *Gateway) runningChunks(ctx context.Context, project string) ([]int, str
 }
 
 // projectState is the project's status as its workflow last told it, at most the status cache's
-// TTL ago: claims and feeds ask for it far more often than it changes.
+// TTL ago: claims and feeds ask for it far more often than it changes. One Query at a time per
+// project refreshes it; the requests that came meanwhile take its answer.
 func (g *Gateway) projectState(ctx context.Context, project string) (workflows.ProjectStatus, error) {
-	g.mu.Lock()
-	c, ok := g.running.get(project)
-	g.mu.Unlock()
-	if ok && time.Since(c.at) < g.app.Cfg.StatusCacheTTL {
-		return c.status, nil
+	if st, ok := g.freshState(project); ok {
+		return st, nil
+	}
+	fill := &g.stateFills[fnvIndex(project, len(g.stateFills))]
+	fill.Lock()
+	defer fill.Unlock()
+	if st, ok := g.freshState(project); ok {
+		return st, nil
 	}
 	st, err := g.app.ProjectState(ctx, project)
 	if err != nil {
@@ -543,6 +527,14 @@ func (g *Gateway) projectState(ctx context.Context, project string) (workflows.P
 	g.running.put(project, runningCache{status: st, at: time.Now()})
 	g.mu.Unlock()
 	return st, nil
+}
+
+// freshState is the project's cached status while it is younger than the status cache's TTL.
+func (g *Gateway) freshState(project string) (workflows.ProjectStatus, bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	c, ok := g.running.get(project)
+	return c.status, ok && time.Since(c.at) < g.app.Cfg.StatusCacheTTL
 }
 
 // isTimeout reports an Update that did not complete in time.

@@ -17,6 +17,8 @@ import (
 // SubmitBody is the body of a submission: an answer to each task of the suite.
 type SubmitBody struct {
 	Answers []AnswerBody `json:"answers"`
+	// Next asks for the submitter's next suite with the answer, in the same message to the chunk.
+	Next bool `json:"next,omitempty"`
 }
 
 // AnswerBody answers one task of a suite, named by its item.
@@ -29,6 +31,8 @@ type AnswerBody struct {
 type SubmitAnswer struct {
 	SuiteID  string `json:"suite_id"`
 	Accepted int    `json:"accepted"`
+	// Next is the submitter's next suite, when they asked for it and the chunk had one for them.
+	Next *SuiteView `json:"next,omitempty"`
 }
 
 // ReleaseAnswer acknowledges the release of a suite: its items are offered to others again.

@@ -70,6 +70,7 @@ func (g *Gateway) releaseSuite(w http.ResponseWriter, r *http.Request, p workfor
 	err = g.sealedUpdate(ctx, workflows.ChunkWorkflowID(project, chunk), workflows.UpdateReleaseSuite, releaseRequest(p, suiteID), &res)
 	switch {
 	case err == nil:
+		g.claims.done(project, p.ID, suiteID, chunk, true)
 		writeJSON(w, http.StatusOK, releaseAnswer(res))
 	case isGone(err):
 		writeError(w, http.StatusNotFound, "unknown_suite", "suite "+suiteID+" belongs to no open chunk of project "+project)

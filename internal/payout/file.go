@@ -36,15 +36,29 @@ func BatchKey(month, method, hash, ext string) string {
 	return "finance/payouts/" + month + "/" + method + "-" + hash + "." + ext
 }
 
-// markerWidth is how many markers Pay reads or writes side by side.
+// markerWidth is how many markers or intents Pay reads side by side.
 const markerWidth = 16
 
-// Pay implements Provider. A payout is paid once its batch file exists. Markers are written
-// before the batch as an intent naming it; after a crash between the two, the unpaid payouts
-// rebuild exactly the same batch (its key derives from the keys it holds), so no key ever lands in
-// two batches and none is lost.
+// IntentKey — `payouts/intents/<YYYY-MM>/<method>-<hash>.json`: the intent of one batch file of
+// the file provider, naming the batch and every idempotency key it holds. It is written before
+// the batch.
+func IntentKey(month, method, hash string) string {
+	return "payouts/intents/" + month + "/" + method + "-" + hash + ".json"
+}
+
+// intent is what an intent object holds.
+type intent struct {
+	Batch string   `json:"batch"`
+	Keys  []string `json:"keys"`
+}
+
+// Pay implements Provider. A payout is paid once its batch file exists. An intent naming the batch
+// and the keys it holds is written before the batch; after a crash between the two, the unpaid
+// payouts rebuild exactly the same batch (its key derives from the keys it holds), so no key ever
+// lands in two batches and none is lost. (Batches written before intents existed have a marker
+// per key instead, MarkerKey, which Pay still reads for them.)
 func (f *FileProvider) Pay(ctx context.Context, month string, payouts []Payout) ([]Outcome, error) {
-	out, unpaid, err := f.alreadyPaid(ctx, payouts)
+	out, unpaid, err := f.alreadyPaid(ctx, month, payouts)
 	if err != nil {
 		return nil, err
 	}
@@ -73,9 +87,73 @@ func (f *FileProvider) Pay(ctx context.Context, month string, payouts []Payout) 
 	return out, nil
 }
 
-// alreadyPaid reads every payout's marker side by side: a payout whose marker names a batch that
+// alreadyPaid finds the payouts in a batch that exists: from the month's intents, and from the
+// markers of the payouts not named by any when the month has batches that no intent names. The
+// others are returned to pay.
+func (f *FileProvider) alreadyPaid(ctx context.Context, month string, payouts []Payout) ([]Outcome, []Payout, error) {
+	paidIn, legacy, err := f.Batched(ctx, month)
+	if err != nil {
+		return nil, nil, err
+	}
+	var out []Outcome
+	var rest []Payout
+	for _, p := range payouts {
+		if batch, ok := paidIn[p.IdempotencyKey]; ok {
+			out = append(out, Outcome{Payout: p, AlreadyPaid: true, BatchKey: batch})
+		} else {
+			rest = append(rest, p)
+		}
+	}
+	if !legacy {
+		return out, rest, nil
+	}
+	marked, unpaid, err := f.markedPaid(ctx, rest)
+	return append(out, marked...), unpaid, err
+}
+
+// Batched maps each idempotency key of month in a batch file that exists to that batch, from the
+// month's intents. legacy reports batch files of the month that no intent names: written with a
+// marker per key.
+func (f *FileProvider) Batched(ctx context.Context, month string) (paidIn map[string]string, legacy bool, err error) {
+	var keys []string
+	if err := f.Store.List(ctx, "payouts/intents/"+month+"/", func(key string, _ int64) error {
+		keys = append(keys, key)
+		return nil
+	}); err != nil {
+		return nil, false, err
+	}
+	intents := make([]intent, len(keys))
+	exists := make([]bool, len(keys))
+	if err := store.Parallel(len(keys), markerWidth, func(i int) error {
+		if err := f.Store.GetJSON(ctx, keys[i], &intents[i]); err != nil {
+			return err
+		}
+		var err error
+		exists[i], err = f.Store.Exists(ctx, intents[i].Batch)
+		return err
+	}); err != nil {
+		return nil, false, err
+	}
+	paidIn = map[string]string{}
+	named := map[string]bool{}
+	for i, in := range intents {
+		named[in.Batch] = true
+		for _, k := range in.Keys {
+			if exists[i] {
+				paidIn[k] = in.Batch
+			}
+		}
+	}
+	err = f.Store.List(ctx, "finance/payouts/"+month+"/", func(key string, _ int64) error {
+		legacy = legacy || !named[key]
+		return nil
+	})
+	return paidIn, legacy, err
+}
+
+// markedPaid reads every payout's marker side by side: a payout whose marker names a batch that
 // exists was paid; the others are returned to pay.
-func (f *FileProvider) alreadyPaid(ctx context.Context, payouts []Payout) ([]Outcome, []Payout, error) {
+func (f *FileProvider) markedPaid(ctx context.Context, payouts []Payout) ([]Outcome, []Payout, error) {
 	type marker struct{ Batch string }
 	markers := make([]marker, len(payouts))
 	readErrs := make([]error, len(payouts))
@@ -133,7 +211,7 @@ func (f *FileProvider) holdUnwritable(ok []payable, held []Outcome) ([]payable, 
 	return keep, held
 }
 
-// writeBatch writes the markers, then the batch file, of the payouts of one method.
+// writeBatch writes the intent, then the batch file, of the payouts of one method.
 func (f *FileProvider) writeBatch(ctx context.Context, month, method string, batch []payable) ([]Outcome, error) {
 	sort.Slice(batch, func(i, j int) bool { return batch[i].IdempotencyKey < batch[j].IdempotencyKey })
 	hash := hashOf(batch)
@@ -142,9 +220,11 @@ func (f *FileProvider) writeBatch(ctx context.Context, month, method string, bat
 		return nil, err
 	}
 	key := BatchKey(month, method, hash, ext)
-	if err := store.Parallel(len(batch), markerWidth, func(i int) error {
-		return f.Store.PutJSON(ctx, MarkerKey(batch[i].IdempotencyKey), map[string]string{"batch": key, "key": batch[i].IdempotencyKey})
-	}); err != nil {
+	in := intent{Batch: key, Keys: make([]string, len(batch))}
+	for i, p := range batch {
+		in.Keys[i] = p.IdempotencyKey
+	}
+	if err := f.Store.PutJSON(ctx, IntentKey(month, method, hash), in); err != nil {
 		return nil, err
 	}
 	if err := f.Store.Put(ctx, key, data); err != nil {

@@ -94,6 +94,8 @@ type Summary struct {
 	// Refused is what the run would not pay: entries that do not belong to their ledger file or
 	// whose worker payroll may not pay, and objects under ledger/ that are not ledger files.
 	Refused *RefusedLedger `json:"refused,omitempty"`
+	// PaySheet is the key of the month's pay sheet (WritePaySheet), from which it is paid.
+	PaySheet string `json:"pay_sheet,omitempty"`
 }
 
 // Adjustment kinds on a statement line.

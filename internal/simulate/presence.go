@@ -93,10 +93,10 @@ func (s *sim) think(ctx context.Context, p Person, suite *gateway.SuiteView, d t
 			break
 		}
 		if beat <= 0 || left <= beat {
-			sleep(ctx, left)
+			Sleep(ctx, left)
 			break
 		}
-		sleep(ctx, beat)
+		Sleep(ctx, beat)
 		if ctx.Err() == nil {
 			s.heartbeat(ctx, p, suite)
 		}

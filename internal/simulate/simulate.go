@@ -155,27 +155,31 @@ type known struct {
 
 func (s *sim) work(ctx context.Context, p Person, rng *rand.Rand) error {
 	abandoned := map[string]bool{}
+	var next *gateway.SuiteView // leased with the last submit: no claim needed
 	for ctx.Err() == nil {
-		var cr gateway.ClaimResponse
-		status, err := s.call(ctx, p, http.MethodPost, "/v1/projects/"+s.o.Project+"/claim", nil, &cr)
-		if err != nil {
-			return err
+		cr := gateway.ClaimResponse{Suite: next, ProjectOpen: true}
+		if next == nil {
+			status, err := s.call(ctx, p, http.MethodPost, "/v1/projects/"+s.o.Project+"/claim", nil, &cr)
+			if err != nil {
+				return err
+			}
+			if status != http.StatusOK {
+				return fmt.Errorf("claim: HTTP %d", status)
+			}
 		}
-		if status != http.StatusOK {
-			return fmt.Errorf("claim: HTTP %d", status)
-		}
+		next = nil
 		if cr.Suite == nil {
 			if !cr.ProjectOpen {
 				return nil
 			}
 			atomic.AddInt64(&s.stats.EmptyClaims, 1)
-			sleep(ctx, s.o.Idle+time.Duration(rng.Int64N(int64(s.o.Idle)+1)))
+			Sleep(ctx, s.o.Idle+time.Duration(rng.Int64N(int64(s.o.Idle)+1)))
 			continue
 		}
 		suite := cr.Suite
 		if abandoned[suite.ID] {
 			// Still leased to us after we walked away: wait for the lease to run out.
-			sleep(ctx, time.Until(suite.ExpiresAt)+50*time.Millisecond)
+			Sleep(ctx, time.Until(suite.ExpiresAt)+50*time.Millisecond)
 			continue
 		}
 		if s.walksAway(p, rng) {
@@ -189,7 +193,8 @@ func (s *sim) work(ctx context.Context, p Person, rng *rand.Rand) error {
 			atomic.AddInt64(&s.stats.Abandoned, 1)
 			continue
 		}
-		body := gateway.SubmitBody{}
+		// As the workbench does, the submit asks for the next suite with it.
+		body := gateway.SubmitBody{Next: true}
 		acc := s.o.Accuracy
 		if suite.Kind == workflows.KindArbitrate {
 			acc = s.o.ReviewerAccuracy
@@ -205,7 +210,7 @@ func (s *sim) work(ctx context.Context, p Person, rng *rand.Rand) error {
 		}
 		s.think(ctx, p, suite, s.o.timeOn(rng, len(suite.Tasks)))
 		var res gateway.SubmitAnswer
-		status, err = s.call(ctx, p, http.MethodPost, "/v1/projects/"+s.o.Project+"/suites/"+suite.ID+"/submit", body, &res)
+		status, err := s.call(ctx, p, http.MethodPost, "/v1/projects/"+s.o.Project+"/suites/"+suite.ID+"/submit", body, &res)
 		if err != nil {
 			return err
 		}
@@ -213,6 +218,7 @@ func (s *sim) work(ctx context.Context, p Person, rng *rand.Rand) error {
 			atomic.AddInt64(&s.stats.Rejected, 1)
 			continue
 		}
+		next = res.Next
 		atomic.AddInt64(&s.stats.Suites, 1)
 		atomic.AddInt64(&s.stats.Answers, int64(len(body.Answers)))
 		if suite.Kind == workflows.KindArbitrate {
@@ -296,10 +302,10 @@ func (s *sim) call(ctx context.Context, p Person, method, path string, body, out
 			return status, nil
 		}
 		if status == http.StatusTooManyRequests {
-			sleep(ctx, cmp.Or(wait, time.Second)) // asked to slow down: wait as told; that is no outage
+			Sleep(ctx, cmp.Or(wait, time.Second)) // asked to slow down: wait as told; that is no outage
 			continue
 		}
-		sleep(ctx, max(b.next(), wait))
+		Sleep(ctx, max(b.next(), wait))
 	}
 	return 0, ctx.Err()
 }
@@ -347,7 +353,8 @@ func (s *sim) do(req *http.Request) (int, []byte, time.Duration, error) {
 	return resp.StatusCode, data, wait, err
 }
 
-func sleep(ctx context.Context, d time.Duration) {
+// Sleep waits d, or until ctx ends.
+func Sleep(ctx context.Context, d time.Duration) {
 	if d <= 0 {
 		return
 	}

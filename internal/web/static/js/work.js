@@ -39,6 +39,10 @@
   var retryTimer = null;
   var backoff = 2000;
   var watchers = []; // called with (entry, 'sent'|'expired'|'failed', detail)
+  // awaited is the submission the work screen waits on: its answer may bring the person's next
+  // suite (one message to the server instead of two). Other submissions, sent later from the
+  // queue when nobody waits on them, ask for nothing more.
+  var awaited = null;
 
   function flush() {
     if (sending) return sending;
@@ -48,7 +52,9 @@
     if (!q.length || !LF.session) { showPending(); return Promise.resolve(); }
     var e = q[0];
     var path = '/v1/projects/' + enc(e.project) + '/suites/' + enc(e.suite) + '/submit';
-    sending = LF.api('POST', path, { answers: e.answers }).then(function (res) {
+    var body = { answers: e.answers };
+    if (awaited && same(awaited, e)) body.next = true;
+    sending = LF.api('POST', path, body).then(function (res) {
       backoff = 2000;
       settle(e, 'sent', res);
       return true;
@@ -393,6 +399,7 @@
       stopLease();
       S.suite = null;
       S.waiting = suiteID;
+      awaited = { project: project, suite: suiteID };
       headFor(null);
       var text = el('p', null, t('work.sending'));
       setStage(el('section', { id: 'sending', class: 'card notice', role: 'status' }, text));
@@ -404,10 +411,12 @@
     function outcome(e, state, detail) {
       if (!S.alive || e.project !== project || e.suite !== S.waiting) return;
       S.waiting = null;
+      awaited = null;
       if (state === 'expired') { expired(); return; }
       if (state === 'sent') LF.toast(t('work.sent', { n: detail && detail.accepted != null ? detail.accepted : e.answers.length }), 'ok');
       else LF.toast(LF.problem(detail), 'error');
-      claim();
+      if (state === 'sent' && detail && detail.next) begin(detail.next);
+      else claim();
     }
 
     function expired() {
@@ -520,6 +529,7 @@
 
     return function () {
       S.alive = false;
+      awaited = null;
       stopLease();
       if (stageCleanup) stageCleanup();
       if (S.editor && S.editor.destroy) S.editor.destroy();
