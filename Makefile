@@ -183,7 +183,7 @@ bench-ui: tools chromium build
 clean:
 	rm -rf $(BIN) .labelflow
 
-# The cluster test (internal/cluster): LabelFlow as in production, every part a process of its
+# The cluster test (internal/cluster): LabelFlow in its production configuration, every part a process of its
 # own on this machine (PostgreSQL, the Temporal server with TLS on its frontend, versitygw, two
 # workflow workers, two activity workers, two gateways), a 20,000-item project with kills, then
 # the same project on one worker for comparison. Three to five minutes on two cores, once built.

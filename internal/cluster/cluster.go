@@ -3,7 +3,8 @@
 // Package cluster runs LabelFlow as it runs in production, every part a process of its own on
 // this machine: PostgreSQL, a Temporal server built from its Go module with TLS on its frontend,
 // an S3 server, workflow workers, activity workers and gateways, each `labelflow` process started
-// from the same binary with its settings in LABELFLOW_* variables. Processes can be killed with
+// from the same binary with its settings in LABELFLOW_* variables: the production configuration,
+// with keys made for the cluster (production.go). Processes can be killed with
 // SIGKILL and started again, as an orchestrator would after a crash. The cluster test
 // (cluster_test.go, `make cluster-test`) runs a project on it while it kills some of them. It is
 // Linux's: it reads /proc, and PostgreSQL comes from Debian's packages.
@@ -11,8 +12,6 @@ package cluster
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"fmt"
 	"net/http"
 	"os"
@@ -48,6 +47,10 @@ type Cluster struct {
 	App *app.App
 	// TemporalMetricsURL is the Temporal server's Prometheus endpoint.
 	TemporalMetricsURL string
+	// Staff are the ops and finance people of the roster, with their tokens.
+	Staff Staff
+	// ConfigCheck is what `labelflow config --check` printed in the processes' environment.
+	ConfigCheck string
 
 	opts                   Options
 	logDir                 string
@@ -108,31 +111,60 @@ func (c *Cluster) startServers(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if c.s3, cfg.StoreEndpoint, err = startS3(ctx, filepath.Join(c.opts.BinDir, "versitygw"), c.opts.Dir, c.logDir, cfg); err != nil {
+	// Every key is made now, for this cluster: none of the embedded stack's dev values remain.
+	if cfg, err = productionTrust(cfg, c.opts.Dir); err != nil {
 		return err
 	}
-	key := make([]byte, 32)
-	if _, err := rand.Read(key); err != nil {
+	versitygw := filepath.Join(c.opts.BinDir, "versitygw")
+	if c.s3, cfg.StoreEndpoint, err = startS3(ctx, versitygw, c.opts.Dir, c.logDir, cfg); err != nil {
+		return err
+	}
+	client, err := newAccount()
+	if err != nil {
+		return err
+	}
+	if err := createClientBucket(ctx, versitygw, cfg, client, demo.ClientBucket); err != nil {
+		return err
+	}
+	if cfg, err = writeClientFiles(cfg, c.opts.Dir, demo.IntakeBucket, demo.ClientBucket, cfg.StoreEndpoint, client); err != nil {
 		return err
 	}
 	cfg.TemporalAddress, cfg.TemporalNamespace = address, "labelflow"
 	cfg.TemporalTLS, cfg.TemporalTLSCA = true, certs.CAFile
-	// Histories are encrypted, as in production: every process holds the same key.
-	cfg.PayloadKeys = "cluster:" + base64.StdEncoding.EncodeToString(key)
-	cfg.Clients, cfg.DeliveryProfiles = "", ""
 	cfg.BinDir, cfg.LogLevel = c.opts.BinDir, "warn"
 	c.Cfg = demo.LiftLimitsForSimulatedCrowd(cfg)
+	if err := c.Cfg.Check(); err != nil {
+		return fmt.Errorf("the cluster's production configuration: %w", err)
+	}
 	return nil
 }
 
-// startS3 starts versitygw on a free port with cfg's store credentials, its objects in dir/s3.
+// createClientBucket gives the client an account of its own on the S3 server, apart from the
+// platform store's keys, and creates its delivery bucket, owned by that account.
+func createClientBucket(ctx context.Context, bin string, cfg config.Config, client account, bucket string) error {
+	for _, args := range [][]string{
+		{"create-user", "--access", client.AccessKey, "--secret", client.SecretKey, "--role", "user"},
+		{"create-bucket", "--owner", client.AccessKey, "--bucket", bucket},
+	} {
+		cmd := exec.CommandContext(ctx, bin, append([]string{"admin", "--endpoint-url", cfg.StoreEndpoint}, args...)...)
+		// The root account's keys go in the environment, not on the command line.
+		cmd.Env = []string{"ADMIN_ACCESS_KEY=" + cfg.StoreAccessKey, "ADMIN_SECRET_KEY=" + cfg.StoreSecretKey, "PATH=" + os.Getenv("PATH")}
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("versitygw admin %s: %w\n%s", args[0], err, out)
+		}
+	}
+	return nil
+}
+
+// startS3 starts versitygw on a free port with cfg's store credentials as its root account, its
+// objects in dir/s3 and its accounts (the client's) in dir/iam.
 func startS3(ctx context.Context, bin, dir, logDir string, cfg config.Config) (*process, string, error) {
 	port, err := devstack.FreePort()
 	if err != nil {
 		return nil, "", err
 	}
-	data, meta := filepath.Join(dir, "s3"), filepath.Join(dir, "meta")
-	for _, d := range []string{data, meta} {
+	data, meta, iam := filepath.Join(dir, "s3"), filepath.Join(dir, "meta"), filepath.Join(dir, "iam")
+	for _, d := range []string{data, meta, iam} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return nil, "", err
 		}
@@ -140,7 +172,7 @@ func startS3(ctx context.Context, bin, dir, logDir string, cfg config.Config) (*
 	address := "127.0.0.1:" + strconv.Itoa(port)
 	p := &process{name: "versitygw", logFile: filepath.Join(logDir, "versitygw.log"),
 		// Object metadata in a sidecar directory: no need for extended attributes on the disk.
-		argv: []string{bin, "--port", address, "posix", "--sidecar", meta, data},
+		argv: []string{bin, "--port", address, "--iam-dir", iam, "posix", "--sidecar", meta, data},
 		env:  []string{"ROOT_ACCESS_KEY=" + cfg.StoreAccessKey, "ROOT_SECRET_KEY=" + cfg.StoreSecretKey, "PATH=" + os.Getenv("PATH")}}
 	if err := p.start(); err != nil {
 		return nil, "", err
@@ -152,25 +184,26 @@ func startS3(ctx context.Context, bin, dir, logDir string, cfg config.Config) (*
 	return p, "http://" + address, nil
 }
 
-// setup runs `labelflow setup` (namespace and search attributes), connects App and creates the
-// buckets.
+// setup runs `labelflow setup` (namespace and search attributes), connects App, creates the
+// platform and intake buckets, runs `labelflow config --check`, and imports the staff.
 func (c *Cluster) setup(ctx context.Context) error {
-	cmd := exec.CommandContext(ctx, c.labelflowBin(), "setup", "--retention", "24h")
-	cmd.Env = c.environ()
-	out, err := cmd.CombinedOutput()
+	out, err := c.labelflow(ctx, "setup", "--retention", "24h")
 	if err != nil {
 		return fmt.Errorf("labelflow setup: %w\n%s", err, out)
 	}
-	c.opts.Log.Info().Str("output", string(out)).Msg("labelflow setup")
+	c.opts.Log.Info().Str("output", out).Msg("labelflow setup")
 	if c.App, err = app.Open(ctx, c.Cfg, c.opts.Log); err != nil {
 		return err
 	}
-	for _, b := range []string{c.Cfg.StoreBucket, demo.IntakeBucket, demo.ClientBucket} {
+	for _, b := range []string{c.Cfg.StoreBucket, demo.IntakeBucket} {
 		if err := c.App.Store.EnsureBucket(ctx, b); err != nil {
 			return fmt.Errorf("bucket %s: %w", b, err)
 		}
 	}
-	return nil
+	if err := c.checkConfig(ctx); err != nil {
+		return err
+	}
+	return c.importStaff(ctx)
 }
 
 func (c *Cluster) labelflowBin() string { return filepath.Join(c.opts.BinDir, "labelflow") }

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"runtime"
 	"sort"
@@ -19,6 +20,8 @@ import (
 	"github.com/labelflow/labelflow/internal/demo"
 	"github.com/labelflow/labelflow/internal/logging"
 	"github.com/labelflow/labelflow/internal/metrics"
+	"github.com/labelflow/labelflow/internal/payout"
+	"github.com/labelflow/labelflow/internal/payoutdetails"
 )
 
 // clusterItems is the size of the project the cluster runs, and of the comparison on one worker
@@ -39,6 +42,7 @@ func TestClusterSurvivesKillsAndDeliversEachItemOnce(t *testing.T) {
 	began := time.Now()
 	c := startCluster(ctx, t, binDir)
 	t.Logf("cluster: PostgreSQL, Temporal (TLS frontend) and S3 up, labelflow setup done in %s", time.Since(began).Round(100*time.Millisecond))
+	logProduction(t, c)
 	gws, workers, run := clusterRun(ctx, t, c, items)
 
 	// The same project on one worker that does everything, through the same gateways.
@@ -230,7 +234,7 @@ func payOnce(ctx context.Context, t *testing.T, c *Cluster, month string, entrie
 	if err := demo.ImportFinanceTables(ctx, c.App.Store, month, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	finance, err := demo.SignIn(ctx, c.App, demo.FinanceDemo)
+	finance, err := c.App.Authenticate(ctx, c.Staff.FinanceToken)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -242,6 +246,12 @@ func payOnce(ctx context.Context, t *testing.T, c *Cluster, month string, entrie
 		t.Fatalf("payroll of %s: %d entries totalling %d USD, %d payouts; the ledger has %d entries totalling %d",
 			month, pay.Summary.Entries, pay.Summary.Totals["USD"], pay.Payout.Payouts, entries, total)
 	}
+	// Everyone who worked is an ordinary person with payout details on file: nobody is held or
+	// refused, and each is paid.
+	if p := pay.Payout; len(p.Held) > 0 || len(p.Refused) > 0 || len(p.Rejected) > 0 || p.Payouts != pay.Summary.People {
+		t.Fatalf("payroll of %s paid %d of %d people; held %v, refused %v, rejected %v", month, p.Payouts, pay.Summary.People, p.Held, p.Refused, p.Rejected)
+	}
+	checkPayoutFiles(ctx, t, c, month)
 	again, err := demo.RunAndApprovePayroll(ctx, c.App, month, finance)
 	if err != nil {
 		t.Fatal(err)
@@ -251,6 +261,41 @@ func payOnce(ctx context.Context, t *testing.T, c *Cluster, month string, entrie
 	}
 	o.payouts, o.paid = pay.Payout.Payouts, pay.Payout.Paid
 	t.Logf("payroll: %s paid %d people %v once; run again it paid nobody (%d already paid)", month, pay.Payout.Payouts, pay.Payout.Paid, again.Payout.AlreadyPaid)
+}
+
+// checkPayoutFiles checks that the file provider wrote the month's batch files for finance: a
+// pain.001 file of bank transfers and a CSV of mobile-money payouts.
+func checkPayoutFiles(ctx context.Context, t *testing.T, c *Cluster, month string) {
+	t.Helper()
+	var files []string
+	found := map[string]bool{}
+	err := c.App.Store.List(ctx, path.Dir(payout.BatchKey(month, "batch", "", "xml"))+"/", func(key string, size int64) error {
+		files = append(files, fmt.Sprintf("%s (%d bytes)", path.Base(key), size))
+		switch {
+		case strings.HasPrefix(path.Base(key), payoutdetails.BankTransfer+"-") && strings.HasSuffix(key, ".xml") && size > 0:
+			found["pain.001"] = true
+		case strings.HasPrefix(path.Base(key), payoutdetails.MobileMoney+"-") && strings.HasSuffix(key, ".csv") && size > 0:
+			found["mobile-money"] = true
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !found["pain.001"] || !found["mobile-money"] {
+		t.Fatalf("payout files of %s: want a pain.001 file of bank transfers and a mobile-money CSV, found %v", month, files)
+	}
+	t.Logf("payroll: the file provider wrote %s", strings.Join(files, ", "))
+}
+
+// logProduction logs how the cluster's production configuration was checked, and each setting
+// one machine keeps short of a production deployment.
+func logProduction(t *testing.T, c *Cluster) {
+	t.Helper()
+	t.Logf("production: LABELFLOW_STACK=%s, keys made for this run; labelflow config --check passed:\n%s", c.Cfg.Stack, strings.TrimRight(c.ConfigCheck, "\n"))
+	for _, d := range c.Deviations() {
+		t.Logf("production: kept short of production on one machine: %s", d)
+	}
 }
 
 func monthZone(t *testing.T, c *Cluster) *time.Location {

@@ -56,34 +56,54 @@ func workMetric(role string) (string, map[string]string) {
 // projectDone closes (a small project may end before a restarted worker is given work).
 func injectFaults(ctx context.Context, book *metricsBook, watch *progressWatch, faults []*fault, projectDone <-chan struct{}) error {
 	for _, f := range faults {
-		if err := watch.waitShare(ctx, f.share); err != nil {
+		if err := injectFault(ctx, book, watch, f, projectDone); err != nil {
 			return err
 		}
-		// The last reading before the kill: what the process counted is kept, as Prometheus keeps
-		// the samples of a target that is gone.
-		if _, err := book.scrape(ctx, f.member); err != nil {
-			return fmt.Errorf("scrape %s before the kill: %w", f.member.Name(), err)
+	}
+	return nil
+}
+
+// injectFault kills f's process once its share is labelled, restarts it, and records what the
+// fault took. The project's next growth is awaited only while the project runs: a small project
+// may complete before it labels another item.
+func injectFault(ctx context.Context, book *metricsBook, watch *progressWatch, f *fault, projectDone <-chan struct{}) error {
+	if err := watch.waitShare(ctx, f.share); err != nil {
+		return err
+	}
+	// The last reading before the kill: what the process counted is kept, as Prometheus keeps
+	// the samples of a target that is gone.
+	if _, err := book.scrape(ctx, f.member); err != nil {
+		return fmt.Errorf("scrape %s before the kill: %w", f.member.Name(), err)
+	}
+	if err := f.member.Kill(); err != nil {
+		return err
+	}
+	f.killed = time.Now()
+	growthCtx, stopGrowth := context.WithCancel(ctx)
+	defer stopGrowth()
+	growth := watch.growthAfter(growthCtx, f.killed)
+	time.Sleep(restartDelay)
+	if err := f.member.Restart(); err != nil {
+		return err
+	}
+	f.restarted = time.Now()
+	if err := f.member.WaitReady(ctx); err != nil {
+		return err
+	}
+	f.ready = time.Now()
+	working, err := waitWorking(ctx, book, f.member, projectDone)
+	if err != nil {
+		return err
+	}
+	f.working = working
+	select {
+	case f.progressed = <-growth:
+	case <-projectDone:
+		// A growth already seen counts, though the project completed since.
+		select {
+		case f.progressed = <-growth:
+		case <-time.After(100 * time.Millisecond):
 		}
-		if err := f.member.Kill(); err != nil {
-			return err
-		}
-		f.killed = time.Now()
-		growth := watch.growthAfter(ctx, f.killed)
-		time.Sleep(restartDelay)
-		if err := f.member.Restart(); err != nil {
-			return err
-		}
-		f.restarted = time.Now()
-		if err := f.member.WaitReady(ctx); err != nil {
-			return err
-		}
-		f.ready = time.Now()
-		working, err := waitWorking(ctx, book, f.member, projectDone)
-		if err != nil {
-			return err
-		}
-		f.working = working
-		f.progressed = <-growth
 	}
 	return nil
 }

@@ -5,12 +5,14 @@ package cluster
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/labelflow/labelflow/internal/app"
 	"github.com/labelflow/labelflow/internal/demo"
+	"github.com/labelflow/labelflow/internal/payoutdetails"
 	"github.com/labelflow/labelflow/internal/simulate"
 	"github.com/labelflow/labelflow/internal/spec"
 	"github.com/labelflow/labelflow/workflows"
@@ -40,11 +42,7 @@ const (
 // gateways, half the people on each, until it is delivered. progress sees every status reading.
 func runProject(ctx context.Context, t *testing.T, c *Cluster, id string, n int, gateways []*Member, progress func(app.ProjectView)) projectRun {
 	t.Helper()
-	env := &demo.Env{Cfg: c.Cfg, App: c.App, GatewayURL: gateways[0].URL}
-	p, launched, err := demo.LaunchProject(ctx, env, demo.RunOptions{ProjectID: id, Items: n, Seed: 11, ChunkSize: chunkSize, Lease: 2 * time.Minute})
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, launched := launchProject(ctx, t, c, id, n)
 	o := simulate.Options{Project: id, Annotators: crowdAnnotators, Reviewers: crowdReviewers, Accuracy: 0.85,
 		ReviewerAccuracy: 0.95, Seed: 11, Languages: []string{"en"}, Idle: 50 * time.Millisecond}
 	crowd := registerCrowd(ctx, t, c, o)
@@ -90,18 +88,52 @@ func runProject(ctx context.Context, t *testing.T, c *Cluster, id string, n int,
 	return run
 }
 
-// registerCrowd puts the simulated people of o in the roster, with their tokens.
-func registerCrowd(ctx context.Context, t *testing.T, c *Cluster, o simulate.Options) []simulate.Person {
+// launchProject uploads the demo dataset of n reviews into the client's intake prefix and
+// launches project id on it as the cluster's ops person, delivering into the client's bucket
+// with the client's delivery profile. It returns the project and the time its launch began.
+func launchProject(ctx context.Context, t *testing.T, c *Cluster, id string, n int) (spec.Project, time.Time) {
 	t.Helper()
-	permit, err := simulate.Allow(c.Cfg, false)
+	data, _ := demo.Dataset(n, 11)
+	if err := c.App.Store.PutIn(ctx, demo.IntakeBucket, clientID+"/reviews.manifest", data); err != nil {
+		t.Fatal(err)
+	}
+	yaml := demo.SpecYAML(id, c.Cfg.StoreEndpoint, chunkSize, 2*time.Minute, "", "")
+	if strings.Count(yaml, "credentials: dev\n") != 1 {
+		t.Fatalf("the demo spec no longer names the dev profile once:\n%s", yaml)
+	}
+	yaml = strings.Replace(yaml, "credentials: dev\n", "credentials: "+clientProfile+"\n", 1)
+	p, err := c.App.ParseSpec(id+".yaml", []byte(yaml))
 	if err != nil {
 		t.Fatal(err)
 	}
+	ops, err := c.App.Authenticate(ctx, c.Staff.OpsToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	launched := time.Now()
+	if _, err := c.App.Launch(ctx, ops, p); err != nil {
+		t.Fatal(err)
+	}
+	return p, launched
+}
+
+// registerCrowd imports the people of o into the roster as ordinary people (not marked
+// simulated), with their tokens, and their payout details into the vault, with LabelFlow's own
+// commands; the simulator then works as them.
+func registerCrowd(ctx context.Context, t *testing.T, c *Cluster, o simulate.Options) []simulate.Person {
+	t.Helper()
 	crowd, err := simulate.Crowd(o)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := simulate.Register(ctx, permit, c.App.Roster, crowd); err != nil {
+	details := make([]payoutdetails.Details, len(crowd))
+	for i := range crowd {
+		p := &crowd[i].Person
+		p.ID, p.Simulated = strings.TrimPrefix(p.ID, "sim-"), false
+		p.Name = strings.Replace(p.Name, "Simulated", "Cluster", 1)
+		details[i] = PayoutDetailsFor(*p)
+	}
+	if err := c.ImportPeople(ctx, o.Project, crowd, details); err != nil {
 		t.Fatal(err)
 	}
 	return crowd
