@@ -97,9 +97,15 @@ func keepAlive(ctx context.Context) (stop func()) {
 	if !activity.IsActivity(ctx) {
 		return func() {}
 	}
+	return tick(ctx, heartbeatEvery, func() { activity.RecordHeartbeat(ctx) })
+}
+
+// tick calls beat every interval until stop is called or ctx ends: the heartbeat of a step that
+// is in flight, whatever its progress.
+func tick(ctx context.Context, every time.Duration, beat func()) (stop func()) {
 	done := make(chan struct{})
 	go func() {
-		t := time.NewTicker(heartbeatEvery)
+		t := time.NewTicker(every)
 		defer t.Stop()
 		for {
 			select {
@@ -108,11 +114,25 @@ func keepAlive(ctx context.Context) (stop func()) {
 			case <-ctx.Done():
 				return
 			case <-t.C:
-				activity.RecordHeartbeat(ctx)
+				beat()
 			}
 		}
 	}()
-	return func() { close(done) }
+	return sync.OnceFunc(func() { close(done) })
+}
+
+// lastProgress is the progress an earlier attempt of the activity heartbeat, or the zero value
+// when there was none. Details that do not decode (an older kind of heartbeat) only mean starting
+// over: every step writes the same bytes again.
+func lastProgress[T any](ctx context.Context) T {
+	var p T
+	if activity.HasHeartbeatDetails(ctx) {
+		if err := activity.GetHeartbeatDetails(ctx, &p); err != nil {
+			var zero T
+			return zero
+		}
+	}
+	return p
 }
 
 func (a *Activities) now() time.Time {

@@ -34,7 +34,7 @@ type progress struct {
 	mu   sync.Mutex
 	p    deliveryProgress
 	beat func(deliveryProgress) // nil outside an activity
-	done chan struct{}
+	stop func()                 // stops the ticker
 }
 
 // startProgress resumes from the progress an earlier attempt of the activity recorded.
@@ -42,38 +42,20 @@ func startProgress(ctx context.Context) *progress {
 	if !activity.IsActivity(ctx) {
 		return newProgress(ctx, deliveryProgress{}, nil)
 	}
-	var p deliveryProgress
-	if activity.HasHeartbeatDetails(ctx) {
-		// Details that do not decode (an older kind of heartbeat) only mean starting over.
-		_ = activity.GetHeartbeatDetails(ctx, &p)
-	}
+	p := lastProgress[deliveryProgress](ctx)
 	return newProgress(ctx, p, func(d deliveryProgress) { activity.RecordHeartbeat(ctx, d) })
 }
 
 // newProgress starts from p and, with beat, heartbeats every deliveryHeartbeatEvery until close.
 func newProgress(ctx context.Context, p deliveryProgress, beat func(deliveryProgress)) *progress {
-	pr := &progress{p: p, beat: beat, done: make(chan struct{})}
-	if beat == nil {
-		return pr
+	pr := &progress{p: p, beat: beat, stop: func() {}}
+	if beat != nil {
+		pr.stop = tick(ctx, deliveryHeartbeatEvery, func() { pr.update(func(*deliveryProgress) {}) })
 	}
-	go func() {
-		t := time.NewTicker(deliveryHeartbeatEvery)
-		defer t.Stop()
-		for {
-			select {
-			case <-pr.done:
-				return
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				pr.update(func(*deliveryProgress) {})
-			}
-		}
-	}()
 	return pr
 }
 
-func (pr *progress) close() { close(pr.done) }
+func (pr *progress) close() { pr.stop() }
 
 // update changes the progress and heartbeats it.
 func (pr *progress) update(change func(*deliveryProgress)) {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"slices"
 	"sync"
-	"time"
 
 	"go.temporal.io/sdk/activity"
 )
@@ -22,7 +21,7 @@ type recording struct {
 	mu   sync.Mutex
 	p    recordProgress
 	beat func(recordProgress) // nil outside an activity
-	done chan struct{}
+	stop func()               // stops the ticker
 }
 
 // startRecording resumes from the progress an earlier attempt of the activity recorded.
@@ -30,41 +29,20 @@ func startRecording(ctx context.Context) *recording {
 	if !activity.IsActivity(ctx) {
 		return newRecording(ctx, recordProgress{}, nil)
 	}
-	var p recordProgress
-	if activity.HasHeartbeatDetails(ctx) {
-		// Details that do not decode (an attempt that heartbeat with none) only mean writing
-		// everything again, which writes the same bytes.
-		if err := activity.GetHeartbeatDetails(ctx, &p); err != nil {
-			p = recordProgress{}
-		}
-	}
+	p := lastProgress[recordProgress](ctx)
 	return newRecording(ctx, p, func(p recordProgress) { activity.RecordHeartbeat(ctx, p) })
 }
 
 // newRecording starts from p and, with beat, heartbeats every heartbeatEvery until close.
 func newRecording(ctx context.Context, p recordProgress, beat func(recordProgress)) *recording {
-	r := &recording{p: p, beat: beat, done: make(chan struct{})}
-	if beat == nil {
-		return r
+	r := &recording{p: p, beat: beat, stop: func() {}}
+	if beat != nil {
+		r.stop = tick(ctx, heartbeatEvery, r.heartbeat)
 	}
-	go func() {
-		t := time.NewTicker(heartbeatEvery)
-		defer t.Stop()
-		for {
-			select {
-			case <-r.done:
-				return
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				r.heartbeat()
-			}
-		}
-	}()
 	return r
 }
 
-func (r *recording) close() { close(r.done) }
+func (r *recording) close() { r.stop() }
 
 // heartbeat sends the progress as it stands: a heartbeat without it would erase it.
 func (r *recording) heartbeat() {
