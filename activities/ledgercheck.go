@@ -16,107 +16,82 @@ import (
 // and reported in the finance summary (payroll.RefusedLedger), never silently added.
 
 // payees decides, once per person, whether payroll may pay them: people of the roster, and
-// simulated people only where simulated pay is allowed (the embedded stack). Several lookUps may
-// run at once (ledger files are read side by side); each person is read once.
+// simulated people only where simulated pay is allowed (the embedded stack). A run over the month
+// decides from the whole roster, read once in a request per thousand people (Roster.Everyone); a
+// run for a few people (released holds) reads theirs one by one. Several lookUps may run at once.
 type payees struct {
 	roster       workforce.Roster
 	paySimulated bool
+	whole        bool
+	everyone     func() (map[string]workforce.Person, error) // the whole roster, read on first use
 	mu           sync.Mutex
 	people       map[string]workforce.Person
-	refusals     map[string]string        // person → why they are not paid
-	reading      map[string]chan struct{} // people being read, closed once decided
+	refusals     map[string]string // person → why they are not paid
 }
 
-func newPayees(a *Activities) *payees {
-	return &payees{roster: workforce.Roster{Store: a.Store}, paySimulated: a.PaySimulated,
-		people: map[string]workforce.Person{}, refusals: map[string]string{}, reading: map[string]chan struct{}{}}
+// newPayees decides from the whole roster when whole is set, else from each person's record.
+func newPayees(ctx context.Context, a *Activities, whole bool) *payees {
+	p := &payees{roster: workforce.Roster{Store: a.Store}, paySimulated: a.PaySimulated, whole: whole,
+		people: map[string]workforce.Person{}, refusals: map[string]string{}}
+	p.everyone = sync.OnceValues(func() (map[string]workforce.Person, error) { return p.roster.Everyone(ctx) })
+	return p
 }
 
-// lookUp reads the people of ids not seen yet, side by side.
+// lookUp decides each person of ids.
 func (p *payees) lookUp(ctx context.Context, ids []string) error {
-	return p.lookUpWidth(ctx, ids, ioWidth)
-}
-
-// lookUpWidth reads the people of ids not seen yet, width at a time, and waits for those another
-// lookUp is reading.
-func (p *payees) lookUpWidth(ctx context.Context, ids []string, width int) error {
-	todo, others := p.claim(ids)
-	found := make([]workforce.Person, len(todo))
-	missing := make([]bool, len(todo))
-	err := store.Parallel(len(todo), width, func(i int) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	if p.whole {
+		everyone, err := p.everyone()
+		if err != nil {
+			return fmt.Errorf("roster: %w", err)
+		}
+		p.decide(ids, func(i int) (workforce.Person, bool) {
+			person, ok := everyone[ids[i]]
+			return person, ok
+		})
+		return nil
+	}
+	found := make([]workforce.Person, len(ids))
+	missing := make([]bool, len(ids))
+	err := store.Parallel(len(ids), ioWidth, func(i int) error {
 		var err error
-		found[i], err = p.roster.Get(ctx, todo[i])
+		found[i], err = p.roster.Get(ctx, ids[i])
 		if errors.Is(err, store.ErrNotFound) {
 			missing[i], err = true, nil
 		}
 		return err
 	})
-	p.decide(todo, found, missing, err == nil)
 	if err != nil {
 		return err
 	}
-	for _, done := range others {
-		select {
-		case <-done:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
-	return p.undecided(ids)
+	p.decide(ids, func(i int) (workforce.Person, bool) { return found[i], !missing[i] })
+	return nil
 }
 
-// claim returns the ids nobody has decided or is reading, each once, now marked as being read by
-// the caller, and the signals of those another lookUp is reading.
-func (p *payees) claim(ids []string) (todo []string, others []chan struct{}) {
+// decide records whether payroll may pay each person of ids not decided yet; person tells what the
+// roster holds for the i-th, and whether it holds anything.
+func (p *payees) decide(ids []string, person func(i int) (workforce.Person, bool)) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for _, id := range ids {
-		_, known := p.people[id]
-		_, refused := p.refusals[id]
-		done, reading := p.reading[id]
-		switch {
-		case known || refused:
-		case reading:
-			others = append(others, done)
-		default:
-			p.reading[id] = make(chan struct{})
-			todo = append(todo, id)
+	for i, id := range ids {
+		if _, known := p.people[id]; known {
+			continue
 		}
-	}
-	return todo, others
-}
-
-// decide records what was read of todo (when ok) and releases those waiting for them.
-func (p *payees) decide(todo []string, found []workforce.Person, missing []bool, ok bool) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for i, id := range todo {
+		if _, refused := p.refusals[id]; refused {
+			continue
+		}
+		found, ok := person(i)
 		switch {
-		case !ok:
-		case missing[i] || found[i].ID != id:
+		case !ok || found.ID != id:
 			p.refusals[id] = fmt.Sprintf("worker %q is not in the roster", id)
-		case found[i].Simulated && !p.paySimulated:
+		case found.Simulated && !p.paySimulated:
 			p.refusals[id] = fmt.Sprintf("worker %q is a simulated person, paid only on the embedded stack", id)
 		default:
-			p.people[id] = found[i]
-		}
-		close(p.reading[id])
-		delete(p.reading, id)
-	}
-}
-
-// undecided is an error when a person of ids could not be read (by a lookUp that failed).
-func (p *payees) undecided(ids []string) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for _, id := range ids {
-		_, known := p.people[id]
-		_, refused := p.refusals[id]
-		if !known && !refused {
-			return fmt.Errorf("roster: %s could not be read", id)
+			p.people[id] = found
 		}
 	}
-	return nil
 }
 
 // refusal is why payroll may not pay id, or "" (after lookUp).

@@ -68,7 +68,7 @@ func (a *Activities) PayPayroll(ctx context.Context, in PayPayrollInput) (PayPay
 		return res, err
 	}
 	ids := in.payable(plan.Workers)
-	people, err := a.readPayees(ctx, in.Month, plan, book, ids)
+	people, err := a.readPayees(ctx, in, plan, book, ids)
 	if err != nil {
 		return res, err
 	}
@@ -112,8 +112,10 @@ func (in PayPayrollInput) payable(workers []string) []string {
 
 // readPayees finds each person's pay line and payment record, and reads their payout method from
 // the roster, side by side.
-func (a *Activities) readPayees(ctx context.Context, month string, plan payroll.PayPlan, book *payroll.PaidBook, ids []string) ([]*payee, error) {
-	pay := newPayees(a)
+func (a *Activities) readPayees(ctx context.Context, in PayPayrollInput, plan payroll.PayPlan, book *payroll.PaidBook, ids []string) ([]*payee, error) {
+	month := in.Month
+	// A run over the month reads the whole roster at once; a run for released holds, theirs.
+	pay := newPayees(ctx, a, in.Only == nil)
 	if err := pay.lookUp(ctx, ids); err != nil {
 		return nil, err
 	}

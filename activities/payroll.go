@@ -20,13 +20,15 @@ const ioWidth = 16
 // Memory grows with people and projects, and with rejected entries, not with ledger lines.
 func (a *Activities) AggregatePayroll(ctx context.Context, month string) (PayrollSummary, error) {
 	defer keepAlive(ctx)()
+	pay := newPayees(ctx, a, true)
+	go pay.everyone() // the roster is read while the ledger is planned
 	plan, err := a.planLedger(ctx, month)
 	if err != nil {
 		return PayrollSummary{}, err
 	}
 	books := payroll.NewBooks(month)
 	sum := books.Summary()
-	people, err := a.takeLedger(ctx, plan, books)
+	people, err := a.takeLedger(ctx, plan, books, pay)
 	if err != nil {
 		return *sum, err
 	}
@@ -53,9 +55,9 @@ func (a *Activities) AggregatePayroll(ctx context.Context, month string) (Payrol
 
 // takeLedger reads the files the plan takes and puts each entry payroll may pay in the books,
 // or sets it aside under the rejection that covers it. What it may not pay is reported in the
-// summary's Refused. It returns the roster's record of every person it may pay.
-func (a *Activities) takeLedger(ctx context.Context, plan *ledgerPlan, books *payroll.Books) (map[string]workforce.Person, error) {
-	pay, refused := newPayees(a), &payroll.RefusedLedger{}
+// summary's Refused, as pay decides. It returns the roster's record of every person it may pay.
+func (a *Activities) takeLedger(ctx context.Context, plan *ledgerPlan, books *payroll.Books, pay *payees) (map[string]workforce.Person, error) {
+	refused := &payroll.RefusedLedger{}
 	for _, key := range plan.ignored {
 		refused.Ignore(key, ledger.NotLedgerFile)
 	}
@@ -79,12 +81,7 @@ func (a *Activities) takeLedger(ctx context.Context, plan *ledgerPlan, books *pa
 		files = append(files, ledgerFile{key: key})
 	}
 	err := inOrder(ctx, len(files), ledgerReadAhead, func(ctx context.Context, i int) ([]ledger.Entry, error) {
-		entries, err := a.readLedgerFile(ctx, files[i].key)
-		if err != nil {
-			return nil, err
-		}
-		// The file's people are read from the roster as the file is, not when it is taken.
-		return entries, pay.lookUpWidth(ctx, workersOf(entries), ioWidth/ledgerReadAhead)
+		return a.readLedgerFile(ctx, files[i].key)
 	}, func(i int, entries []ledger.Entry) error {
 		return a.takeFile(ctx, files[i], entries, pay, refused, take)
 	})
@@ -143,14 +140,11 @@ func (a *Activities) takeFile(ctx context.Context, f ledgerFile, entries []ledge
 	return nil
 }
 
-// writeStatements stores each person's statement, as JSON and as CSV.
+// writeStatements stores each person's statement, one object each: the gateway reads a person's
+// own. A CSV copy is not stored; payroll.StatementCSV renders one from the statement on demand.
 func (a *Activities) writeStatements(ctx context.Context, month string, workers []string, statements map[string]*payroll.Statement) error {
 	return store.Parallel(len(workers), ioWidth, func(i int) error {
-		w := workers[i]
-		if err := a.Store.PutJSON(ctx, layout.StatementKey(month, w), statements[w]); err != nil {
-			return err
-		}
-		return a.Store.Put(ctx, layout.StatementCSVKey(month, w), payroll.StatementCSV(statements[w]))
+		return a.Store.PutJSON(ctx, layout.StatementKey(month, workers[i]), statements[workers[i]])
 	})
 }
 

@@ -375,7 +375,7 @@ func TestOverlapWeighsAgreementByAccuracy(t *testing.T) {
 func TestBeforeAccuracyAwareAssignment(t *testing.T) {
 	t.Run("gold is scored, not arbitrated", func(t *testing.T) {
 		ce := newChunkEnv(t)
-		ce.env.OnGetVersion(string(versionAccuracyAware), workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+		ce.startedBefore(versionAccuracyAware)
 		set := settings()
 		set.SuiteSize = 3
 		a, b := annotator("ann-a"), annotator("ann-b")
@@ -401,7 +401,7 @@ func TestBeforeAccuracyAwareAssignment(t *testing.T) {
 	})
 	t.Run("reviewers are not ranked", func(t *testing.T) {
 		ce := newChunkEnv(t)
-		ce.env.OnGetVersion(string(versionAccuracyAware), workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+		ce.startedBefore(versionAccuracyAware)
 		a, b := annotator("ann-a"), annotator("ann-b")
 		best, other := rated(reviewer("rev-best"), 0.95), rated(reviewer("rev-other"), 0.85)
 		var cb1, co outcome[Suite]
@@ -414,7 +414,7 @@ func TestBeforeAccuracyAwareAssignment(t *testing.T) {
 	})
 	t.Run("agreement at low accuracy still settles", func(t *testing.T) {
 		ce := newChunkEnv(t)
-		ce.env.OnGetVersion(string(versionAccuracyAware), workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+		ce.startedBefore(versionAccuracyAware)
 		set := settings()
 		set.Overlap = spec.Overlap{Mode: "dynamic", ConfidenceTarget: 0.9, MaxAnnotations: 4}
 		a, b := rated(annotator("ann-a"), 0.6), rated(annotator("ann-b"), 0.6)
@@ -519,4 +519,11 @@ func TestAnExclusionLapsesAfterTwoLeases(t *testing.T) {
 	if res := ce.recorded.Results[0]; res.Arbitration == nil || res.Arbitration.Worker != "rev-r" {
 		t.Fatalf("result = %+v", res)
 	}
+}
+
+// startedBefore makes the chunk run as one started before change id (and before the bundle that
+// carries it).
+func (ce *chunkEnv) startedBefore(id changeID) {
+	ce.env.OnGetVersion(string(changesBundle), workflow.DefaultVersion, bundleVersion).Return(workflow.DefaultVersion)
+	ce.env.OnGetVersion(string(id), workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
 }

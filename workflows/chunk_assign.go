@@ -101,10 +101,11 @@ func (c *chunk) openings(now time.Time) ChunkOpenings {
 // submitThenClaim serves a submission and, when the submitter asks, leases their next suite in
 // the same Update: one message per suite instead of two. The answer also tells what the chunk
 // has left for others, so that the gateway stops sending claims to a chunk with nothing left
-// without a claim being refused first. Only annotators of projects that do not
-// weigh accuracy are served so (a submission carries no accuracy); others claim as usual. The
-// next suite depends only on the recorded request and state, and no command is added, so
-// histories replay alike with or without it.
+// without a claim being refused first. Runs started before versionNextForEveryone serve only
+// annotators of projects that do not weigh accuracy so; since it, the gateway sends reviewers'
+// and weighed annotators' submissions with their accuracy, as it does their claims. The next
+// suite depends only on the recorded request and state, and no command is added, so histories
+// replay alike with or without it.
 func (c *chunk) submitThenClaim(ctx workflow.Context, req SubmitRequest) (SubmitResult, error) {
 	res, err := c.submit(ctx, req)
 	if err != nil || !req.ClaimNext {
@@ -118,7 +119,8 @@ func (c *chunk) submitThenClaim(ctx workflow.Context, req SubmitRequest) (Submit
 
 // leaseNext leases w a suite as a claim would, or returns nil when the chunk has none for them.
 func (c *chunk) leaseNext(ctx workflow.Context, w Worker) *Suite {
-	if w.Role != RoleAnnotator || c.in.Settings.MinAccuracy > 0 || c.in.Settings.Overlap.Mode == "dynamic" {
+	weighed := w.Role != RoleAnnotator || c.in.Settings.MinAccuracy > 0 || c.in.Settings.Overlap.Mode == "dynamic"
+	if weighed && !c.nextForEveryone {
 		return nil
 	}
 	now := workflow.Now(ctx)
@@ -127,15 +129,10 @@ func (c *chunk) leaseNext(ctx workflow.Context, w Worker) *Suite {
 	if c.finished || !c.ready || c.st.Paused || c.qualified(w) != nil {
 		return nil
 	}
-	if s := c.activeSuiteOf(w.ID, now); s != nil {
-		return s
-	}
-	kind, items, _, _ := c.pick(w, now)
-	if len(items) == 0 {
+	s, err := c.leaseFor(w, now)
+	if err != nil {
 		return nil
 	}
-	s := c.lease(w, kind, items, now)
-	c.st.Suites = append(c.st.Suites, s)
 	return s
 }
 
@@ -146,29 +143,38 @@ func (c *chunk) belowThreshold(w Worker) bool {
 
 func (c *chunk) claim(ctx workflow.Context, req ClaimRequest) (Suite, error) {
 	c.updates++
-	now := workflow.Now(ctx)
+	s, err := c.leaseFor(req.Worker, workflow.Now(ctx))
+	if err != nil {
+		return Suite{}, err
+	}
+	return *s, nil
+}
+
+// leaseFor serves a claim, or the claim a submission carries: the suite w already holds, else a
+// new one, else why there is none.
+func (c *chunk) leaseFor(w Worker, now time.Time) (*Suite, error) {
 	c.expireLeases(now)
-	if c.accuracyAware && req.Worker.Role == RoleReviewer {
-		c.sawReviewer(req.Worker, now)
+	if c.accuracyAware && w.Role == RoleReviewer {
+		c.sawReviewer(w, now)
 	}
-	if s := c.activeSuiteOf(req.Worker.ID, now); s != nil {
-		return *s, nil
+	if s := c.activeSuiteOf(w.ID, now); s != nil {
+		return s, nil
 	}
-	// A pause signal that came with this claim is not applied yet: the validator could not see it.
+	// A pause signal that came with this message is not applied yet: the validator could not see it.
 	c.takePauses()
 	if c.st.Paused {
-		return Suite{}, c.pausedErr()
+		return nil, c.pausedErr()
 	}
-	kind, items, _, reoffered := c.pick(req.Worker, now)
+	kind, items, _, reoffered := c.pick(w, now)
 	if len(items) == 0 {
-		return Suite{}, appErr(ErrNoWork, "no work for %s in chunk %d right now", req.Worker.ID, c.in.Chunk)
+		return nil, appErr(ErrNoWork, "no work for %s in chunk %d right now", w.ID, c.in.Chunk)
 	}
 	if reoffered && kind == KindArbitrate {
 		c.endSilentArbitrations(items, now)
 	}
-	s := c.lease(req.Worker, kind, items, now)
+	s := c.lease(w, kind, items, now)
 	c.st.Suites = append(c.st.Suites, s)
-	return *s, nil
+	return s, nil
 }
 
 // lease makes the next suite of kind for w out of items, and marks w as their holder.

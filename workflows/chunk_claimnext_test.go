@@ -114,3 +114,39 @@ func TestChunkReportsDrainedOnce(t *testing.T) {
 		t.Fatalf("drained reports = %v, want chunk 3 once", ce.drained)
 	}
 }
+
+// A reviewer's submission leases their next disputes in the same Update; a run started before
+// that change leases nothing with it, and the reviewer claims as before.
+func TestReviewerSubmissionLeasesTheNextDisputes(t *testing.T) {
+	for _, before := range []bool{false, true} {
+		ce := newChunkEnv(t)
+		if before {
+			ce.startedBefore(versionNextForEveryone)
+		}
+		a, b, r := annotator("ann-a"), annotator("ann-b"), rated(reviewer("rev-r"), 0.9)
+		var cr, cr2 outcome[Suite]
+		var sr, sr2 outcome[SubmitResult]
+		ce.script(steps(ce.dispute(a, b), ce.dispute(a, b), []func(){
+			func() { ce.claim(r, &cr) },
+			func() { ce.submitNext(r, must(t, "claim r", &cr), &sr) },
+			func() {
+				next := must(t, "submit r", &sr).Next
+				switch {
+				case before && next != nil:
+					t.Fatalf("next suite = %+v, want none in a run started before the change", next)
+				case before:
+					ce.claim(r, &cr2)
+				case next == nil || next.Kind != KindArbitrate || len(next.Tasks) != 2:
+					t.Fatalf("next suite = %+v, want the other two disputes", next)
+				default:
+					cr2 = outcome[Suite]{val: *next, ok: true}
+				}
+			},
+			func() { ce.submit(r, must(t, "second suite of r", &cr2), always("dog"), &sr2) },
+		})...)
+		ce.run(ChunkInput{Settings: settings(), Items: 4})
+		if got := arbitrators(ce); got["rev-r"] != 4 {
+			t.Fatalf("before=%v: arbitrations by reviewer = %v, want 4 by rev-r", before, got)
+		}
+	}
+}

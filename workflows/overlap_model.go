@@ -62,6 +62,9 @@ func (p *project) setOverlapModel(ctx workflow.Context, s *ChunkSettings) error 
 	p.st.Overlap = m
 	s.OverlapModel = &m.Snapshot
 	s.OverlapMinGain = aggregate.DefaultMinGain
+	if g := sp.Quality.Overlap.MinGain; g != nil {
+		s.OverlapMinGain = *g
+	}
 	return nil
 }
 

@@ -131,17 +131,22 @@ func TestProjectRefitsTheOverlapModelAsChunksFinish(t *testing.T) {
 			s.Prior = []float64{float64(len(fits)), 0}
 			return s, nil
 		})
-	models := map[int]*aggregate.Snapshot{}
+	models, gains := map[int]*aggregate.Snapshot{}, map[float64]int{}
 	env.RegisterWorkflowWithOptions(func(ctx workflow.Context, in ChunkInput) (ChunkSummary, error) {
 		models[in.Chunk] = in.Settings.OverlapModel
+		gains[in.Settings.OverlapMinGain]++
 		sum := ChunkSummary{Chunk: in.Chunk, ChunkCounts: ChunkCounts{Items: in.Items, Delivered: in.Items}}
 		return sum, workflow.SignalExternalWorkflow(ctx, in.ProjectWorkflowID, "", SignalChunkFinished, sum).Get(ctx, nil)
 	}, workflow.RegisterOptions{Name: "ChunkWorkflow"})
 	sp := testSpec()
-	sp.Quality.Overlap = spec.Overlap{Mode: "dynamic", ConfidenceTarget: 0.9, MaxAnnotations: 4}
+	minGain := 0.05
+	sp.Quality.Overlap = spec.Overlap{Mode: "dynamic", ConfidenceTarget: 0.9, MaxAnnotations: 4, MinGain: &minGain}
 	env.ExecuteWorkflow(ProjectWorkflow, sealed(testWorkflowID, ActionStart, ProjectInput{Spec: sp, Window: 1}))
 	if err := env.GetWorkflowError(); err != nil {
 		t.Fatal(err)
+	}
+	if gains[minGain] != 10 {
+		t.Errorf("stopping rules' gains %v, want the spec's %v for all 10 chunks", gains, minGain)
 	}
 	want := [][]int{{0}, {1, 0}, {3, 2, 1, 0}, {7, 6, 5, 4, 3, 2, 1, 0}}
 	if !reflect.DeepEqual(fits, want) {

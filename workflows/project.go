@@ -56,6 +56,8 @@ type ProjectState struct {
 	Drained []int `json:",omitempty"`
 	// Overlap is the model dynamic overlap decides with, as last fitted (overlap_model.go).
 	Overlap *OverlapModel `json:",omitempty"`
+	// Crowd is each gateway's latest count of the people at work, which sizes the window.
+	Crowd []CrowdReport `json:",omitempty"`
 }
 
 // ChunkTotals adds up finished chunks.
@@ -117,6 +119,8 @@ type ProjectStatus struct {
 	Cancelled     *Cancellation `json:"cancelled,omitempty"`
 	Paused        *Pause        `json:"paused,omitempty"` // nil while the project runs
 	DeliveryURI   string        `json:"delivery_uri"`
+	// Window is how many chunks with open work the project keeps now (window.go).
+	Window int `json:"window"`
 }
 
 // Search attribute keys the Temporal UI lists projects by.
@@ -136,6 +140,7 @@ func ProjectSearchAttributes(p spec.Project) temporal.SearchAttributes {
 func ProjectWorkflow(ctx workflow.Context, in ProjectInput) (ProjectStatus, error) {
 	p := newProject(ctx, in)
 	p.drainAware = versionDrainedChunks.enabled(ctx)
+	p.crowdAware = versionCrowdWindow.enabled(ctx)
 	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (ProjectStatus, error) { return p.status(), nil }); err != nil {
 		return ProjectStatus{}, err
 	}
@@ -214,6 +219,8 @@ type project struct {
 	st *ProjectState
 	// drainAware: drained chunks leave the window (window.go).
 	drainAware bool
+	// crowdAware: the gateways' crowd reports size the window (window.go).
+	crowdAware bool
 }
 
 // setStage moves the project on, where the Temporal UI lists it too.
@@ -323,6 +330,9 @@ func (p *project) continueAsNew(ctx workflow.Context, finished workflow.ReceiveC
 	}
 	if p.drainAware {
 		p.takeDrained(workflow.GetSignalChannel(ctx, SignalChunkDrained))
+	}
+	if crowd := p.crowdChannel(ctx); crowd != nil {
+		p.takeCrowd(ctx, crowd)
 	}
 	workflow.GetLogger(ctx).Info("Project continues as new", "Project", p.in.Spec.ID,
 		"ChunksStarted", p.st.NextChunk, "ChunksDone", p.st.Done.Chunks, "Running", len(p.st.Running))
@@ -442,5 +452,6 @@ func (p *project) status() ProjectStatus {
 		ChunksStarted: p.st.NextChunk, Running: running, Done: p.st.Done,
 		ManifestKey: p.st.Delivery.ManifestKey, Cancelled: p.st.Cancelled, Paused: p.st.Paused,
 		DeliveryURI: "s3://" + sp.Delivery.Bucket + "/" + layout.DeliveryPrefix(sp.Delivery.Prefix, sp.ID),
+		Window:      p.window(),
 	}
 }

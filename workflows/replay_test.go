@@ -1,11 +1,14 @@
 package workflows_test
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/worker"
+	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/labelflow/labelflow/workers"
 )
@@ -36,5 +39,32 @@ func TestReplayRecordedHistories(t *testing.T) {
 		if !seen[typ] {
 			t.Errorf("no recorded history of %s in testdata", typ)
 		}
+	}
+}
+
+// A run started since the changes were bundled records one version marker and so one
+// TemporalChangeVersion upsert, a billed action, where it recorded one per change before.
+func TestNewRunsRecordTheirChangesOnce(t *testing.T) {
+	upserts := func(file string) (n int) {
+		data, err := os.ReadFile(filepath.Join("testdata", file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var h historypb.History
+		if err := protojson.Unmarshal(data, &h); err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range h.GetEvents() {
+			if _, ok := e.GetUpsertWorkflowSearchAttributesEventAttributes().GetSearchAttributes().GetIndexedFields()["TemporalChangeVersion"]; ok {
+				n++
+			}
+		}
+		return n
+	}
+	if n := upserts("ChunkWorkflow.history.json"); n != 1 {
+		t.Errorf("a new chunk run upserts TemporalChangeVersion %d times, want once", n)
+	}
+	if n := upserts("ChunkWorkflow-before-bundle.history.json"); n < 4 {
+		t.Errorf("a chunk run before the bundle upserted TemporalChangeVersion %d times; the fixture should show one per change", n)
 	}
 }

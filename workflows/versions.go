@@ -39,11 +39,44 @@ const (
 	// versionDrainedChunks (ChunkWorkflow, ProjectWorkflow): a chunk with nothing left for a
 	// newcomer tells its project, which counts it out of the window (window.go).
 	versionDrainedChunks changeID = "drained-chunks-leave-window"
+	// versionNextForEveryone (ChunkWorkflow): a submission may lease the next suite of a reviewer
+	// and of an annotator whose accuracy the project weighs, not only of other annotators.
+	versionNextForEveryone changeID = "next-suite-for-everyone"
+	// versionCrowdWindow (ProjectWorkflow): the gateways' crowd reports size the window
+	// (window.go).
+	versionCrowdWindow changeID = "crowd-sized-window"
 )
+
+// changesBundle records, with one version marker, every change bundled so far. Each GetVersion
+// also makes the SDK upsert the TemporalChangeVersion search attribute, a billed action: a chunk
+// run reading its eight changes one by one paid eight of them. A run started since the bundle
+// reads only it, and pays one.
+//
+// A change made later gets its own id; when several have gathered, the bundle's version goes up
+// and bundledIn names them with it. Runs that started before the bundle (no marker: version 0)
+// read each change's own marker as they always did.
+const (
+	changesBundle changeID         = "changes-bundle"
+	bundleVersion workflow.Version = 1
+)
+
+// bundledIn is the version of changesBundle that carries id, or 0 for a change not bundled.
+func bundledIn(id changeID) workflow.Version {
+	switch id {
+	case versionReviewersOnlyArbitrate, versionAccuracyAware, versionSpill, versionExclusionLapses,
+		versionSerialLedgerClose, versionLaunchGrant, versionChunkSeal, versionReofferSilent,
+		versionDeliveryBatches, versionOverlapModel, versionDrainedChunks, versionNextForEveryone, versionCrowdWindow:
+		return 1
+	}
+	return 0
+}
 
 // enabled reports whether this run has the change: every run started since the change does,
 // and a run that started before it keeps replaying without it.
 func (id changeID) enabled(ctx workflow.Context) bool {
+	if v := bundledIn(id); v > 0 && workflow.GetVersion(ctx, string(changesBundle), workflow.DefaultVersion, bundleVersion) >= v {
+		return true
+	}
 	return workflow.GetVersion(ctx, string(id), workflow.DefaultVersion, 1) >= 1
 }
 
@@ -62,6 +95,8 @@ type chunkVersions struct {
 	// reofferSilent: items held by people gone silent are offered again when nothing else is
 	// left, and the chunk closes without waiting for them.
 	reofferSilent bool
+	// nextForEveryone: a submission leases the next suite of whoever submits (leaseNext).
+	nextForEveryone bool
 }
 
 // readChunkVersions reads the chunk's changes once, before any handler or activity, in the order
@@ -73,5 +108,6 @@ func readChunkVersions(ctx workflow.Context) chunkVersions {
 		spill:                  versionSpill.enabled(ctx),
 		exclusionLapses:        versionExclusionLapses.enabled(ctx),
 		reofferSilent:          versionReofferSilent.enabled(ctx),
+		nextForEveryone:        versionNextForEveryone.enabled(ctx),
 	}
 }

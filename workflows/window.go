@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"slices"
+	"time"
 
 	"go.temporal.io/sdk/workflow"
 )
@@ -15,6 +16,78 @@ import (
 // maxRunning(Window) running in all. A small crowd drains chunks slowly and the window stays as
 // it is; a large one drains them fast and more run at once, each taking a share of the messages.
 // Versioned with GetVersion("drained-chunks-leave-window") in both workflows.
+//
+// The window also grows with the crowd. Each gateway counts the people who claimed or submitted
+// on a project in the last minutes and tells its project, seldom (`crowd`): on a crowd that
+// grew, at most every few seconds, otherwise once a minute. The project keeps one chunk with
+// open work per PeoplePerChunk people, never fewer than Window and at most maxCrowdWindow. So a
+// thousand people work at 32 chunks, about thirty at each, rather than 125 at each of 8: at a
+// human pace each chunk takes a few Updates a second, the rate Temporal advises for one
+// workflow. (Fewer people per chunk would spare claims, as each would stay at a chunk for more
+// suites, but opening chunks by the dozen at once slowed every answer on the 2-core machine.) A
+// report is a hint that only sizes the window: it is bounded, and it gives nobody work or
+// rights. Versioned with versionCrowdWindow.
+
+// SignalCrowd is a gateway's count of the people at work on a project.
+const SignalCrowd = "crowd"
+
+// CrowdReport is one gateway's count of the people who claimed or submitted on the project
+// lately. At is when the project took it.
+type CrowdReport struct {
+	Gateway string    `json:"gateway"`
+	People  int       `json:"people"`
+	At      time.Time `json:"at,omitempty"`
+}
+
+// The crowd's part in the window. Recorded windows depend on these: a change to them goes
+// behind a new change id (versions.go).
+const (
+	// PeoplePerChunk is the share of the crowd one chunk with open work is opened for.
+	PeoplePerChunk = 32
+	// maxCrowdWindow bounds the window a crowd opens; a larger configured Window still holds.
+	maxCrowdWindow = 64
+	// crowdFresh is how long a gateway's report counts: gateways report at least once a minute.
+	crowdFresh = 3 * time.Minute
+	// maxCrowdReports bounds the reports kept, one per gateway.
+	maxCrowdReports = 16
+	// MaxGatewayIDLength bounds a report's gateway name.
+	MaxGatewayIDLength = 128
+)
+
+// window is how many chunks with open work the project keeps: Window, or more for a large crowd.
+func (p *project) window() int {
+	if !p.crowdAware {
+		return p.in.Window
+	}
+	people := 0
+	for _, r := range p.st.Crowd {
+		people += r.People
+	}
+	return max(p.in.Window, min((people+PeoplePerChunk-1)/PeoplePerChunk, maxCrowdWindow))
+}
+
+// takeCrowd keeps each gateway's latest report, and drops those no gateway renewed in time. A
+// report without a gateway name, with a name too long or a negative count is ignored.
+func (p *project) takeCrowd(ctx workflow.Context, reports workflow.ReceiveChannel) {
+	now := workflow.Now(ctx)
+	for {
+		var r CrowdReport
+		if !reports.ReceiveAsync(&r) {
+			return
+		}
+		if r.Gateway == "" || len(r.Gateway) > MaxGatewayIDLength || r.People < 0 {
+			continue
+		}
+		r.People, r.At = min(r.People, maxCrowdWindow*PeoplePerChunk), now
+		p.st.Crowd = slices.DeleteFunc(p.st.Crowd, func(c CrowdReport) bool {
+			return c.Gateway == r.Gateway || now.Sub(c.At) >= crowdFresh
+		})
+		p.st.Crowd = append(p.st.Crowd, r)
+		if n := len(p.st.Crowd); n > maxCrowdReports {
+			p.st.Crowd = p.st.Crowd[n-maxCrowdReports:]
+		}
+	}
+}
 
 // SignalChunkDrained is a chunk's word to its project that it has nothing left for a newcomer.
 const SignalChunkDrained = "chunk-drained"
@@ -43,20 +116,24 @@ func (p *project) windowHasRoom() bool {
 	if !p.drainAware {
 		return len(p.st.Running) < p.in.Window
 	}
-	return len(p.st.Running)-len(p.st.Drained) < p.in.Window && len(p.st.Running) < maxRunning(p.in.Window)
+	w := p.window()
+	return len(p.st.Running)-len(p.st.Drained) < w && len(p.st.Running) < maxRunning(w)
 }
 
 // awaitReportOrDrain waits for a chunk's report, a chunk that drained, or (paused) a resume or
 // cancel that lets the project go on; ok is false when it woke without a report.
 func (p *project) awaitReportOrDrain(ctx workflow.Context, finished workflow.ReceiveChannel) (sum ChunkSummary, ok bool, err error) {
-	drained := workflow.GetSignalChannel(ctx, SignalChunkDrained)
+	drained, crowd := workflow.GetSignalChannel(ctx, SignalChunkDrained), p.crowdChannel(ctx)
 	err = workflow.Await(ctx, func() bool {
-		return finished.Len() > 0 || drained.Len() > 0 || p.mayStartChunk() || p.allChunksDone()
+		return finished.Len() > 0 || drained.Len() > 0 || (crowd != nil && crowd.Len() > 0) || p.mayStartChunk() || p.allChunksDone()
 	})
 	if err != nil {
 		return sum, false, err
 	}
 	p.takeDrained(drained)
+	if crowd != nil {
+		p.takeCrowd(ctx, crowd)
+	}
 	return sum, finished.ReceiveAsync(&sum), nil
 }
 
@@ -77,4 +154,12 @@ func (p *project) takeDrained(drained workflow.ReceiveChannel) {
 // forgetDrained drops a chunk that finished from the drained ones.
 func (p *project) forgetDrained(chunk int) {
 	p.st.Drained = slices.DeleteFunc(p.st.Drained, func(c int) bool { return c == chunk })
+}
+
+// crowdChannel is where gateways' crowd reports arrive, or nil in a run started before them.
+func (p *project) crowdChannel(ctx workflow.Context) workflow.ReceiveChannel {
+	if !p.crowdAware {
+		return nil
+	}
+	return workflow.GetSignalChannel(ctx, SignalCrowd)
 }

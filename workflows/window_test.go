@@ -51,3 +51,53 @@ func TestDrainedChunksLeaveTheWindow(t *testing.T) {
 		t.Fatalf("status = %+v, started %v", st, pe.started)
 	}
 }
+
+// The gateways' crowd reports open one chunk per PeoplePerChunk people, never fewer than the
+// configured window and at most maxCrowdWindow; malformed reports are ignored.
+func TestCrowdReportsSizeTheWindow(t *testing.T) {
+	pe := newProjectEnv(t, 400) // 40 chunks of 10, each running 8 to 10 minutes
+	readings := map[string]ProjectStatus{}
+	read := func(name string, at time.Duration) {
+		pe.env.RegisterDelayedCallback(func() {
+			var st ProjectStatus
+			v, err := pe.env.QueryWorkflow(QueryStatus)
+			if err == nil {
+				err = v.Get(&st)
+			}
+			if err != nil {
+				t.Error(err)
+			}
+			readings[name] = st
+		}, at)
+	}
+	report := func(at time.Duration, reports ...CrowdReport) {
+		pe.env.RegisterDelayedCallback(func() {
+			for _, r := range reports {
+				pe.env.SignalWorkflow(SignalCrowd, r)
+			}
+		}, at)
+	}
+	read("before", time.Minute)
+	report(2*time.Minute, CrowdReport{Gateway: "gw-a", People: 7 * PeoplePerChunk}, CrowdReport{Gateway: "gw-b", People: 3*PeoplePerChunk - 1},
+		CrowdReport{People: 900}, CrowdReport{Gateway: "gw-c", People: -5})
+	read("crowd for 10 chunks", 3*time.Minute)
+	report(4*time.Minute, CrowdReport{Gateway: "gw-a", People: 1_000_000})
+	read("huge crowd", 5*time.Minute)
+	pe.env.ExecuteWorkflow(ProjectWorkflow, sealed(testWorkflowID, ActionStart, ProjectInput{Spec: testSpec(), Window: 2}))
+	var st ProjectStatus
+	if err := pe.env.GetWorkflowResult(&st); err != nil {
+		t.Fatal(err)
+	}
+	if r := readings["before"]; r.Window != 2 || len(r.Running) != 2 {
+		t.Errorf("before any report: window %d, running %v; want 2", r.Window, r.Running)
+	}
+	if r := readings["crowd for 10 chunks"]; r.Window != 10 || len(r.Running) != 10 {
+		t.Errorf("%d people: window %d, running %v; want 10", 10*PeoplePerChunk-1, r.Window, r.Running)
+	}
+	if r := readings["huge crowd"]; r.Window != maxCrowdWindow {
+		t.Errorf("a report of a million: window %d; want the cap %d", r.Window, maxCrowdWindow)
+	}
+	if st.Stage != StageCompleted || st.Done.Chunks != 40 || len(pe.started) != 40 {
+		t.Fatalf("status = %+v, started %d chunks", st, len(pe.started))
+	}
+}

@@ -389,7 +389,7 @@ func timePayroll(ctx context.Context, w io.Writer, b payrollBench, run func() (a
 	}
 	sum := r.Summary
 	fmt.Fprintf(w, `bench payroll: %d ledger lines, %d people, %d files
-  aggregate (stream ledger, statements JSON+CSV, floor)  %s  (%.0f lines/s)
+  aggregate (stream ledger, roster, statements, floor)   %s  (%.0f lines/s)
   pay (file provider, pending and paid records, intents) %s  (%d payouts)
   peak Go heap during the run                             %.1f MiB
   top-ups                                                 %d

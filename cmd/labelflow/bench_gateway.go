@@ -121,14 +121,7 @@ func printGatewayBench(w io.Writer, cfg config.Config, b gatewayBench, r demo.Ga
 		perItem = total / items
 	}
 	fmt.Fprintf(w, "  actions     %.0f in all, %.3f per item (%.0f items of 2 answers), %.2f per second\n", total, perItem, items, total/secs)
-	types := make([]string, 0, len(r.Actions))
-	for t := range r.Actions {
-		types = append(types, t)
-	}
-	slices.SortFunc(types, func(a, c string) int { return int(r.Actions[c] - r.Actions[a]) })
-	for _, t := range types {
-		fmt.Fprintf(w, "    %-40s %8.0f\n", t, r.Actions[t])
-	}
+	printActionTypes(w, r.Actions)
 	for _, p := range r.CPU {
 		fmt.Fprintf(w, "  cpu  %-24s %6.1f s (%.0f%% of one core)\n", p.Name, p.Seconds, 100*p.Seconds/secs)
 	}
@@ -143,9 +136,26 @@ func printActions(ctx context.Context, w io.Writer, e *demo.Env, before map[stri
 		return
 	}
 	total := 0.0
+	byType := map[string]float64{}
 	for k, v := range after {
 		total += v - before[k]
+		if v > before[k] {
+			byType[k] = v - before[k]
+		}
 	}
 	fmt.Fprintf(w, "  actions                  %.0f, %.3f per delivered item (as Temporal Cloud bills them: rejected Updates and Queries included)\n",
 		total, total/float64(delivered))
+	printActionTypes(w, byType)
+}
+
+// printActionTypes lists the billable actions by type, the most frequent first.
+func printActionTypes(w io.Writer, actions map[string]float64) {
+	types := make([]string, 0, len(actions))
+	for t := range actions {
+		types = append(types, t)
+	}
+	slices.SortFunc(types, func(a, c string) int { return int(actions[c] - actions[a]) })
+	for _, t := range types {
+		fmt.Fprintf(w, "    %-40s %8.0f\n", t, actions[t])
+	}
 }

@@ -9,10 +9,24 @@ import (
 	"github.com/labelflow/labelflow/workflows"
 )
 
-// WaitProject polls a project until its workflow closes, reporting each reading to progress
-// (which may be nil). A project that closed with an error returns that error.
+// watchEvery is how often a watched project is read: each reading Queries the project and its
+// running chunks, and every Query is a billed action.
+const watchEvery = 2 * time.Second
+
+// WaitProject waits until a project's workflow closes. With progress, it reads the project every
+// watchEvery and reports each reading; without, it waits on the workflow's result, a long poll
+// that costs no action, and reads the project once at the end. A project that closed with an
+// error returns that error.
 func (a *App) WaitProject(ctx context.Context, project string, progress func(ProjectView)) (ProjectView, error) {
+	every := watchEvery
+	if progress == nil {
+		every = 500 * time.Millisecond // only after a wait cut short, by a server restart say
+	}
 	for {
+		if progress == nil {
+			// Follows the project's continued runs; any outcome, error included, is read below.
+			_ = a.Temporal.GetWorkflow(ctx, workflows.ProjectWorkflowID(project), "").Get(ctx, nil)
+		}
 		v, err := a.ProjectStatus(ctx, project)
 		if err == nil {
 			if progress != nil {
@@ -28,7 +42,7 @@ func (a *App) WaitProject(ctx context.Context, project string, progress func(Pro
 		select {
 		case <-ctx.Done():
 			return v, ctx.Err()
-		case <-time.After(500 * time.Millisecond):
+		case <-time.After(every):
 		}
 	}
 }

@@ -1,7 +1,9 @@
 package gateway
 
 import (
+	"cmp"
 	"hash/fnv"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -175,15 +177,22 @@ func passFor(lease time.Duration) time.Duration {
 	return min(max(lease/4, time.Second), 15*time.Second)
 }
 
-// route lists the chunks a claim by person asks, in order: starting at a chunk chosen by a hash
-// of the person's id, so that people spread over the open chunks, and leaving out the chunks
-// the book knows have nothing for them. wait is how soon a skipped chunk may have work again.
+// route lists the chunks a claim by person asks, in order, leaving out the chunks the book knows
+// have nothing for them; wait is how soon a skipped chunk may have work again. Each person ranks
+// the chunks by a hash of their id and the chunk's (rendezvous hashing): people spread evenly
+// over the open chunks, and a chunk opening or closing moves only the people whose first choice
+// it is. So each stays at one chunk while it has work for them, where a submission leases their
+// next suite with it, instead of sending claims to another whenever the window changes.
 func (b *claimBook) route(project string, running []int, person, work string, now time.Time) (chunks []int, wait time.Duration) {
-	start := fnvIndex(person, max(1, len(running)))
+	ranked := slices.Clone(running)
+	rank := make(map[int]uint32, len(ranked))
+	for _, c := range ranked {
+		rank[c] = fnvHash(person + "\x00" + strconv.Itoa(c))
+	}
+	slices.SortFunc(ranked, func(x, y int) int { return cmp.Compare(rank[y], rank[x]) })
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	for n := range running {
-		chunk := running[(start+n)%len(running)]
+	for _, chunk := range ranked {
 		skip := time.Duration(0)
 		if until, ok := b.empty.get(chunkKey(project, chunk, work)); ok && now.Before(until) {
 			skip = until.Sub(now)
@@ -201,9 +210,9 @@ func (b *claimBook) route(project string, running []int, person, work string, no
 	return chunks, wait
 }
 
-// fnvIndex spreads keys over n slots.
-func fnvIndex(key string, n int) int {
+// fnvHash is a key's 32-bit FNV-1a hash.
+func fnvHash(key string) uint32 {
 	h := fnv.New32a()
 	h.Write([]byte(key))
-	return int(h.Sum32() % uint32(n))
+	return h.Sum32()
 }

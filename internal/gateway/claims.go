@@ -10,6 +10,7 @@ import (
 	"go.temporal.io/api/serviceerror"
 
 	"github.com/labelflow/labelflow/internal/spec"
+	"github.com/labelflow/labelflow/internal/workforce"
 	"github.com/labelflow/labelflow/workflows"
 )
 
@@ -114,29 +115,38 @@ func isBusy(err error) bool {
 	return errors.As(err, &re)
 }
 
-// claimsNext reports whether a submission may lease its submitter's next suite in the same
-// Update: an annotator on a project that does not need their accuracy with a claim.
-func claimsNext(sp spec.Project, role string) bool {
-	return role == workflows.RoleAnnotator && !needsAccuracy(sp, role)
+// nextClaim readies a submission to lease its submitter's next suite in the same Update, with
+// the accuracy their claim would carry. False, and the person claims as usual, when the project
+// or their accuracy cannot be read.
+func (g *Gateway) nextClaim(ctx context.Context, project string, p workforce.Person, w *workflows.Worker) bool {
+	sp, err := g.spec(ctx, project)
+	if err != nil || (p.Role != workflows.RoleAnnotator && p.Role != workflows.RoleReviewer) {
+		return false
+	}
+	return g.weigh(ctx, sp, p, w) == nil
 }
 
-// mayClaimNext reports whether a submission to project may carry a claim of the next suite.
-func (g *Gateway) mayClaimNext(ctx context.Context, project, role string) bool {
-	sp, err := g.spec(ctx, project)
-	return err == nil && claimsNext(sp, role)
+// weigh gives w the person's estimated accuracy where the project's chunks need it.
+func (g *Gateway) weigh(ctx context.Context, sp spec.Project, p workforce.Person, w *workflows.Worker) error {
+	if !needsAccuracy(sp, p.Role) {
+		return nil
+	}
+	var err error
+	w.Accuracy, _, err = g.app.Scores.EstimatedAccuracy(ctx, g.app.Store, sp.Annotation.Type, p.ID, sp.ID)
+	return err
 }
 
 // submitted is the API's answer to a submission the workflow took, with the next suite leased
 // with it (remembered for a repeated claim too). Without the spec or the items at hand the next
 // suite is still leased and the person's next claim gets it.
-func (g *Gateway) submitted(ctx context.Context, project, person string, res workflows.SubmitResult) SubmitAnswer {
+func (g *Gateway) submitted(ctx context.Context, project string, p workforce.Person, res workflows.SubmitResult) SubmitAnswer {
 	a := submitAnswer(res)
 	sp, err := g.spec(ctx, project)
 	if err != nil {
 		return a
 	}
 	if res.Openings != nil {
-		g.learnOpenings(sp, person, res)
+		g.learnOpenings(sp, p, res)
 	}
 	if res.Next == nil {
 		return a
@@ -150,16 +160,20 @@ func (g *Gateway) submitted(ctx context.Context, project, person string, res wor
 
 // learnOpenings notes what a submission's answer says of its chunk: a chunk with nothing left for
 // anyone, or (no next suite) nothing for the submitter, is skipped by the claims that follow.
-func (g *Gateway) learnOpenings(sp spec.Project, person string, res workflows.SubmitResult) {
+func (g *Gateway) learnOpenings(sp spec.Project, p workforce.Person, res workflows.SubmitResult) {
 	chunk, err := workflows.ParseSuiteID(res.SuiteID)
 	if err != nil {
 		return
 	}
-	now, open := time.Now(), *res.Openings
+	now, open, work := time.Now(), *res.Openings, workOf(p.Role)
+	left := open.Annotate
+	if work == workflows.KindArbitrate {
+		left = open.Arbitrate
+	}
 	switch {
 	case res.Next == nil:
-		g.claims.refused(sp.ID, chunk, person, workflows.KindAnnotate, open, true, now, sp.LeaseDuration())
-	case open.Annotate == 0:
-		g.claims.refused(sp.ID, chunk, "", workflows.KindAnnotate, open, true, now, sp.LeaseDuration())
+		g.claims.refused(sp.ID, chunk, p.ID, work, open, true, now, sp.LeaseDuration())
+	case left == 0:
+		g.claims.refused(sp.ID, chunk, "", work, open, true, now, sp.LeaseDuration())
 	}
 }

@@ -47,6 +47,9 @@ type Gateway struct {
 	sessions *sessionCache
 	// claims is what the chunks' answers taught about where work is (claimbook.go).
 	claims *claimBook
+	// crowd counts the people at work per project, reported as name (crowd.go).
+	crowd *crowdWatch
+	name  string
 	// stuck paces the resets of stalled workflows' stickiness, and gates bounds the Updates in
 	// flight at each workflow (unstick.go).
 	stuck *unsticker
@@ -99,7 +102,8 @@ func New(a *app.App) (*Gateway, error) {
 	}
 	return &Gateway{app: a, log: a.Log.With().Str("component", "gateway").Logger(), limits: l,
 		specs: newLRU[string, spec.Project](cacheCap), chunks: newLRU[string, []manifest.Item](chunkCacheCap), running: newLRU[string, runningCache](cacheCap),
-		tokens: newTokenCache(a.Cfg.GatewayTokenCacheTTL), sessions: newSessionCache(), claims: newClaimBook(), stuck: newUnsticker(), gates: newUpdateGates()}, nil
+		tokens: newTokenCache(a.Cfg.GatewayTokenCacheTTL), sessions: newSessionCache(), claims: newClaimBook(), stuck: newUnsticker(), gates: newUpdateGates(),
+		crowd: newCrowdWatch(), name: gatewayName()}, nil
 }
 
 // Handler routes the API, every route behind the per-address limit and the body cap.
@@ -381,12 +385,11 @@ func (g *Gateway) claim(w http.ResponseWriter, r *http.Request, p workforce.Pers
 		g.answerSuite(ctx, w, sp, s, stage)
 		return
 	}
+	g.atWork(project, p.ID)
 	req := claimRequest(p)
-	if needsAccuracy(sp, p.Role) {
-		if req.Worker.Accuracy, _, err = g.app.Scores.EstimatedAccuracy(ctx, g.app.Store, sp.Annotation.Type, p.ID, sp.ID); err != nil {
-			g.fail(w, err)
-			return
-		}
+	if err := g.weigh(ctx, sp, p, &req.Worker); err != nil {
+		g.fail(w, err)
+		return
 	}
 	g.claimFromChunks(ctx, w, sp, st, req)
 }
@@ -415,7 +418,7 @@ func (g *Gateway) submit(w http.ResponseWriter, r *http.Request, p workforce.Per
 	}
 	req := submitRequest(p, suiteID, body)
 	if body.Next {
-		req.ClaimNext = g.mayClaimNext(ctx, project, p.Role)
+		req.ClaimNext = g.nextClaim(ctx, project, p, &req.Worker)
 	}
 	var res workflows.SubmitResult
 	err = g.sealedUpdate(ctx, workflows.ChunkWorkflowID(project, chunk), workflows.UpdateSubmit, req, &res)
@@ -430,7 +433,8 @@ func (g *Gateway) submit(w http.ResponseWriter, r *http.Request, p workforce.Per
 		return
 	}
 	g.claims.done(project, p.ID, suiteID, chunk, false)
-	writeJSON(w, http.StatusOK, g.submitted(ctx, project, p.ID, res))
+	g.atWork(project, p.ID)
+	writeJSON(w, http.StatusOK, g.submitted(ctx, project, p, res))
 }
 
 // updateTimeout bounds one Update round trip, so that a closing workflow never holds a request.
@@ -513,7 +517,7 @@ func (g *Gateway) projectState(ctx context.Context, project string) (workflows.P
 	if st, ok := g.freshState(project); ok {
 		return st, nil
 	}
-	fill := &g.stateFills[fnvIndex(project, len(g.stateFills))]
+	fill := &g.stateFills[fnvHash(project)%uint32(len(g.stateFills))]
 	fill.Lock()
 	defer fill.Unlock()
 	if st, ok := g.freshState(project); ok {

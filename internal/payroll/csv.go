@@ -10,7 +10,8 @@ import (
 )
 
 // StatementCSV renders a statement as CSV, one row per line of work and one for any top-up, each
-// with its amount as earned and as paid.
+// with its amount as earned and as paid. It is rendered from the stored statement when wanted:
+// the CSV is not stored.
 func StatementCSV(st *Statement) []byte {
 	var b bytes.Buffer
 	w := csv.NewWriter(&b)

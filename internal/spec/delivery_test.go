@@ -59,8 +59,11 @@ func TestOverlapPolicy(t *testing.T) {
 	if p, _ := Parse("p.yaml", []byte(deliveryBase)); p.Quality.Overlap.Mode != "review" {
 		t.Fatalf("default overlap = %+v", p.Quality.Overlap)
 	}
-	_, err = Parse("p.yaml", []byte(deliveryBase+"quality: {overlap: {mode: dynamic, confidence_target: 0.4, max_annotations: 20}}\n"))
-	for _, want := range []string{"quality.overlap.confidence_target", "quality.overlap.max_annotations"} {
+	if p, err := Parse("p.yaml", []byte(deliveryBase+"quality: {overlap: {mode: dynamic, min_gain: 0}}\n")); err != nil || p.Quality.Overlap.MinGain == nil || *p.Quality.Overlap.MinGain != 0 {
+		t.Fatalf("min_gain 0 (the target alone) = %+v, %v", p.Quality.Overlap, err)
+	}
+	_, err = Parse("p.yaml", []byte(deliveryBase+"quality: {overlap: {mode: dynamic, confidence_target: 0.4, max_annotations: 20, min_gain: 0.5}}\n"))
+	for _, want := range []string{"quality.overlap.confidence_target", "quality.overlap.max_annotations", "quality.overlap.min_gain"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("error %v lacks %s", err, want)
 		}

@@ -56,11 +56,14 @@ type Gold struct {
 
 // Overlap is the policy on disagreement. Mode "review" (the default) sends the item to a
 // reviewer; "dynamic" asks one more annotator at a time until the best answer's confidence
-// reaches ConfidenceTarget, and only then, at MaxAnnotations, sends it to a reviewer.
+// reaches ConfidenceTarget, and only then, at MaxAnnotations, sends it to a reviewer. For
+// single-label projects it also stops once one or two more answers are not expected to make the
+// decision right more often by MinGain per answer (0 stops at the target alone; unset, 0.02).
 type Overlap struct {
-	Mode             string  `yaml:"mode" json:"mode,omitempty"`
-	ConfidenceTarget float64 `yaml:"confidence_target" json:"confidence_target,omitempty"`
-	MaxAnnotations   int     `yaml:"max_annotations" json:"max_annotations,omitempty"`
+	Mode             string   `yaml:"mode" json:"mode,omitempty"`
+	ConfidenceTarget float64  `yaml:"confidence_target" json:"confidence_target,omitempty"`
+	MaxAnnotations   int      `yaml:"max_annotations" json:"max_annotations,omitempty"`
+	MinGain          *float64 `yaml:"min_gain" json:"min_gain,omitempty"`
 }
 
 // Annotation says what is asked of annotators.
@@ -414,6 +417,9 @@ func (q *Quality) check(bad *fieldProblems) {
 		}
 		if o.MaxAnnotations < 3 || o.MaxAnnotations > 10 {
 			bad.add("quality.overlap.max_annotations", "must be between 3 and 10, got %d", o.MaxAnnotations)
+		}
+		if g := o.MinGain; g != nil && (*g < 0 || *g > 0.2) {
+			bad.add("quality.overlap.min_gain", "must be at least 0 and at most 0.2 (accuracy gained per answer), got %v", *g)
 		}
 	default:
 		bad.add("quality.overlap.mode", "must be review or dynamic, got %q", o.Mode)

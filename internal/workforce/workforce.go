@@ -425,35 +425,42 @@ func (r Roster) tokenHolder(ctx context.Context, hash string) (string, error) {
 	return ref.ID, err
 }
 
+// putAll writes people one by one, then names them in the roster index (see Everyone).
 func (r Roster) putAll(ctx context.Context, people []Person) error {
+	written := make([]indexEntry, 0, len(people))
 	for _, p := range people {
-		if err := r.put(ctx, p); err != nil {
+		etag, err := r.put(ctx, p)
+		if err != nil {
 			return err
 		}
+		written = append(written, indexEntry{ID: p.ID, ETag: etag, Person: p})
 	}
-	return nil
+	_, err := r.writeIndex(ctx, written)
+	return err
 }
 
 // put writes one person: their token record first, then the person, then it removes their old
 // token record. ByToken also checks the person's own hash, so a token works only once the person
-// names it, and an old one stops as soon as they no longer do.
-func (r Roster) put(ctx context.Context, p Person) error {
+// names it, and an old one stops as soon as they no longer do. It returns the ETag the store gave
+// the person's record.
+func (r Roster) put(ctx context.Context, p Person) (string, error) {
 	var old Person
 	if err := r.Store.GetJSON(ctx, personKey(p.ID), &old); err != nil && !errors.Is(err, store.ErrNotFound) {
-		return err
+		return "", err
 	}
 	if p.TokenHash != "" {
 		if err := r.Store.PutJSON(ctx, tokenKey(p.TokenHash), tokenRecord{ID: p.ID}); err != nil {
-			return err
+			return "", err
 		}
 	}
-	if err := r.Store.PutJSON(ctx, personKey(p.ID), p); err != nil {
-		return err
+	etag, err := r.putRecord(ctx, p)
+	if err != nil {
+		return "", err
 	}
 	if old.TokenHash != "" && old.TokenHash != p.TokenHash {
-		return r.Store.Delete(ctx, tokenKey(old.TokenHash))
+		return etag, r.Store.Delete(ctx, tokenKey(old.TokenHash))
 	}
-	return nil
+	return etag, nil
 }
 
 // Remove takes a person out of the roster, token and all. Their ledger stays; payroll does not
