@@ -43,9 +43,9 @@ type CrowdReport struct {
 // behind a new change id (versions.go).
 const (
 	// PeoplePerChunk is the share of the crowd one chunk with open work is opened for.
-	PeoplePerChunk = 32
+	PeoplePerChunk = 16
 	// maxCrowdWindow bounds the window a crowd opens; a larger configured Window still holds.
-	maxCrowdWindow = 64
+	maxCrowdWindow = 32
 	// crowdFresh is how long a gateway's report counts: gateways report at least once a minute.
 	crowdFresh = 3 * time.Minute
 	// maxCrowdReports bounds the reports kept, one per gateway.

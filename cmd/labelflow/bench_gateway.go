@@ -103,8 +103,8 @@ func benchGateway(ctx context.Context, w io.Writer, cfg config.Config, log zerol
 func printGatewayBench(w io.Writer, cfg config.Config, b gatewayBench, r demo.GatewayBench) {
 	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 	secs := r.Elapsed.Seconds()
-	fmt.Fprintf(w, "bench gateway: %d annotators, think %s a suite, suite size %d, window %d, %s\n",
-		b.annotators, b.think, b.suiteSize, cfg.ChunkWindow, r.Elapsed.Round(time.Second))
+	fmt.Fprintf(w, "bench gateway: %d annotators and %d reviewers, think %s a suite, suite size %d, window %d, %s\n",
+		b.annotators, demo.BenchReviewers(b.annotators), b.think, b.suiteSize, cfg.ChunkWindow, r.Elapsed.Round(time.Second))
 	for _, l := range []struct {
 		name   string
 		d      []time.Duration

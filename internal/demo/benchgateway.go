@@ -139,13 +139,18 @@ func launchBenchProject(ctx context.Context, e *Env, o GatewayBenchOptions) erro
 	return err
 }
 
-// benchCrowd registers o.Annotators simulated annotators.
+// BenchReviewers is the reviewers a bench crowd of annotators brings: enough to arbitrate the
+// disputes of people who agree about three times in four, so that chunks finish and the window
+// moves on, as with a real crowd.
+func BenchReviewers(annotators int) int { return max(2, annotators/8) }
+
+// benchCrowd registers o.Annotators simulated annotators and their reviewers.
 func benchCrowd(ctx context.Context, e *Env, o GatewayBenchOptions) ([]simulate.Person, error) {
 	permit, err := simulate.Allow(e.App.Cfg, false)
 	if err != nil {
 		return nil, err
 	}
-	crowd, err := simulate.Crowd(simulate.Options{Project: o.ProjectID, Annotators: o.Annotators, Seed: o.Seed, Languages: []string{"en"}})
+	crowd, err := simulate.Crowd(simulate.Options{Project: o.ProjectID, Annotators: o.Annotators, Reviewers: BenchReviewers(o.Annotators), Seed: o.Seed, Languages: []string{"en"}})
 	if err != nil {
 		return nil, err
 	}
@@ -238,7 +243,7 @@ func (b *benchCrowdRun) claim(ctx context.Context, p simulate.Person) *gateway.S
 func (b *benchCrowdRun) submit(ctx context.Context, p simulate.Person, rng *rand.Rand, suite *gateway.SuiteView) *gateway.SuiteView {
 	body := gateway.SubmitBody{Next: true}
 	for _, t := range suite.Tasks {
-		body.Answers = append(body.Answers, gateway.AnswerBody{Item: t.Item, Answer: json.RawMessage(strconv.Quote(Taxonomy[rng.IntN(len(Taxonomy))]))})
+		body.Answers = append(body.Answers, gateway.AnswerBody{Item: t.Item, Answer: json.RawMessage(strconv.Quote(benchAnswer(rng, suite.ID, t.Item)))})
 	}
 	think := b.o.Think*3/4 + time.Duration(rng.Int64N(int64(b.o.Think)/2+1))
 	simulate.Sleep(ctx, think)
@@ -257,8 +262,20 @@ func (b *benchCrowdRun) submit(ctx context.Context, p simulate.Person, rng *rand
 		return nil
 	}
 	b.suites.Add(1)
-	b.answers.Add(int64(res.Accepted))
+	if suite.Kind == workflows.KindAnnotate {
+		b.answers.Add(int64(res.Accepted))
+	}
 	return res.Next
+}
+
+// benchAnswer is a person's answer to an item: the item's own label (a hash of its chunk and
+// index stands for the truth) 85% of the time, else any label.
+func benchAnswer(rng *rand.Rand, suiteID string, item int) string {
+	if rng.Float64() < 0.15 {
+		return Taxonomy[rng.IntN(len(Taxonomy))]
+	}
+	chunk, _ := workflows.ParseSuiteID(suiteID)
+	return Taxonomy[(chunk*7919+item)%len(Taxonomy)]
 }
 
 // call sends one request and reports how long it took and whether it was answered with 200.
