@@ -31,6 +31,11 @@ type RecordChunkInput struct {
 	// Suites are the chunk's accepted suites, kept for submissions repeated after it closes
 	// (layout.SuitesKey). Chunks recorded before they were kept send none.
 	Suites []SubmittedSuite `json:",omitempty"`
+	// Gold is the project's calibration on gold of the chunks finished before this one started:
+	// each label's confidence is the model's, recalibrated on it (quality.NewRecalibration), so
+	// that a delivered 0.9 is right about nine times in ten. Chunks started before it was kept
+	// send none and deliver the model's confidence.
+	Gold *quality.CalibrationBins `json:",omitempty"`
 }
 
 // StoreSettledInput carries the results of items already settled, so that the chunk workflow can
@@ -89,6 +94,9 @@ type RecordChunkResult struct {
 	Items         int
 	LedgerEntries int
 	LedgerKeys    []string
+	// ModelCalibration is the chunk's gold binned by the model's own confidence, for the
+	// project to recalibrate later chunks on; nil without gold.
+	ModelCalibration *quality.CalibrationBins `json:",omitempty"`
 }
 
 // RecordChunk writes a chunk's final labels (the platform's copy, from which deliveries are made),
@@ -123,12 +131,18 @@ func (a *Activities) recordChunk(ctx context.Context, in RecordChunkInput, progr
 		return RecordChunkResult{}, fmt.Errorf("project %s: %w (upgrade the activity workers)", sp.ID, err)
 	}
 	rec := chunkRecord{sp: sp, typ: typ, chunk: in.Chunk, items: items, acc: acc, months: a.location(), ledger: map[string][]ledger.Entry{}}
+	if in.Gold != nil {
+		rec.recal = quality.NewRecalibration(*in.Gold)
+	}
 	if err := rec.label(in.Results); err != nil {
 		return RecordChunkResult{}, err
 	}
 	stats := quality.MeasureChunk(sp, in.Chunk, items, in.Results)
 	rec.calibrate(&stats, in.Results)
 	res := RecordChunkResult{ResultsKey: layout.ResultsKey(in.ProjectID, in.Chunk), Items: bytes.Count(rec.lines.Bytes(), []byte{'\n'})}
+	if stats.ModelCalibration.Items() > 0 {
+		res.ModelCalibration = &stats.ModelCalibration
+	}
 	if err := progress.put(res.ResultsKey, func() error { return a.Store.Put(ctx, res.ResultsKey, rec.lines.Bytes()) }); err != nil {
 		return res, err
 	}
@@ -190,7 +204,8 @@ type chunkRecord struct {
 	chunk  int
 	items  []manifest.Item
 	acc    map[string]float64 // estimated accuracies (accuracies)
-	months *time.Location     // decides which month work falls in
+	recal  quality.Recalibration
+	months *time.Location // decides which month work falls in
 	lines  bytes.Buffer
 	ledger map[string][]ledger.Entry
 }
@@ -204,7 +219,7 @@ func (c *chunkRecord) label(settled []ItemResult) error {
 			return invalidInput("result %d is for item %d", i, r.Item)
 		}
 		it := c.items[i]
-		meta, completed := metadataFor(c.sp, c.typ, r, c.acc)
+		meta, _, completed := c.metadata(r)
 		if !it.Gold {
 			line, err := results.LabelledLine(it.Data, r.Final, meta)
 			if err != nil {
@@ -274,9 +289,18 @@ func (c *chunkRecord) calibrate(stats *quality.ChunkStats, settled []ItemResult)
 		if len(r.Annotations) >= 2 && typ != nil && !label.Agree(typ, r.Annotations[0].Answer, r.Annotations[1].Answer, 0) {
 			would.Method = results.MethodDisputed
 		}
-		meta, _ := metadataFor(c.sp, c.typ, would, c.acc)
-		stats.Calibrate(meta.Confidence, typ != nil && len(truth) > 0 && label.Agree(typ, r.Final, truth, 0))
+		meta, raw, _ := c.metadata(would)
+		stats.Calibrate(meta.Confidence, raw, typ != nil && len(truth) > 0 && label.Agree(typ, r.Final, truth, 0))
 	}
+}
+
+// metadata is metadataFor with the confidence recalibrated on the project's earlier gold; it
+// returns the model's own confidence beside it.
+func (c *chunkRecord) metadata(r ItemResult) (meta results.LabelMetadata, raw float64, completed time.Time) {
+	meta, completed = metadataFor(c.sp, c.typ, r, c.acc)
+	raw = meta.Confidence
+	meta.Confidence = quality.Round4(c.recal.Apply(raw))
+	return meta, raw, completed
 }
 
 // writeLedger writes the chunk's ledger files, one per month its items were accepted in, in month

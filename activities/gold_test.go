@@ -15,6 +15,7 @@ import (
 	"github.com/labelflow/labelflow/internal/layout"
 	"github.com/labelflow/labelflow/internal/ledger"
 	"github.com/labelflow/labelflow/internal/quality"
+	"github.com/labelflow/labelflow/internal/results"
 )
 
 // withGold splits the fixture's manifest again with one gold item (truth "cat") at the end of
@@ -134,5 +135,61 @@ func TestGoldArbitrationScoresTheReviewer(t *testing.T) {
 		if quality.Round4(got) != want {
 			t.Errorf("estimated accuracy of %s = %v, want %v", reviewer, got, want)
 		}
+	}
+}
+
+// A chunk delivers the model's confidence recalibrated on the gold of the chunks finished before
+// it, and keeps the model's own confidence on its gold for the chunks after it.
+func TestDeliveredConfidenceIsRecalibratedOnEarlierGold(t *testing.T) {
+	f := newFixture(t)
+	f.withGold(t)
+	ctx := context.Background()
+	at := time.Date(2026, 11, 10, 9, 0, 0, 0, time.UTC)
+	c := func(w string) Contribution {
+		return Contribution{Worker: w, Answer: label.Answer(`"cat"`), SubmittedAt: at, Seconds: 20}
+	}
+	agreed := func(item int) ItemResult {
+		return ItemResult{Item: item, Final: label.Answer(`"cat"`), Method: "agreed", Annotations: []Contribution{c("ann-a"), c("ann-b")}}
+	}
+	record := func(chunk int, gold *quality.CalibrationBins, res ...ItemResult) (float64, RecordChunkResult, quality.ChunkStats) {
+		t.Helper()
+		rec, err := f.acts.RecordChunk(ctx, RecordChunkInput{ProjectID: "p1", Chunk: chunk, Results: res, Gold: gold})
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, _ := f.env.Store.Get(ctx, rec.ResultsKey)
+		var line struct {
+			Meta results.LabelMetadata `json:"label-metadata"`
+		}
+		if err := json.Unmarshal(bytes.Split(data, []byte{'\n'})[0], &line); err != nil {
+			t.Fatal(err)
+		}
+		var st quality.ChunkStats
+		if err := f.env.Store.GetJSON(ctx, layout.StatsKey("p1", chunk), &st); err != nil {
+			t.Fatal(err)
+		}
+		return line.Meta.Confidence, rec, st
+	}
+	// The first chunk has no earlier gold: it delivers the model's confidence (two annotators at
+	// the prior 0.8: 0.9412), and its gold item, right, is counted at it.
+	raw, rec, st := record(0, nil, agreed(0), agreed(1), agreed(2))
+	if raw != 0.9412 || rec.ModelCalibration == nil || rec.ModelCalibration.Items() != 1 || (*rec.ModelCalibration)[9].Correct != 1 {
+		t.Fatalf("first chunk: confidence %v, model calibration %+v", raw, rec.ModelCalibration)
+	}
+	if st.Calibration != st.ModelCalibration {
+		t.Fatalf("without earlier gold the delivered calibration %+v differs from the model's %+v", st.Calibration, st.ModelCalibration)
+	}
+	// Earlier gold says the model's 0.94 was right 60 times in 100: pulled toward 0.94 by five
+	// pseudo-items, (60 + 5·0.9412) / 105 = 0.6162.
+	gold := quality.CalibrationBins{}
+	gold[9] = quality.CalibrationBin{Items: 100, Correct: 60, ConfidenceSum: 100 * raw}
+	delivered, rec, st := record(1, &gold, agreed(0), agreed(1))
+	if delivered != 0.6162 {
+		t.Fatalf("recalibrated confidence = %v, want 0.6162", delivered)
+	}
+	// The gold item is counted at the delivered confidence in the report's calibration, and at the
+	// model's in what the next chunks are recalibrated on.
+	if st.Calibration[6].Items != 1 || st.ModelCalibration[9].Items != 1 || *rec.ModelCalibration != st.ModelCalibration {
+		t.Fatalf("stats calibration %+v, model %+v, result %+v", st.Calibration, st.ModelCalibration, rec.ModelCalibration)
 	}
 }

@@ -168,7 +168,8 @@ func (c *chunk) dropAnswers(it *ItemState) {
 // the webhook, and reports to the project.
 func (c *chunk) finish(ctx workflow.Context) (ChunkSummary, error) {
 	actx := workflow.WithActivityOptions(ctx, ioActivityOptions(c.in.Settings.ActivityTaskQueue))
-	if err := c.record(ctx, actx); err != nil {
+	recorded, err := c.record(ctx, actx)
+	if err != nil {
 		return ChunkSummary{}, err
 	}
 	st := c.status()
@@ -183,6 +184,7 @@ func (c *chunk) finish(ctx workflow.Context) (ChunkSummary, error) {
 			Overlap: st.Overlap, LeasesExpired: c.st.LeasesExpired, Delivered: receipt.Items,
 		},
 		DeliveredKey: receipt.Key,
+		Gold:         recorded.ModelCalibration,
 	}
 	if c.in.Settings.Webhook {
 		if sum.Webhook, err = c.notify(ctx, receipt); err != nil {
@@ -200,7 +202,7 @@ func (c *chunk) finish(ctx workflow.Context) (ChunkSummary, error) {
 }
 
 // record writes the results not stored yet, and the chunk's ledger (RecordChunk).
-func (c *chunk) record(ctx, actx workflow.Context) error {
+func (c *chunk) record(ctx, actx workflow.Context) (activities.RecordChunkResult, error) {
 	var results []activities.ItemResult
 	for i := range c.st.Items {
 		if !c.st.Items[i].Spilled {
@@ -208,12 +210,13 @@ func (c *chunk) record(ctx, actx workflow.Context) error {
 		}
 	}
 	in := activities.RecordChunkInput{ProjectID: c.in.Settings.ProjectID, Chunk: c.in.Chunk, Results: results, Parts: c.st.Parts,
-		Suites: c.submittedSuites()}
+		Suites: c.submittedSuites(), Gold: c.in.Settings.Gold}
 	var a *activities.Activities
 	var recorded activities.RecordChunkResult
 	// RecordChunk heartbeats while it runs: a worker lost mid-way is noticed in seconds.
 	rctx := workflow.WithHeartbeatTimeout(actx, activities.RecordHeartbeatTimeout)
-	return workflow.ExecuteActivity(rctx, a.RecordChunk, in).Get(ctx, &recorded)
+	err := workflow.ExecuteActivity(rctx, a.RecordChunk, in).Get(ctx, &recorded)
+	return recorded, err
 }
 
 // submittedSuites lists the accepted suites whose count is known, in suite order: the keys are

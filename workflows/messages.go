@@ -16,6 +16,7 @@ import (
 	"github.com/labelflow/labelflow/internal/aggregate"
 	"github.com/labelflow/labelflow/internal/grant"
 	"github.com/labelflow/labelflow/internal/label"
+	"github.com/labelflow/labelflow/internal/quality"
 	"github.com/labelflow/labelflow/internal/results"
 	"github.com/labelflow/labelflow/internal/role"
 	"github.com/labelflow/labelflow/internal/spec"
@@ -202,6 +203,9 @@ type ChunkSettings struct {
 	// SpillBytes is how many bytes of settled answers the chunk holds before storing them
 	// (0: DefaultSpillBytes).
 	SpillBytes int `json:",omitempty"`
+	// Gold is the project's calibration on gold of the chunks finished before this one: the
+	// chunk's delivered confidence is recalibrated on it (RecordChunkInput.Gold).
+	Gold *quality.CalibrationBins `json:",omitempty"`
 }
 
 // Worker is the identity the gateway establishes from the roster on each claim and submission,
@@ -336,6 +340,9 @@ type ChunkSummary struct {
 	ChunkCounts
 	DeliveredKey string
 	Webhook      activities.WebhookResult
+	// Gold is the chunk's calibration on gold of the model's confidence, which later chunks are
+	// recalibrated on; nil without gold.
+	Gold *quality.CalibrationBins `json:",omitempty"`
 }
 
 // MarshalJSON writes the summary with the key Arbitrations, which summaries carried beside

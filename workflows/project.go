@@ -13,6 +13,7 @@ import (
 	"github.com/labelflow/labelflow/internal/grant"
 	"github.com/labelflow/labelflow/internal/layout"
 	"github.com/labelflow/labelflow/internal/manifest"
+	"github.com/labelflow/labelflow/internal/quality"
 	"github.com/labelflow/labelflow/internal/spec"
 	"github.com/labelflow/labelflow/internal/webhook"
 )
@@ -58,6 +59,9 @@ type ProjectState struct {
 	Overlap *OverlapModel `json:",omitempty"`
 	// Crowd is each gateway's latest count of the people at work, which sizes the window.
 	Crowd []CrowdReport `json:",omitempty"`
+	// Gold is the calibration on gold of the model's confidence in the chunks finished so far,
+	// which the chunks started next recalibrate their delivered confidence on.
+	Gold *quality.CalibrationBins `json:",omitempty"`
 }
 
 // ChunkTotals adds up finished chunks.
@@ -307,11 +311,23 @@ func (p *project) chunkFinished(sum ChunkSummary) {
 			p.st.Running = append(p.st.Running[:i], p.st.Running[i+1:]...)
 			p.forgetDrained(c)
 			p.st.Done.add(sum)
+			p.addGold(sum.Gold)
 			return
 		}
 	}
 	// A report for a chunk not running is a duplicate delivery of the signal; counting it again
 	// would inflate the totals.
+}
+
+// addGold adds a finished chunk's calibration on gold to the project's.
+func (p *project) addGold(gold *quality.CalibrationBins) {
+	if gold == nil {
+		return
+	}
+	if p.st.Gold == nil {
+		p.st.Gold = &quality.CalibrationBins{}
+	}
+	p.st.Gold.Add(*gold)
 }
 
 // continueAsNew hands the project's state to a new run, with the reports already received.
@@ -365,6 +381,7 @@ func (p *project) startChunk(ctx workflow.Context, chunk int) error {
 			Webhook: sp.Delivery.Webhook.URL != "", Overlap: sp.Quality.Overlap, MinAccuracy: sp.Quality.MinAccuracy,
 		},
 	}
+	in.Settings.Gold = p.st.Gold
 	if err := p.setOverlapModel(ctx, &in.Settings); err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/labelflow/labelflow/activities"
+	"github.com/labelflow/labelflow/internal/quality"
 	"github.com/labelflow/labelflow/internal/spec"
 )
 
@@ -30,11 +31,12 @@ type projectEnv struct {
 	started  []int
 	manifest *activities.DeliveryManifestInput
 	told     map[int][]PauseSignal // pause signals each chunk received, in order
+	gold     map[int]int           // gold items each chunk was recalibrated on
 }
 
 func newProjectEnv(t *testing.T, items int) *projectEnv {
 	var s testsuite.WorkflowTestSuite
-	pe := &projectEnv{env: s.NewTestWorkflowEnvironment(), told: map[int][]PauseSignal{}}
+	pe := &projectEnv{env: s.NewTestWorkflowEnvironment(), told: map[int][]PauseSignal{}, gold: map[int]int{}}
 	var a *activities.Activities
 	pe.env.RegisterActivity(a)
 	pe.env.OnActivity(a.PrepareProject, mock.Anything, mock.Anything).Return(nil)
@@ -49,6 +51,9 @@ func newProjectEnv(t *testing.T, items int) *projectEnv {
 	// A stand-in registered under the chunk workflow's name runs as a real child.
 	fake := func(ctx workflow.Context, in ChunkInput) (ChunkSummary, error) {
 		pe.started = append(pe.started, in.Chunk)
+		if in.Settings.Gold != nil {
+			pe.gold[in.Chunk] = in.Settings.Gold.Items()
+		}
 		// Chunks finish out of order: later chunks take less time.
 		if err := workflow.Sleep(ctx, minute(10-in.Chunk%3)); err != nil {
 			return ChunkSummary{}, err
@@ -59,6 +64,9 @@ func newProjectEnv(t *testing.T, items int) *projectEnv {
 			pe.told[in.Chunk] = append(pe.told[in.Chunk], sig)
 		}
 		sum := ChunkSummary{Chunk: in.Chunk, ChunkCounts: ChunkCounts{Items: in.Items, Annotations: 2 * in.Items, Agreed: in.Items - 1, Arbitrated: 1, Delivered: in.Items}}
+		// Each chunk answers one gold item right at confidence 0.95.
+		sum.Gold = &quality.CalibrationBins{}
+		sum.Gold.Count(0.95, true)
 		return sum, workflow.SignalExternalWorkflow(ctx, in.ProjectWorkflowID, "", SignalChunkFinished, sum).Get(ctx, nil)
 	}
 	pe.env.RegisterWorkflowWithOptions(fake, workflow.RegisterOptions{Name: "ChunkWorkflow"})
@@ -99,6 +107,18 @@ func TestProjectRunsChunksInAWindowAndDelivers(t *testing.T) {
 	}
 	if st.Rejects != 3 || st.Lines != 98 {
 		t.Fatalf("rejects/lines = %d/%d", st.Rejects, st.Lines)
+	}
+	// The first window starts with no gold; each later chunk is recalibrated on the gold of every
+	// chunk finished before it started: one window-slot frees as one chunk finishes.
+	for _, c := range pe.started[:3] {
+		if n, ok := pe.gold[c]; ok {
+			t.Fatalf("chunk %d of the first window recalibrated on %d gold items", c, n)
+		}
+	}
+	for i, c := range pe.started[3:] {
+		if pe.gold[c] != i+1 {
+			t.Fatalf("chunk %d (started %d-th) recalibrated on %d gold items, want %d", c, i+4, pe.gold[c], i+1)
+		}
 	}
 }
 

@@ -72,26 +72,54 @@ func benchProject(ctx context.Context, w io.Writer, cfg config.Config, log zerol
 	}
 	defer e.Stop()
 	actions, _ := e.ServerActions(ctx)
+	sampler := demo.StartCPUSampler(e, sampleEvery(o.items))
 	sum, err := demo.Run(ctx, e, demo.RunOptions{
 		ProjectID: "bench", Items: o.items, Annotators: o.annotators, Reviewers: o.reviewers, Accuracy: 0.85,
 		Seed: 1, ChunkSize: 500, Lease: 15 * time.Minute,
 	})
+	samples := sampler.Stop()
 	if err != nil {
 		return err
 	}
-	rss, rssErr := demo.PeakRSS(e.Worker.Process.Pid)
 	hist, err := demo.ProjectHistory(ctx, e, "bench")
 	if err != nil {
 		return err
 	}
 	printBench(w, cfg, o, sum, hist)
 	printActions(ctx, w, e, actions, sum.Delivered)
-	if rssErr == nil {
-		fmt.Fprintf(w, "  peak worker RSS          %.1f MiB (VmHWM of the worker process)\n", float64(rss)/(1<<20))
-	} else {
-		fmt.Fprintf(w, "  peak worker RSS          unavailable: %v\n", rssErr)
-	}
+	printProcesses(w, demo.StackProcesses(e), samples)
 	return nil
+}
+
+// sampleEvery spaces the CPU samples of a project of items: about ten over the run.
+func sampleEvery(items int) time.Duration {
+	return max(5*time.Second, time.Duration(items/800/10)*time.Second)
+}
+
+// printProcesses prints each process's peak RSS, then the CPU samples.
+func printProcesses(w io.Writer, procs []demo.ProcessCPU, samples []demo.CPUSample) {
+	for _, p := range procs {
+		if rss, err := demo.PeakRSS(p.PID); err == nil {
+			fmt.Fprintf(w, "  peak RSS  %-24s %7.1f MiB (VmHWM)\n", p.Name, float64(rss)/(1<<20))
+		}
+	}
+	printCPUSamples(w, samples)
+}
+
+// printCPUSamples prints each process's share of one core over each interval (the machine's
+// cores bound the sum): a process near 100% is saturated.
+func printCPUSamples(w io.Writer, samples []demo.CPUSample) {
+	if len(samples) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "  cpu samples (share of one core over each interval)\n")
+	for _, s := range samples {
+		fmt.Fprintf(w, "    %6s", s.At.Round(time.Second))
+		for _, p := range s.Procs {
+			fmt.Fprintf(w, "  %s %.0f%%", p.Name, 100*p.Seconds/s.Every.Seconds())
+		}
+		fmt.Fprintln(w)
+	}
 }
 
 func printBench(w io.Writer, cfg config.Config, o benchOptions, sum demo.Summary, hist demo.HistoryTotals) {

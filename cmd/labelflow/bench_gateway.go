@@ -125,6 +125,7 @@ func printGatewayBench(w io.Writer, cfg config.Config, b gatewayBench, r demo.Ga
 	for _, p := range r.CPU {
 		fmt.Fprintf(w, "  cpu  %-24s %6.1f s (%.0f%% of one core)\n", p.Name, p.Seconds, 100*p.Seconds/secs)
 	}
+	printCPUSamples(w, r.Samples)
 }
 
 // printActions prints the billable actions the Temporal server counted since before, per

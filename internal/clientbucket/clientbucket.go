@@ -11,6 +11,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -283,6 +284,22 @@ func (b *Bucket) Get(ctx context.Context, key string) ([]byte, error) {
 		return nil, fmt.Errorf("get s3://%s/%s: %w", b.name, key, err)
 	}
 	return buf.Bytes(), nil
+}
+
+// Digest reads an object through and returns its SHA-256 (hex) and size, holding none of it:
+// how a delivery of any size is checked against its manifest.
+func (b *Bucket) Digest(ctx context.Context, key string) (string, int64, error) {
+	out, err := b.client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(b.name), Key: aws.String(key)})
+	if err != nil {
+		return "", 0, fmt.Errorf("get s3://%s/%s: %w", b.name, key, err)
+	}
+	defer out.Body.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, out.Body)
+	if err != nil {
+		return "", 0, fmt.Errorf("get s3://%s/%s: %w", b.name, key, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), n, nil
 }
 
 // Probe proves the bucket is writable by writing and deleting a small object.

@@ -50,6 +50,8 @@ type GatewayBench struct {
 	Actions map[string]float64
 	// CPU is the processor time each process of the stack used during the run.
 	CPU []ProcessCPU
+	// Samples are the same taken every ten seconds, to see which process was busy when.
+	Samples []CPUSample
 }
 
 // ProcessCPU is the processor time one process used.
@@ -100,6 +102,7 @@ func RunGatewayBench(ctx context.Context, e *Env, o GatewayBenchOptions) (Gatewa
 		return out, err
 	}
 	cpuBefore := stackCPU(e)
+	sampler := StartCPUSampler(e, 10*time.Second)
 	b := &benchCrowdRun{o: o, url: e.GatewayURL, http: &http.Client{Timeout: time.Minute,
 		Transport: &http.Transport{MaxIdleConnsPerHost: o.Annotators + 16, MaxIdleConns: o.Annotators + 16}}}
 	start := time.Now()
@@ -110,6 +113,7 @@ func RunGatewayBench(ctx context.Context, e *Env, o GatewayBenchOptions) (Gatewa
 		return out, err
 	}
 	out.CPU = cpuSince(cpuBefore, stackCPU(e))
+	out.Samples = sampler.Stop()
 	out.Actions = map[string]float64{}
 	for k, v := range after {
 		if d := v - before[k]; d > 0 {
@@ -380,6 +384,9 @@ func stackCPU(e *Env) []ProcessCPU {
 		}
 		name, parent := procParent(pid)
 		if parent == self {
+			if e.Worker != nil && e.Worker.Process != nil && pid == e.Worker.Process.Pid {
+				name = "worker (labelflow)"
+			}
 			out = append(out, ProcessCPU{Name: name, PID: pid, Seconds: cpuSeconds(pid)})
 		}
 	}

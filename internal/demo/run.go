@@ -3,8 +3,6 @@ package demo
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -275,12 +273,11 @@ func VerifyDelivery(ctx context.Context, a *app.App, p spec.Project) (delivery.M
 		return m, 0, fmt.Errorf("manifest: %w", err)
 	}
 	for _, o := range m.Objects {
-		obj, err := b.Get(ctx, o.Key)
+		sum, size, err := b.Digest(ctx, o.Key)
 		if err != nil {
 			return m, 0, err
 		}
-		sum := sha256.Sum256(obj)
-		if hex.EncodeToString(sum[:]) != o.SHA256 || int64(len(obj)) != o.Size {
+		if sum != o.SHA256 || size != o.Size {
 			return m, 0, fmt.Errorf("delivered object %s does not match the manifest", o.Key)
 		}
 	}

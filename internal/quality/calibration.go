@@ -24,10 +24,13 @@ type CalibrationRow struct {
 	Judged, Within bool
 }
 
-// CalibrationRows are the report's non-empty tenths, lowest first.
-func (r Report) CalibrationRows() []CalibrationRow {
+// CalibrationRows are the non-empty tenths of the report's calibration on gold, lowest first.
+func (r Report) CalibrationRows() []CalibrationRow { return r.Calibration.Rows() }
+
+// Rows are the non-empty tenths, lowest first.
+func (c CalibrationBins) Rows() []CalibrationRow {
 	var rows []CalibrationRow
-	for i, b := range r.Calibration {
+	for i, b := range c {
 		if b.Items == 0 {
 			continue
 		}
@@ -56,14 +59,23 @@ func (r Report) Calibrated() bool {
 }
 
 // FormatCalibration is the report's calibration on gold as `project quality` prints it: per
-// tenth, the items, their mean confidence, the share right, and whether it is within 5 points.
+// tenth, the items, their mean confidence, the share right, and whether it is within 5 points;
+// then the same for the model's confidence before recalibration, where it differs.
 func FormatCalibration(r Report) string {
-	rows := r.CalibrationRows()
-	if len(rows) == 0 {
+	if len(r.Calibration.Rows()) == 0 {
 		return ""
 	}
 	var b strings.Builder
-	b.WriteString("  calibration on gold (confidence → share right):\n")
+	b.WriteString("  calibration on gold (delivered confidence → share right):\n")
+	formatRows(&b, r.Calibration.Rows())
+	if r.ModelCalibration.Items() > 0 && r.ModelCalibration != r.Calibration {
+		b.WriteString("  before recalibration on earlier gold (the model's confidence → share right):\n")
+		formatRows(&b, r.ModelCalibration.Rows())
+	}
+	return b.String()
+}
+
+func formatRows(b *strings.Builder, rows []CalibrationRow) {
 	for _, row := range rows {
 		verdict := fmt.Sprintf("fewer than %d items: not judged", MinCalibrationItems)
 		switch {
@@ -74,10 +86,9 @@ func FormatCalibration(r Report) string {
 		case row.MeanConfidence == 0:
 			verdict = "no mean confidence recorded"
 		}
-		fmt.Fprintf(&b, "    %.1f–%.1f: %d items, mean confidence %.3f, %.1f%% right (%s)\n",
+		fmt.Fprintf(b, "    %.1f–%.1f: %d items, mean confidence %.3f, %.1f%% right (%s)\n",
 			row.Low, row.High, row.Items, row.MeanConfidence, 100*row.Right, verdict)
 	}
-	return b.String()
 }
 
 // Recalibration maps a raw confidence to the share of labels that were right at that confidence
@@ -97,7 +108,7 @@ const recalibrationPrior = 5.0
 
 // NewRecalibration fits a Recalibration to the report's calibration bins; with no bin holding a
 // mean confidence it is the identity.
-func NewRecalibration(bins [10]CalibrationBin) Recalibration {
+func NewRecalibration(bins CalibrationBins) Recalibration {
 	type block struct{ x, y, w float64 }
 	var blocks []block
 	for _, b := range bins {

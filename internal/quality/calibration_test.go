@@ -15,12 +15,12 @@ import (
 func TestCalibrationRowsAndVerdicts(t *testing.T) {
 	var st ChunkStats
 	for i := range 40 {
-		st.Calibrate(0.95, i < 38) // 95% right at 0.95: within
+		st.Calibrate(0.95, 0.95, i < 38) // 95% right at 0.95: within
 	}
 	for i := range 30 {
-		st.Calibrate(0.85, i < 18) // 60% right at 0.85: off by −25 points
+		st.Calibrate(0.85, 0.85, i < 18) // 60% right at 0.85: off by −25 points
 	}
-	st.Calibrate(0.35, true) // one item: not judged
+	st.Calibrate(0.35, 0.35, true) // one item: not judged
 	r := Report{People: map[string]AnnotatorStats{}}
 	r.addChunk(st)
 	rows := r.CalibrationRows()
@@ -45,7 +45,7 @@ func TestCalibrationRowsAndVerdicts(t *testing.T) {
 }
 
 func TestRecalibrationIsMonotoneAndFollowsGold(t *testing.T) {
-	var bins [10]CalibrationBin
+	var bins CalibrationBins
 	fill := func(conf float64, items, correct int) {
 		b := &bins[calibrationBin(conf)]
 		b.Items, b.Correct, b.ConfidenceSum = items, correct, conf*float64(items)
@@ -65,7 +65,7 @@ func TestRecalibrationIsMonotoneAndFollowsGold(t *testing.T) {
 	if v := r.Apply(0.98); math.Abs(v-(700+5*0.98)/1005) > 1e-9 {
 		t.Errorf("Apply(0.98) = %v", v)
 	}
-	if id := NewRecalibration([10]CalibrationBin{}); id.Apply(0.42) != 0.42 {
+	if id := NewRecalibration(CalibrationBins{}); id.Apply(0.42) != 0.42 {
 		t.Error("an empty recalibration is not the identity")
 	}
 }
@@ -96,7 +96,7 @@ func TestRecalibrationOnGoldMakesRealConfidenceHonest(t *testing.T) {
 		if i%2 == 1 {
 			s = &rest
 		}
-		s.Calibrate(res.Confidence[task], res.Labels[task] == truth[task])
+		s.Calibration.Count(res.Confidence[task], res.Labels[task] == truth[task])
 	}
 	raw := Report{Calibration: rest.Calibration}
 	t.Logf("raw:\n%s", FormatCalibration(raw))
@@ -107,7 +107,7 @@ func TestRecalibrationOnGoldMakesRealConfidenceHonest(t *testing.T) {
 	var fixed ChunkStats
 	for i, task := range tasks {
 		if i%2 == 1 {
-			fixed.Calibrate(recal.Apply(res.Confidence[task]), res.Labels[task] == truth[task])
+			fixed.Calibration.Count(recal.Apply(res.Confidence[task]), res.Labels[task] == truth[task])
 		}
 	}
 	after := Report{Calibration: fixed.Calibration}
@@ -125,4 +125,29 @@ func read[T any](path string, parse func(string, io.Reader) (T, error)) (T, erro
 	}
 	defer f.Close()
 	return parse(path, f)
+}
+
+// A report sums the delivered and the model's calibration apart; a chunk recorded before
+// recalibration delivered the model's confidence and counts as both.
+func TestReportKeepsDeliveredAndModelCalibrationApart(t *testing.T) {
+	var recalibrated, older ChunkStats
+	for i := range 30 {
+		recalibrated.Calibrate(0.62, 0.97, i < 19) // delivered 0.62, the model said 0.97
+	}
+	for i := range 10 {
+		older.Calibration.Count(0.97, i < 6)
+	}
+	r := Report{People: map[string]AnnotatorStats{}}
+	r.addChunk(recalibrated)
+	r.addChunk(older)
+	if r.Calibration[6].Items != 30 || r.Calibration[9].Items != 10 || r.ModelCalibration[9].Items != 40 || r.ModelCalibration[9].Correct != 25 {
+		t.Fatalf("delivered %+v, model %+v", r.Calibration, r.ModelCalibration)
+	}
+	out := FormatCalibration(r)
+	for _, want := range []string{"0.6–0.7: 30 items, mean confidence 0.620, 63.3% right (within 5 points)",
+		"before recalibration", "0.9–1.0: 40 items, mean confidence 0.970, 62.5% right (off by -34.5 points)"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("no %q in:\n%s", want, out)
+		}
+	}
 }

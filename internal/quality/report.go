@@ -65,9 +65,14 @@ type ChunkStats struct {
 	Gold       int `json:"gold"`               // gold items answered
 	// Calibration bins gold items by the confidence their label would have been delivered with
 	// (bin i holds [i/10, (i+1)/10)) and counts how many of those labels were right.
-	Calibration [10]CalibrationBin        `json:"calibration"`
-	Agreement   float64                   `json:"agreement"` // mean agreement measure of the first two answers
-	People      map[string]AnnotatorStats `json:"people"`
+	Calibration CalibrationBins `json:"calibration"`
+	// ModelCalibration bins them by the model's own confidence, before the recalibration on the
+	// project's earlier gold (NewRecalibration): what the next recalibration is fitted on.
+	// Chunks recorded before delivered confidence was recalibrated have none; theirs was the
+	// model's.
+	ModelCalibration CalibrationBins           `json:"model_calibration"`
+	Agreement        float64                   `json:"agreement"` // mean agreement measure of the first two answers
+	People           map[string]AnnotatorStats `json:"people"`
 }
 
 // CalibrationBin counts gold items whose would-be confidence fell in the bin, how many of their
@@ -78,10 +83,45 @@ type CalibrationBin struct {
 	ConfidenceSum float64 `json:"confidence_sum"`
 }
 
-// Calibrate counts a gold item whose label would have been delivered with confidence, and
-// whether that label was right.
-func (c *ChunkStats) Calibrate(confidence float64, correct bool) {
-	c.Calibration[calibrationBin(confidence)].add(confidence, correct)
+// CalibrationBins are the ten bins of a calibration on gold, one per tenth of confidence.
+type CalibrationBins [10]CalibrationBin
+
+// Count counts a gold item whose label had confidence, and whether that label was right.
+func (c *CalibrationBins) Count(confidence float64, correct bool) {
+	c[calibrationBin(confidence)].add(confidence, correct)
+}
+
+// Add adds the counts of o.
+func (c *CalibrationBins) Add(o CalibrationBins) {
+	for i := range c {
+		c[i].Items += o[i].Items
+		c[i].Correct += o[i].Correct
+		c[i].ConfidenceSum += o[i].ConfidenceSum
+	}
+}
+
+// Items is the number of gold items counted.
+func (c CalibrationBins) Items() int {
+	n := 0
+	for _, b := range c {
+		n += b.Items
+	}
+	return n
+}
+
+// Calibrate counts a gold item whose label would have been delivered with confidence (the model's
+// raw confidence, recalibrated) and whether that label was right.
+func (c *ChunkStats) Calibrate(confidence, raw float64, correct bool) {
+	c.Calibration.Count(confidence, correct)
+	c.ModelCalibration.Count(raw, correct)
+}
+
+// Model is the chunk's calibration of the model's own confidence.
+func (c ChunkStats) Model() CalibrationBins {
+	if c.ModelCalibration.Items() == 0 {
+		return c.Calibration // recorded before recalibration: delivered was the model's
+	}
+	return c.ModelCalibration
 }
 
 func calibrationBin(confidence float64) int { return min(max(int(confidence*10), 0), 9) }
@@ -107,11 +147,14 @@ type Report struct {
 	FirstPassRate   float64 `json:"first_pass_acceptance"`
 	GoldAccuracy    float64 `json:"gold_accuracy"` // share of gold answers that were right
 	// Calibration: on gold items, the confidence a label would have been delivered with against
-	// how often it was right, by tenths of confidence.
-	Calibration    [10]CalibrationBin        `json:"calibration_on_gold"`
-	SecondsPerTask float64                   `json:"seconds_per_task"`
-	Chunks         []ChunkStats              `json:"chunks"`
-	People         map[string]AnnotatorStats `json:"people"`
+	// how often it was right, by tenths of confidence. Each chunk's confidence was recalibrated on
+	// the gold of the chunks finished before it started, never on its own.
+	Calibration CalibrationBins `json:"calibration_on_gold"`
+	// ModelCalibration is the same for the model's confidence before recalibration.
+	ModelCalibration CalibrationBins           `json:"model_calibration_on_gold"`
+	SecondsPerTask   float64                   `json:"seconds_per_task"`
+	Chunks           []ChunkStats              `json:"chunks"`
+	People           map[string]AnnotatorStats `json:"people"`
 }
 
 // ReadReport reads a finished project's quality report; store.ErrNotFound until its delivery
@@ -153,11 +196,8 @@ func (r *Report) addChunk(st ChunkStats) {
 	}
 	st.People = nil
 	r.Chunks = append(r.Chunks, st)
-	for b := range st.Calibration {
-		r.Calibration[b].Items += st.Calibration[b].Items
-		r.Calibration[b].Correct += st.Calibration[b].Correct
-		r.Calibration[b].ConfidenceSum += st.Calibration[b].ConfidenceSum
-	}
+	r.Calibration.Add(st.Calibration)
+	r.ModelCalibration.Add(st.Model())
 	r.Items += st.Items
 	r.Agreed += st.Agreed
 	r.Arbitrated += st.Arbitrated

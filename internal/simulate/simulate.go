@@ -228,6 +228,26 @@ func (s *sim) work(ctx context.Context, p Person, rng *rand.Rand) error {
 	return nil
 }
 
+// truthChunks bounds the chunks whose items the crowd keeps in memory: the window holds at most
+// a few dozen, and a chunk dropped is read again if it comes back, so a million-item project
+// costs the crowd no more memory than a small one.
+const truthChunks = 128
+
+// forgetOldChunks drops the lowest-numbered chunk once truthChunks are kept: chunks open in
+// order, so it is the one least likely to be asked about again.
+func (s *sim) forgetOldChunks() {
+	if len(s.truth) < truthChunks {
+		return
+	}
+	oldest := -1
+	for c := range s.truth {
+		if oldest < 0 || c < oldest {
+			oldest = c
+		}
+	}
+	delete(s.truth, oldest)
+}
+
 func (s *sim) truthOf(ctx context.Context, chunk, item int) (known, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -251,6 +271,7 @@ func (s *sim) truthOf(ctx context.Context, chunk, item int) (known, error) {
 			_ = json.Unmarshal(it.Data, &line)
 			m[i] = known{id: it.ID, truth: line.Truth, info: itemInfo{Width: line.Width, Height: line.Height, Text: it.Source}}
 		}
+		s.forgetOldChunks()
 		s.truth[chunk] = m
 	}
 	if item < 0 || item >= len(m) {

@@ -209,3 +209,20 @@ func TestNoisyAnswersAreValidAndAgreeWhenRight(t *testing.T) {
 		}
 	}
 }
+
+// The crowd keeps the items of a bounded number of chunks, the lowest-numbered dropped first.
+func TestCrowdForgetsOldChunks(t *testing.T) {
+	s := &sim{truth: map[int][]known{}}
+	for c := range truthChunks + 10 {
+		s.forgetOldChunks()
+		s.truth[c] = []known{{id: "x"}}
+	}
+	if len(s.truth) != truthChunks {
+		t.Fatalf("%d chunks kept, want %d", len(s.truth), truthChunks)
+	}
+	for c := range 10 {
+		if _, ok := s.truth[c]; ok {
+			t.Fatalf("chunk %d kept, though the oldest", c)
+		}
+	}
+}

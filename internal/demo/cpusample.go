@@ -1,0 +1,59 @@
+package demo
+
+import (
+	"sync"
+	"time"
+)
+
+// CPUSample is the CPU each process of the stack used over one interval of a run.
+type CPUSample struct {
+	At    time.Duration // since the sampler started, at the interval's end
+	Every time.Duration // the interval's length
+	Procs []ProcessCPU  // CPU seconds used in the interval
+}
+
+// CPUSampler reads the stack's processes' CPU time every interval while a run goes on, so that
+// a report can say which process was busy when, and whether one was saturated.
+type CPUSampler struct {
+	mu      sync.Mutex
+	samples []CPUSample
+	stop    chan struct{}
+	done    chan struct{}
+}
+
+// StartCPUSampler samples e's processes every interval until Stop.
+func StartCPUSampler(e *Env, every time.Duration) *CPUSampler {
+	s := &CPUSampler{stop: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(s.done)
+		start, last := time.Now(), stackCPU(e)
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-s.stop:
+				return
+			case <-t.C:
+				now := stackCPU(e)
+				s.mu.Lock()
+				s.samples = append(s.samples, CPUSample{At: time.Since(start), Every: every, Procs: cpuSince(last, now)})
+				s.mu.Unlock()
+				last = now
+			}
+		}
+	}()
+	return s
+}
+
+// Stop ends the sampling and returns the samples taken.
+func (s *CPUSampler) Stop() []CPUSample {
+	close(s.stop)
+	<-s.done
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.samples
+}
+
+// StackProcesses are the stack's processes (this one and its children), with the CPU seconds
+// each has used so far.
+func StackProcesses(e *Env) []ProcessCPU { return stackCPU(e) }
