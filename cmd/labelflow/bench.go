@@ -112,11 +112,14 @@ func printCPUSamples(w io.Writer, samples []demo.CPUSample) {
 	if len(samples) == 0 {
 		return
 	}
-	fmt.Fprintf(w, "  cpu samples (share of one core over each interval)\n")
+	fmt.Fprintf(w, "  cpu samples (share of one core over each interval, resident memory at its end)\n")
 	for _, s := range samples {
 		fmt.Fprintf(w, "    %6s", s.At.Round(time.Second))
-		for _, p := range s.Procs {
+		for i, p := range s.Procs {
 			fmt.Fprintf(w, "  %s %.0f%%", p.Name, 100*p.Seconds/s.Every.Seconds())
+			if i < len(s.RSS) && s.RSS[i] > 0 {
+				fmt.Fprintf(w, " %.0f MiB", float64(s.RSS[i])/(1<<20))
+			}
 		}
 		fmt.Fprintln(w)
 	}

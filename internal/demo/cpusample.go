@@ -10,6 +10,7 @@ type CPUSample struct {
 	At    time.Duration // since the sampler started, at the interval's end
 	Every time.Duration // the interval's length
 	Procs []ProcessCPU  // CPU seconds used in the interval
+	RSS   []int64       // each process's resident memory at the interval's end, in Procs' order
 }
 
 // CPUSampler reads the stack's processes' CPU time every interval while a run goes on, so that
@@ -36,7 +37,7 @@ func StartCPUSampler(e *Env, every time.Duration) *CPUSampler {
 			case <-t.C:
 				now := stackCPU(e)
 				s.mu.Lock()
-				s.samples = append(s.samples, CPUSample{At: time.Since(start), Every: every, Procs: cpuSince(last, now)})
+				s.samples = append(s.samples, CPUSample{At: time.Since(start), Every: every, Procs: cpuSince(last, now), RSS: residentOf(now)})
 				s.mu.Unlock()
 				last = now
 			}
@@ -52,6 +53,15 @@ func (s *CPUSampler) Stop() []CPUSample {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.samples
+}
+
+// residentOf reads each process's resident memory now (0 where it cannot be read).
+func residentOf(procs []ProcessCPU) []int64 {
+	out := make([]int64, len(procs))
+	for i, p := range procs {
+		out[i], _ = RSS(p.PID)
+	}
+	return out
 }
 
 // StackProcesses are the stack's processes (this one and its children), with the CPU seconds
