@@ -87,11 +87,6 @@ func StatementKey(month, person string) string {
 	return PayrollPrefix(month) + "statements/" + person + ".json"
 }
 
-// StatementCSVKey is the statement of StatementKey rendered as CSV, beside it.
-func StatementCSVKey(month, person string) string {
-	return strings.TrimSuffix(StatementKey(month, person), ".json") + ".csv"
-}
-
 // PaidKey — `finance/payroll/<YYYY-MM>/paid/<person>.json`, written by PayPayroll: what was paid
 // to a person for the month, per currency.
 func PaidKey(month, person string) string { return PayrollPrefix(month) + "paid/" + person + ".json" }

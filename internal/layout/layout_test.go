@@ -35,7 +35,6 @@ func TestKeysAreTheDocumentedOnes(t *testing.T) {
 		layout.RatesKey("2026-03"):                              "finance/rates/2026-03.csv",
 		layout.PayrollSummaryKey("2026-03"):                     "finance/payroll/2026-03/summary.json",
 		layout.StatementKey("2026-03", "ann-1"):                 "finance/payroll/2026-03/statements/ann-1.json",
-		layout.StatementCSVKey("2026-03", "ann-1"):              "finance/payroll/2026-03/statements/ann-1.csv",
 		layout.PaidKey("2026-03", "ann-1"):                      "finance/payroll/2026-03/paid/ann-1.json",
 		layout.RejectedKey("2026-03", "r1"):                     "finance/payroll/2026-03/rejected/r1.jsonl",
 		layout.ClosureKey("2026-03"):                            "finance/closures/2026-03.json",
