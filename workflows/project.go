@@ -319,9 +319,11 @@ func (p *project) chunkFinished(sum ChunkSummary) {
 	// would inflate the totals.
 }
 
-// addGold adds a finished chunk's calibration on gold to the project's.
+// addGold adds a finished chunk's calibration on gold to the project's. Bins no chunk of the
+// project could have counted (more items than its gold, confidences outside their tenth) are
+// ignored: a made-up report must not bend every later chunk's confidence.
 func (p *project) addGold(gold *quality.CalibrationBins) {
-	if gold == nil {
+	if gold == nil || !gold.Valid(p.st.Split.GoldPerChunk) {
 		return
 	}
 	if p.st.Gold == nil {

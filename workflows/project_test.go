@@ -32,6 +32,8 @@ type projectEnv struct {
 	manifest *activities.DeliveryManifestInput
 	told     map[int][]PauseSignal // pause signals each chunk received, in order
 	gold     map[int]int           // gold items each chunk was recalibrated on
+	// goldPerChunk is the gold the split puts in each chunk; each chunk answers it right at 0.95.
+	goldPerChunk int
 }
 
 func newProjectEnv(t *testing.T, items int) *projectEnv {
@@ -42,7 +44,7 @@ func newProjectEnv(t *testing.T, items int) *projectEnv {
 	pe.env.OnActivity(a.PrepareProject, mock.Anything, mock.Anything).Return(nil)
 	pe.env.OnActivity(a.SplitManifest, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.SplitInput) (activities.SplitResult, error) {
 		chunks := (items + in.ChunkSize - 1) / in.ChunkSize
-		return activities.SplitResult{Lines: items + 3, Items: items, Chunks: chunks, Rejects: 3, RejectsKey: "projects/p1/rejects.jsonl"}, nil
+		return activities.SplitResult{Lines: items + 3, Items: items, Chunks: chunks, Rejects: 3, RejectsKey: "projects/p1/rejects.jsonl", GoldPerChunk: pe.goldPerChunk}, nil
 	})
 	pe.env.OnActivity(a.WriteDeliveryManifest, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.DeliveryManifestInput) (activities.DeliveryManifestResult, error) {
 		pe.manifest = &in
@@ -63,10 +65,14 @@ func newProjectEnv(t *testing.T, items int) *projectEnv {
 		for pauses.ReceiveAsync(&sig) {
 			pe.told[in.Chunk] = append(pe.told[in.Chunk], sig)
 		}
-		sum := ChunkSummary{Chunk: in.Chunk, ChunkCounts: ChunkCounts{Items: in.Items, Annotations: 2 * in.Items, Agreed: in.Items - 1, Arbitrated: 1, Delivered: in.Items}}
-		// Each chunk answers one gold item right at confidence 0.95.
-		sum.Gold = &quality.CalibrationBins{}
-		sum.Gold.Count(0.95, true)
+		n := in.Items - in.Gold // the gold item is scored, not delivered
+		sum := ChunkSummary{Chunk: in.Chunk, ChunkCounts: ChunkCounts{Items: n, Annotations: 2 * n, Agreed: n - 1, Arbitrated: 1, Delivered: n}}
+		if in.Gold > 0 {
+			sum.Gold = &quality.CalibrationBins{}
+			for range in.Gold {
+				sum.Gold.Count(0.95, true)
+			}
+		}
 		return sum, workflow.SignalExternalWorkflow(ctx, in.ProjectWorkflowID, "", SignalChunkFinished, sum).Get(ctx, nil)
 	}
 	pe.env.RegisterWorkflowWithOptions(fake, workflow.RegisterOptions{Name: "ChunkWorkflow"})
@@ -75,6 +81,7 @@ func newProjectEnv(t *testing.T, items int) *projectEnv {
 
 func TestProjectRunsChunksInAWindowAndDelivers(t *testing.T) {
 	pe := newProjectEnv(t, 95)
+	pe.goldPerChunk = 1
 	var mid ProjectStatus
 	pe.env.RegisterDelayedCallback(func() {
 		v, err := pe.env.QueryWorkflow(QueryStatus)
@@ -149,6 +156,23 @@ func TestProjectContinuesAsNewWithItsState(t *testing.T) {
 	}
 	if next.Spec.ID != "p1" || next.ChunksPerRun != 4 || next.Window != 2 {
 		t.Fatalf("settings not carried: %+v", next)
+	}
+}
+
+func TestMadeUpGoldIsNotCounted(t *testing.T) {
+	p := &project{st: &ProjectState{Running: []int{1, 2, 3}, Split: activities.SplitResult{GoldPerChunk: 5}}}
+	var fine quality.CalibrationBins
+	fine.Count(0.95, true)
+	fine.Count(0.42, false)
+	tooMany := quality.CalibrationBins{}
+	tooMany[9] = quality.CalibrationBin{Items: 500, Correct: 0, ConfidenceSum: 475}
+	outside := quality.CalibrationBins{}
+	outside[9] = quality.CalibrationBin{Items: 2, Correct: 2, ConfidenceSum: 0.2}
+	for chunk, gold := range map[int]quality.CalibrationBins{1: fine, 2: tooMany, 3: outside} {
+		p.chunkFinished(ChunkSummary{Chunk: chunk, Gold: &gold})
+	}
+	if p.st.Gold == nil || *p.st.Gold != fine {
+		t.Fatalf("project gold = %+v, want only the genuine chunk's %+v", p.st.Gold, fine)
 	}
 }
 

@@ -109,6 +109,23 @@ func (c CalibrationBins) Items() int {
 	return n
 }
 
+// Valid reports whether the bins could have come from counting at most maxItems gold items: no
+// negative count, no more right than counted, and each bin's confidences inside its tenth. A
+// report of bins that fails it is not counted.
+func (c CalibrationBins) Valid(maxItems int) bool {
+	for i, b := range c {
+		n := float64(b.Items)
+		low, high := float64(i)/10, float64(i+1)/10
+		if i == len(c)-1 {
+			high = 1
+		}
+		if b.Items < 0 || b.Correct < 0 || b.Correct > b.Items || b.ConfidenceSum < low*n-1e-9 || b.ConfidenceSum > high*n+1e-9 {
+			return false
+		}
+	}
+	return c.Items() <= maxItems
+}
+
 // Calibrate counts a gold item whose label would have been delivered with confidence (the model's
 // raw confidence, recalibrated) and whether that label was right.
 func (c *ChunkStats) Calibrate(confidence, raw float64, correct bool) {
