@@ -82,7 +82,7 @@ type Projects struct {
 	DeliveryProfiles   string `envconfig:"LABELFLOW_DELIVERY_PROFILES" default:"" desc:"path of the delivery credentials profiles file (YAML); the embedded stack also has the dev profile, from the STORE_* keys"`
 	Clients            string `envconfig:"LABELFLOW_CLIENTS" default:"" desc:"path of the clients file (YAML): each client's intake prefixes, delivery buckets, delivery profiles and webhook secrets; empty = the embedded stack's dev client"`
 	EgressAllowPrivate bool   `envconfig:"LABELFLOW_EGRESS_ALLOW_PRIVATE" default:"false" desc:"allow webhooks and client endpoints on loopback or private addresses (always allowed on the embedded stack)"`
-	ChunkWindow        int    `envconfig:"LABELFLOW_CHUNK_WINDOW" default:"8" desc:"chunks of one project with open work at the same time, at least: a large crowd opens one per 32 people at work, up to 64 (drained chunks finishing their last suites run beside them, up to 3 × the window)"`
+	ChunkWindow        int    `envconfig:"LABELFLOW_CHUNK_WINDOW" default:"8" desc:"chunks of one project with open work at the same time, at least: a large crowd opens one per 16 people at work, up to 32 (drained chunks finishing their last suites run beside them, up to 3 × the window)"`
 	ChunkSpillBytes    int    `envconfig:"LABELFLOW_CHUNK_SPILL_BYTES" default:"262144" desc:"bytes of settled answers a chunk workflow holds before storing them in the platform store"`
 	MaxLineBytes       int    `envconfig:"LABELFLOW_MAX_LINE_BYTES" default:"65536" desc:"longest accepted manifest line"`
 }

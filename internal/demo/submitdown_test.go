@@ -53,6 +53,16 @@ func TestSubmitWhileTheWorkerIsDownIsAcceptedOnceOnRetry(t *testing.T) {
 		t.Fatalf("submit with the worker down: HTTP %d (Retry-After %q) %s, want 503 with Retry-After or 200", st, retryAfter, first)
 	}
 
+	// A claim that no chunk answers is not left hanging: within the claim's budget (2 s) the
+	// person hears 503 with Retry-After, or when to claim again.
+	sent = time.Now()
+	st, retryAfter, claimed := postJSON(t, tokGrace, base+"/claim", map[string]any{})
+	took := time.Since(sent)
+	t.Logf("claim with the worker down: HTTP %d, Retry-After %q, after %s", st, retryAfter, took.Round(100*time.Millisecond))
+	if took > 3*time.Second || retryAfter == "" || (st != http.StatusServiceUnavailable && st != http.StatusOK) {
+		t.Fatalf("claim with the worker down: HTTP %d (Retry-After %q) %s after %s, want 503 or 200 with Retry-After within 3 s", st, retryAfter, claimed, took)
+	}
+
 	if err := ks.StartWorker(); err != nil {
 		t.Fatal(err)
 	}

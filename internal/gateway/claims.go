@@ -14,30 +14,33 @@ import (
 	"github.com/labelflow/labelflow/workflows"
 )
 
-// claimChunkTimeout bounds one chunk's answer to a claim: a chunk that is slow (closing, or
-// flooded) is left for the next one rather than holding the person.
-const claimChunkTimeout = 5 * time.Second
+// claimBudget bounds a whole claim, however many chunks it asks: under a burst, or with a chunk
+// slow to answer (closing, flooded, its worker gone), the person hears within it, with work or
+// with when to claim again. A chunk that leased a suite after the claim gave up on it answers
+// the person's next claim with that suite (a repeated claim).
+const claimBudget = 2 * time.Second
 
 // claimRetry is when a person whose claim found nothing is asked to claim again, at the latest.
 const claimRetry = 5 * time.Second
 
 // claimFromChunks sends req to the open chunks that may have work for its person, as the claim
 // book orders them, until one leases a suite. A claim the book finds no chunk for is answered at
-// once, without an Update, with how soon to claim again.
-func (g *Gateway) claimFromChunks(ctx context.Context, w http.ResponseWriter, sp spec.Project, st workflows.ProjectStatus, req workflows.ClaimRequest) {
+// once, without an Update, with how soon to claim again. The chunks are asked within find (the
+// claim's budget); the suite found is shown within ctx.
+func (g *Gateway) claimFromChunks(ctx, find context.Context, w http.ResponseWriter, sp spec.Project, st workflows.ProjectStatus, req workflows.ClaimRequest) {
 	now, project, stage := time.Now(), sp.ID, st.Stage
 	work := workOf(req.Worker.Role)
 	chunks, wait := g.claims.route(project, st.Running, req.Worker.ID, work, now)
 	reason, timedOut, tried := "", 0, 0
 	for _, chunk := range chunks {
-		if tried == maxClaimTries {
+		if tried == maxClaimTries || find.Err() != nil {
 			break
 		}
 		if !g.claims.ask(project, chunk) {
 			continue // this gateway already has enough claims at the chunk
 		}
 		tried++
-		suite, err := g.claimChunk(ctx, project, chunk, req)
+		suite, err := g.claimChunk(find, project, chunk, req)
 		g.claims.answered(project, chunk)
 		switch kind := workflows.ErrorKind(err); {
 		case err == nil:
@@ -50,11 +53,11 @@ func (g *Gateway) claimFromChunks(ctx context.Context, w http.ResponseWriter, sp
 		case kind == workflows.ErrTrainingOnly || workflows.NoWorkReason(err) != "":
 			reason = message(err)
 			g.claims.refused(project, chunk, req.Worker.ID, work, workflows.ChunkOpenings{}, false, time.Now(), sp.LeaseDuration())
-		case isTimeout(err) && ctx.Err() == nil:
+		case isTimeout(err):
 			// A chunk that is closing or flooded may not answer in time, and another chunk may
 			// have work; but when no worker polls, no chunk will answer. Whether a worker polls
-			// is asked once per claim.
-			if timedOut++; timedOut == 1 && g.workerDown(ctx) {
+			// is asked once per claim, in what is left of its budget.
+			if timedOut++; timedOut == 1 && g.workerDown(find) {
 				writeUnavailable(w, partWorker)
 				return
 			}
@@ -80,10 +83,9 @@ func (g *Gateway) claimFromChunks(ctx context.Context, w http.ResponseWriter, sp
 	noWorkYet(w, stage, min(wait, claimRetry), reason)
 }
 
-// claimChunk sends a claim to one chunk; a repeated claim is answered with the suite held.
+// claimChunk sends a claim to one chunk, within the claim's budget (ctx); a repeated claim is
+// answered with the suite held.
 func (g *Gateway) claimChunk(ctx context.Context, project string, chunk int, req workflows.ClaimRequest) (workflows.Suite, error) {
-	ctx, cancel := context.WithTimeout(ctx, claimChunkTimeout)
-	defer cancel()
 	var suite workflows.Suite
 	err := g.sealedUpdate(ctx, workflows.ChunkWorkflowID(project, chunk), workflows.UpdateClaim, req, &suite)
 	if held, ok := workflows.HeldSuite(err); ok {

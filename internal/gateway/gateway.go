@@ -359,8 +359,12 @@ func (g *Gateway) claim(w http.ResponseWriter, r *http.Request, p workforce.Pers
 	// However many chunks are tried, the answer comes within the server's write timeout.
 	ctx, cancel := context.WithTimeout(r.Context(), handlingTime)
 	defer cancel()
+	// Finding work has claimBudget, however slow Temporal or a chunk is; showing the suite found
+	// has the rest of the handling time.
+	find, cancelFind := context.WithTimeout(ctx, claimBudget)
+	defer cancelFind()
 	project := r.PathValue("project")
-	st, err := g.projectState(ctx, project)
+	st, err := g.projectState(find, project)
 	if err != nil {
 		g.fail(w, err)
 		return
@@ -375,7 +379,7 @@ func (g *Gateway) claim(w http.ResponseWriter, r *http.Request, p workforce.Pers
 		writeJSON(w, http.StatusOK, ClaimResponse{ProjectStage: stage, ProjectOpen: open(stage), RetryAfter: 5})
 		return
 	}
-	sp, err := g.spec(ctx, project)
+	sp, err := g.spec(find, project)
 	if err != nil {
 		g.fail(w, err)
 		return
@@ -387,11 +391,11 @@ func (g *Gateway) claim(w http.ResponseWriter, r *http.Request, p workforce.Pers
 	}
 	g.atWork(project, p.ID)
 	req := claimRequest(p)
-	if err := g.weigh(ctx, sp, p, &req.Worker); err != nil {
+	if err := g.weigh(find, sp, p, &req.Worker); err != nil {
 		g.fail(w, err)
 		return
 	}
-	g.claimFromChunks(ctx, w, sp, st, req)
+	g.claimFromChunks(ctx, find, w, sp, st, req)
 }
 
 // needsAccuracy reports whether a claim must carry the person's estimated accuracy: always for
@@ -522,6 +526,10 @@ func (g *Gateway) projectState(ctx context.Context, project string) (workflows.P
 	defer fill.Unlock()
 	if st, ok := g.freshState(project); ok {
 		return st, nil
+	}
+	if err := ctx.Err(); err != nil {
+		// The time was spent waiting behind another request's lookup, which failed.
+		return workflows.ProjectStatus{}, err
 	}
 	st, err := g.app.ProjectState(ctx, project)
 	if err != nil {
