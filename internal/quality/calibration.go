@@ -62,12 +62,13 @@ func (r Report) Calibrated() bool {
 // tenth, the items, their mean confidence, the share right, and whether it is within 5 points;
 // then the same for the model's confidence before recalibration, where it differs.
 func FormatCalibration(r Report) string {
-	if len(r.Calibration.Rows()) == 0 {
+	rows := r.Calibration.Rows()
+	if len(rows) == 0 {
 		return ""
 	}
 	var b strings.Builder
 	b.WriteString("  calibration on gold (delivered confidence → share right):\n")
-	formatRows(&b, r.Calibration.Rows())
+	formatRows(&b, rows)
 	if r.ModelCalibration.Items() > 0 && r.ModelCalibration != r.Calibration {
 		b.WriteString("  before recalibration on earlier gold (the model's confidence → share right):\n")
 		formatRows(&b, r.ModelCalibration.Rows())
