@@ -10,6 +10,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/labelflow/labelflow/internal/aggregate"
 	"github.com/labelflow/labelflow/internal/label"
 	"github.com/labelflow/labelflow/internal/layout"
 	"github.com/labelflow/labelflow/internal/ledger"
@@ -36,6 +37,10 @@ type RecordChunkInput struct {
 	// that a delivered 0.9 is right about nine times in ten. Chunks started before it was kept
 	// send none and deliver the model's confidence.
 	Gold *quality.CalibrationBins `json:",omitempty"`
+	// Model is the project's model of its crowd (single-label projects): each label's
+	// confidence is its posterior given the item's answers, each weighing with its author's
+	// accuracy. Without it, the one-coin posterior (quality.Posterior).
+	Model *aggregate.Snapshot `json:",omitempty"`
 }
 
 // StoreSettledInput carries the results of items already settled, so that the chunk workflow can
@@ -130,7 +135,7 @@ func (a *Activities) recordChunk(ctx context.Context, in RecordChunkInput, progr
 		// launched the project: another (upgraded) worker can record it, so the error retries.
 		return RecordChunkResult{}, fmt.Errorf("project %s: %w (upgrade the activity workers)", sp.ID, err)
 	}
-	rec := chunkRecord{sp: sp, typ: typ, chunk: in.Chunk, items: items, acc: acc, months: a.location(), ledger: map[string][]ledger.Entry{}}
+	rec := chunkRecord{sp: sp, typ: typ, chunk: in.Chunk, items: items, acc: acc, model: in.Model, months: a.location(), ledger: map[string][]ledger.Entry{}}
 	if in.Gold != nil {
 		rec.recal = quality.NewRecalibration(*in.Gold)
 	}
@@ -204,6 +209,7 @@ type chunkRecord struct {
 	chunk  int
 	items  []manifest.Item
 	acc    map[string]float64 // estimated accuracies (accuracies)
+	model  *aggregate.Snapshot
 	recal  quality.Recalibration
 	months *time.Location // decides which month work falls in
 	lines  bytes.Buffer
@@ -297,7 +303,7 @@ func (c *chunkRecord) calibrate(stats *quality.ChunkStats, settled []ItemResult)
 // metadata is metadataFor with the confidence recalibrated on the project's earlier gold; it
 // returns the model's own confidence beside it.
 func (c *chunkRecord) metadata(r ItemResult) (meta results.LabelMetadata, raw float64, completed time.Time) {
-	meta, completed = metadataFor(c.sp, c.typ, r, c.acc)
+	meta, completed = metadataFor(c.sp, c.typ, r, c.acc, c.model)
 	raw = meta.Confidence
 	meta.Confidence = quality.Round4(c.recal.Apply(raw))
 	return meta, raw, completed
@@ -328,9 +334,10 @@ func (a *Activities) writeLedger(ctx context.Context, in RecordChunkInput, byMon
 
 // metadataFor builds the label metadata and the time the item was settled. Confidence is the
 // posterior of the delivered label given each person's estimated accuracy (acc; the default for
-// people without a record). An answer that agrees with the delivered one under the type's
-// measure counts as a vote for it.
-func metadataFor(sp spec.Project, typ label.Type, r ItemResult, acc map[string]float64) (results.LabelMetadata, time.Time) {
+// people without a record): under the project's model of its crowd when there is one for the
+// delivered label, else the one-coin posterior. An answer that agrees with the delivered one
+// under the type's measure counts as a vote for it.
+func metadataFor(sp spec.Project, typ label.Type, r ItemResult, acc map[string]float64, model *aggregate.Snapshot) (results.LabelMetadata, time.Time) {
 	meta := results.LabelMetadata{Method: r.Method, Type: sp.Annotation.Type, Project: sp.ID}
 	class := func(a label.Answer) string {
 		if typ != nil && label.Agree(typ, a, r.Final, 0) {
@@ -361,13 +368,39 @@ func metadataFor(sp spec.Project, typ label.Type, r ItemResult, acc map[string]f
 			completed = r.Arbitration.SubmittedAt
 		}
 	}
-	// Free-form types have many possible answers; two classes is the cautious count for them.
-	k := len(sp.Annotation.Taxonomy)
-	if sp.Annotation.Type != label.SingleLabelName || k < 2 {
-		k = 2
-	}
-	meta.Confidence = quality.Round4(quality.Posterior(string(r.Final), votes, k))
+	meta.Confidence = quality.Round4(confidence(sp, r.Final, votes, model))
 	meta.CompletedAt = completed.UTC()
 	meta.Times = results.TimesOf(r)
 	return meta, completed
+}
+
+// confidence is the posterior of the delivered label given the votes: the crowd model's for a
+// single-label project whose model knows the label, else the one-coin posterior.
+func confidence(sp spec.Project, final label.Answer, votes []quality.Vote, model *aggregate.Snapshot) float64 {
+	single := sp.Annotation.Type == label.SingleLabelName
+	if single && model != nil {
+		if p, ok := modelPosterior(*model, label.ClassOf(final), votes); ok {
+			return p
+		}
+	}
+	// Free-form types have many possible answers; two classes is the cautious count for them.
+	k := len(sp.Annotation.Taxonomy)
+	if !single || k < 2 {
+		k = 2
+	}
+	return quality.Posterior(string(final), votes, k)
+}
+
+// modelPosterior is the model's posterior of class given the votes (each vote's class a JSON
+// string, as answers are); false when the model does not know the class.
+func modelPosterior(model aggregate.Snapshot, class string, votes []quality.Vote) (float64, bool) {
+	at := slices.Index(model.Labels, class)
+	if at < 0 || len(model.Prior) != len(model.Labels) {
+		return 0, false
+	}
+	mv := make([]aggregate.Vote, 0, len(votes))
+	for _, v := range votes {
+		mv = append(mv, aggregate.Vote{Label: label.ClassOf(label.Answer(v.Class)), Accuracy: v.Accuracy})
+	}
+	return model.Posterior(mv)[at], true
 }

@@ -10,6 +10,7 @@ import (
 
 	"go.temporal.io/sdk/testsuite"
 
+	"github.com/labelflow/labelflow/internal/aggregate"
 	"github.com/labelflow/labelflow/internal/devstack/devstacktest"
 	"github.com/labelflow/labelflow/internal/label"
 	"github.com/labelflow/labelflow/internal/layout"
@@ -153,22 +154,12 @@ func TestDeliveredConfidenceIsRecalibratedOnEarlierGold(t *testing.T) {
 	}
 	record := func(chunk int, gold *quality.CalibrationBins, res ...ItemResult) (float64, RecordChunkResult, quality.ChunkStats) {
 		t.Helper()
-		rec, err := f.acts.RecordChunk(ctx, RecordChunkInput{ProjectID: "p1", Chunk: chunk, Results: res, Gold: gold})
-		if err != nil {
-			t.Fatal(err)
-		}
-		data, _ := f.env.Store.Get(ctx, rec.ResultsKey)
-		var line struct {
-			Meta results.LabelMetadata `json:"label-metadata"`
-		}
-		if err := json.Unmarshal(bytes.Split(data, []byte{'\n'})[0], &line); err != nil {
-			t.Fatal(err)
-		}
+		confidence, rec := recordFirstConfidence(t, f, RecordChunkInput{ProjectID: "p1", Chunk: chunk, Results: res, Gold: gold})
 		var st quality.ChunkStats
 		if err := f.env.Store.GetJSON(ctx, layout.StatsKey("p1", chunk), &st); err != nil {
 			t.Fatal(err)
 		}
-		return line.Meta.Confidence, rec, st
+		return confidence, rec, st
 	}
 	// The first chunk has no earlier gold: it delivers the model's confidence (two annotators at
 	// the prior 0.8: 0.9412), and its gold item, right, is counted at it.
@@ -192,4 +183,63 @@ func TestDeliveredConfidenceIsRecalibratedOnEarlierGold(t *testing.T) {
 	if st.Calibration[6].Items != 1 || st.ModelCalibration[9].Items != 1 || *rec.ModelCalibration != st.ModelCalibration {
 		t.Fatalf("stats calibration %+v, model %+v, result %+v", st.Calibration, st.ModelCalibration, rec.ModelCalibration)
 	}
+}
+
+// A single-label chunk delivers the posterior of its project's crowd model: where the crowd
+// often says dog of a cat and almost never cat of a dog, two people saying dog are less sure
+// than the one-coin posterior makes them, and two saying cat more. The default model (before any
+// fit) delivers the one-coin posterior.
+func TestDeliveredConfidenceIsTheCrowdModelsPosterior(t *testing.T) {
+	f := newFixture(t)
+	at := time.Date(2026, 11, 10, 9, 0, 0, 0, time.UTC)
+	// Both items of the chunk answered class by both annotators.
+	both := func(class string) []ItemResult {
+		answer := label.Answer(`"` + class + `"`)
+		c := func(w string) Contribution {
+			return Contribution{Worker: w, Answer: answer, SubmittedAt: at, Seconds: 20}
+		}
+		var rs []ItemResult
+		for i := range 2 {
+			rs = append(rs, ItemResult{Item: i, Final: answer, Method: "agreed", Annotations: []Contribution{c("ann-a"), c("ann-b")}})
+		}
+		return rs
+	}
+	// Each call records chunk 0 again, with another model.
+	confidence := func(model *aggregate.Snapshot, rs []ItemResult) float64 {
+		t.Helper()
+		confidence, _ := recordFirstConfidence(t, f, RecordChunkInput{ProjectID: "p1", Chunk: 0, Results: rs, Model: model})
+		return confidence
+	}
+	const oneCoin = 0.9412 // two annotators at the prior 0.8, two classes
+	def := aggregate.DefaultSnapshot(f.sp.Annotation.Taxonomy, quality.DefaultAnnotatorAccuracy)
+	if got := confidence(&def, both("dog")); got != oneCoin {
+		t.Fatalf("default model: %v, want the one-coin %v", got, oneCoin)
+	}
+	model := aggregate.Snapshot{Labels: []string{"cat", "dog"}, Prior: []float64{0.5, 0.5}, Crowd: [][]float64{{0.6, 0.4}, {0.02, 0.98}}}
+	dog, cat := confidence(&model, both("dog")), confidence(&model, both("cat"))
+	if dog >= oneCoin-0.05 || cat <= oneCoin+0.03 {
+		t.Fatalf("two dogs %v, two cats %v: want below and above the one-coin %v", dog, cat, oneCoin)
+	}
+	votes := []aggregate.Vote{{Label: "dog", Accuracy: quality.DefaultAnnotatorAccuracy}, {Label: "dog", Accuracy: quality.DefaultAnnotatorAccuracy}}
+	if want := quality.Round4(model.Posterior(votes)[1]); dog != want {
+		t.Fatalf("two dogs %v, want the model's posterior %v", dog, want)
+	}
+}
+
+// recordFirstConfidence records a chunk and returns the confidence its first delivered line
+// carries.
+func recordFirstConfidence(t *testing.T, f *fixture, in RecordChunkInput) (float64, RecordChunkResult) {
+	t.Helper()
+	rec, err := f.acts.RecordChunk(context.Background(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ := f.env.Store.Get(context.Background(), rec.ResultsKey)
+	var line struct {
+		Meta results.LabelMetadata `json:"label-metadata"`
+	}
+	if err := json.Unmarshal(bytes.Split(data, []byte{'\n'})[0], &line); err != nil {
+		t.Fatal(err)
+	}
+	return line.Meta.Confidence, rec
 }

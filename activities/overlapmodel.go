@@ -2,7 +2,6 @@ package activities
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -67,8 +66,8 @@ func (a *Activities) recordedAnswers(ctx context.Context, project string, chunk 
 	for n, l := range lines {
 		task := strconv.Itoa(chunk) + "/" + strconv.Itoa(n)
 		for i, raw := range l.Meta.Answers {
-			var class string
-			if i >= len(l.Meta.Annotators) || json.Unmarshal(raw, &class) != nil {
+			class := label.ClassOf(label.Answer(raw))
+			if i >= len(l.Meta.Annotators) || class == "" {
 				continue
 			}
 			out = append(out, aggregate.Answer{Task: task, Worker: l.Meta.Annotators[i], Label: class})

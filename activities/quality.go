@@ -2,7 +2,6 @@ package activities
 
 import (
 	"context"
-	"encoding/json"
 	"sort"
 	"strconv"
 	"time"
@@ -85,8 +84,7 @@ func chunkSkills(sp spec.Project, settled []ItemResult) (map[string]float64, map
 	var answers []aggregate.Answer
 	for _, r := range settled {
 		for _, c := range r.Annotations {
-			var class string
-			if json.Unmarshal(c.Answer, &class) == nil {
+			if class := label.ClassOf(c.Answer); class != "" {
 				answers = append(answers, aggregate.Answer{Task: strconv.Itoa(r.Item), Worker: c.Worker, Label: class})
 				chunkAnswers[c.Worker]++
 			}

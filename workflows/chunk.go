@@ -50,6 +50,9 @@ type ItemState struct {
 	Method        string     `json:",omitempty"`
 	// Settled is the delivered answer of an item settled by overlap (the winning answers merged).
 	Settled label.Answer `json:",omitempty"`
+	// Review is set when dynamic overlap's stopping rule sent the item to a reviewer before
+	// max_annotations (ChunkSettings.ReviewCost): it wants no more annotators.
+	Review bool `json:",omitempty"`
 	// Spilled is set once the item's result is stored (StoreSettled): its answers are dropped
 	// from the state, their authors and times kept.
 	Spilled bool `json:",omitempty"`
@@ -99,7 +102,7 @@ type chunk struct {
 	finished      bool
 	ready         bool // what validation needs of the items is known
 	chunkVersions      // the behaviour changes this run has (versions.go)
-	// overlapModel: single-label dynamic overlap decides with Settings.OverlapModel
+	// overlapModel: single-label dynamic overlap decides with Settings.CrowdModel
 	// (versionOverlapModel).
 	overlapModel bool
 	// pauses receives the project's pause signals (pause.go).

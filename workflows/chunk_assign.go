@@ -408,7 +408,8 @@ func (c *chunk) mix(items []int) {
 }
 
 // wanted is how many annotations item it needs now: the usual number, or, under dynamic
-// overlap after a disagreement, one more than it has, up to the maximum.
+// overlap after a disagreement, one more than it has, up to the maximum, unless the stopping
+// rule has sent it to a reviewer.
 func (c *chunk) wanted(i int) int {
 	it := &c.st.Items[i]
 	n, o := c.in.Settings.AnnotatorsPerItem, c.in.Settings.Overlap
@@ -418,7 +419,7 @@ func (c *chunk) wanted(i int) int {
 	if len(it.Annotations) < n {
 		return n
 	}
-	if c.isGold(i) {
+	if c.isGold(i) || it.Review {
 		return len(it.Annotations)
 	}
 	if o.Mode == "dynamic" && len(it.Annotations) < o.MaxAnnotations {

@@ -210,7 +210,7 @@ func (c *chunk) record(ctx, actx workflow.Context) (activities.RecordChunkResult
 		}
 	}
 	in := activities.RecordChunkInput{ProjectID: c.in.Settings.ProjectID, Chunk: c.in.Chunk, Results: results, Parts: c.st.Parts,
-		Suites: c.submittedSuites(), Gold: c.in.Settings.Gold}
+		Suites: c.submittedSuites(), Gold: c.in.Settings.Gold, Model: c.in.Settings.CrowdModel}
 	var a *activities.Activities
 	var recorded activities.RecordChunkResult
 	// RecordChunk heartbeats while it runs: a worker lost mid-way is noticed in seconds.

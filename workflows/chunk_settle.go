@@ -8,6 +8,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/labelflow/labelflow/internal/aggregate"
 	"github.com/labelflow/labelflow/internal/label"
 	"github.com/labelflow/labelflow/internal/quality"
 )
@@ -150,13 +151,15 @@ func (c *chunk) settle(i int) {
 }
 
 // settleWithModel makes a single-label item final once the project's model settles it from its
-// answers (overlap_model.go): as agreed when its first n answers agree on the label decided,
-// otherwise as settled by overlap. Unsettled, it waits for one more annotator, or at
-// max_annotations a reviewer.
+// answers (crowd_model.go): as agreed when its first n answers agree on the label decided,
+// otherwise as settled by overlap. Unsettled, it waits for one more annotator, or a reviewer: at
+// max_annotations, or sooner when the rule sends it to one (Review).
 func (c *chunk) settleWithModel(it *ItemState, n int) {
-	decided, ok := c.modelSettles(it.Annotations)
+	decided, step := c.modelStep(it.Annotations)
 	switch {
-	case !ok:
+	case step == aggregate.Review:
+		it.Review = true
+	case step != aggregate.Stop:
 	case len(it.Annotations) == n && c.unanimous(it.Annotations) && label.Agree(c.typ, decided, it.Annotations[0].Answer, 0):
 		it.Final, it.Method = true, MethodAgreed
 	default:

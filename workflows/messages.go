@@ -189,11 +189,17 @@ type ChunkSettings struct {
 	// Overlap is what happens on disagreement: a reviewer decides (the default), or more
 	// annotators are asked until the answer is sure enough.
 	Overlap spec.Overlap
-	// OverlapModel is what single-label dynamic overlap decides with: the project's model of
-	// its crowd (FitOverlapModel), set by projects since versionOverlapModel; OverlapMinGain is
-	// its stopping rule's aggregate.StopRule.MinGain.
-	OverlapModel   *aggregate.Snapshot `json:",omitempty"`
+	// CrowdModel is the project's model of its crowd (FitOverlapModel, crowd_model.go):
+	// single-label dynamic overlap decides with it, and the chunk's delivered confidence is its
+	// posterior. Projects set it since versionOverlapModel (dynamic overlap) and
+	// versionCrowdModelConfidence (every single-label project); its JSON key is the one it had
+	// when only dynamic overlap used it. OverlapMinGain is the dynamic stopping rule's
+	// aggregate.StopRule.MinGain.
+	CrowdModel     *aggregate.Snapshot `json:"OverlapModel,omitempty"`
 	OverlapMinGain float64             `json:",omitempty"`
+	// ReviewCost, when above 0, makes a reviewer one of the dynamic stopping rule's choices
+	// (quality.overlap.early_review): the price of an arbitration in annotations.
+	ReviewCost float64 `json:",omitempty"`
 	// MinAccuracy, when above 0, is the estimated accuracy below which a person only gets gold
 	// items, and a reviewer no arbitration.
 	MinAccuracy float64

@@ -55,8 +55,9 @@ type ProjectState struct {
 	PauseSeq int `json:",omitempty"`
 	// Drained are the running chunks that have nothing left for a newcomer: out of the window.
 	Drained []int `json:",omitempty"`
-	// Overlap is the model dynamic overlap decides with, as last fitted (overlap_model.go).
-	Overlap *OverlapModel `json:",omitempty"`
+	// CrowdModel is the model of the project's crowd as last fitted (crowd_model.go); its
+	// JSON key is the one it had when only dynamic overlap kept it.
+	CrowdModel *CrowdModel `json:"Overlap,omitempty"`
 	// Crowd is each gateway's latest count of the people at work, which sizes the window.
 	Crowd []CrowdReport `json:",omitempty"`
 	// Gold is the calibration on gold of the model's confidence in the chunks finished so far,
@@ -384,7 +385,7 @@ func (p *project) startChunk(ctx workflow.Context, chunk int) error {
 		},
 	}
 	in.Settings.Gold = p.st.Gold
-	if err := p.setOverlapModel(ctx, &in.Settings); err != nil {
+	if err := p.setCrowdModel(ctx, &in.Settings); err != nil {
 		return err
 	}
 	if versionChunkSeal.enabled(ctx) {

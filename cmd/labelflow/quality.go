@@ -359,6 +359,7 @@ func qualityReplayCmd() *cobra.Command {
 	fl.Float64Var(&o.opts.MinGain, "min-gain", aggregate.DefaultMinGain, "dynamic: also stop once one or two more answers are expected to make the label right more often by less than this per answer (0: the target alone)")
 	fl.IntVar(&o.opts.Annotators, "annotators", 2, "answers every item gets first")
 	fl.Float64Var(&o.opts.ReviewerAccuracy, "reviewer-accuracy", 0, "simulate reviewers right this often; 0: the next recorded answer reviews")
+	fl.Float64Var(&o.opts.ReviewCost, "review-cost", 0, "dynamic: the price of a review in annotations; above 0 (with --reviewer-accuracy) the policy sends an item to a reviewer early when a review is worth more per price than more answers")
 	fl.Uint64Var(&o.opts.Seed, "seed", 1, "seed of the simulated reviewers and of the dynamic policy's split")
 	fl.StringVar(&o.delimiter, "delimiter", ",", `field separator of the input files: one character, or "tab"`)
 	required(cmd, "in", "truth")
@@ -397,10 +398,13 @@ func printReplay(w io.Writer, o aggregate.ReplayOptions, r aggregate.ReplayResul
 	}
 	rule := fmt.Sprintf("%d answers, a reviewer on disagreement", o.Annotators)
 	if o.Policy == "dynamic" {
-		rule = fmt.Sprintf("%d answers, then more until %.2f sure, at most %d, then a reviewer", o.Annotators, o.ConfidenceTarget, o.MaxAnnotations)
+		until := fmt.Sprintf("%.2f sure", o.ConfidenceTarget)
 		if o.MinGain > 0 {
-			rule = fmt.Sprintf("%d answers, then more until %.2f sure or one more is worth less than %.3f, at most %d, then a reviewer",
-				o.Annotators, o.ConfidenceTarget, o.MinGain, o.MaxAnnotations)
+			until += fmt.Sprintf(" or one more is worth less than %.3f", o.MinGain)
+		}
+		rule = fmt.Sprintf("%d answers, then more until %s, at most %d, then a reviewer", o.Annotators, until, o.MaxAnnotations)
+		if o.ReviewCost > 0 {
+			rule += fmt.Sprintf(", or sooner when a review (the price of %.1f answers) is worth more", o.ReviewCost)
 		}
 	}
 	fmt.Fprintf(w, "%s (%s; reviewer: %s): %d items\n", o.Policy, rule, reviewer, r.Items)

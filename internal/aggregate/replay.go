@@ -28,7 +28,11 @@ type ReplayOptions struct {
 	// ReviewerAccuracy, when above 0, simulates the reviewer: right with this probability, else a
 	// uniformly random other label. At 0 the reviewer is the item's next recorded answer.
 	ReviewerAccuracy float64
-	Seed             uint64 // for the reviewer's draws and the split of the dynamic policy's fits
+	// ReviewCost, when above 0, makes the simulated reviewer one of the dynamic policy's
+	// choices (StopRule.Reviewer): the price of a review, in annotations. It needs
+	// ReviewerAccuracy: the rule weighs what the reviewer is known to be worth.
+	ReviewCost float64
+	Seed       uint64 // for the reviewer's draws and the split of the dynamic policy's fits
 }
 
 func (o ReplayOptions) withDefaults() ReplayOptions {
@@ -46,7 +50,11 @@ func (o ReplayOptions) withDefaults() ReplayOptions {
 
 // rule is the dynamic policy's stopping rule, the pipeline's.
 func (o ReplayOptions) rule() StopRule {
-	return StopRule{Target: o.ConfidenceTarget, MinGain: o.MinGain}
+	r := StopRule{Target: o.ConfidenceTarget, MinGain: o.MinGain}
+	if o.ReviewCost > 0 {
+		r.Reviewer = &ReviewOption{Accuracy: o.ReviewerAccuracy, Cost: o.ReviewCost}
+	}
+	return r
 }
 
 // Check reports options that make no sense, before any answer is read.
@@ -63,6 +71,10 @@ func (o ReplayOptions) Check() error {
 		return fmt.Errorf("--min-gain %v: want a probability below 1, or 0 for none", o.MinGain)
 	case o.ReviewerAccuracy < 0 || o.ReviewerAccuracy > 1:
 		return fmt.Errorf("--reviewer-accuracy %v: want a probability", o.ReviewerAccuracy)
+	case o.ReviewCost < 0:
+		return fmt.Errorf("--review-cost %v: want a price in annotations, or 0 for none", o.ReviewCost)
+	case o.ReviewCost > 0 && o.ReviewerAccuracy == 0:
+		return fmt.Errorf("--review-cost needs --reviewer-accuracy: the rule weighs what a review is worth by the reviewer's accuracy")
 	}
 	return nil
 }
@@ -89,10 +101,11 @@ type ReplayResult struct {
 //
 //   - fixed: the first Annotators answers; if they agree the item is settled, otherwise it goes
 //     to a reviewer whose answer is final (the pipeline's review mode).
-//   - dynamic: the first Annotators answers, then one more at a time until Best's posterior of
-//     the best label reaches ConfidenceTarget (Snapshot.Decide, as the pipeline decides), at most
-//     MaxAnnotations answers; then a reviewer whose answer is final. Items answered by as many
-//     as Annotators people who all agree still need the target, as in the pipeline.
+//   - dynamic: the first Annotators answers, then one more at a time until the stopping rule
+//     stops (Snapshot.Next, as the pipeline decides), at most MaxAnnotations answers; then a
+//     reviewer whose answer is final. With ReviewCost the rule may send an item to the reviewer
+//     earlier. Items answered by as many as Annotators people who all agree still need the
+//     rule to stop, as in the pipeline.
 //
 // The dynamic policy's model is fitted on the other half of the items (a seeded split, each half
 // decided with the model of the other), so no item is decided by estimates its own answers
@@ -167,8 +180,8 @@ func replayItem(as []Answer, o ReplayOptions, dec decider, labels []string, trut
 	for _, a := range as[:min(len(as), o.MaxAnnotations)] {
 		votes = append(votes, Vote{Label: a.Label, Accuracy: dec.accuracy[a.Worker]})
 	}
-	label, used, ok := dec.snapshot.FirstSettled(votes, first, o.rule())
-	if ok {
+	label, used, step := dec.snapshot.FirstStep(votes, first, o.rule())
+	if step == Stop {
 		return replayed{label: label, annotations: used}
 	}
 	return review(as, used, label, o, labels, truth, rng)

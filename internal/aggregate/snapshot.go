@@ -152,9 +152,23 @@ func (s Snapshot) Decide(votes []Vote, target float64) (label string, confidence
 // that the decision is right by MinGain per answer. The second condition ends the items that
 // no affordable number of answers would make sure (items that fool half the crowd), which a
 // target alone keeps asking about until MaxAnnotations and a reviewer.
+//
+// With Reviewer, a reviewer is one more choice: the item goes to one now, before
+// MaxAnnotations, when what a review is expected to add per annotation's price beats what more
+// answers are (and MinGain). A reviewer whose answer is final makes the label right with the
+// reviewer's accuracy, whatever the crowd said: worth it for the items a crowd is split on, and
+// for items that fool the crowd but not a trained reviewer.
 type StopRule struct {
-	Target  float64 `json:"target"`
-	MinGain float64 `json:"min_gain,omitempty"` // 0: the target alone
+	Target   float64       `json:"target"`
+	MinGain  float64       `json:"min_gain,omitempty"` // 0: the target alone
+	Reviewer *ReviewOption `json:"reviewer,omitempty"` // nil: a reviewer only at MaxAnnotations
+}
+
+// ReviewOption is a reviewer as a choice of the stopping rule: right with Accuracy, at the price
+// of Cost annotations.
+type ReviewOption struct {
+	Accuracy float64 `json:"accuracy"`
+	Cost     float64 `json:"cost"`
 }
 
 // DefaultMinGain is the gain per answer below which dynamic overlap stops: one more answer is
@@ -162,33 +176,62 @@ type StopRule struct {
 // aggregation" section has the replays behind it.
 const DefaultMinGain = 0.02
 
+// Step is what the stopping rule does next with an item.
+type Step int
+
+const (
+	More   Step = iota // ask one more annotator
+	Stop               // the decided label is final
+	Review             // send the item to a reviewer now
+)
+
 // Settle returns the most probable label given the votes, its probability, and whether the rule
 // stops there. Ties go to the label voted first, then to the first of s.Labels.
 func (s Snapshot) Settle(votes []Vote, rule StopRule) (label string, confidence float64, settled bool) {
+	label, confidence, step := s.Next(votes, rule)
+	return label, confidence, step == Stop
+}
+
+// Next returns the most probable label given the votes, its probability, and what the rule does
+// next: stop there, ask one more annotator, or send the item to a reviewer. Ties go to the label
+// voted first, then to the first of s.Labels.
+func (s Snapshot) Next(votes []Vote, rule StopRule) (label string, confidence float64, step Step) {
 	if len(s.Labels) == 0 {
-		return "", 0, false
+		return "", 0, More
 	}
 	p := s.Posterior(votes)
 	best := s.decision(votes, p)
-	if p[best] >= rule.Target {
-		return s.Labels[best], p[best], true
+	label, confidence = s.Labels[best], p[best]
+	if confidence >= rule.Target {
+		return label, confidence, Stop
 	}
-	stop := rule.MinGain > 0 && s.gain(votes, p, 1) < rule.MinGain && s.gain(votes, p, 2) < 2*rule.MinGain
-	return s.Labels[best], p[best], stop
-}
-
-// FirstSettled takes the votes one at a time, as they arrive, and returns the label decided when
-// the rule first stops, after at least first votes, and how many votes that took; unsettled, the
-// label decided on all of them. The pipeline's dynamic overlap makes the same calls to Settle
-// as each answer comes in.
-func (s Snapshot) FirstSettled(votes []Vote, first int, rule StopRule) (label string, used int, settled bool) {
-	for n := max(first, 1); n <= len(votes); n++ {
-		if label, _, settled = s.Settle(votes[:n], rule); settled {
-			return label, n, true
+	if rule.MinGain <= 0 && rule.Reviewer == nil {
+		return label, confidence, More
+	}
+	more := max(s.gain(votes, p, 1), s.gain(votes, p, 2)/2) // per answer
+	if r := rule.Reviewer; r != nil && r.Cost > 0 {
+		if review := (r.Accuracy - confidence) / r.Cost; review > more && review >= rule.MinGain {
+			return label, confidence, Review
 		}
 	}
-	label, _, _ = s.Settle(votes, rule)
-	return label, len(votes), false
+	if rule.MinGain > 0 && more < rule.MinGain {
+		return label, confidence, Stop
+	}
+	return label, confidence, More
+}
+
+// FirstStep takes the votes one at a time, as they arrive, and returns the label decided when
+// the rule first stops or sends the item to a reviewer, after at least first votes, how many
+// votes that took, and the step; when it does neither, the label decided on all the votes and
+// More. The pipeline's dynamic overlap makes the same calls to Next as each answer comes in.
+func (s Snapshot) FirstStep(votes []Vote, first int, rule StopRule) (label string, used int, step Step) {
+	for n := max(first, 1); n <= len(votes); n++ {
+		if label, _, step = s.Next(votes[:n], rule); step != More {
+			return label, n, step
+		}
+	}
+	label, _, _ = s.Next(votes, rule)
+	return label, len(votes), More
 }
 
 // decision is the label decided at posterior p: the most probable, ties to the label voted first,

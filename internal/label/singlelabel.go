@@ -65,6 +65,16 @@ func (SingleLabel) Canonical(a Answer) Answer {
 	return out
 }
 
+// ClassOf is the class a single-label answer names: "" when it names none.
+func ClassOf(a Answer) string {
+	var class string
+	err := json.Unmarshal(a, &class) //workflowcheck:ignore decoding a string depends on nothing but its bytes
+	if err != nil {
+		return ""
+	}
+	return class
+}
+
 func truncate(a Answer) string {
 	if len(a) > 60 {
 		return string(a[:60]) + "…"

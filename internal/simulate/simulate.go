@@ -42,6 +42,12 @@ type Options struct {
 	Country           string
 	// Truth maps item ids to true answers; without it the manifest line's `truth` field is used.
 	Truth map[string]string
+	// Decoys maps item ids (as chunks name them) to a wrong single-label class that fools the
+	// crowd: on such an item everyone, reviewers too, takes the decoy for the truth and answers
+	// it as accurately as they answer anything. Real crowds have such items (an ambiguous face,
+	// a sarcastic review); they make answers agree on a wrong label, so that a model which
+	// takes answers as independent is surer than it should be.
+	Decoys map[string]string
 	// TaskTime is what a person spends on each task of a suite, give or take a quarter, on top
 	// of Think: the ledger's time worked is measured from claim to submit, so this is the time
 	// the simulated people are paid for. Zero, the default, is a crowd as fast as it can go.
@@ -204,6 +210,9 @@ func (s *sim) work(ctx context.Context, p Person, rng *rand.Rand) error {
 			k, err := s.truthOf(ctx, chunk, t.Item)
 			if err != nil {
 				return err
+			}
+			if decoy, ok := s.o.Decoys[k.id]; ok {
+				k.truth = marshal(decoy)
 			}
 			body.Answers = append(body.Answers, gateway.AnswerBody{Item: t.Item,
 				Answer: noisyAnswer(rng, suite.AnnotationType, k.truth, suite.Taxonomy, acc, k.info)})

@@ -71,4 +71,12 @@ func TestOverlapPolicy(t *testing.T) {
 	if _, err := Parse("p.yaml", []byte(deliveryBase+"quality: {overlap: {mode: vote}}\n")); err == nil || !strings.Contains(err.Error(), "quality.overlap.mode") {
 		t.Errorf("unknown mode: %v", err)
 	}
+	early := "quality: {overlap: {mode: dynamic, early_review: true}}\n"
+	if p, err := Parse("p.yaml", []byte(deliveryBase+early)); err != nil || !p.Quality.Overlap.EarlyReview {
+		t.Errorf("early review on a single-label project: %+v, %v", p.Quality.Overlap, err)
+	}
+	boxes := strings.Replace(deliveryBase, "type: single-label", "type: bounding-box", 1)
+	if _, err := Parse("p.yaml", []byte(boxes+early)); err == nil || !strings.Contains(err.Error(), "quality.overlap.early_review") {
+		t.Errorf("early review on a bounding-box project: %v", err)
+	}
 }

@@ -59,11 +59,15 @@ type Gold struct {
 // reaches ConfidenceTarget, and only then, at MaxAnnotations, sends it to a reviewer. For
 // single-label projects it also stops once one or two more answers are not expected to make the
 // decision right more often by MinGain per answer (0 stops at the target alone; unset, 0.02).
+// With EarlyReview (single-label) a reviewer is one of its choices before MaxAnnotations: an item
+// goes to one as soon as a review, at its price against an annotation's, is expected to add more
+// than more answers. Off by default: it can send many items to the few reviewers a project has.
 type Overlap struct {
 	Mode             string   `yaml:"mode" json:"mode,omitempty"`
 	ConfidenceTarget float64  `yaml:"confidence_target" json:"confidence_target,omitempty"`
 	MaxAnnotations   int      `yaml:"max_annotations" json:"max_annotations,omitempty"`
 	MinGain          *float64 `yaml:"min_gain" json:"min_gain,omitempty"`
+	EarlyReview      bool     `yaml:"early_review" json:"early_review,omitempty"`
 }
 
 // Annotation says what is asked of annotators.
@@ -322,7 +326,7 @@ func (p *Project) validate() []FieldError {
 	p.checkAnnotation(&problems)
 	p.checkWork(&problems)
 	p.Delivery.checkDestination(&problems)
-	p.Quality.check(&problems)
+	p.Quality.check(&problems, p.Annotation.Type)
 	p.checkDeliveryOptions(&problems)
 	p.Pay.check(&problems, p.Quality.Gold.Source != "")
 	return problems
@@ -395,7 +399,7 @@ func (d *Delivery) checkDestination(bad *fieldProblems) {
 	}
 }
 
-func (q *Quality) check(bad *fieldProblems) {
+func (q *Quality) check(bad *fieldProblems, typ string) {
 	if g := q.Gold; g.Source != "" {
 		if _, _, err := store.ParseURI(g.Source); err != nil {
 			bad.add("quality.gold.source", "%v", err)
@@ -420,6 +424,9 @@ func (q *Quality) check(bad *fieldProblems) {
 		}
 		if g := o.MinGain; g != nil && (*g < 0 || *g > 0.2) {
 			bad.add("quality.overlap.min_gain", "must be at least 0 and at most 0.2 (accuracy gained per answer), got %v", *g)
+		}
+		if o.EarlyReview && typ != label.SingleLabelName {
+			bad.add("quality.overlap.early_review", "weighs a review with the model of the crowd's classes: %s projects only, not %s", label.SingleLabelName, typ)
 		}
 	default:
 		bad.add("quality.overlap.mode", "must be review or dynamic, got %q", o.Mode)

@@ -28,7 +28,7 @@ func modelRun(t *testing.T, model aggregate.Snapshot, minGain float64, answers [
 	ce := newChunkEnv(t)
 	set := settings()
 	set.Overlap = spec.Overlap{Mode: "dynamic", ConfidenceTarget: 0.9, MaxAnnotations: 4}
-	set.OverlapModel, set.OverlapMinGain = &model, minGain
+	set.CrowdModel, set.OverlapMinGain = &model, minGain
 	claims := make([]outcome[Suite], len(answers))
 	subs := make([]outcome[SubmitResult], len(answers))
 	var steps []func()
@@ -92,7 +92,7 @@ func TestStopRuleSettlesAHopelessSplit(t *testing.T) {
 }
 
 // The pipeline and `quality replay` decide an item alike: the chunk settles after as many
-// answers, with the same label, as Snapshot.FirstSettled (replay's call) on the same votes.
+// answers, with the same label, as Snapshot.FirstStep (replay's call) on the same votes.
 func TestChunkDecidesAsReplay(t *testing.T) {
 	model := doubtfulCats()
 	answers, acc := []string{"dog", "cat", "cat", "cat"}, []float64{0.6, 0.7, 0, 0.95}
@@ -100,9 +100,9 @@ func TestChunkDecidesAsReplay(t *testing.T) {
 	for i := range answers {
 		votes[i] = aggregate.Vote{Label: answers[i], Accuracy: acc[i]}
 	}
-	want, used, settled := model.FirstSettled(votes, 2, aggregate.StopRule{Target: 0.9})
-	if !settled || used < 3 {
-		t.Fatalf("the case shows nothing: replay settles %q after %d answers (settled %v)", want, used, settled)
+	want, used, step := model.FirstStep(votes, 2, aggregate.StopRule{Target: 0.9})
+	if step != aggregate.Stop || used < 3 {
+		t.Fatalf("the case shows nothing: replay settles %q after %d answers (step %v)", want, used, step)
 	}
 	ce, _, got := modelRun(t, model, 0, answers, acc)
 	r := ce.recorded.Results[0]
@@ -112,10 +112,18 @@ func TestChunkDecidesAsReplay(t *testing.T) {
 	}
 }
 
-// A project with dynamic overlap hands each chunk its model: the default one before any chunk
-// has finished, then one fitted on the chunks finished so far, refitted after 1, 2, 4, 8, …
-// finished chunks, not for every chunk.
-func TestProjectRefitsTheOverlapModelAsChunksFinish(t *testing.T) {
+// A single-label project hands each chunk its crowd model, for dynamic overlap to decide with
+// and for every chunk's delivered confidence: the default one before any chunk has finished,
+// then one fitted on the chunks finished so far, refitted after 1, 2, 4, 8, … finished chunks,
+// not for every chunk. Only dynamic overlap gets a stopping rule.
+func TestProjectRefitsTheCrowdModelAsChunksFinish(t *testing.T) {
+	minGain := 0.05
+	for _, o := range []spec.Overlap{{Mode: "dynamic", ConfidenceTarget: 0.9, MaxAnnotations: 4, MinGain: &minGain, EarlyReview: true}, {}} {
+		t.Run("overlap "+o.Mode, func(t *testing.T) { projectRefitsTheCrowdModel(t, o) })
+	}
+}
+
+func projectRefitsTheCrowdModel(t *testing.T, overlap spec.Overlap) {
 	var suite testsuite.WorkflowTestSuite
 	env := suite.NewTestWorkflowEnvironment()
 	var a *activities.Activities
@@ -131,22 +139,34 @@ func TestProjectRefitsTheOverlapModelAsChunksFinish(t *testing.T) {
 			s.Prior = []float64{float64(len(fits)), 0}
 			return s, nil
 		})
-	models, gains := map[int]*aggregate.Snapshot{}, map[float64]int{}
+	models, gains, costs := map[int]*aggregate.Snapshot{}, map[float64]int{}, map[float64]int{}
 	env.RegisterWorkflowWithOptions(func(ctx workflow.Context, in ChunkInput) (ChunkSummary, error) {
-		models[in.Chunk] = in.Settings.OverlapModel
+		models[in.Chunk] = in.Settings.CrowdModel
 		gains[in.Settings.OverlapMinGain]++
+		costs[in.Settings.ReviewCost]++
 		sum := ChunkSummary{Chunk: in.Chunk, ChunkCounts: ChunkCounts{Items: in.Items, Delivered: in.Items}}
 		return sum, workflow.SignalExternalWorkflow(ctx, in.ProjectWorkflowID, "", SignalChunkFinished, sum).Get(ctx, nil)
 	}, workflow.RegisterOptions{Name: "ChunkWorkflow"})
 	sp := testSpec()
-	minGain := 0.05
-	sp.Quality.Overlap = spec.Overlap{Mode: "dynamic", ConfidenceTarget: 0.9, MaxAnnotations: 4, MinGain: &minGain}
+	sp.Quality.Overlap = overlap
 	env.ExecuteWorkflow(ProjectWorkflow, sealed(testWorkflowID, ActionStart, ProjectInput{Spec: sp, Window: 1}))
 	if err := env.GetWorkflowError(); err != nil {
 		t.Fatal(err)
 	}
-	if gains[minGain] != 10 {
-		t.Errorf("stopping rules' gains %v, want the spec's %v for all 10 chunks", gains, minGain)
+	wantGain := 0.0
+	if overlap.MinGain != nil {
+		wantGain = *overlap.MinGain
+	}
+	if gains[wantGain] != 10 {
+		t.Errorf("stopping rules' gains %v, want %v for all 10 chunks", gains, wantGain)
+	}
+	// Early review weighs an arbitration (0.10) at 2.5 annotations (0.04).
+	wantCost := 0.0
+	if overlap.EarlyReview {
+		wantCost = 2.5
+	}
+	if costs[wantCost] != 10 {
+		t.Errorf("review costs %v, want %v for all 10 chunks", costs, wantCost)
 	}
 	want := [][]int{{0}, {1, 0}, {3, 2, 1, 0}, {7, 6, 5, 4, 3, 2, 1, 0}}
 	if !reflect.DeepEqual(fits, want) {
@@ -160,5 +180,44 @@ func TestProjectRefitsTheOverlapModelAsChunksFinish(t *testing.T) {
 		if m := models[c]; m == nil || m.Prior[0] != n {
 			t.Errorf("chunk %d decides with %+v, want fit %v", c, m, n)
 		}
+	}
+}
+
+// With early review a split item on a crowd barely better than a coin goes to a reviewer at two
+// answers, where the stopping rule alone settles it with the first answer's label
+// (TestStopRuleSettlesAHopelessSplit): a review, at 2.5 annotations' price, is worth more than
+// any number of such answers. No third annotator gets the item; the reviewer's answer is final.
+// Replay's call on the same votes sends it to the reviewer at two as well.
+func TestEarlyReviewSendsASplitToAReviewer(t *testing.T) {
+	coin := aggregate.Snapshot{Labels: []string{"cat", "dog"}, Prior: []float64{0.5, 0.5}, Crowd: [][]float64{{0.51, 0.49}, {0.49, 0.51}}}
+	rule := aggregate.StopRule{Target: 0.9, MinGain: aggregate.DefaultMinGain,
+		Reviewer: &aggregate.ReviewOption{Accuracy: quality.DefaultReviewerAccuracy, Cost: 2.5}}
+	if _, used, step := coin.FirstStep([]aggregate.Vote{{Label: "cat"}, {Label: "dog"}, {Label: "cat"}}, 2, rule); step != aggregate.Review || used != 2 {
+		t.Fatalf("replay: step %v after %d answers, want a review after 2", step, used)
+	}
+	ce := newChunkEnv(t)
+	set := settings()
+	set.Overlap = spec.Overlap{Mode: "dynamic", ConfidenceTarget: 0.9, MaxAnnotations: 4, EarlyReview: true}
+	set.CrowdModel, set.OverlapMinGain, set.ReviewCost = &coin, aggregate.DefaultMinGain, 2.5
+	var ca, cb, cc, cr outcome[Suite]
+	var sa, sb, sr outcome[SubmitResult]
+	ce.script(
+		func() { ce.claim(annotator("ann-a"), &ca) },
+		func() { ce.claim(annotator("ann-b"), &cb) },
+		func() {
+			ce.submit(annotator("ann-a"), must(t, "claim a", &ca), always("cat"), &sa)
+			ce.submit(annotator("ann-b"), must(t, "claim b", &cb), always("dog"), &sb)
+		},
+		func() { ce.claim(annotator("ann-c"), &cc) },
+		func() { ce.claim(reviewer("rev-a"), &cr) },
+		func() { ce.submit(reviewer("rev-a"), must(t, "review claim", &cr), always("dog"), &sr) },
+	)
+	sum := ce.run(ChunkInput{Settings: set, Items: 1})
+	if cc.ok && cc.err == nil && len(cc.val.Tasks) > 0 {
+		t.Fatalf("a third annotator got the item: %+v", cc.val)
+	}
+	r := ce.recorded.Results[0]
+	if sum.Arbitrated != 1 || r.Method != MethodArbitrated || len(r.Annotations) != 2 || string(r.Final) != `"dog"` {
+		t.Fatalf("summary %+v, result %+v", sum, r)
 	}
 }
