@@ -135,7 +135,10 @@ func (a *Activities) recordChunk(ctx context.Context, in RecordChunkInput, progr
 		// launched the project: another (upgraded) worker can record it, so the error retries.
 		return RecordChunkResult{}, fmt.Errorf("project %s: %w (upgrade the activity workers)", sp.ID, err)
 	}
-	rec := chunkRecord{sp: sp, typ: typ, chunk: in.Chunk, items: items, acc: acc, model: in.Model, months: a.location(), ledger: map[string][]ledger.Entry{}}
+	rec := chunkRecord{sp: sp, typ: typ, chunk: in.Chunk, items: items, acc: acc, months: a.location(), ledger: map[string][]ledger.Entry{}}
+	if in.Model != nil {
+		rec.model = in.Model.Posteriors()
+	}
 	if in.Gold != nil {
 		rec.recal = quality.NewRecalibration(*in.Gold)
 	}
@@ -208,8 +211,8 @@ type chunkRecord struct {
 	typ    label.Type
 	chunk  int
 	items  []manifest.Item
-	acc    map[string]float64 // estimated accuracies (accuracies)
-	model  *aggregate.Snapshot
+	acc    map[string]float64    // estimated accuracies (accuracies)
+	model  *aggregate.Posteriors // the project's crowd model (RecordChunkInput.Model), or nil
 	recal  quality.Recalibration
 	months *time.Location // decides which month work falls in
 	lines  bytes.Buffer
@@ -337,7 +340,7 @@ func (a *Activities) writeLedger(ctx context.Context, in RecordChunkInput, byMon
 // people without a record): under the project's model of its crowd when there is one for the
 // delivered label, else the one-coin posterior. An answer that agrees with the delivered one
 // under the type's measure counts as a vote for it.
-func metadataFor(sp spec.Project, typ label.Type, r ItemResult, acc map[string]float64, model *aggregate.Snapshot) (results.LabelMetadata, time.Time) {
+func metadataFor(sp spec.Project, typ label.Type, r ItemResult, acc map[string]float64, model *aggregate.Posteriors) (results.LabelMetadata, time.Time) {
 	meta := results.LabelMetadata{Method: r.Method, Type: sp.Annotation.Type, Project: sp.ID}
 	class := func(a label.Answer) string {
 		if typ != nil && label.Agree(typ, a, r.Final, 0) {
@@ -376,10 +379,14 @@ func metadataFor(sp spec.Project, typ label.Type, r ItemResult, acc map[string]f
 
 // confidence is the posterior of the delivered label given the votes: the crowd model's for a
 // single-label project whose model knows the label, else the one-coin posterior.
-func confidence(sp spec.Project, final label.Answer, votes []quality.Vote, model *aggregate.Snapshot) float64 {
+func confidence(sp spec.Project, final label.Answer, votes []quality.Vote, model *aggregate.Posteriors) float64 {
 	single := sp.Annotation.Type == label.SingleLabelName
 	if single && model != nil {
-		if p, ok := modelPosterior(*model, label.ClassOf(final), votes); ok {
+		mv := make([]aggregate.Vote, 0, len(votes))
+		for _, v := range votes {
+			mv = append(mv, aggregate.Vote{Label: label.ClassOf(label.Answer(v.Class)), Accuracy: v.Accuracy})
+		}
+		if p, ok := model.Probability(label.ClassOf(final), mv); ok {
 			return p
 		}
 	}
@@ -389,18 +396,4 @@ func confidence(sp spec.Project, final label.Answer, votes []quality.Vote, model
 		k = 2
 	}
 	return quality.Posterior(string(final), votes, k)
-}
-
-// modelPosterior is the model's posterior of class given the votes (each vote's class a JSON
-// string, as answers are); false when the model does not know the class.
-func modelPosterior(model aggregate.Snapshot, class string, votes []quality.Vote) (float64, bool) {
-	at := slices.Index(model.Labels, class)
-	if at < 0 || len(model.Prior) != len(model.Labels) {
-		return 0, false
-	}
-	mv := make([]aggregate.Vote, 0, len(votes))
-	for _, v := range votes {
-		mv = append(mv, aggregate.Vote{Label: label.ClassOf(label.Answer(v.Class)), Accuracy: v.Accuracy})
-	}
-	return model.Posterior(mv)[at], true
 }

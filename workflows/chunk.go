@@ -9,6 +9,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/labelflow/labelflow/activities"
+	"github.com/labelflow/labelflow/internal/aggregate"
 	"github.com/labelflow/labelflow/internal/grant"
 	"github.com/labelflow/labelflow/internal/label"
 )
@@ -103,8 +104,10 @@ type chunk struct {
 	ready         bool // what validation needs of the items is known
 	chunkVersions      // the behaviour changes this run has (versions.go)
 	// overlapModel: single-label dynamic overlap decides with Settings.CrowdModel
-	// (versionOverlapModel).
+	// (versionOverlapModel); posteriors computes with it, each annotator's skill found once per
+	// run (a memo of a pure function: replay finds the same).
 	overlapModel bool
+	posteriors   *aggregate.Posteriors
 	// pauses receives the project's pause signals (pause.go).
 	pauses workflow.ReceiveChannel
 	// reportsDrained: this run tells its project when it has nothing left for a newcomer, once

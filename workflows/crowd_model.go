@@ -115,7 +115,10 @@ func (c *chunk) modelStep(as []Contribution) (label.Answer, aggregate.Step) {
 	for _, a := range as {
 		votes = append(votes, aggregate.Vote{Label: label.ClassOf(a.Answer), Accuracy: a.Accuracy})
 	}
-	decided, _, step := c.in.Settings.CrowdModel.Next(votes, c.stopRule())
+	if c.posteriors == nil {
+		c.posteriors = c.in.Settings.CrowdModel.Posteriors()
+	}
+	decided, _, step := c.posteriors.Next(votes, c.stopRule())
 	if step != aggregate.Stop {
 		return nil, step
 	}

@@ -85,3 +85,24 @@ func BenchmarkSettle20Labels(b *testing.B) {
 		s.Settle(votes, rule)
 	}
 }
+
+// BenchmarkPosterior20Labels is RecordChunk's call for each delivered single-label item at the
+// largest taxonomy that carries a model: three answers of known accuracies, once on its own and
+// once as RecordChunk makes it, through Posteriors, where the same people answer many items.
+func BenchmarkPosterior20Labels(b *testing.B) {
+	labels := names("c", 0, 20)
+	s := DefaultSnapshot(labels, 0.7)
+	s.Crowd[0][1], s.Crowd[0][0] = s.Crowd[0][1]+0.1, s.Crowd[0][0]-0.1
+	votes := []Vote{{labels[0], 0.8}, {labels[1], 0.75}, {labels[0], 0.9}}
+	b.Run("alone", func(b *testing.B) {
+		for b.Loop() {
+			s.Posterior(votes)
+		}
+	})
+	b.Run("chunk", func(b *testing.B) {
+		ps := s.Posteriors()
+		for b.Loop() {
+			ps.Of(votes)
+		}
+	})
+}

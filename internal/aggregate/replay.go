@@ -155,10 +155,12 @@ func Replay(answers []Answer, truth map[string]string, o ReplayOptions) (ReplayR
 	return r, nil
 }
 
-// decider is the model an item is decided with: a snapshot and the workers' accuracies.
+// decider is the model an item is decided with: a snapshot (and its Posteriors) and the
+// workers' accuracies.
 type decider struct {
-	snapshot Snapshot
-	accuracy map[string]float64
+	snapshot   Snapshot
+	posteriors *Posteriors
+	accuracy   map[string]float64
 }
 
 // replayed is one item's outcome.
@@ -180,7 +182,7 @@ func replayItem(as []Answer, o ReplayOptions, dec decider, labels []string, trut
 	for _, a := range as[:min(len(as), o.MaxAnnotations)] {
 		votes = append(votes, Vote{Label: a.Label, Accuracy: dec.accuracy[a.Worker]})
 	}
-	label, used, step := dec.snapshot.FirstStep(votes, first, o.rule())
+	label, used, step := dec.posteriors.FirstStep(votes, first, o.rule())
 	if step == Stop {
 		return replayed{label: label, annotations: used}
 	}
@@ -281,6 +283,7 @@ func assignHalves(deciders []decider, items map[string][]Answer, order []string,
 		if len(other) == 0 {
 			fits[h].snapshot = DefaultSnapshot(labels, replayDefaultAccuracy)
 		}
+		fits[h].posteriors = fits[h].snapshot.Posteriors()
 	}
 	for n := range order {
 		deciders[n] = fits[half[n]]

@@ -261,3 +261,22 @@ func TestReplayEarlyReviewTakesTheBetterOfBoth(t *testing.T) {
 		t.Errorf("a split at %.2f sent to a reviewer right 45%% of the time", p)
 	}
 }
+
+// Posteriors gives exactly Posterior's numbers, skills found once per accuracy, and refuses a
+// label it does not know or a snapshot that is not whole rather than failing.
+func TestPosteriorsAreThePosterior(t *testing.T) {
+	s, acc := FitSnapshot(replaySet)
+	ps := s.Posteriors()
+	for _, votes := range [][]Vote{{{"x", acc["w1"]}, {"y", acc["w2"]}}, {{"y", 0.9}, {"y", 0.9}, {"x", 0}}, {{"x", acc["w1"]}}} {
+		if got, want := ps.Of(votes), s.Posterior(votes); !reflect.DeepEqual(got, want) {
+			t.Fatalf("votes %v: %v, want %v", votes, got, want)
+		}
+	}
+	if _, ok := ps.Probability("z", []Vote{{"x", 0.8}}); ok {
+		t.Error("a label the snapshot does not know got a probability")
+	}
+	torn := Snapshot{Labels: []string{"x", "y"}, Prior: []float64{0.5, 0.5}, Crowd: [][]float64{{0.9, 0.1}, {0.2}}}
+	if _, ok := torn.Posteriors().Probability("x", []Vote{{"y", 0.8}}); ok {
+		t.Error("a snapshot with a short row got a probability")
+	}
+}

@@ -119,6 +119,12 @@ func (m *model) snapshot() Snapshot {
 // Posterior returns the probability of each of s.Labels given the votes. Votes for a label the
 // snapshot does not know are left out.
 func (s Snapshot) Posterior(votes []Vote) []float64 {
+	logs := s.logCrowd()
+	return s.posterior(votes, logs, func(accuracy float64) float64 { return s.skillOver(logs, accuracy) })
+}
+
+// posterior is Posterior with the crowd's logarithms and each vote's skill given.
+func (s Snapshot) posterior(votes []Vote, logs [][]float64, skill func(accuracy float64) float64) []float64 {
 	k := len(s.Labels)
 	logp := make([]float64, k)
 	for j, p := range s.Prior {
@@ -130,14 +136,66 @@ func (s Snapshot) Posterior(votes []Vote) []float64 {
 		if l < 0 {
 			continue
 		}
-		gamma := s.skill(v.Accuracy)
+		gamma := skill(v.Accuracy)
 		for j := range logp {
-			s.temper(j, gamma, row)
+			temper(logs[j], gamma, row)
 			logp[j] += math.Log(row[l])
 		}
 	}
 	normalize(logp)
 	return logp
+}
+
+// Posteriors gives the posteriors of many items under one snapshot, each accuracy's skill found
+// once: the items of a chunk are answered by a few dozen people, and finding a skill is most of
+// the work. Not safe for concurrent use.
+type Posteriors struct {
+	s      Snapshot
+	logs   [][]float64
+	skills map[float64]float64
+}
+
+// Posteriors returns the snapshot's Posteriors.
+func (s Snapshot) Posteriors() *Posteriors {
+	return &Posteriors{s: s, logs: s.logCrowd(), skills: map[float64]float64{}}
+}
+
+// Of is Snapshot.Posterior of the votes.
+func (p *Posteriors) Of(votes []Vote) []float64 {
+	return p.s.posterior(votes, p.logs, p.skill)
+}
+
+// Probability is the posterior probability of label given the votes; false when the snapshot
+// does not know the label or is not whole (K labels, K priors, K rows of K rates).
+func (p *Posteriors) Probability(label string, votes []Vote) (float64, bool) {
+	at := slices.Index(p.s.Labels, label)
+	if at < 0 || !p.s.whole() {
+		return 0, false
+	}
+	return p.Of(votes)[at], true
+}
+
+// whole reports a snapshot with a prior and a row of the crowd's rates for each label.
+func (s Snapshot) whole() bool {
+	k := len(s.Labels)
+	if len(s.Prior) != k || len(s.Crowd) != k {
+		return false
+	}
+	for _, row := range s.Crowd {
+		if len(row) != k {
+			return false
+		}
+	}
+	return true
+}
+
+func (p *Posteriors) skill(accuracy float64) float64 {
+	gamma, ok := p.skills[accuracy]
+	if !ok {
+		gamma = p.s.skillOver(p.logs, accuracy)
+		p.skills[accuracy] = gamma
+	}
+	return gamma
 }
 
 // Decide returns the most probable label given the votes, its probability, and whether that
@@ -199,7 +257,19 @@ func (s Snapshot) Next(votes []Vote, rule StopRule) (label string, confidence fl
 	if len(s.Labels) == 0 {
 		return "", 0, More
 	}
-	p := s.Posterior(votes)
+	return s.next(votes, rule, s.Posterior(votes))
+}
+
+// Next is Snapshot.Next with the skills found once per accuracy.
+func (p *Posteriors) Next(votes []Vote, rule StopRule) (label string, confidence float64, step Step) {
+	if len(p.s.Labels) == 0 {
+		return "", 0, More
+	}
+	return p.s.next(votes, rule, p.Of(votes))
+}
+
+// next is Next at posterior p.
+func (s Snapshot) next(votes []Vote, rule StopRule, p []float64) (label string, confidence float64, step Step) {
 	best := s.decision(votes, p)
 	label, confidence = s.Labels[best], p[best]
 	if confidence >= rule.Target {
@@ -225,12 +295,17 @@ func (s Snapshot) Next(votes []Vote, rule StopRule) (label string, confidence fl
 // votes that took, and the step; when it does neither, the label decided on all the votes and
 // More. The pipeline's dynamic overlap makes the same calls to Next as each answer comes in.
 func (s Snapshot) FirstStep(votes []Vote, first int, rule StopRule) (label string, used int, step Step) {
+	return s.Posteriors().FirstStep(votes, first, rule)
+}
+
+// FirstStep is Snapshot.FirstStep with the skills found once per accuracy.
+func (p *Posteriors) FirstStep(votes []Vote, first int, rule StopRule) (label string, used int, step Step) {
 	for n := max(first, 1); n <= len(votes); n++ {
-		if label, _, step = s.Next(votes[:n], rule); step != More {
+		if label, _, step = p.Next(votes[:n], rule); step != More {
 			return label, n, step
 		}
 	}
-	label, _, _ = s.Next(votes, rule)
+	label, _, _ = p.Next(votes, rule)
 	return label, len(votes), More
 }
 
@@ -284,11 +359,23 @@ func (s Snapshot) expectedRight(votes []Vote, p []float64, more int) float64 {
 	return expected
 }
 
-// temper writes row j of the crowd's confusion at skill gamma into out.
-func (s Snapshot) temper(j int, gamma float64, out []float64) {
+// logCrowd is the logarithm of each of the crowd's rates.
+func (s Snapshot) logCrowd() [][]float64 {
+	logs := make([][]float64, len(s.Crowd))
+	for j, row := range s.Crowd {
+		logs[j] = make([]float64, len(row))
+		for l, p := range row {
+			logs[j][l] = math.Log(p)
+		}
+	}
+	return logs
+}
+
+// temper writes a row of the crowd's confusion, given by its logarithms, at skill gamma into out.
+func temper(logRow []float64, gamma float64, out []float64) {
 	top := math.Inf(-1)
-	for l, p := range s.Crowd[j] {
-		out[l] = gamma * math.Log(p)
+	for l, lp := range logRow {
+		out[l] = gamma * lp
 		top = max(top, out[l])
 	}
 	sum := 0.0
@@ -301,33 +388,33 @@ func (s Snapshot) temper(j int, gamma float64, out []float64) {
 	}
 }
 
-// accuracyAt is Σ_j Prior[j]·c[j][j] at skill gamma.
-func (s Snapshot) accuracyAt(gamma float64) float64 {
+// accuracyAt is Σ_j Prior[j]·c[j][j] at skill gamma, the crowd given by its logarithms.
+func (s Snapshot) accuracyAt(logs [][]float64, gamma float64) float64 {
 	row := make([]float64, len(s.Labels))
 	acc := 0.0
 	for j, p := range s.Prior {
-		s.temper(j, gamma, row)
+		temper(logs[j], gamma, row)
 		acc += p * row[j]
 	}
 	return acc
 }
 
-// skill is the γ whose accuracy is the one given, by bisection on [0, bestSkillMax]; 1 (the
-// crowd) when it is unknown.
-func (s Snapshot) skill(accuracy float64) float64 {
+// skillOver is the γ whose accuracy is the one given, by bisection on [0, bestSkillMax]; 1 (the
+// crowd) when it is unknown. The crowd is given by its logarithms (logCrowd).
+func (s Snapshot) skillOver(logs [][]float64, accuracy float64) float64 {
 	if accuracy <= 0 {
 		return 1
 	}
 	lo, hi := 0.0, bestSkillMax
-	if accuracy <= s.accuracyAt(lo) {
+	if accuracy <= s.accuracyAt(logs, lo) {
 		return lo
 	}
-	if accuracy >= s.accuracyAt(hi) {
+	if accuracy >= s.accuracyAt(logs, hi) {
 		return hi
 	}
 	for range 50 {
 		mid := (lo + hi) / 2
-		if s.accuracyAt(mid) < accuracy {
+		if s.accuracyAt(logs, mid) < accuracy {
 			lo = mid
 		} else {
 			hi = mid
