@@ -74,16 +74,25 @@ func BenchmarkReplayDynamic(b *testing.B) {
 
 // BenchmarkSettle20Labels is the pipeline's call on each answer to an item (workflow code) at
 // the largest taxonomy that carries a model: five answers of known accuracies, two answers
-// looked ahead.
+// looked ahead; alone, and as the chunk makes it.
 func BenchmarkSettle20Labels(b *testing.B) {
 	labels := names("c", 0, 20)
 	s := DefaultSnapshot(labels, 0.7)
 	s.Crowd[0][1], s.Crowd[0][0] = s.Crowd[0][1]+0.1, s.Crowd[0][0]-0.1
 	votes := []Vote{{labels[0], 0.8}, {labels[1], 0.75}, {labels[0], 0.6}, {labels[1], 0.9}, {labels[2], 0}}
 	rule := StopRule{Target: 0.99, MinGain: DefaultMinGain}
-	for b.Loop() {
-		s.Settle(votes, rule)
-	}
+	b.Run("alone", func(b *testing.B) {
+		for b.Loop() {
+			s.Settle(votes, rule)
+		}
+	})
+	// As a chunk makes the call: its Posteriors have met these annotators before.
+	b.Run("chunk", func(b *testing.B) {
+		ps := s.Posteriors()
+		for b.Loop() {
+			ps.Next(votes, rule)
+		}
+	})
 }
 
 // BenchmarkPosterior20Labels is RecordChunk's call for each delivered single-label item at the
