@@ -639,7 +639,7 @@ func TestChunkAnswersRefineAccuracy(t *testing.T) {
 		res = append(res, ItemResult{Item: i, Final: label.Answer(`"cat"`), Method: "agreed", Annotations: []Contribution{
 			{Worker: "ann-a", Answer: label.Answer(`"cat"`)}, {Worker: "ann-b", Answer: label.Answer(`"cat"`)}, {Worker: "ann-c", Answer: label.Answer(c)}}})
 	}
-	acc, err := f.acts.accuracies(ctx, f.sp, res)
+	acc, _, err := f.acts.accuracies(ctx, f.sp, res)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package activities
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -37,9 +38,10 @@ type RecordChunkInput struct {
 	// that a delivered 0.9 is right about nine times in ten. Chunks started before it was kept
 	// send none and deliver the model's confidence.
 	Gold *quality.CalibrationBins `json:",omitempty"`
-	// Model is the project's model of its crowd (single-label projects): each label's
-	// confidence is its posterior given the item's answers, each weighing with its author's
-	// accuracy. Without it, the one-coin posterior (quality.Posterior).
+	// Model is the project's model of its crowd, which dynamic overlap decided with: each
+	// label's confidence is its posterior given the item's answers, each weighing with its
+	// author's accuracy. Without it, a single-label chunk uses the model fitted on its own
+	// answers (chunkSkills); other types the one-coin posterior (quality.Posterior).
 	Model *aggregate.Snapshot `json:",omitempty"`
 }
 
@@ -125,7 +127,7 @@ func (a *Activities) recordChunk(ctx context.Context, in RecordChunkInput, progr
 	if err != nil {
 		return RecordChunkResult{}, err
 	}
-	acc, err := a.accuracies(ctx, sp, in.Results)
+	acc, chunkModel, err := a.accuracies(ctx, sp, in.Results)
 	if err != nil {
 		return RecordChunkResult{}, err
 	}
@@ -136,8 +138,10 @@ func (a *Activities) recordChunk(ctx context.Context, in RecordChunkInput, progr
 		return RecordChunkResult{}, fmt.Errorf("project %s: %w (upgrade the activity workers)", sp.ID, err)
 	}
 	rec := chunkRecord{sp: sp, typ: typ, chunk: in.Chunk, items: items, acc: acc, months: a.location(), ledger: map[string][]ledger.Entry{}}
-	if in.Model != nil {
-		rec.model = in.Model.Posteriors()
+	// Dynamic overlap decided with the project's model: its confidence is that model's. Other
+	// single-label chunks weigh their answers with the model fitted on their own.
+	if model := cmp.Or(in.Model, chunkModel); model != nil {
+		rec.model = model.Posteriors()
 	}
 	if in.Gold != nil {
 		rec.recal = quality.NewRecalibration(*in.Gold)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -242,4 +243,44 @@ func recordFirstConfidence(t *testing.T, f *fixture, in RecordChunkInput) (float
 		t.Fatal(err)
 	}
 	return line.Meta.Confidence, rec
+}
+
+// Without the project's model (review mode), a single-label chunk with enough answers weighs
+// them with the model fitted on its own: where its crowd often calls a dog a cat and never a cat
+// a dog, two cats are less sure than two dogs, which the one-coin posterior makes equal. A chunk
+// with a handful of answers keeps the one-coin posterior.
+func TestChunkWeighsAnswersWithItsOwnModel(t *testing.T) {
+	f := newFixture(t)
+	answer := func(c string) Contribution {
+		return Contribution{Worker: "ann-" + c, Answer: label.Answer(`"` + c + `"`)}
+	}
+	var res []ItemResult
+	for i := range 60 {
+		second := "cat" // cats: both say cat
+		if i%2 == 1 {
+			second = "dog" // dogs: one of the two takes it for a cat
+		}
+		a := answer("cat")
+		a.Worker = fmt.Sprintf("ann-%d", i%6)
+		b := answer(second)
+		b.Worker = fmt.Sprintf("ann-%d", 6+i%6)
+		res = append(res, ItemResult{Item: i, Annotations: []Contribution{a, b}})
+	}
+	_, _, model := chunkSkills(f.sp, res)
+	if model == nil {
+		t.Fatal("no model fitted on 120 answers over 2 classes")
+	}
+	votes := func(c string) []quality.Vote {
+		return []quality.Vote{{Class: `"` + c + `"`, Accuracy: 0.8}, {Class: `"` + c + `"`, Accuracy: 0.8}}
+	}
+	ps := model.Posteriors()
+	cats := confidence(f.sp, label.Answer(`"cat"`), votes("cat"), ps)
+	dogs := confidence(f.sp, label.Answer(`"dog"`), votes("dog"), ps)
+	oneCoin := confidence(f.sp, label.Answer(`"cat"`), votes("cat"), nil)
+	if cats >= dogs-0.02 || cats >= oneCoin {
+		t.Fatalf("two cats %.4f, two dogs %.4f, one-coin %.4f: the chunk's confusion is not weighed", cats, dogs, oneCoin)
+	}
+	if _, _, few := chunkSkills(f.sp, res[:10]); few != nil {
+		t.Fatalf("a model fitted on 20 answers: %+v", *few)
+	}
 }

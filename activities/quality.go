@@ -2,6 +2,7 @@ package activities
 
 import (
 	"context"
+	"slices"
 	"sort"
 	"strconv"
 	"time"
@@ -20,8 +21,10 @@ const minChunkAnswers = 20
 
 // accuracies estimates each person's accuracy for the project's type: annotators from their
 // records on earlier projects (quality.EstimatedAccuracy), refined by the chunk's own answers
-// where it has enough of them; reviewers from their record of gold arbitrations.
-func (a *Activities) accuracies(ctx context.Context, sp spec.Project, settled []ItemResult) (map[string]float64, error) {
+// where it has enough of them; reviewers from their record of gold arbitrations. For a
+// single-label chunk it also returns the model of the crowd fitted on the chunk's answers
+// (chunkSkills), nil otherwise.
+func (a *Activities) accuracies(ctx context.Context, sp spec.Project, settled []ItemResult) (map[string]float64, *aggregate.Snapshot, error) {
 	people := map[string]bool{}
 	for _, r := range settled {
 		for _, c := range r.Annotations {
@@ -30,13 +33,13 @@ func (a *Activities) accuracies(ctx context.Context, sp spec.Project, settled []
 	}
 	out, err := a.reviewerAccuracies(ctx, sp, settled, people)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	chunkSkill, chunkAnswers := chunkSkills(sp, settled)
+	chunkSkill, chunkAnswers, model := chunkSkills(sp, settled)
 	for w := range people {
 		acc, n, err := a.Scores.EstimatedAccuracy(ctx, a.Store, sp.Annotation.Type, w, sp.ID)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		// A person with a handful of answers in the chunk says little about their accuracy.
 		if skill, ok := chunkSkill[w]; ok && chunkAnswers[w] >= minChunkAnswers {
@@ -45,7 +48,7 @@ func (a *Activities) accuracies(ctx context.Context, sp spec.Project, settled []
 		}
 		out[w] = acc
 	}
-	return out, nil
+	return out, model, nil
 }
 
 // reviewerAccuracies estimates the reviewers who are not also annotators of the chunk. Reviewers
@@ -74,30 +77,38 @@ func (a *Activities) reviewerAccuracies(ctx context.Context, sp spec.Project, se
 
 // chunkSkills lets a single-label chunk's own answers speak: the hierarchical Dawid–Skene model
 // of `quality aggregate --method best` estimates each person's accuracy on this chunk, later
-// weighed against their record by the number of answers behind each. It returns the estimates
-// and each person's answers in the chunk; nothing for other types.
-func chunkSkills(sp spec.Project, settled []ItemResult) (map[string]float64, map[string]int) {
+// weighed against their record by the number of answers behind each. It returns the estimates,
+// each person's answers in the chunk and the model's snapshot over the taxonomy (the class prior
+// and the crowd's confusion, for the delivered confidence: the default model when a class has no
+// answer in the chunk, none below minChunkAnswers answers per class); nothing for other types.
+func chunkSkills(sp spec.Project, settled []ItemResult) (map[string]float64, map[string]int, *aggregate.Snapshot) {
 	chunkAnswers := map[string]int{}
 	if sp.Annotation.Type != label.SingleLabelName {
-		return nil, chunkAnswers
+		return nil, chunkAnswers, nil
 	}
 	var answers []aggregate.Answer
 	for _, r := range settled {
 		for _, c := range r.Annotations {
-			if class := label.ClassOf(c.Answer); class != "" {
+			if class := label.ClassOf(c.Answer); slices.Contains(sp.Annotation.Taxonomy, class) {
 				answers = append(answers, aggregate.Answer{Task: strconv.Itoa(r.Item), Worker: c.Worker, Label: class})
 				chunkAnswers[c.Worker]++
 			}
 		}
 	}
 	if len(answers) == 0 {
-		return nil, chunkAnswers
+		return nil, chunkAnswers, nil
 	}
 	// The skill is the prior-weighted share of answers right, which is what the overlap weighs.
 	// On a chunk whose items nearly all share one class it stays near the truth where
 	// Dawid–Skene's, with a free row per person and class, reads low
 	// (TestBestSkillOnNearlyUnanimousChunks).
-	return aggregate.Best(answers).Skill, chunkAnswers
+	fit, skills := aggregate.FitSnapshot(answers)
+	if len(answers) < minChunkAnswers*len(sp.Annotation.Taxonomy) {
+		// Too few answers to say how the crowd mistakes each class for the others.
+		return skills, chunkAnswers, nil
+	}
+	model := fit.Over(sp.Annotation.Taxonomy, quality.DefaultAnnotatorAccuracy)
+	return skills, chunkAnswers, &model
 }
 
 // payBonuses writes one ledger entry per person who earned the project's quality bonus. The key

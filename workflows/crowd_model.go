@@ -12,13 +12,14 @@ import (
 	"github.com/labelflow/labelflow/internal/quality"
 )
 
-// The model of a single-label project's crowd: the class prior and the crowd's confusion
-// (aggregate.Snapshot). The project fits it on the answers its chunks have recorded
+// The model of a dynamic-overlap single-label project's crowd: the class prior and the crowd's
+// confusion (aggregate.Snapshot). The project fits it on the answers its chunks have recorded
 // (FitOverlapModel reads them from the store; only the K + K² numbers of the model come back)
-// and hands it to each chunk it starts. A dynamic-overlap chunk decides each item with
-// aggregate.Snapshot.Settle, the call `labelflow quality replay` makes; every chunk delivers the
-// model's posterior of each label as its confidence (RecordChunkInput.Model), so a crowd that
-// mistakes one class for another more than the rest is weighed as it is, not as one accuracy.
+// and hands it to each chunk it starts. The chunk decides each item with
+// aggregate.Snapshot.Next, the call `labelflow quality replay` makes, and delivers the model's
+// posterior of each label as its confidence (RecordChunkInput.Model). Chunks of other
+// single-label projects deliver the posterior of a model fitted on their own answers in
+// RecordChunk, at no cost to the project.
 
 // Refits: after the first finished chunk, then each time as many chunks have finished since the
 // last fit as before it (1, 2, 4, 8, …), at most crowdModelEvery; each on the answers of the
@@ -39,12 +40,13 @@ type CrowdModel struct {
 	Chunks   int
 }
 
-// setCrowdModel gives a single-label chunk the project's model, refitting it first when enough
-// chunks have finished since the last fit; before any has, it is the default model (everyone
-// right with the default accuracy), which gives the one-coin posterior.
+// setCrowdModel gives a single-label dynamic-overlap chunk the project's model, refitting it
+// first when enough chunks have finished since the last fit; before any has, it is the default
+// model (everyone right with the default accuracy).
 func (p *project) setCrowdModel(ctx workflow.Context, s *ChunkSettings) error {
 	sp := p.in.Spec
-	if sp.Annotation.Type != label.SingleLabelName || len(sp.Annotation.Taxonomy) > crowdModelMaxLabels || !p.fitsCrowdModel(ctx) {
+	if sp.Quality.Overlap.Mode != "dynamic" || sp.Annotation.Type != label.SingleLabelName ||
+		len(sp.Annotation.Taxonomy) > crowdModelMaxLabels || !versionOverlapModel.enabled(ctx) {
 		return nil
 	}
 	m, done := p.st.CrowdModel, p.st.Done.Chunks
@@ -63,26 +65,14 @@ func (p *project) setCrowdModel(ctx workflow.Context, s *ChunkSettings) error {
 	}
 	p.st.CrowdModel = m
 	s.CrowdModel = &m.Snapshot
-	if sp.Quality.Overlap.Mode == "dynamic" {
-		s.OverlapMinGain = aggregate.DefaultMinGain
-		if g := sp.Quality.Overlap.MinGain; g != nil {
-			s.OverlapMinGain = *g
-		}
-		if perAnnotation, perArbitration := sp.Rates(); sp.Quality.Overlap.EarlyReview && perAnnotation > 0 {
-			s.ReviewCost = float64(perArbitration) / float64(perAnnotation)
-		}
+	s.OverlapMinGain = aggregate.DefaultMinGain
+	if g := sp.Quality.Overlap.MinGain; g != nil {
+		s.OverlapMinGain = *g
+	}
+	if perAnnotation, perArbitration := sp.Rates(); sp.Quality.Overlap.EarlyReview && perAnnotation > 0 {
+		s.ReviewCost = float64(perArbitration) / float64(perAnnotation)
 	}
 	return nil
-}
-
-// fitsCrowdModel reads whether this run keeps the crowd model: dynamic-overlap projects since
-// versionOverlapModel, every single-label project since versionCrowdModelConfidence. Runs
-// recorded before either replay without it.
-func (p *project) fitsCrowdModel(ctx workflow.Context) bool {
-	if p.in.Spec.Quality.Overlap.Mode == "dynamic" {
-		return versionOverlapModel.enabled(ctx)
-	}
-	return versionCrowdModelConfidence.enabled(ctx)
 }
 
 // finishedChunks returns up to n of the chunks that have reported back, the latest first.

@@ -112,18 +112,12 @@ func TestChunkDecidesAsReplay(t *testing.T) {
 	}
 }
 
-// A single-label project hands each chunk its crowd model, for dynamic overlap to decide with
-// and for every chunk's delivered confidence: the default one before any chunk has finished,
-// then one fitted on the chunks finished so far, refitted after 1, 2, 4, 8, … finished chunks,
-// not for every chunk. Only dynamic overlap gets a stopping rule.
+// A project with dynamic overlap hands each chunk its model: the default one before any chunk
+// has finished, then one fitted on the chunks finished so far, refitted after 1, 2, 4, 8, …
+// finished chunks, not for every chunk; with early review, the price of a review too.
 func TestProjectRefitsTheCrowdModelAsChunksFinish(t *testing.T) {
 	minGain := 0.05
-	for _, o := range []spec.Overlap{{Mode: "dynamic", ConfidenceTarget: 0.9, MaxAnnotations: 4, MinGain: &minGain, EarlyReview: true}, {}} {
-		t.Run("overlap "+o.Mode, func(t *testing.T) { projectRefitsTheCrowdModel(t, o) })
-	}
-}
-
-func projectRefitsTheCrowdModel(t *testing.T, overlap spec.Overlap) {
+	overlap := spec.Overlap{Mode: "dynamic", ConfidenceTarget: 0.9, MaxAnnotations: 4, MinGain: &minGain, EarlyReview: true}
 	var suite testsuite.WorkflowTestSuite
 	env := suite.NewTestWorkflowEnvironment()
 	var a *activities.Activities
@@ -153,20 +147,12 @@ func projectRefitsTheCrowdModel(t *testing.T, overlap spec.Overlap) {
 	if err := env.GetWorkflowError(); err != nil {
 		t.Fatal(err)
 	}
-	wantGain := 0.0
-	if overlap.MinGain != nil {
-		wantGain = *overlap.MinGain
-	}
-	if gains[wantGain] != 10 {
-		t.Errorf("stopping rules' gains %v, want %v for all 10 chunks", gains, wantGain)
+	if gains[minGain] != 10 {
+		t.Errorf("stopping rules' gains %v, want the spec's %v for all 10 chunks", gains, minGain)
 	}
 	// Early review weighs an arbitration (0.10) at 2.5 annotations (0.04).
-	wantCost := 0.0
-	if overlap.EarlyReview {
-		wantCost = 2.5
-	}
-	if costs[wantCost] != 10 {
-		t.Errorf("review costs %v, want %v for all 10 chunks", costs, wantCost)
+	if costs[2.5] != 10 {
+		t.Errorf("review costs %v, want 2.5 for all 10 chunks", costs)
 	}
 	want := [][]int{{0}, {1, 0}, {3, 2, 1, 0}, {7, 6, 5, 4, 3, 2, 1, 0}}
 	if !reflect.DeepEqual(fits, want) {

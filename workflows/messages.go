@@ -191,9 +191,8 @@ type ChunkSettings struct {
 	Overlap spec.Overlap
 	// CrowdModel is the project's model of its crowd (FitOverlapModel, crowd_model.go):
 	// single-label dynamic overlap decides with it, and the chunk's delivered confidence is its
-	// posterior. Projects set it since versionOverlapModel (dynamic overlap) and
-	// versionCrowdModelConfidence (every single-label project); its JSON key is the one it had
-	// when only dynamic overlap used it. OverlapMinGain is the dynamic stopping rule's
+	// posterior. Projects set it since versionOverlapModel; its JSON key is the one it had
+	// before the Go name changed. OverlapMinGain is the dynamic stopping rule's
 	// aggregate.StopRule.MinGain.
 	CrowdModel     *aggregate.Snapshot `json:"OverlapModel,omitempty"`
 	OverlapMinGain float64             `json:",omitempty"`

@@ -55,8 +55,8 @@ type ProjectState struct {
 	PauseSeq int `json:",omitempty"`
 	// Drained are the running chunks that have nothing left for a newcomer: out of the window.
 	Drained []int `json:",omitempty"`
-	// CrowdModel is the model of the project's crowd as last fitted (crowd_model.go); its
-	// JSON key is the one it had when only dynamic overlap kept it.
+	// CrowdModel is the model dynamic overlap decides with, as last fitted (crowd_model.go);
+	// its JSON key is the one it had before the Go name changed.
 	CrowdModel *CrowdModel `json:"Overlap,omitempty"`
 	// Crowd is each gateway's latest count of the people at work, which sizes the window.
 	Crowd []CrowdReport `json:",omitempty"`

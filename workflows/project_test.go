@@ -10,7 +10,6 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/labelflow/labelflow/activities"
-	"github.com/labelflow/labelflow/internal/aggregate"
 	"github.com/labelflow/labelflow/internal/quality"
 	"github.com/labelflow/labelflow/internal/spec"
 )
@@ -47,8 +46,6 @@ func newProjectEnv(t *testing.T, items int) *projectEnv {
 		chunks := (items + in.ChunkSize - 1) / in.ChunkSize
 		return activities.SplitResult{Lines: items + 3, Items: items, Chunks: chunks, Rejects: 3, RejectsKey: "projects/p1/rejects.jsonl", GoldPerChunk: pe.goldPerChunk}, nil
 	})
-	// The crowd model of a single-label project (crowd_model_test.go tests its refits).
-	pe.env.OnActivity(a.FitOverlapModel, mock.Anything, mock.Anything).Return(aggregate.DefaultSnapshot([]string{"cat", "dog"}, 0.7), nil)
 	pe.env.OnActivity(a.WriteDeliveryManifest, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.DeliveryManifestInput) (activities.DeliveryManifestResult, error) {
 		pe.manifest = &in
 		return activities.DeliveryManifestResult{ManifestKey: "labelflow/p1/manifest.json", Objects: in.Chunks + 1, Items: items}, nil

@@ -45,10 +45,6 @@ const (
 	// versionCrowdWindow (ProjectWorkflow): the gateways' crowd reports size the window
 	// (window.go).
 	versionCrowdWindow changeID = "crowd-sized-window"
-	// versionCrowdModelConfidence (ProjectWorkflow): every single-label project keeps the model
-	// of its crowd, not only dynamic-overlap ones, so that its chunks deliver that model's
-	// posterior as each label's confidence (crowd_model.go).
-	versionCrowdModelConfidence changeID = "crowd-model-confidence"
 )
 
 // changesBundle records, with one version marker, every change bundled so far. Each GetVersion

@@ -64,22 +64,31 @@ func FitSnapshot(answers []Answer) (Snapshot, map[string]float64) {
 func FitSnapshotOver(answers []Answer, labels []string, accuracy float64) Snapshot {
 	kept := slices.DeleteFunc(slices.Clone(answers), func(a Answer) bool { return !slices.Contains(labels, a.Label) })
 	fit, _ := FitSnapshot(kept)
-	if len(fit.Labels) != len(labels) {
-		return DefaultSnapshot(labels, accuracy)
-	}
-	s := Snapshot{Labels: slices.Clone(labels), Prior: make([]float64, len(labels)), Crowd: make([][]float64, len(labels))}
+	return fit.Over(labels, accuracy)
+}
+
+// Over is the snapshot over the given labels, in their order; DefaultSnapshot(labels, accuracy)
+// unless it has exactly those labels (a label nobody gave has no row to estimate).
+func (s Snapshot) Over(labels []string, accuracy float64) Snapshot {
 	at := make([]int, len(labels))
 	for j, l := range labels {
-		at[j] = slices.Index(fit.Labels, l)
-	}
-	for j := range labels {
-		s.Prior[j] = fit.Prior[at[j]]
-		s.Crowd[j] = make([]float64, len(labels))
-		for l := range labels {
-			s.Crowd[j][l] = fit.Crowd[at[j]][at[l]]
+		at[j] = slices.Index(s.Labels, l)
+		if at[j] < 0 {
+			return DefaultSnapshot(labels, accuracy)
 		}
 	}
-	return s
+	if len(s.Labels) != len(labels) || !s.whole() {
+		return DefaultSnapshot(labels, accuracy)
+	}
+	out := Snapshot{Labels: slices.Clone(labels), Prior: make([]float64, len(labels)), Crowd: make([][]float64, len(labels))}
+	for j := range labels {
+		out.Prior[j] = s.Prior[at[j]]
+		out.Crowd[j] = make([]float64, len(labels))
+		for l := range labels {
+			out.Crowd[j][l] = s.Crowd[at[j]][at[l]]
+		}
+	}
+	return out
 }
 
 // Rounded is the snapshot with every number to 6 significant digits: far finer than the
