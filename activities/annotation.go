@@ -216,7 +216,7 @@ type chunkRecord struct {
 	chunk  int
 	items  []manifest.Item
 	acc    map[string]float64    // estimated accuracies (accuracies)
-	model  *aggregate.Posteriors // the project's crowd model (RecordChunkInput.Model), or nil
+	model  *aggregate.Posteriors // the crowd model: the project's (RecordChunkInput.Model) or the chunk's own; nil for none
 	recal  quality.Recalibration
 	months *time.Location // decides which month work falls in
 	lines  bytes.Buffer
@@ -341,7 +341,7 @@ func (a *Activities) writeLedger(ctx context.Context, in RecordChunkInput, byMon
 
 // metadataFor builds the label metadata and the time the item was settled. Confidence is the
 // posterior of the delivered label given each person's estimated accuracy (acc; the default for
-// people without a record): under the project's model of its crowd when there is one for the
+// people without a record): under the model of the crowd when there is one that knows the
 // delivered label, else the one-coin posterior. An answer that agrees with the delivered one
 // under the type's measure counts as a vote for it.
 func metadataFor(sp spec.Project, typ label.Type, r ItemResult, acc map[string]float64, model *aggregate.Posteriors) (results.LabelMetadata, time.Time) {

@@ -33,7 +33,7 @@ const (
 	// chunks (DeliverChunks) instead of one (DeliverChunk).
 	versionDeliveryBatches changeID = "redelivery-chunk-batches"
 	// versionOverlapModel (ProjectWorkflow, ChunkWorkflow): single-label dynamic overlap decides
-	// with the project's model fitted on its recorded answers (overlap_model.go) and stops when
+	// with the project's model fitted on its recorded answers (crowd_model.go) and stops when
 	// more answers are not worth asking for.
 	versionOverlapModel changeID = "overlap-model"
 	// versionDrainedChunks (ChunkWorkflow, ProjectWorkflow): a chunk with nothing left for a
